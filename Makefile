@@ -1,0 +1,30 @@
+# The two commands: `make run` serves the registry, `make test` runs the whole suite.
+# Both create .venv at the repo root and install what they need on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test setup bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml clients/python/pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e 'clients/python[cli]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/registry serve --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench.exposure
+
+clean:
+	rm -rf $(VENV) .registry .pytest_cache

@@ -1,0 +1,92 @@
+"""The application factory: routers, error handlers, middleware, and the worker's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from registry import __version__
+from registry.audit.routes import router as audit_router
+from registry.auth.credentials import CredentialStatus
+from registry.auth.routes import install_oauth_error_handler
+from registry.auth.routes import router as auth_router
+from registry.auth.tokens import TokenService
+from registry.config import Settings, get_settings
+from registry.core.db import Database
+from registry.core.embedded import resolve_database_url
+from registry.core.errors import ProblemDetails, install_error_handlers
+from registry.core.keys import load_keyring
+from registry.core.middleware import RequestIdMiddleware
+from registry.core.migrate import head_revision
+from registry.deps import audit_failure
+from registry.health.routes import router as health_router
+from registry.members.routes import router as members_router
+from registry.runtime import Runtime
+
+DESCRIPTION = """
+The shared borrower registry of the lenders' association. Members report delinquency
+records under pseudonymous borrower tokens and ask for a borrower's exposure across all
+institutions. Every access is audited. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = resolve_database_url(settings.database_url, settings.data_dir)
+        db = Database(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        await db.connect()
+        keys = load_keyring(settings)
+        runtime = Runtime(settings=settings, db=db, keys=keys)
+        runtime.tokens = TokenService(settings, keys)
+        credentials = CredentialStatus(db)
+        runtime.credentials = credentials
+        await credentials.start()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await credentials.close()
+            await db.close()
+
+    app = FastAPI(
+        title="Borrower Registry",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.head_revision = head_revision()
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app, audit_failure)
+    install_oauth_error_handler(app)
+    for router in (health_router, auth_router, members_router, audit_router):
+        app.include_router(router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ProblemDetails", ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}"))
+    # FastAPI documents validation errors with its own shape; ours are problem+json.
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Validation error",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+                }
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema

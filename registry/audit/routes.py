@@ -1,0 +1,41 @@
+"""HTTP of the audit log (scope `admin`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from registry.audit import service
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditEvent
+from registry.auth.deps import Admin
+from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
+from registry.core.pagination import CursorParam, LimitParam, Page
+from registry.deps import TxDep, audited
+
+router = APIRouter(prefix="/admin", tags=["admin: audit"], responses=problem_responses(Unauthenticated, Forbidden))
+
+
+@router.get(
+    "/audit",
+    dependencies=[audited(AuditAction.ADMIN_AUDIT_READ)],
+    responses=problem_responses(Invalid),
+    summary="Search the audit log, newest first",
+)
+async def list_audit(
+    _: Admin,
+    tx: TxDep,
+    member_id: uuid.UUID | None = None,
+    action: Annotated[str | None, Query(max_length=64, examples=["auth.failed"])] = None,
+    outcome: Annotated[int | None, Query(ge=100, le=599, description="HTTP status")] = None,
+    since: Annotated[datetime | None, Query(description="Inclusive lower bound on `at`")] = None,
+    until: Annotated[datetime | None, Query(description="Exclusive upper bound on `at`")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 100,
+) -> Page[AuditEvent]:
+    return await service.list_events(
+        tx, member_id=member_id, action=action, outcome=outcome, since=since, until=until, cursor=cursor, limit=limit
+    )

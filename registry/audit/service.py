@@ -1,0 +1,38 @@
+"""Rules of the audit log: what a page of events is; writing happens through the request."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from registry.audit import repository
+from registry.audit.schemas import AuditEvent
+from registry.core.db import Tx
+from registry.core.pagination import Page, decode_cursor, encode_cursor
+
+
+async def list_events(
+    tx: Tx,
+    *,
+    member_id: uuid.UUID | None,
+    action: str | None,
+    outcome: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[AuditEvent]:
+    position = decode_cursor(cursor, 1)
+    rows = await repository.list_events(
+        tx.conn,
+        member_id=member_id,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+        before_id=int(position[0]) if position else None,
+        limit=limit + 1,
+    )
+    events = [AuditEvent.model_validate(dict(r)) for r in rows[:limit]]
+    next_cursor = encode_cursor([events[-1].id]) if len(rows) > limit else None
+    return Page[AuditEvent](data=events, next_cursor=next_cursor)

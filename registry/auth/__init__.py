@@ -1,0 +1,1 @@
+"""Authentication and authorization: access tokens, client credentials, scopes."""

@@ -1,0 +1,95 @@
+"""Whether a client may still act: cached per worker, invalidated across every worker and
+instance by PostgreSQL NOTIFY, so revoking a client or suspending a member takes effect on
+the next request without a database round trip on the hot path.
+
+Without a live listener (it dropped, or is still connecting) nothing is cached and every
+request asks the database, so a lost notification can never keep a revoked client alive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import asyncpg
+
+from registry.auth import repository
+from registry.core.db import Database, Tx
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "registry_credentials"
+
+
+class CredentialStatus:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._active: dict[tuple[str, str], bool] = {}
+        self._generation = 0
+        self._listener: asyncpg.Connection | None = None
+        self._reconnect: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
+
+    async def start(self) -> None:
+        try:
+            conn = await asyncpg.connect(self._db.url)
+            await conn.add_listener(CHANNEL, self._on_notify)
+            conn.add_termination_listener(self._on_lost)
+        except (OSError, asyncpg.PostgresError) as exc:
+            logger.warning("credential listener unavailable, checking the database on every request: %s", exc)
+            self._schedule_reconnect()
+            return
+        self._listener = conn
+        self.invalidate()
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+        self._listener = None
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._active.clear()
+
+    def _on_notify(self, *_: object) -> None:
+        self.invalidate()
+
+    def _on_lost(self, *_: object) -> None:
+        self._listener = None
+        self.invalidate()
+        self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        if self._closing or (self._reconnect is not None and not self._reconnect.done()):
+            return
+
+        async def retry() -> None:
+            await asyncio.sleep(1.0)
+            await self.start()
+
+        self._reconnect = asyncio.get_running_loop().create_task(retry())
+
+    async def is_active(self, client_id: str, member_id: str) -> bool:
+        key = (client_id, member_id)
+        if self.listening:
+            cached = self._active.get(key)
+            if cached is not None:
+                return cached
+        generation = self._generation
+        active = await repository.client_is_active(self._db.pool, client_id, member_id)
+        # A notification that arrived during the lookup makes its answer stale: do not keep it.
+        if self.listening and generation == self._generation:
+            self._active[key] = active
+        return active
+
+
+async def announce_change(tx: Tx) -> None:
+    """Tell every worker, once this transaction commits, that some client's standing changed."""
+    await tx.conn.execute(f"NOTIFY {CHANNEL}")
+    tx.notified.add(CHANNEL)

@@ -1,0 +1,41 @@
+"""SQL of authentication: looking up a client and whether it may act."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+
+async def client_is_active(pool: asyncpg.Pool | asyncpg.Connection, client_id: str, member_id: str) -> bool:
+    try:
+        member_uuid = uuid.UUID(member_id)
+    except ValueError:
+        return False
+    return bool(
+        await pool.fetchval(
+            """
+            SELECT c.status = 'active' AND m.status = 'active'
+            FROM api_clients c JOIN members m ON m.id = c.member_id
+            WHERE c.client_id = $1 AND c.member_id = $2
+            """,
+            client_id,
+            member_uuid,
+        )
+    )
+
+
+async def find_client(conn: asyncpg.Connection, client_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT c.client_id, c.member_id, c.secret_hash, c.public_jwk, c.scopes, c.status,
+               m.status AS member_status
+        FROM api_clients c JOIN members m ON m.id = c.member_id
+        WHERE c.client_id = $1
+        """,
+        client_id,
+    )
+
+
+async def touch_client(conn: asyncpg.Connection, client_id: str) -> None:
+    await conn.execute("UPDATE api_clients SET last_used_at = now() WHERE client_id = $1", client_id)

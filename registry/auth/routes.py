@@ -1,0 +1,102 @@
+"""HTTP of authentication: the token endpoint and the public key set."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from registry.audit import repository as audit_repository
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditEntry
+from registry.auth import service
+from registry.auth.schemas import JwkSet, OAuthErrorBody, TokenResponse
+from registry.auth.service import OAuthError
+from registry.core.errors import PROBLEM_TYPE_PREFIX
+from registry.deps import TxDep
+from registry.runtime import get_runtime
+
+router = APIRouter(tags=["auth"])
+
+_FORM_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {"type": "string", "description": "Space-separated subset of the client's scopes"},
+                        "client_id": {"type": "string", "description": "client_secret_post only"},
+                        "client_secret": {"type": "string", "description": "client_secret_post only"},
+                    },
+                },
+                "example": {"grant_type": "client_credentials", "scope": "exposure:read"},
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenResponse,
+    summary="Get an access token (client credentials)",
+    description=(
+        "RFC 6749 client credentials grant. Authenticate with HTTP Basic (`client_secret_basic`) "
+        "or with `client_id` and `client_secret` in the form (`client_secret_post`)."
+    ),
+    openapi_extra=_FORM_SCHEMA,
+    responses={
+        400: {"model": OAuthErrorBody, "description": "invalid_request, invalid_scope or unsupported_grant_type"},
+        401: {"model": OAuthErrorBody, "description": "invalid_client"},
+    },
+)
+async def token(request: Request, tx: TxDep) -> JSONResponse:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "The body must be application/x-www-form-urlencoded")
+    form = service.parse_form(await request.body())
+    credentials = service.client_credentials(request.headers.get("authorization"), form)
+    issued = await service.issue_token(
+        tx, get_runtime(request).tokens, credentials, form, request.scope["state"].get("request_id")  # type: ignore[arg-type]
+    )
+    body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+@router.get("/.well-known/jwks.json", response_model=JwkSet, summary="Public keys that sign access tokens")
+async def jwks(request: Request) -> JSONResponse:
+    return JSONResponse(get_runtime(request).tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})  # type: ignore[union-attr]
+
+
+def install_oauth_error_handler(app: FastAPI) -> None:
+    async def handle(request: Request, exc: OAuthError) -> JSONResponse:
+        runtime = get_runtime(request)
+        await audit_repository.append(
+            runtime.db.pool,
+            AuditEntry(
+                action=AuditAction.AUTH_FAILED,
+                outcome=exc.status,
+                client_id=exc.client_id,
+                resource="POST /oauth/token",
+                request_id=request.scope.get("state", {}).get("request_id"),
+                details={"error": exc.error, "reason": exc.description},
+            ),
+        )
+        headers = {"Cache-Control": "no-store"}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="registry"' if exc.basic else 'Bearer'
+        body = OAuthErrorBody(
+            error=exc.error,
+            error_description=exc.description,
+            type=PROBLEM_TYPE_PREFIX + "oauth-" + exc.error.replace("_", "-"),
+            title=exc.error,
+            status=exc.status,
+            detail=exc.description,
+            request_id=request.scope.get("state", {}).get("request_id"),
+        )
+        return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
+
+    app.add_exception_handler(OAuthError, handle)  # type: ignore[arg-type]

@@ -1,0 +1,122 @@
+"""Rules of the token endpoint (RFC 6749 client credentials grant)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote_plus
+
+from registry.audit import repository as audit_repository
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditEntry
+from registry.auth import repository
+from registry.auth.principal import ALL_SCOPES
+from registry.auth.secrets import secret_matches
+from registry.auth.tokens import IssuedToken, TokenService
+from registry.core.db import Tx
+
+
+class OAuthError(Exception):
+    """An RFC 6749 §5.2 error; `status` 401 for client authentication failures, else 400."""
+
+    def __init__(self, error: str, description: str, status: int = 400, *, basic: bool = False,
+                 client_id: str | None = None) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.basic = basic
+        self.client_id = client_id
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client_id: str
+    client_secret: str
+    via_basic: bool
+
+
+MAX_FORM_BYTES = 8192
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    if len(body) > MAX_FORM_BYTES:
+        raise OAuthError("invalid_request", "The request body is too large")
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "The body must be application/x-www-form-urlencoded") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise OAuthError("invalid_request", f"Parameter `{name}` is repeated")
+        if "\x00" in value:
+            raise OAuthError("invalid_request", f"Parameter `{name}` holds a NUL character")
+        form[name] = value
+    return form
+
+
+def client_credentials(authorization: str | None, form: dict[str, str]) -> ClientCredentials:
+    """client_secret_basic or client_secret_post; exactly one of them (RFC 6749 §2.3)."""
+    in_body = "client_secret" in form
+    if authorization and authorization[:6].lower() == "basic ":
+        if in_body:
+            raise OAuthError("invalid_request", "Use one client authentication method, not two")
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+            raw_id, raw_secret = decoded.split(":", 1)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise OAuthError("invalid_client", "Malformed Basic credentials", 401, basic=True) from None
+        return ClientCredentials(unquote_plus(raw_id), unquote_plus(raw_secret), via_basic=True)
+    if in_body and form.get("client_id"):
+        return ClientCredentials(form["client_id"], form["client_secret"], via_basic=False)
+    raise OAuthError("invalid_client", "Client authentication is required", 401, basic=True)
+
+
+def granted_scopes(client_scopes: list[str], requested: str | None) -> list[str]:
+    if requested is None or not requested.strip():
+        return sorted(client_scopes)
+    wanted = set(requested.split())
+    unknown = wanted - ALL_SCOPES
+    if unknown:
+        raise OAuthError("invalid_scope", f"Unknown scope: {' '.join(sorted(unknown))}")
+    if not wanted <= set(client_scopes):
+        raise OAuthError("invalid_scope", "The client may not request: " + " ".join(sorted(wanted - set(client_scopes))))
+    return sorted(wanted)
+
+
+async def issue_token(
+    tx: Tx, tokens: TokenService, credentials: ClientCredentials, form: dict[str, str], request_id: str | None
+) -> IssuedToken:
+    """Authenticate the client, issue its token, and audit the issuance in the same transaction."""
+    grant = form.get("grant_type")
+    if grant is None:
+        raise OAuthError("invalid_request", "grant_type is required")
+    client = await repository.find_client(tx.conn, credentials.client_id) if len(credentials.client_id) <= 64 else None
+    stored_hash = client["secret_hash"] if client is not None else None
+    if not secret_matches(credentials.client_secret, stored_hash) or client is None:
+        raise OAuthError("invalid_client", "Client authentication failed", 401, basic=credentials.via_basic,
+                         client_id=credentials.client_id if client is not None else None)
+    if client["status"] != "active" or client["member_status"] != "active":
+        raise OAuthError("invalid_client", "The client is revoked or its member is suspended", 401,
+                         basic=credentials.via_basic, client_id=credentials.client_id)
+    if grant != "client_credentials":
+        raise OAuthError("unsupported_grant_type", "Only the client_credentials grant is supported")
+    scopes = granted_scopes(list(client["scopes"]), form.get("scope"))
+    await repository.touch_client(tx.conn, credentials.client_id)
+    issued = tokens.issue(credentials.client_id, str(client["member_id"]), scopes)
+    await audit_repository.append(
+        tx.conn,
+        AuditEntry(
+            action=AuditAction.AUTH_TOKEN,
+            outcome=200,
+            member_id=client["member_id"],
+            client_id=credentials.client_id,
+            resource="POST /oauth/token",
+            request_id=request_id,
+            details={"scope": issued.scope, "method": "client_secret_basic" if credentials.via_basic else "client_secret_post"},
+        ),
+    )
+    return issued

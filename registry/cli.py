@@ -1,0 +1,299 @@
+"""The `registry` command: serve, migrate, bootstrap, and member and client administration.
+It reads the same settings as the server, so both use the same database and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+import typer
+from pydantic import ValidationError
+
+from registry.audit import repository as audit_repository
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditEntry, AuditIntent
+from registry.auth.principal import Scope
+from registry.config import Settings, get_settings
+from registry.core.db import Tx, _init_connection, asyncpg_dsn
+from registry.core.embedded import resolve_database_url
+from registry.core.errors import Problem
+from registry.core.keys import KeyConfigurationError, load_keyring
+from registry.core import migrate as migrations
+from registry.members import repository as members_repository
+from registry.members import service as members_service
+from registry.members.schemas import ClientCreate, MemberCreate, MemberKind, MemberStatus, MemberUpdate
+
+app = typer.Typer(help="Borrower Registry service and administration.", no_args_is_help=True, add_completion=False)
+members_app = typer.Typer(help="Onboard and manage members.", no_args_is_help=True)
+clients_app = typer.Typer(help="Issue and revoke API clients.", no_args_is_help=True)
+app.add_typer(members_app, name="members")
+app.add_typer(clients_app, name="clients")
+
+T = TypeVar("T")
+CLI_ACTOR = "cli"
+ASSOCIATION_LOCK = 0x5245_4749  # advisory lock key: one bootstrap at a time
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        _fail("; ".join(e["msg"] for e in exc.errors()))
+        raise
+
+
+def _database_url(settings: Settings) -> str:
+    return resolve_database_url(settings.database_url, settings.data_dir)
+
+
+def _run_in_tx(work: Callable[[Tx], Awaitable[T]]) -> T:
+    settings = _settings()
+    url = _database_url(settings)
+
+    async def run() -> T:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        await _init_connection(conn)
+        try:
+            async with conn.transaction():
+                return await work(Tx(conn))
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(run())
+    except Problem as exc:
+        _fail(exc.detail)
+        raise
+    except asyncpg.UndefinedTableError:
+        _fail("the database is not migrated; run `registry migrate` first")
+        raise
+
+
+def _print(value: Any) -> None:
+    typer.echo(json.dumps(value, default=str, indent=2))
+
+
+async def _audit(tx: Tx, intent: AuditIntent, member_id: uuid.UUID | None) -> None:
+    await audit_repository.append(
+        tx.conn,
+        AuditEntry(
+            action=intent.action,
+            outcome=200,
+            member_id=member_id,
+            client_id=CLI_ACTOR,
+            resource=intent.resource,
+            details={**intent.details, "via": "cli"},
+        ),
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on", envvar="PORT")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Do not apply migrations first")] = False,
+) -> None:
+    """Serve the API (migrating the database first)."""
+    import uvicorn
+
+    settings = _settings()
+    try:
+        load_keyring(settings)  # generate development keys once, before workers race for them
+    except KeyConfigurationError as exc:
+        _fail(str(exc))
+    url = _database_url(settings)
+    if not no_migrate:
+        migrations.upgrade(url)
+    os.environ["REGISTRY_DATABASE_URL"] = url  # workers join the same database
+    get_settings.cache_clear()
+    uvicorn.run(
+        "registry.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrations.upgrade(_database_url(_settings()), revision)
+    typer.echo(f"migrated to {revision}")
+
+
+@app.command()
+def bootstrap(
+    new_client: Annotated[bool, typer.Option("--new-client", help="Issue a fresh admin client")] = False,
+    code: Annotated[str, typer.Option(help="Code of the association member")] = "ASSOC",
+    name: Annotated[str, typer.Option(help="Name of the association")] = "Lenders' Association",
+) -> None:
+    """Create the association member and its admin client (idempotent); print them as JSON."""
+    settings = _settings()
+    try:
+        keys = load_keyring(settings)
+    except KeyConfigurationError as exc:
+        _fail(str(exc))
+        raise
+    if keys.hashing_key is None:
+        _fail("REGISTRY_HASHING_KEY or REGISTRY_HASHING_KEY_FILE is required in production")
+    migrations.upgrade(_database_url(settings))
+
+    async def work(tx: Tx) -> dict[str, Any]:
+        await tx.conn.execute("SELECT pg_advisory_xact_lock($1)", ASSOCIATION_LOCK)
+        association = await members_repository.find_association(tx.conn)
+        if association is None:
+            intent = AuditIntent(AuditAction.ADMIN_MEMBER_CREATE)
+            created = await members_service.create_member(
+                tx, MemberCreate(code=code, name=name, kind=MemberKind.association), intent
+            )
+            await _audit(tx, intent, created.id)
+            member_id, member_code = created.id, created.code
+        else:
+            member_id, member_code = association["id"], association["code"]
+        existing = await members_repository.first_admin_client(tx.conn, member_id)
+        out: dict[str, Any] = {"member_code": member_code}
+        if existing is None or new_client:
+            intent = AuditIntent(AuditAction.ADMIN_CLIENT_CREATE)
+            client = await members_service.create_client(
+                tx, member_id, ClientCreate(name="association-admin", scopes=[Scope.ADMIN]), intent
+            )
+            await _audit(tx, intent, member_id)
+            out.update(client_id=client.client_id, client_secret=client.client_secret)
+        else:
+            out["client_id"] = existing["client_id"]
+        out["hashing_key"] = keys.hashing_key.hex()  # type: ignore[union-attr]
+        return out
+
+    typer.echo(json.dumps(_run_in_tx(work)))
+
+
+@members_app.command("create")
+def members_create(
+    code: Annotated[str, typer.Argument(help="Member code, e.g. BANK001")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    kind: Annotated[MemberKind, typer.Option(help="Kind of institution")] = MemberKind.bank,
+) -> None:
+    """Onboard a member."""
+    try:
+        body = MemberCreate(code=code, name=name, kind=kind)
+    except ValidationError as exc:
+        _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        raise
+
+    async def work(tx: Tx) -> Any:
+        intent = AuditIntent(AuditAction.ADMIN_MEMBER_CREATE)
+        member = await members_service.create_member(tx, body, intent)
+        await _audit(tx, intent, member.id)
+        return member.model_dump(mode="json")
+
+    _print(_run_in_tx(work))
+
+
+@members_app.command("list")
+def members_list() -> None:
+    """List every member."""
+
+    async def work(tx: Tx) -> Any:
+        out, cursor = [], None
+        while True:
+            page = await members_service.list_members(tx, cursor, 500)
+            out.extend(m.model_dump(mode="json") for m in page.data)
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+    _print(_run_in_tx(work))
+
+
+def _set_status(code: str, status: MemberStatus) -> None:
+    async def work(tx: Tx) -> Any:
+        member = await members_service.get_member_by_code(tx, code)
+        intent = AuditIntent(AuditAction.ADMIN_MEMBER_UPDATE)
+        updated = await members_service.update_member(tx, member.id, MemberUpdate(status=status), intent)
+        await _audit(tx, intent, member.id)
+        return updated.model_dump(mode="json")
+
+    _print(_run_in_tx(work))
+
+
+@members_app.command("suspend")
+def members_suspend(code: Annotated[str, typer.Argument(help="Member code")]) -> None:
+    """Suspend a member: its tokens stop working at once."""
+    _set_status(code, MemberStatus.suspended)
+
+
+@members_app.command("reactivate")
+def members_reactivate(code: Annotated[str, typer.Argument(help="Member code")]) -> None:
+    """Reactivate a suspended member."""
+    _set_status(code, MemberStatus.active)
+
+
+@clients_app.command("create")
+def clients_create(
+    member_code: Annotated[str, typer.Argument(help="Code of the member the client belongs to")],
+    name: Annotated[str, typer.Option(help="What the client is for")],
+    scope: Annotated[list[Scope], typer.Option(help="A scope to grant; repeat for more")],
+) -> None:
+    """Issue an API client; the secret is printed this once."""
+    try:
+        body = ClientCreate(name=name, scopes=scope)
+    except ValidationError as exc:
+        _fail("; ".join(e["msg"] for e in exc.errors()))
+        raise
+
+    async def work(tx: Tx) -> Any:
+        member = await members_service.get_member_by_code(tx, member_code)
+        intent = AuditIntent(AuditAction.ADMIN_CLIENT_CREATE)
+        client = await members_service.create_client(tx, member.id, body, intent)
+        await _audit(tx, intent, member.id)
+        return client.model_dump(mode="json")
+
+    _print(_run_in_tx(work))
+
+
+@clients_app.command("list")
+def clients_list(member_code: Annotated[str, typer.Argument(help="Member code")]) -> None:
+    """List a member's clients."""
+
+    async def work(tx: Tx) -> Any:
+        member = await members_service.get_member_by_code(tx, member_code)
+        return [c.model_dump(mode="json") for c in await members_service.list_clients(tx, member.id)]
+
+    _print(_run_in_tx(work))
+
+
+@clients_app.command("revoke")
+def clients_revoke(client_id: Annotated[str, typer.Argument(help="Client id (brc_...)")]) -> None:
+    """Revoke a client: its tokens stop working at once."""
+
+    async def work(tx: Tx) -> Any:
+        intent = AuditIntent(AuditAction.ADMIN_CLIENT_REVOKE)
+        client = await members_service.revoke_client(tx, client_id, intent)
+        await _audit(tx, intent, client.member_id)
+        return client.model_dump(mode="json")
+
+    _print(_run_in_tx(work))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="registry")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Service settings: one pydantic-settings object read from `REGISTRY_*` variables and `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting the service and the CLI read; `docs/configuration.md` lists them all."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.development
+    database_url: str | None = Field(
+        default=None,
+        description="asyncpg URL of PostgreSQL >= 15; unset starts an embedded PostgreSQL under data_dir",
+    )
+    data_dir: Path = Path(".registry")
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+
+    # Keys: inline (hex or PEM) or a file. Generated under data_dir/keys in development.
+    server_key: SecretStr | None = None
+    server_key_file: Path | None = None
+    hashing_key: SecretStr | None = None
+    hashing_key_file: Path | None = None
+    jwt_private_key: SecretStr | None = None
+    jwt_keys_dir: Path | None = None
+
+    issuer: str = "urn:borrower-registry"
+    audience: str = "urn:borrower-registry:api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    clock_skew_seconds: int = Field(default=30, ge=0, le=30)
+
+    max_body_bytes: int = Field(default=2_000_000, ge=1024)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.env is not Environment.production:
+            return self
+        missing = []
+        if not self.database_url:
+            missing.append("REGISTRY_DATABASE_URL")
+        if not (self.server_key or self.server_key_file):
+            missing.append("REGISTRY_SERVER_KEY or REGISTRY_SERVER_KEY_FILE")
+        if not (self.jwt_private_key or self.jwt_keys_dir):
+            missing.append("REGISTRY_JWT_PRIVATE_KEY or REGISTRY_JWT_KEYS_DIR")
+        if missing:
+            raise ValueError("production refuses to start without: " + ", ".join(missing))
+        if self.server_key is not None:
+            check_not_default_secret("REGISTRY_SERVER_KEY", self.server_key.get_secret_value())
+        if self.hashing_key is not None:
+            check_not_default_secret("REGISTRY_HASHING_KEY", self.hashing_key.get_secret_value())
+        return self
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+# Values that appear in docs and examples; a production key equal to one of them is a mistake.
+DEFAULT_SECRETS = frozenset({"0" * 64, "change-me", "changeme", "secret", "dev", "development"})
+
+
+def check_not_default_secret(name: str, value: str) -> None:
+    stripped = value.strip().lower()
+    if stripped in DEFAULT_SECRETS or len(set(stripped)) <= 2:
+        raise ValueError(f"{name} is a default or placeholder value; set a real key in production")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,210 @@
+"""The error hierarchy and its one rendering: RFC 9457 `application/problem+json`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_TYPE_PREFIX = "urn:borrower-registry:problem:"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Path of the offending field, dot-separated", examples=["records.0.status"])
+    message: str = Field(examples=["Input should be 'current', 'dpd_1_30', ..."])
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    type: str = Field(examples=[PROBLEM_TYPE_PREFIX + "not-found"])
+    title: str = Field(examples=["Not found"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["No member with that id"])
+    instance: str | None = Field(default=None, examples=["/admin/members/1b4e28ba-2fa1-11d2-883f-0016d3cca427"])
+    request_id: str | None = Field(default=None, examples=["01J9Z3K4Q8T7W2"])
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class Problem(Exception):
+    """Base of every error the service answers on purpose."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal server error"
+    slug: ClassVar[str] = "internal"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+class BadRequest(Problem):
+    status, title, slug = 400, "Bad request", "bad-request"
+
+
+class Unauthenticated(Problem):
+    status, title, slug = 401, "Unauthenticated", "unauthenticated"
+
+    def __init__(self, detail: str = "A valid bearer token is required", **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+
+
+class Forbidden(Problem):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(Problem):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(Problem):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PayloadTooLarge(Problem):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class UnsupportedMediaType(Problem):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+class Invalid(Problem):
+    status, title, slug = 422, "Unprocessable content", "invalid"
+
+
+class RateLimited(Problem):
+    status, title, slug = 429, "Too many requests", "rate-limited"
+
+
+_HTTP_TITLES = {
+    400: BadRequest,
+    401: Unauthenticated,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: Invalid,
+    429: RateLimited,
+}
+
+
+def problem_responses(*classes: type[Problem]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problems a route can answer."""
+    return {
+        cls.status: {
+            "model": ProblemDetails,
+            "description": cls.title,
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "example": {
+                        "type": PROBLEM_TYPE_PREFIX + cls.slug,
+                        "title": cls.title,
+                        "status": cls.status,
+                        "detail": "What went wrong, in one sentence",
+                        "request_id": "2f1c7d0a9b8e4c3d",
+                        "errors": [],
+                    }
+                }
+            },
+        }
+        for cls in classes
+    }
+
+
+def request_id_of(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id")
+
+
+def render(
+    request: Request,
+    status: int,
+    title: str,
+    slug: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request_id_of(request),
+        "errors": [e.model_dump() for e in errors or []],
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if len(parts) > 1 else parts
+    return ".".join(parts) or "body"
+
+
+def validation_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
+    errors = []
+    for item in raw:
+        message = str(item.get("msg", "invalid value"))
+        if item.get("type") == "json_invalid":
+            message = "Body is not valid JSON: " + str(item.get("ctx", {}).get("error", "decode error"))
+        errors.append(FieldError(field=_field_path(tuple(item.get("loc", ()))), message=message))
+    return errors
+
+
+FailureHook = Any  # async callable(request, status) -> None, set by the app
+
+
+def install_error_handlers(app: FastAPI, on_failure: FailureHook) -> None:
+    """One handler map for the whole app; `on_failure` audits failed authenticated requests."""
+
+    async def problem_handler(request: Request, exc: Problem) -> JSONResponse:
+        await on_failure(request, exc.status, exc.detail)
+        return render(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
+
+    async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(list(exc.errors()))
+        await on_failure(request, 422, "request validation failed")
+        return render(request, 422, Invalid.title, Invalid.slug, "The request is not valid", errors)
+
+    async def http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        cls = _HTTP_TITLES.get(exc.status_code)
+        title = cls.title if cls else "Error"
+        slug = cls.slug if cls else f"http-{exc.status_code}"
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such resource"
+        elif exc.status_code == 405:
+            title, slug, detail = "Method not allowed", "method-not-allowed", "This resource does not allow that method"
+        await on_failure(request, exc.status_code, detail)
+        return render(request, exc.status_code, title, slug, detail, headers=getattr(exc, "headers", None))
+
+    async def unhandled(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"request_id": request_id_of(request)})
+        await on_failure(request, 500, "internal error")
+        return render(request, 500, Problem.title, Problem.slug, "The service failed; the request was not applied")
+
+    app.add_exception_handler(Problem, problem_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unhandled)

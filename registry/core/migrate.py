@@ -1,0 +1,37 @@
+"""Run Alembic migrations programmatically, with the service's database URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from registry.core.db import sqlalchemy_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    # ConfigParser interpolation treats % specially.
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def head_revision() -> str:
+    script = ScriptDirectory.from_config(alembic_config("postgresql://unused/unused"))
+    head = script.get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found")
+    return head

@@ -1,0 +1,44 @@
+"""Cursor pagination: `{data, next_cursor}` pages whose cursor is an opaque token."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from registry.core.errors import FieldError, Invalid
+
+T = TypeVar("T")
+
+MAX_LIMIT = 500
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page", examples=[None]
+    )
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, orjson.JSONDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str | int) for v in values):
+        raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")])
+    return values
+
+
+CursorParam = Annotated[str | None, Query(max_length=512, description="Opaque cursor from a previous page")]
+LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]

@@ -1,0 +1,35 @@
+"""The base of every request shape: unknown fields and NUL characters are refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+class RequestModel(BaseModel):
+    """Requests: strict about unknown fields, and no string may carry a NUL character
+    (PostgreSQL text cannot store it, and no legitimate value holds one)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        if _contains_nul(data):
+            raise ValueError("strings must not contain NUL characters")
+        return data
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)

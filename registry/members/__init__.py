@@ -1,0 +1,1 @@
+"""Members (the association's lenders and the association itself) and their API clients."""

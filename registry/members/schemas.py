@@ -1,0 +1,100 @@
+"""API shapes of members and their clients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from registry.auth.principal import Scope
+from registry.core.schemas import RequestModel, ResponseModel
+
+
+class MemberKind(StrEnum):
+    association = "association"
+    bank = "bank"
+    auto_finance = "auto_finance"
+    consumer_finance = "consumer_finance"
+    leasing = "leasing"
+    microcredit = "microcredit"
+    other = "other"
+
+
+class MemberStatus(StrEnum):
+    active = "active"
+    suspended = "suspended"
+
+
+MemberCode = Annotated[str, Field(pattern=r"^[A-Z0-9_]{2,32}$", examples=["BANK001"])]
+Quota = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class MemberCreate(RequestModel):
+    code: MemberCode
+    name: str = Field(min_length=1, max_length=200, examples=["First Commercial Bank"])
+    kind: MemberKind = Field(examples=["bank"])
+    quota_exposure_per_minute: Quota | None = Field(default=None, examples=[6000])
+    quota_writes_per_second: Quota | None = Field(default=None, examples=[50])
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"code": "BANK001", "name": "First Commercial Bank", "kind": "bank"}]},
+    }
+
+
+class MemberUpdate(RequestModel):
+    status: MemberStatus | None = Field(default=None, examples=["suspended"])
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    quota_exposure_per_minute: Quota | None = None
+    quota_writes_per_second: Quota | None = None
+
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"status": "suspended"}]}}
+
+
+class MemberOut(ResponseModel):
+    id: uuid.UUID
+    code: str = Field(examples=["BANK001"])
+    name: str = Field(examples=["First Commercial Bank"])
+    kind: MemberKind
+    status: MemberStatus
+    quota_exposure_per_minute: int | None
+    quota_writes_per_second: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=200, examples=["loan-origination"])
+    scopes: list[Scope] = Field(min_length=1, max_length=6, examples=[["records:write", "records:read", "exposure:read"]])
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct(cls, scopes: list[Scope]) -> list[Scope]:
+        if len(set(scopes)) != len(scopes):
+            raise ValueError("scopes must not repeat")
+        return scopes
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"name": "loan-origination", "scopes": ["records:write", "exposure:read"]}]},
+    }
+
+
+class ClientOut(ResponseModel):
+    client_id: str = Field(examples=["brc_3f9a1c2e7b6d5a40"])
+    member_id: uuid.UUID
+    name: str
+    scopes: list[str]
+    status: str = Field(examples=["active"])
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ClientCreated(ClientOut):
+    client_secret: str = Field(
+        description="Shown this once; only a hash is kept", examples=["brs_kQ3v9x1mZ0p8YtW4rL6sN2bH7cD5fG1jA3eR9uI0oP4"]
+    )

@@ -1,0 +1,131 @@
+"""Rules of members and clients: who may exist, which scopes a client may hold, and that
+a change of standing reaches every worker at once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from registry.audit.schemas import AuditIntent
+from registry.auth.credentials import announce_change
+from registry.auth.principal import Scope
+from registry.auth.secrets import hash_secret, new_client_id, new_client_secret
+from registry.core.db import Tx
+from registry.core.errors import Conflict, FieldError, Invalid, NotFound
+from registry.core.pagination import Page, decode_cursor, encode_cursor
+from registry.members import repository
+from registry.members.schemas import (
+    ClientCreate,
+    ClientCreated,
+    ClientOut,
+    MemberCreate,
+    MemberKind,
+    MemberOut,
+    MemberStatus,
+    MemberUpdate,
+)
+
+
+def _noop() -> AuditIntent:
+    return AuditIntent(action="")  # type: ignore[arg-type]
+
+
+async def create_member(tx: Tx, body: MemberCreate, audit: AuditIntent | None = None) -> MemberOut:
+    audit = audit or _noop()
+    audit.details = {"code": body.code, "kind": body.kind.value}
+    if body.kind is MemberKind.association and await repository.find_association(tx.conn) is not None:
+        raise Conflict("The association member already exists")
+    row = await repository.insert_member(
+        tx.conn, body.code, body.name, body.kind.value, body.quota_exposure_per_minute, body.quota_writes_per_second
+    )
+    if row is None:
+        raise Conflict(f"A member with code {body.code} already exists")
+    audit.resource = f"member:{row['id']}"
+    return MemberOut.model_validate(dict(row))
+
+
+async def get_member(tx: Tx, member_id: uuid.UUID, audit: AuditIntent | None = None) -> MemberOut:
+    audit = audit or _noop()
+    audit.resource = f"member:{member_id}"
+    row = await repository.get_member(tx.conn, member_id)
+    if row is None:
+        raise NotFound("No member with that id")
+    return MemberOut.model_validate(dict(row))
+
+
+async def get_member_by_code(tx: Tx, code: str) -> MemberOut:
+    row = await repository.get_member_by_code(tx.conn, code)
+    if row is None:
+        raise NotFound(f"No member with code {code}")
+    return MemberOut.model_validate(dict(row))
+
+
+async def list_members(tx: Tx, cursor: str | None, limit: int) -> Page[MemberOut]:
+    position = decode_cursor(cursor, 2)
+    after = None
+    if position:
+        try:
+            after = (datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1])))
+        except ValueError:
+            raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None
+    rows = await repository.list_members(tx.conn, after, limit + 1)
+    members = [MemberOut.model_validate(dict(r)) for r in rows[:limit]]
+    next_cursor = (
+        encode_cursor([members[-1].created_at.isoformat(), str(members[-1].id)]) if len(rows) > limit else None
+    )
+    return Page[MemberOut](data=members, next_cursor=next_cursor)
+
+
+async def update_member(tx: Tx, member_id: uuid.UUID, body: MemberUpdate, audit: AuditIntent | None = None) -> MemberOut:
+    audit = audit or _noop()
+    audit.resource = f"member:{member_id}"
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    audit.details = {"changes": changes}
+    current = await repository.get_member(tx.conn, member_id)
+    if current is None:
+        raise NotFound("No member with that id")
+    if current["kind"] == MemberKind.association and changes.get("status") == MemberStatus.suspended:
+        raise Conflict("The association member cannot be suspended")
+    row = await repository.update_member(tx.conn, member_id, changes)
+    assert row is not None
+    if "status" in changes and changes["status"] != current["status"]:
+        await announce_change(tx)
+    return MemberOut.model_validate(dict(row))
+
+
+async def create_client(
+    tx: Tx, member_id: uuid.UUID, body: ClientCreate, audit: AuditIntent | None = None
+) -> ClientCreated:
+    audit = audit or _noop()
+    member = await repository.get_member(tx.conn, member_id)
+    if member is None:
+        raise NotFound("No member with that id")
+    scopes = [s.value for s in body.scopes]
+    if Scope.ADMIN.value in scopes and member["kind"] != MemberKind.association:
+        raise Invalid(
+            "Only the association's clients may hold the admin scope",
+            errors=[FieldError(field="scopes", message="admin is reserved to the association")],
+        )
+    secret = new_client_secret()
+    row = await repository.insert_client(tx.conn, member_id, new_client_id(), body.name, scopes, hash_secret(secret))
+    audit.resource = f"client:{row['client_id']}"
+    audit.details = {"member_id": str(member_id), "scopes": scopes}
+    return ClientCreated(**dict(row), client_secret=secret)
+
+
+async def list_clients(tx: Tx, member_id: uuid.UUID, audit: AuditIntent | None = None) -> list[ClientOut]:
+    audit = audit or _noop()
+    audit.resource = f"member:{member_id}"
+    if await repository.get_member(tx.conn, member_id) is None:
+        raise NotFound("No member with that id")
+    return [ClientOut.model_validate(dict(r)) for r in await repository.list_clients(tx.conn, member_id)]
+
+
+async def revoke_client(tx: Tx, client_id: str, audit: AuditIntent | None = None) -> ClientOut:
+    audit = audit or _noop()
+    audit.resource = f"client:{client_id}"
+    row = await repository.revoke_client(tx.conn, client_id)
+    if row is None:
+        raise NotFound("No client with that id")
+    await announce_change(tx)
+    return ClientOut.model_validate(dict(row))

@@ -1,0 +1,32 @@
+"""What one worker holds for its whole life: settings, keys, the pool, caches, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from fastapi import Request
+
+from registry.config import Settings
+from registry.core.db import Database
+from registry.core.keys import KeyRing
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keys: KeyRing
+    clock: Callable[[], datetime] = field(default=utc_now)
+    # Set by the auth package at start-up (avoids an import cycle).
+    tokens: object | None = None
+    credentials: object | None = None
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
