@@ -19,12 +19,15 @@ from registry.core.db import Database
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import ProblemDetails, install_error_handlers
 from registry.core.keys import load_keyring
-from registry.core.middleware import RequestIdMiddleware
+from registry.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
 from registry.deps import audit_failure
 from registry.health.routes import router as health_router
 from registry.members.routes import router as members_router
 from registry.runtime import Runtime
+
+# Routes that stream large bodies and set their own limits.
+STREAMED_PATHS = ("/v1/uploads",)
 
 DESCRIPTION = """
 The shared borrower registry of the lenders' association. Members report delinquency
@@ -59,9 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.head_revision = head_revision()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)

@@ -10,12 +10,21 @@ from alembic.script import ScriptDirectory
 
 from registry.core.db import sqlalchemy_url
 
-ROOT = Path(__file__).resolve().parents[2]
+
+
+def project_root() -> Path:
+    """Where alembic.ini and migrations/ live: the source checkout, or the working
+    directory of an installed service (the container image puts them there)."""
+    for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
+        if (candidate / "alembic.ini").exists() and (candidate / "migrations").is_dir():
+            return candidate
+    raise RuntimeError("alembic.ini and migrations/ not found next to the package or in the working directory")
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    root = project_root()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
     # ConfigParser interpolation treats % specially.
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     return config

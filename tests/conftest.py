@@ -1,0 +1,118 @@
+"""Test fixtures: one real PostgreSQL database per run (TEST_DATABASE_URL's server when set,
+an embedded server otherwise), migrated once; the app served through ASGI in-process.
+
+Tests share the database and keep apart by creating their own members (unique codes), so
+no test depends on another's rows; tests that need a pristine database make their own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from registry.app import create_app
+from registry.config import Environment, Settings
+from registry.core import migrate
+from registry.core.db import asyncpg_dsn
+from tests.factories import Registry
+
+
+def _server_url() -> tuple[str, object | None]:
+    """URL of a database on the server tests run against, and the embedded handle if any."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return asyncpg_dsn(url), None
+    from registry.core.embedded import socket_url, start_embedded
+
+    root = Path(tempfile.mkdtemp(prefix="registry-test-pg-"))
+    server = start_embedded(root)
+    return socket_url(server, "postgres"), server
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at database `name`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def create_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    url, handle = _server_url()
+    yield url
+    if handle is not None:
+        handle.cleanup()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    name = f"registry_test_{secrets.token_hex(4)}"
+    asyncio.run(create_database(server_url, name))
+    url = with_database(server_url, name)
+    migrate.upgrade(url)
+    yield url
+    asyncio.run(drop_database(server_url, name))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        env=Environment.test,
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("registry-data"),
+        max_body_bytes=1_000_000,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    from registry.core.db import _init_connection
+
+    p = await asyncpg.create_pool(database_url, min_size=1, max_size=4, init=_init_connection)
+    yield p
+    await p.close()
+
+
+@pytest.fixture(scope="session")
+async def registry(http: httpx.AsyncClient, pool: asyncpg.Pool) -> Registry:
+    """The association, bootstrapped once, and helpers to make members and clients."""
+    return await Registry.bootstrap(http, pool)

@@ -1,0 +1,139 @@
+"""Member and client administration through /admin, from the admin's side and a member's."""
+
+import uuid
+
+import pytest
+
+from tests.factories import unique_code
+
+
+async def test_member_lifecycle(http, registry):
+    code = unique_code("BANK")
+    r = await http.post("/admin/members", json={"code": code, "name": "Bank", "kind": "bank"}, headers=registry.admin.headers)
+    assert r.status_code == 201, r.text
+    member = r.json()
+    assert member["status"] == "active" and member["kind"] == "bank" and member["code"] == code
+    assert set(member) >= {"id", "code", "name", "kind", "status", "created_at"}
+
+    got = await http.get(f"/admin/members/{member['id']}", headers=registry.admin.headers)
+    assert got.status_code == 200 and got.json() == member
+
+    patched = await http.patch(
+        f"/admin/members/{member['id']}",
+        json={"status": "suspended", "quota_exposure_per_minute": 600},
+        headers=registry.admin.headers,
+    )
+    assert patched.status_code == 200
+    assert patched.json()["status"] == "suspended" and patched.json()["quota_exposure_per_minute"] == 600
+
+
+async def test_duplicate_code_is_409(http, registry):
+    code = unique_code()
+    body = {"code": code, "name": "A", "kind": "leasing"}
+    assert (await http.post("/admin/members", json=body, headers=registry.admin.headers)).status_code == 201
+    r = await http.post("/admin/members", json=body, headers=registry.admin.headers)
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "lower", "name": "x", "kind": "bank"},
+        {"code": "A", "name": "x", "kind": "bank"},
+        {"code": "OK_CODE", "name": "", "kind": "bank"},
+        {"code": "OK_CODE", "name": "x", "kind": "pawnshop"},
+        {"code": "OK_CODE", "name": "x", "kind": "bank", "extra": 1},
+        {"code": "OK_CODE", "name": "x\u0000", "kind": "bank"},
+        {"code": "OK_CODE", "name": "x", "kind": "bank", "quota_writes_per_second": 10**30},
+        {"code": "OK_CODE", "name": "x", "kind": "association"},
+    ],
+)
+async def test_invalid_member_bodies(http, registry, body):
+    r = await http.post("/admin/members", json=body, headers=registry.admin.headers)
+    assert r.status_code in (409, 422), r.text
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_cursor_pages_cover_every_member_once(http, registry):
+    for _ in range(3):
+        await registry.member()
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        r = await http.get("/admin/members", params=params, headers=registry.admin.headers)
+        assert r.status_code == 200
+        page = r.json()
+        assert len(page["data"]) <= 2
+        seen.extend(m["id"] for m in page["data"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    total = await registry.pool.fetchval("SELECT count(*) FROM members")
+    assert len(seen) == total
+
+
+@pytest.mark.parametrize("params", [{"cursor": "garbage"}, {"cursor": "W10"}, {"limit": 0}, {"limit": 10**6}, {"limit": "x"}])
+async def test_bad_page_parameters_are_422(http, registry, params):
+    r = await http.get("/admin/members", params=params, headers=registry.admin.headers)
+    assert r.status_code == 422, r.text
+
+
+async def test_unknown_member_is_404(http, registry):
+    r = await http.get(f"/admin/members/{uuid.uuid4()}", headers=registry.admin.headers)
+    assert r.status_code == 404
+    r = await http.get("/admin/members/not-a-uuid", headers=registry.admin.headers)
+    assert r.status_code == 422
+
+
+async def test_clients_create_list_revoke(http, registry):
+    member = await registry.member()
+    r = await http.post(
+        f"/admin/members/{member.id}/clients", json={"name": "batch", "scopes": ["records:write"]}, headers=registry.admin.headers
+    )
+    assert r.status_code == 201
+    created = r.json()
+    assert created["client_secret"].startswith("brs_") and created["client_id"].startswith("brc_")
+    listed = (await http.get(f"/admin/members/{member.id}/clients", headers=registry.admin.headers)).json()
+    assert created["client_id"] in {c["client_id"] for c in listed}
+    assert all("client_secret" not in c and "secret_hash" not in c for c in listed)
+    stored = await registry.pool.fetchval("SELECT secret_hash FROM api_clients WHERE client_id = $1", created["client_id"])
+    assert created["client_secret"].encode() not in stored
+    revoked = await http.delete(f"/admin/clients/{created['client_id']}", headers=registry.admin.headers)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert (await http.delete("/admin/clients/brc_doesnotexist", headers=registry.admin.headers)).status_code == 404
+
+
+async def test_admin_scope_is_reserved_to_the_association(http, registry):
+    member = await registry.member()
+    r = await http.post(
+        f"/admin/members/{member.id}/clients", json={"name": "x", "scopes": ["admin"]}, headers=registry.admin.headers
+    )
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/admin/members"),
+        ("POST", "/admin/members"),
+        ("GET", "/admin/audit"),
+        ("DELETE", "/admin/clients/brc_x"),
+    ],
+)
+async def test_member_token_on_admin_is_403(http, registry, method, path):
+    member = await registry.member()
+    r = await http.request(method, path, headers=member.headers, json={"code": "ZZ", "name": "x", "kind": "bank"})
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_member_cannot_suspend_itself_into_admin_paths(http, registry):
+    member = await registry.member()
+    r = await http.patch(f"/admin/members/{member.id}", json={"status": "active"}, headers=member.headers)
+    assert r.status_code == 403
+
+
+async def test_association_cannot_be_suspended(http, registry):
+    r = await http.patch(f"/admin/members/{registry.admin.member_id}", json={"status": "suspended"}, headers=registry.admin.headers)
+    assert r.status_code == 409
