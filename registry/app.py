@@ -18,12 +18,15 @@ from registry.config import Settings, get_settings
 from registry.core.db import Database
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import ProblemDetails, install_error_handlers
+from registry.records.schemas import RecordItem
 from registry.core.keys import load_keyring
 from registry.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
 from registry.deps import audit_failure
 from registry.health.routes import router as health_router
+from registry.exposure.routes import router as exposure_router
 from registry.members.routes import router as members_router
+from registry.records.routes import router as records_router
 from registry.runtime import Runtime
 
 # Routes that stream large bodies and set their own limits.
@@ -68,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
-    for router in (health_router, auth_router, members_router, audit_router):
+    for router in (health_router, auth_router, members_router, audit_router, records_router, exposure_router):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -79,7 +82,11 @@ def _openapi(app: FastAPI) -> dict:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.setdefault("ProblemDetails", ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for model in (ProblemDetails, RecordItem):
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault(model.__name__, model_schema)
     # FastAPI documents validation errors with its own shape; ours are problem+json.
     for path in schema.get("paths", {}).values():
         for operation in path.values():

@@ -109,3 +109,33 @@ class Registry:
         return await self.pool.fetch(
             f"SELECT * FROM audit_log WHERE {clauses or 'true'} ORDER BY id", *where.values()
         )
+
+
+def token() -> str:
+    """A fresh borrower token (what a member's client computes with brs1)."""
+    return secrets.token_hex(32)
+
+
+def item(subject: str, account_ref: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A valid record item, current by default; fields override."""
+    base: dict[str, Any] = {
+        "subject": subject,
+        "subject_type": "individual",
+        "account_ref": account_ref if account_ref is not None else f"ACC-{secrets.token_hex(4)}",
+        "product": "consumer_loan",
+        "status": "current",
+        "currency": "CNY",
+        "principal_amount": "10000.00",
+        "outstanding_amount": "8000.00",
+        "overdue_amount": "0",
+        "opened_on": "2024-01-10",
+        "as_of": "2026-10-31",
+    }
+    if fields.get("status", "current").startswith("dpd") or fields.get("status") == "written_off":
+        base.update(delinquent_since="2026-09-01", notice_sent_on="2026-09-15")
+    base.update(fields)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+async def submit(http: httpx.AsyncClient, member: "Member", *items: dict[str, Any], **kwargs: Any) -> httpx.Response:
+    return await http.post("/v1/records", json={"records": list(items)}, headers=member.headers, **kwargs)

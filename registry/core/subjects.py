@@ -1,0 +1,19 @@
+"""Borrower tokens as the server keeps them: re-keyed with K_server, so a database dump
+links to nothing without the server key, even with the association's hashing key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+TOKEN_PATTERN = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def is_token(value: object) -> bool:
+    return isinstance(value, str) and TOKEN_PATTERN.match(value) is not None
+
+
+def subject_key(server_key: bytes, token: str) -> bytes:
+    """HMAC-SHA256(K_server, bytes.fromhex(token)); `token` must already be validated."""
+    return hmac.new(server_key, bytes.fromhex(token), hashlib.sha256).digest()

@@ -1,0 +1,1 @@
+"""Cross-institution exposure: what the rest of the industry knows about a borrower."""

@@ -1,0 +1,51 @@
+"""HTTP of the exposure query (`POST /v1/exposure`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditIntent
+from registry.auth.deps import ExposureRead
+from registry.core.errors import Forbidden, Invalid, PayloadTooLarge, Unauthenticated, problem_responses
+from registry.deps import audit_intent, audited
+from registry.exposure import service
+from registry.exposure.schemas import ExposureRequest, ExposureResponse
+from registry.runtime import Runtime, get_runtime
+
+router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(Unauthenticated, Forbidden))
+
+
+@router.post(
+    "/exposure",
+    response_model=ExposureResponse,
+    dependencies=[audited(AuditAction.EXPOSURE_QUERY)],
+    responses=problem_responses(Invalid, PayloadTooLarge),
+    summary="A borrower's exposure across other institutions",
+    description=(
+        "Up to 1000 subjects. `loan_application` needs `consent_ref` and is a hard inquiry; `account_review`, "
+        "`collection` and `dispute_investigation` need a record of yours on every subject (else 403 naming them, "
+        "nothing recorded). Every figure but `own` counts other institutions only, never naming them. Each "
+        "subject of an accepted query is an inquiry; the request is audited."
+    ),
+)
+async def exposure(
+    body: ExposureRequest,
+    principal: ExposureRead,
+    request: Request,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    audit: Annotated[AuditIntent, Depends(audit_intent)],
+) -> Response:
+    payload = await service.query(
+        runtime.db,
+        principal,
+        body,
+        server_key=runtime.keys.server_key,
+        now=runtime.clock(),
+        request_id=request.scope["state"].get("request_id"),
+        audit=audit,
+    )
+    return Response(payload, media_type="application/json")

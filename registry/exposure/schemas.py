@@ -1,0 +1,97 @@
+"""API shapes of the exposure query and its answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from registry.core.schemas import RequestModel
+from registry.records.schemas import MAX_BATCH, Token
+from registry.records.vocabulary import Status
+
+
+class Purpose(StrEnum):
+    loan_application = "loan_application"
+    account_review = "account_review"
+    collection = "collection"
+    dispute_investigation = "dispute_investigation"
+
+
+HARD_PURPOSES = frozenset({Purpose.loan_application})
+
+EXAMPLE_SUBJECT = "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b"
+
+
+class ExposureRequest(RequestModel):
+    subjects: list[Token] = Field(min_length=1, max_length=MAX_BATCH)
+    purpose: Purpose
+    consent_ref: str | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="The borrower's authorization (required for loan_application)", examples=["CONSENT-2026-11-0042"],
+    )
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [{"subjects": [EXAMPLE_SUBJECT], "purpose": "loan_application", "consent_ref": "CONSENT-2026-11-0042"}]
+        },
+    }
+
+    @field_validator("subjects")
+    @classmethod
+    def _distinct(cls, subjects: list[str]) -> list[str]:
+        lowered = [s.lower() for s in subjects]
+        if len(set(lowered)) != len(lowered):
+            raise ValueError("subjects must not repeat")
+        return lowered
+
+    @model_validator(mode="after")
+    def _consent(self) -> "ExposureRequest":
+        if self.purpose is Purpose.loan_application and self.consent_ref is None:
+            raise ValueError("consent_ref is required for loan_application: the borrower's authorization")
+        return self
+
+
+class Accounts(BaseModel):
+    total: int = Field(examples=[3])
+    delinquent: int = Field(examples=[1])
+    by_status: dict[str, int] = Field(examples=[{"current": 2, "dpd_31_60": 1}])
+    by_product: dict[str, int] = Field(examples=[{"auto_loan": 2, "consumer_loan": 1}])
+
+
+class HardInquiries(BaseModel):
+    last_30d: int
+    last_90d: int
+    institutions_30d: int
+    institutions_90d: int
+
+
+class OwnAccounts(BaseModel):
+    accounts: int
+    delinquent: int
+    worst_status: Status | None
+
+
+class SubjectExposure(BaseModel):
+    """What other institutions report about one borrower; `own` is the caller's own share."""
+
+    subject: str = Field(examples=[EXAMPLE_SUBJECT])
+    found: bool
+    institutions_reporting: int
+    institutions_delinquent: int
+    accounts: Accounts
+    worst_status: Status | None
+    worst_status_24m: Status | None
+    overdue_amounts: dict[str, str] = Field(examples=[{"CNY": "6200.00"}])
+    outstanding_amounts: dict[str, str] = Field(examples=[{"CNY": "150000.00"}])
+    latest_delinquent_since: date | None
+    uncollected_delinquent_accounts: int
+    disputed: bool
+    hard_inquiries: HardInquiries
+    own: OwnAccounts
+
+
+class ExposureResponse(BaseModel):
+    results: list[SubjectExposure]

@@ -1,0 +1,57 @@
+"""Idempotency-Key semantics: the same key and body replay the first response and write
+nothing; the same key with another body is refused. Keys are scoped per member and route,
+and the claim commits in the same transaction as the work, so a failed request leaves the
+key free for its retry."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from registry.core.db import Tx
+from registry.core.errors import FieldError, Invalid
+from registry.idempotency import repository
+
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Claim:
+    member_id: uuid.UUID
+    route: str
+    key: str
+
+
+def fingerprint(body: Any) -> bytes:
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).digest()
+
+
+async def claim(tx: Tx, member_id: uuid.UUID, route: str, key: str | None, body: Any) -> tuple[Claim | None, dict[str, Any] | None]:
+    """(claim to complete later, or None without a key; the stored response on a replay)."""
+    if key is None:
+        return None, None
+    if not KEY_PATTERN.match(key):
+        raise Invalid(
+            "The Idempotency-Key header must be 1-255 visible ASCII characters",
+            errors=[FieldError(field="Idempotency-Key", message="malformed key")],
+        )
+    digest = fingerprint(body)
+    existing = await repository.claim(tx.conn, member_id, route, key, digest)
+    if existing is None:
+        return Claim(member_id, route, key), None
+    if existing["fingerprint"] != digest:
+        raise Invalid(
+            "This Idempotency-Key was used with a different request body",
+            errors=[FieldError(field="Idempotency-Key", message="reused with another body")],
+        )
+    return None, existing["response"]
+
+
+async def complete(tx: Tx, claim: Claim | None, status_code: int, response: dict[str, Any]) -> None:
+    if claim is not None:
+        await repository.store_response(tx.conn, claim.member_id, claim.route, claim.key, status_code, response)

@@ -1,0 +1,1 @@
+"""Delinquency records: members report accounts under pseudonymous borrower tokens."""

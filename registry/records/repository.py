@@ -1,0 +1,195 @@
+"""SQL of records: the batched upsert (one statement for records and their events), the
+member's own reads, and withdrawal. Every query is keyed by the caller's member id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from registry.records.validation import ValidItem
+from registry.records.vocabulary import DELINQUENT_SEVERITY, severity_sql
+
+NEGATIVE = DELINQUENT_SEVERITY
+
+# When the delinquency of an updated record ended, given the stored row `r` and the new
+# report `EXCLUDED`: a negative report ends it only by closing; a first non-negative report
+# after a negative one ends it now; an earlier end is kept.
+_ENDED_ON = f"""
+    CASE
+        WHEN {severity_sql('EXCLUDED.status')} >= {NEGATIVE} THEN EXCLUDED.closed_on
+        WHEN r.severity >= {NEGATIVE} THEN coalesce(EXCLUDED.closed_on, EXCLUDED.as_of)
+        WHEN r.delinquency_ended_on IS NOT NULL THEN r.delinquency_ended_on
+        ELSE EXCLUDED.delinquency_ended_on
+    END"""
+
+UPSERT = f"""
+WITH input AS (
+    SELECT * FROM unnest(
+        $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+        $9::bigint[], $10::bigint[], $11::bigint[],
+        $12::date[], $13::date[], $14::date[], $15::date[], $16::date[],
+        $17::bytea[], $18::jsonb[]
+    ) AS t(account_ref, subject_key, subject_type, product, status, collection_stage, currency,
+           principal_minor, outstanding_minor, overdue_minor,
+           opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
+           content_hash, snapshot)
+),
+derived AS (
+    SELECT i.*,
+           {severity_sql('i.status')} >= {NEGATIVE} AS negative,
+           ({severity_sql('i.status')} >= {NEGATIVE} OR i.delinquent_since IS NOT NULL) AS was_delinquent
+    FROM input i
+),
+prepared AS (
+    SELECT d.*,
+           CASE
+               WHEN d.was_delinquent AND d.closed_on IS NOT NULL THEN d.closed_on
+               WHEN NOT d.negative AND d.delinquent_since IS NOT NULL THEN d.as_of
+           END AS ended_on
+    FROM derived d
+),
+upserted AS (
+    INSERT INTO records AS r (
+        member_id, account_ref, subject_key, subject_type, product, status, collection_stage, currency,
+        principal_minor, outstanding_minor, overdue_minor,
+        opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
+        ever_delinquent, delinquency_ended_on, expires_on, content_hash
+    )
+    SELECT $1, p.account_ref, p.subject_key, p.subject_type, p.product, p.status, p.collection_stage, p.currency,
+           p.principal_minor, p.outstanding_minor, p.overdue_minor,
+           p.opened_on, p.delinquent_since, p.notice_sent_on, p.closed_on, p.as_of,
+           p.was_delinquent, p.ended_on,
+           (coalesce(p.ended_on, CASE WHEN NOT p.negative THEN p.closed_on END) + interval '5 years')::date,
+           p.content_hash
+    FROM prepared p
+    ORDER BY p.account_ref
+    ON CONFLICT (member_id, account_ref) DO UPDATE SET
+        subject_key = EXCLUDED.subject_key,
+        subject_type = EXCLUDED.subject_type,
+        product = EXCLUDED.product,
+        status = EXCLUDED.status,
+        collection_stage = EXCLUDED.collection_stage,
+        currency = EXCLUDED.currency,
+        principal_minor = EXCLUDED.principal_minor,
+        outstanding_minor = EXCLUDED.outstanding_minor,
+        overdue_minor = EXCLUDED.overdue_minor,
+        opened_on = EXCLUDED.opened_on,
+        delinquent_since = EXCLUDED.delinquent_since,
+        notice_sent_on = EXCLUDED.notice_sent_on,
+        closed_on = EXCLUDED.closed_on,
+        as_of = EXCLUDED.as_of,
+        ever_delinquent = r.ever_delinquent OR EXCLUDED.ever_delinquent,
+        delinquency_ended_on = {_ENDED_ON},
+        expires_on = (coalesce({_ENDED_ON},
+                               CASE WHEN {severity_sql('EXCLUDED.status')} < {NEGATIVE} THEN EXCLUDED.closed_on END)
+                      + interval '5 years')::date,
+        content_hash = EXCLUDED.content_hash,
+        withdrawn_at = NULL,
+        version = r.version + 1,
+        updated_at = now()
+    WHERE r.as_of < EXCLUDED.as_of
+       OR (r.as_of = EXCLUDED.as_of AND (r.content_hash <> EXCLUDED.content_hash OR r.withdrawn_at IS NOT NULL))
+    RETURNING r.id, r.account_ref, r.subject_key, r.version, r.status, r.severity, r.as_of, (r.xmax = 0) AS inserted
+),
+events AS (
+    INSERT INTO record_events (record_id, member_id, subject_key, kind, version, status, severity, as_of, snapshot)
+    SELECT u.id, $1, u.subject_key, CASE WHEN u.inserted THEN 'created' ELSE 'updated' END,
+           u.version, u.status, u.severity, u.as_of, i.snapshot
+    FROM upserted u JOIN input i USING (account_ref)
+)
+SELECT account_ref, id, inserted FROM upserted
+"""
+
+
+async def upsert(conn: asyncpg.Connection, member_id: uuid.UUID, items: Sequence[ValidItem]) -> list[asyncpg.Record]:
+    """Apply every item; returns the rows created or updated (the others were stale or unchanged)."""
+    columns: list[list[object]] = [[] for _ in range(17)]
+    for v in items:
+        i = v.item
+        values = (
+            i.account_ref, v.subject_key, i.subject_type.value, i.product.value, i.status.value,
+            i.collection_stage.value, v.snapshot["currency"], v.principal_minor, v.outstanding_minor,
+            v.overdue_minor, i.opened_on, i.delinquent_since, i.notice_sent_on, i.closed_on, i.as_of,
+            v.content_hash, v.snapshot,
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return await conn.fetch(UPSERT, member_id, *columns)
+
+
+async def current_versions(conn: asyncpg.Connection, member_id: uuid.UUID, account_refs: list[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT account_ref, id, as_of FROM records WHERE member_id = $1 AND account_ref = ANY($2::text[])",
+        member_id,
+        account_refs,
+    )
+
+
+RECORD_COLUMNS = """
+    id, account_ref, subject_type, product, status, collection_stage, currency,
+    principal_minor, outstanding_minor, overdue_minor, opened_on, delinquent_since, notice_sent_on,
+    closed_on, as_of, disputed, expires_on, withdrawn_at, version, created_at, updated_at
+"""
+
+
+async def list_own(
+    conn: asyncpg.Connection,
+    member_id: uuid.UUID,
+    *,
+    subject_key: bytes | None,
+    status: str | None,
+    product: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""
+        SELECT {RECORD_COLUMNS} FROM records
+        WHERE member_id = $1 AND withdrawn_at IS NULL
+          AND ($2::bytea IS NULL OR subject_key = $2)
+          AND ($3::text IS NULL OR status = $3)
+          AND ($4::text IS NULL OR product = $4)
+          AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6))
+        ORDER BY created_at, id
+        LIMIT $7
+        """,
+        member_id, subject_key, status, product,
+        after[0] if after else None, after[1] if after else None, limit,
+    )
+
+
+async def get_own(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {RECORD_COLUMNS} FROM records WHERE id = $1 AND member_id = $2", record_id, member_id
+    )
+
+
+async def events_of(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT kind, version, status, as_of, at FROM record_events WHERE record_id = $1 AND member_id = $2 ORDER BY id",
+        record_id,
+        member_id,
+    )
+
+
+async def withdraw(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uuid.UUID) -> asyncpg.Record | None:
+    """Withdraw a live record and append the event; None when it is not the member's or already withdrawn."""
+    return await conn.fetchrow(
+        f"""
+        WITH withdrawn AS (
+            UPDATE records SET withdrawn_at = now(), version = version + 1, updated_at = now()
+            WHERE id = $1 AND member_id = $2 AND withdrawn_at IS NULL
+            RETURNING *
+        ), event AS (
+            INSERT INTO record_events (record_id, member_id, subject_key, kind, version, status, severity, as_of, snapshot)
+            SELECT id, member_id, subject_key, 'withdrawn', version, status, severity, as_of, '{{}}'::jsonb FROM withdrawn
+        )
+        SELECT {RECORD_COLUMNS} FROM withdrawn
+        """,
+        record_id,
+        member_id,
+    )
+

@@ -1,0 +1,86 @@
+"""HTTP of records (`/v1/records`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditIntent
+from registry.auth.deps import RecordsRead, RecordsWrite
+from registry.core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge, Unauthenticated, problem_responses
+from registry.core.pagination import CursorParam, LimitParam, Page
+from registry.deps import TxDep, audit_intent, audited
+from registry.records import service
+from registry.records.schemas import BatchResult, RecordBatch, RecordDetail, RecordOut
+from registry.records.vocabulary import Product, Status
+from registry.runtime import Runtime, get_runtime
+
+router = APIRouter(prefix="/v1/records", tags=["records"], responses=problem_responses(Unauthenticated, Forbidden))
+
+Intent = Annotated[AuditIntent, Depends(audit_intent)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=255, description="Retry-safe key: a retry with the same key and body replays the first answer"),
+]
+
+
+@router.post(
+    "",
+    dependencies=[audited(AuditAction.RECORDS_SUBMIT)],
+    responses=problem_responses(Invalid, PayloadTooLarge),
+    summary="Report a batch of up to 1000 records",
+    description=(
+        "Upsert by `account_ref`. Each item is validated and applied on its own: the answer gives, in request "
+        "order, `created`, `updated`, `unchanged`, `stale` (older `as_of` than stored: ignored) or `rejected` with "
+        "reasons. A structurally bad body (duplicate `account_ref`, more than 1000 items) is a 422 and writes nothing."
+    ),
+)
+async def submit_records(
+    batch: RecordBatch, principal: RecordsWrite, tx: TxDep, runtime: RuntimeDep, audit: Intent,
+    idempotency_key: IdempotencyKey = None,
+) -> BatchResult:
+    return await service.submit(
+        tx,
+        principal,
+        batch.records,
+        server_key=runtime.keys.server_key,
+        today=runtime.clock().date(),
+        idempotency_key=idempotency_key,
+        audit=audit,
+    )
+
+
+@router.get("", dependencies=[audited(AuditAction.RECORDS_LIST)], responses=problem_responses(Invalid),
+            summary="List own live records")
+async def list_records(
+    principal: RecordsRead,
+    tx: TxDep,
+    runtime: RuntimeDep,
+    subject: Annotated[str | None, Query(max_length=64, description="Only records about this borrower token")] = None,
+    status: Status | None = None,
+    product: Product | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 100,
+) -> Page[RecordOut]:
+    return await service.list_records(
+        tx, principal, server_key=runtime.keys.server_key, subject=subject,
+        status=status.value if status else None, product=product.value if product else None,
+        cursor=cursor, limit=limit,
+    )
+
+
+@router.get("/{record_id}", dependencies=[audited(AuditAction.RECORDS_READ)],
+            responses=problem_responses(NotFound, Invalid), summary="One own record with its history")
+async def get_record(record_id: RecordPath, principal: RecordsRead, tx: TxDep, audit: Intent) -> RecordDetail:
+    return await service.get_record(tx, principal, record_id, audit)
+
+
+@router.delete("/{record_id}", dependencies=[audited(AuditAction.RECORDS_WITHDRAW)],
+               responses=problem_responses(NotFound, Invalid), summary="Withdraw an own record")
+async def withdraw_record(record_id: RecordPath, principal: RecordsWrite, tx: TxDep, audit: Intent) -> RecordOut:
+    return await service.withdraw(tx, principal, record_id, audit)

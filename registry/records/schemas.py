@@ -1,0 +1,158 @@
+"""API shapes of records: the item a member reports, batch results, and records as read back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from registry.core.schemas import RequestModel, ResponseModel
+from registry.records.vocabulary import CollectionStage, Product, Status, SubjectType
+
+MAX_BATCH = 1000
+
+AccountRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", examples=["LN-2024-000187"])]
+Token = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="Borrower token: hex(HMAC-SHA256(K_assoc, 'brs1|kind|normalized')), see docs/identity-hashing.md",
+        examples=["9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b"],
+    ),
+]
+Amount = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        allow_inf_nan=False,
+        description="Non-negative decimal, as a string or a number, at most the currency's minor digits",
+        examples=["6200.00"],
+    ),
+]
+
+RECORD_EXAMPLE = {
+    "subject": "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b",
+    "subject_type": "individual",
+    "account_ref": "LN-2024-000187",
+    "product": "auto_loan",
+    "status": "dpd_31_60",
+    "collection_stage": "reminder",
+    "currency": "CNY",
+    "principal_amount": "180000.00",
+    "outstanding_amount": "150000.00",
+    "overdue_amount": "6200.00",
+    "opened_on": "2024-03-15",
+    "delinquent_since": "2026-09-20",
+    "notice_sent_on": "2026-10-05",
+    "as_of": "2026-10-31",
+}
+
+
+class RecordItem(RequestModel):
+    """One account as a member reports it."""
+
+    subject: Token
+    subject_type: SubjectType
+    account_ref: AccountRef
+    product: Product
+    status: Status
+    collection_stage: CollectionStage = CollectionStage.none
+    currency: str = Field(default="CNY", min_length=3, max_length=3, description="ISO 4217 code", examples=["CNY"])
+    principal_amount: Amount
+    outstanding_amount: Amount
+    overdue_amount: Amount = Decimal(0)
+    opened_on: date | None = None
+    delinquent_since: date | None = None
+    notice_sent_on: date | None = None
+    closed_on: date | None = None
+    as_of: date
+
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [RECORD_EXAMPLE]}}
+
+
+class RecordBatch(RequestModel):
+    # Items are validated one by one by the service, so one bad item is rejected alone;
+    # the schema still documents them as RecordItem.
+    records: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        json_schema_extra={"items": {"$ref": "#/components/schemas/RecordItem"}},
+    )
+
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"records": [RECORD_EXAMPLE]}]}}
+
+
+class Outcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    stale = "stale"
+    rejected = "rejected"
+
+
+class ItemError(BaseModel):
+    field: str = Field(examples=["delinquent_since"])
+    message: str = Field(examples=["required when status is dpd_31_60"])
+
+
+class ItemResult(BaseModel):
+    index: int = Field(examples=[0])
+    account_ref: str | None = Field(examples=["LN-2024-000187"])
+    outcome: Outcome
+    record_id: uuid.UUID | None
+    errors: list[ItemError] = Field(default_factory=list)
+
+
+class BatchSummary(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    rejected: int = 0
+
+
+class BatchResult(BaseModel):
+    results: list[ItemResult]
+    summary: BatchSummary
+
+
+class RecordEventOut(ResponseModel):
+    kind: str = Field(examples=["updated"])
+    version: int
+    status: Status
+    as_of: date
+    at: datetime
+
+
+class RecordOut(ResponseModel):
+    """A member's own record as stored (the borrower token itself is never stored)."""
+
+    id: uuid.UUID
+    account_ref: str
+    subject_type: SubjectType
+    product: Product
+    status: Status
+    collection_stage: CollectionStage
+    currency: str
+    principal_amount: str = Field(examples=["180000.00"])
+    outstanding_amount: str = Field(examples=["150000.00"])
+    overdue_amount: str = Field(examples=["6200.00"])
+    opened_on: date | None
+    delinquent_since: date | None
+    notice_sent_on: date | None
+    closed_on: date | None
+    as_of: date
+    disputed: bool
+    expires_on: date | None = Field(description="When the record leaves every answer (5 years after a delinquency ends)")
+    withdrawn_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecordDetail(RecordOut):
+    events: list[RecordEventOut]

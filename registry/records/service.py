@@ -1,0 +1,161 @@
+"""Rules of records: each item validated alone and applied atomically with its event;
+stale reports ignored; a member reads and withdraws only its own records."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from registry.audit.schemas import AuditIntent
+from registry.auth.principal import Principal
+from registry.core.db import Tx
+from registry.core.errors import FieldError, Invalid, NotFound
+from registry.core.pagination import Page, decode_cursor, encode_cursor
+from registry.core.subjects import is_token, subject_key
+from registry.idempotency import service as idempotency
+from registry.records import repository
+from registry.records.schemas import (
+    BatchResult,
+    BatchSummary,
+    ItemResult,
+    Outcome,
+    RecordDetail,
+    RecordEventOut,
+    RecordOut,
+)
+from registry.records.validation import ValidItem, format_minor, validate_item
+
+SUBMIT_ROUTE = "POST /v1/records"
+
+
+def _duplicate_refs(records: list[Any]) -> list[str]:
+    refs = Counter(r.get("account_ref") for r in records if isinstance(r, dict) and isinstance(r.get("account_ref"), str))
+    return sorted(ref for ref, n in refs.items() if n > 1)
+
+
+async def submit(
+    tx: Tx,
+    principal: Principal,
+    records: list[Any],
+    *,
+    server_key: bytes,
+    today: date,
+    idempotency_key: str | None,
+    audit: AuditIntent,
+) -> BatchResult:
+    duplicates = _duplicate_refs(records)
+    if duplicates:
+        raise Invalid(
+            "An account_ref appears more than once in the batch; nothing was written",
+            errors=[FieldError(field="records", message=f"duplicate account_ref: {ref}") for ref in duplicates[:20]],
+        )
+    claim, replay = await idempotency.claim(tx, principal.member_id, SUBMIT_ROUTE, idempotency_key, records)
+    if replay is not None:
+        audit.details = {"idempotent_replay": True, **replay.get("summary", {})}
+        return BatchResult.model_validate(replay)
+
+    results: list[ItemResult | None] = [None] * len(records)
+    valid: list[ValidItem] = []
+    for index, raw in enumerate(records):
+        checked = validate_item(index, raw, server_key, today)
+        if isinstance(checked, list):
+            ref = raw.get("account_ref") if isinstance(raw, dict) and isinstance(raw.get("account_ref"), str) else None
+            results[index] = ItemResult(index=index, account_ref=ref, outcome=Outcome.rejected, record_id=None, errors=checked)
+        else:
+            valid.append(checked)
+
+    if valid:
+        applied = {row["account_ref"]: row for row in await repository.upsert(tx.conn, principal.member_id, valid)}
+        untouched = [v for v in valid if v.item.account_ref not in applied]
+        stored = {}
+        if untouched:
+            rows = await repository.current_versions(tx.conn, principal.member_id, [v.item.account_ref for v in untouched])
+            stored = {row["account_ref"]: row for row in rows}
+        for v in valid:
+            ref = v.item.account_ref
+            if ref in applied:
+                row = applied[ref]
+                outcome = Outcome.created if row["inserted"] else Outcome.updated
+            else:
+                row = stored[ref]
+                outcome = Outcome.stale if row["as_of"] > v.item.as_of else Outcome.unchanged
+            results[v.index] = ItemResult(index=v.index, account_ref=ref, outcome=outcome, record_id=row["id"])
+
+    final = [r for r in results if r is not None]
+    counts = Counter(r.outcome.value for r in final)
+    summary = BatchSummary(**{o.value: counts.get(o.value, 0) for o in Outcome})
+    result = BatchResult(results=final, summary=summary)
+    audit.details = summary.model_dump()
+    audit.resource = "records"
+    await idempotency.complete(tx, claim, 200, result.model_dump(mode="json"))
+    return result
+
+
+def _record_out(row: Any) -> dict[str, Any]:
+    data = dict(row)
+    currency = data["currency"]
+    for name in ("principal", "outstanding", "overdue"):
+        data[f"{name}_amount"] = format_minor(data.pop(f"{name}_minor"), currency)
+    return data
+
+
+def token_filter(server_key: bytes, subject: str | None) -> bytes | None:
+    if subject is None:
+        return None
+    if not is_token(subject):
+        raise Invalid("subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")])
+    return subject_key(server_key, subject)
+
+
+async def list_records(
+    tx: Tx,
+    principal: Principal,
+    *,
+    server_key: bytes,
+    subject: str | None,
+    status: str | None,
+    product: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[RecordOut]:
+    position = decode_cursor(cursor, 2)
+    after = None
+    if position:
+        try:
+            after = (datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1])))
+        except ValueError:
+            raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None
+    rows = await repository.list_own(
+        tx.conn,
+        principal.member_id,
+        subject_key=token_filter(server_key, subject),
+        status=status,
+        product=product,
+        after=after,
+        limit=limit + 1,
+    )
+    data = [RecordOut.model_validate(_record_out(r)) for r in rows[:limit]]
+    next_cursor = encode_cursor([data[-1].created_at.isoformat(), str(data[-1].id)]) if len(rows) > limit else None
+    return Page[RecordOut](data=data, next_cursor=next_cursor)
+
+
+async def get_record(tx: Tx, principal: Principal, record_id: uuid.UUID, audit: AuditIntent) -> RecordDetail:
+    audit.resource = f"record:{record_id}"
+    row = await repository.get_own(tx.conn, principal.member_id, record_id)
+    if row is None:
+        raise NotFound("No record with that id")
+    events = [RecordEventOut.model_validate(dict(e)) for e in await repository.events_of(tx.conn, principal.member_id, record_id)]
+    return RecordDetail.model_validate({**_record_out(row), "events": events})
+
+
+async def withdraw(tx: Tx, principal: Principal, record_id: uuid.UUID, audit: AuditIntent) -> RecordOut:
+    audit.resource = f"record:{record_id}"
+    row = await repository.withdraw(tx.conn, principal.member_id, record_id)
+    if row is None:
+        row = await repository.get_own(tx.conn, principal.member_id, record_id)
+        if row is None:
+            raise NotFound("No record with that id")
+        audit.details = {"already_withdrawn": True}
+    return RecordOut.model_validate(_record_out(row))
