@@ -116,3 +116,19 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 async def registry(http: httpx.AsyncClient, pool: asyncpg.Pool) -> Registry:
     """The association, bootstrapped once, and helpers to make members and clients."""
     return await Registry.bootstrap(http, pool)
+
+
+@pytest.fixture
+def clock(app):
+    """Set the service's clock: `clock.set(datetime)`; restored after the test."""
+    from datetime import datetime
+
+    runtime = app.state.runtime
+    original = runtime.clock
+
+    class Clock:
+        def set(self, moment: datetime) -> None:
+            runtime.clock = lambda: moment
+
+    yield Clock()
+    runtime.clock = original

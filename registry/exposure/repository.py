@@ -45,7 +45,7 @@ agg AS (
            count(*) FILTER (WHERE severity >= {D}) AS accounts_delinquent,
            max(severity) AS worst,
            max(delinquent_since) FILTER (WHERE severity >= {D}) AS latest_delinquent_since,
-           count(*) FILTER (WHERE severity >= {D} AND collection_stage = 'none' AND delinquent_since < $7 - 30)
+           count(*) FILTER (WHERE severity >= {D} AND collection_stage = 'none' AND delinquent_since < $7::date - 30)
                AS uncollected,
            bool_or(disputed) AS disputed
     FROM others GROUP BY subject_key
@@ -67,7 +67,7 @@ amounts AS (
 worst_24m AS (
     SELECT o.subject_key, max(e.severity) AS worst
     FROM others o JOIN record_events e ON e.record_id = o.id
-    WHERE e.as_of >= ($7 - interval '24 months')
+    WHERE e.as_of >= ($7::date - interval '24 months')
     GROUP BY 1
 ),
 own AS (
@@ -77,13 +77,13 @@ own AS (
 ),
 hard AS (
     SELECT i.subject_key,
-           count(*) FILTER (WHERE i.at > $6 - interval '30 days') AS last_30d,
+           count(*) FILTER (WHERE i.at > $6::timestamptz - interval '30 days') AS last_30d,
            count(*) AS last_90d,
-           count(DISTINCT i.member_id) FILTER (WHERE i.at > $6 - interval '30 days') AS institutions_30d,
+           count(DISTINCT i.member_id) FILTER (WHERE i.at > $6::timestamptz - interval '30 days') AS institutions_30d,
            count(DISTINCT i.member_id) AS institutions_90d
     FROM inquiries i
     WHERE i.subject_key = ANY($2::bytea[]) AND i.hard AND i.member_id <> $1
-      AND i.at > $6 - interval '90 days' AND i.at <= $6
+      AND i.at > $6::timestamptz - interval '90 days' AND i.at <= $6::timestamptz
     GROUP BY 1
 ),
 recorded AS (

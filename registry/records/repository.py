@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 
@@ -144,11 +144,13 @@ async def list_own(
     product: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    today: date,
 ) -> list[asyncpg.Record]:
+    """Own live records: neither withdrawn nor expired."""
     return await conn.fetch(
         f"""
         SELECT {RECORD_COLUMNS} FROM records
-        WHERE member_id = $1 AND withdrawn_at IS NULL
+        WHERE member_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on > $8)
           AND ($2::bytea IS NULL OR subject_key = $2)
           AND ($3::text IS NULL OR status = $3)
           AND ($4::text IS NULL OR product = $4)
@@ -157,7 +159,7 @@ async def list_own(
         LIMIT $7
         """,
         member_id, subject_key, status, product,
-        after[0] if after else None, after[1] if after else None, limit,
+        after[0] if after else None, after[1] if after else None, limit, today,
     )
 
 

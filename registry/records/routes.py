@@ -70,7 +70,7 @@ async def list_records(
     return await service.list_records(
         tx, principal, server_key=runtime.keys.server_key, subject=subject,
         status=status.value if status else None, product=product.value if product else None,
-        cursor=cursor, limit=limit,
+        cursor=cursor, limit=limit, today=runtime.clock().date(),
     )
 
 

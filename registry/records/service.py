@@ -119,6 +119,7 @@ async def list_records(
     product: str | None,
     cursor: str | None,
     limit: int,
+    today: date,
 ) -> Page[RecordOut]:
     position = decode_cursor(cursor, 2)
     after = None
@@ -135,6 +136,7 @@ async def list_records(
         product=product,
         after=after,
         limit=limit + 1,
+        today=today,
     )
     data = [RecordOut.model_validate(_record_out(r)) for r in rows[:limit]]
     next_cursor = encode_cursor([data[-1].created_at.isoformat(), str(data[-1].id)]) if len(rows) > limit else None
