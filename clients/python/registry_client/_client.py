@@ -1,0 +1,53 @@
+"""The two clients a member uses: `RegistryClient` (blocking) and `AsyncRegistryClient` (asyncio).
+
+Both take the same arguments (see `BaseClient.__init__`) and expose the same
+resources; everything they do is defined once in `_base_client` and `resources`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from registry_client._base_client import AsyncAPIClient, SyncAPIClient
+from registry_client.resources import (
+    Admin,
+    AsyncAdmin,
+    AsyncExposure,
+    AsyncRecords,
+    Exposure,
+    Records,
+)
+
+__all__ = ["AsyncRegistryClient", "RegistryClient"]
+
+
+class RegistryClient(SyncAPIClient):
+    """A blocking client: `records`, `exposure`, `admin` and `subject()`."""
+
+    @cached_property
+    def records(self) -> Records:
+        return Records(self)
+
+    @cached_property
+    def exposure(self) -> Exposure:
+        return Exposure(self)
+
+    @cached_property
+    def admin(self) -> Admin:
+        return Admin(self)
+
+
+class AsyncRegistryClient(AsyncAPIClient):
+    """An asyncio client with the same resources as `RegistryClient`, each method awaitable."""
+
+    @cached_property
+    def records(self) -> AsyncRecords:
+        return AsyncRecords(self)
+
+    @cached_property
+    def exposure(self) -> AsyncExposure:
+        return AsyncExposure(self)
+
+    @cached_property
+    def admin(self) -> AsyncAdmin:
+        return AsyncAdmin(self)

@@ -1,0 +1,83 @@
+"""`client.exposure`: what other institutions report about borrowers, asked before lending."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from registry_client._base_client import Flow
+from registry_client.identity import is_token
+from registry_client.types.exposure import ExposureQuery, ExposureResponse, Purpose, SubjectExposure
+
+if TYPE_CHECKING:
+    from registry_client._base_client import AsyncAPIClient, BaseClient, SyncAPIClient
+
+CHUNK_SIZE = 1000
+
+
+def _checked_subjects(subjects: Iterable[str]) -> list[str]:
+    tokens: list[str] = []
+    seen: dict[str, int] = {}
+    for index, subject in enumerate(subjects):
+        if not is_token(subject):
+            # Most often a raw identity passed by mistake: refuse before it leaves the machine.
+            raise ValueError(
+                f"subjects[{index}] is not a brs1 token (64 hex); "
+                "hash identities with client.subject()"
+            )
+        token = subject.lower()
+        if token in seen:
+            raise ValueError(f"subjects[{index}] repeats subjects[{seen[token]}]")
+        seen[token] = index
+        tokens.append(token)
+    return tokens
+
+
+class _ExposureBase:
+    def __init__(self, client: BaseClient[Any]) -> None:
+        self._client = client
+
+    def _query_flow(
+        self, subjects: Iterable[str], purpose: Purpose | str, consent_ref: str | None
+    ) -> Flow[ExposureResponse]:
+        # Everything is checked before the first chunk goes out: each accepted chunk is
+        # recorded as an inquiry, so failing half-way would leave a half-made query on file.
+        tokens = _checked_subjects(subjects)
+        chunks = [tokens[i : i + CHUNK_SIZE] for i in range(0, len(tokens), CHUNK_SIZE)]
+        bodies = [
+            ExposureQuery(
+                subjects=chunk, purpose=Purpose(purpose), consent_ref=consent_ref
+            ).model_dump(mode="json", exclude_none=True)
+            for chunk in chunks
+        ]
+        results: list[SubjectExposure] = []
+        for body in bodies:
+            answer = yield from self._client._model_flow(
+                ExposureResponse, "POST", "/v1/exposure", json=body
+            )
+            results.extend(answer.results)
+        return ExposureResponse(results=results)
+
+
+class Exposure(_ExposureBase):
+    _client: SyncAPIClient
+
+    def query(
+        self, subjects: Iterable[str], *, purpose: Purpose | str, consent_ref: str | None = None
+    ) -> ExposureResponse:
+        """Exposure of each subject (brs1 tokens), in the order given; sent 1000 per request.
+
+        `loan_application` needs `consent_ref` (the borrower's authorization); the other
+        purposes need an existing record of the caller for each subject.
+        """
+        return self._client._run(self._query_flow(subjects, purpose, consent_ref))
+
+
+class AsyncExposure(_ExposureBase):
+    _client: AsyncAPIClient
+
+    async def query(
+        self, subjects: Iterable[str], *, purpose: Purpose | str, consent_ref: str | None = None
+    ) -> ExposureResponse:
+        """See `Exposure.query`."""
+        return await self._client._run(self._query_flow(subjects, purpose, consent_ref))
