@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -118,6 +119,9 @@ def serve(
         migrations.upgrade(url)
     os.environ["REGISTRY_DATABASE_URL"] = url  # workers join the same database
     get_settings.cache_clear()
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead
+    # lets the embedded PostgreSQL stop with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "registry.app:create_app",
         factory=True,

@@ -97,7 +97,7 @@ def test_serve_bootstrap_token_and_admin_call(tmp_path):
         bad = subprocess.run([*cli, "members", "create", "lower-case", "--name", "x"], env=env, capture_output=True, text=True)
         assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip().startswith("error:")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # what a container runtime sends
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

