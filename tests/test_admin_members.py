@@ -33,6 +33,7 @@ async def test_duplicate_code_is_409(http, registry):
     assert (await http.post("/admin/members", json=body, headers=registry.admin.headers)).status_code == 201
     r = await http.post("/admin/members", json=body, headers=registry.admin.headers)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert r.headers["x-should-retry"] == "false"
 
 
 @pytest.mark.parametrize(

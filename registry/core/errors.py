@@ -75,7 +75,14 @@ class NotFound(Problem):
 
 
 class Conflict(Problem):
+    """A conflict with stored state: repeating the request will not help, and clients
+    that retry 409s by default are told so."""
+
     status, title, slug = 409, "Conflict", "conflict"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("X-Should-Retry", "false")
 
 
 class PayloadTooLarge(Problem):
