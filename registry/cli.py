@@ -10,6 +10,7 @@ import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -253,12 +254,18 @@ def clients_create(
     member_code: Annotated[str, typer.Argument(help="Code of the member the client belongs to")],
     name: Annotated[str, typer.Option(help="What the client is for")],
     scope: Annotated[list[Scope], typer.Option(help="A scope to grant; repeat for more")],
+    public_jwk: Annotated[
+        Path | None,
+        typer.Option(help="File with the client's public JWK: registers a private_key_jwt client, no secret"),
+    ] = None,
 ) -> None:
     """Issue an API client; the secret is printed this once."""
     try:
-        body = ClientCreate(name=name, scopes=scope)
-    except ValidationError as exc:
-        _fail("; ".join(e["msg"] for e in exc.errors()))
+        jwk = json.loads(public_jwk.read_text()) if public_jwk is not None else None
+        body = ClientCreate(name=name, scopes=scope, public_jwk=jwk)
+    except (OSError, ValueError) as exc:
+        detail = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
+        _fail(f"cannot use the public key: {detail}" if public_jwk and not isinstance(exc, ValidationError) else detail)
         raise
 
     async def work(tx: Tx) -> Any:

@@ -38,12 +38,20 @@ class Settings(BaseSettings):
     jwt_private_key: SecretStr | None = None
     jwt_keys_dir: Path | None = None
 
+    public_url: str | None = Field(
+        default=None, description="The service's external base URL; its /oauth/token is a valid assertion audience"
+    )
     issuer: str = "urn:borrower-registry"
     audience: str = "urn:borrower-registry:api"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     clock_skew_seconds: int = Field(default=30, ge=0, le=30)
 
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
+
+    # Webhook deliveries (registry/monitoring/delivery.py): each process runs a worker that
+    # claims due outbox rows every poll interval (0 disables the loop; a pass can still be run).
+    webhook_poll_seconds: float = Field(default=2.0, ge=0, le=300)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

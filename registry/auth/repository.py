@@ -39,3 +39,17 @@ async def find_client(conn: asyncpg.Connection, client_id: str) -> asyncpg.Recor
 
 async def touch_client(conn: asyncpg.Connection, client_id: str) -> None:
     await conn.execute("UPDATE api_clients SET last_used_at = now() WHERE client_id = $1", client_id)
+
+
+async def record_assertion(conn: asyncpg.Connection, client_id: str, jti: str, expires_at: int) -> bool:
+    """Remember a used client assertion until it expires; False when it was used before."""
+    await conn.execute("DELETE FROM client_assertions WHERE expires_at < now() - interval '1 minute'")
+    return bool(
+        await conn.fetchval(
+            """
+            INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
+            ON CONFLICT DO NOTHING RETURNING true
+            """,
+            client_id, jti, expires_at,
+        )
+    )

@@ -28,8 +28,14 @@ _FORM_SCHEMA = {
                     "properties": {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "scope": {"type": "string", "description": "Space-separated subset of the client's scopes"},
-                        "client_id": {"type": "string", "description": "client_secret_post only"},
+                        "client_id": {"type": "string", "description": "client_secret_post (optional with private_key_jwt)"},
                         "client_secret": {"type": "string", "description": "client_secret_post only"},
+                        "client_assertion_type": {
+                            "type": "string",
+                            "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
+                            "description": "private_key_jwt only",
+                        },
+                        "client_assertion": {"type": "string", "description": "private_key_jwt: the signed JWT (RFC 7523)"},
                     },
                 },
                 "example": {"grant_type": "client_credentials", "scope": "exposure:read"},
@@ -45,7 +51,8 @@ _FORM_SCHEMA = {
     summary="Get an access token (client credentials)",
     description=(
         "RFC 6749 client credentials grant. Authenticate with HTTP Basic (`client_secret_basic`) "
-        "or with `client_id` and `client_secret` in the form (`client_secret_post`)."
+        "or with `client_id` and `client_secret` in the form (`client_secret_post`), or with a signed "
+        "`client_assertion` (`private_key_jwt`, RFC 7523) for clients registered with a public key."
     ),
     openapi_extra=_FORM_SCHEMA,
     responses={
@@ -59,8 +66,12 @@ async def token(request: Request, tx: TxDep) -> JSONResponse:
         raise OAuthError("invalid_request", "The body must be application/x-www-form-urlencoded")
     form = service.parse_form(await request.body())
     credentials = service.client_credentials(request.headers.get("authorization"), form)
+    runtime = get_runtime(request)
+    audiences = [runtime.settings.issuer, str(request.url.replace(query=None))]
+    if runtime.settings.public_url:
+        audiences.append(runtime.settings.public_url.rstrip("/") + "/oauth/token")
     issued = await service.issue_token(
-        tx, get_runtime(request).tokens, credentials, form, request.scope["state"].get("request_id")  # type: ignore[arg-type]
+        tx, runtime.tokens, credentials, form, request.scope["state"].get("request_id"), audiences  # type: ignore[arg-type]
     )
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

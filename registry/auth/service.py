@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from registry.audit import repository as audit_repository
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEntry
-from registry.auth import repository
+from registry.auth import assertions, repository
 from registry.auth.principal import ALL_SCOPES
 from registry.auth.secrets import secret_matches
 from registry.auth.tokens import IssuedToken, TokenService
@@ -32,9 +33,18 @@ class OAuthError(Exception):
 
 @dataclass(frozen=True)
 class ClientCredentials:
+    """How the client authenticates: a secret (basic or post) or a signed assertion."""
+
     client_id: str
-    client_secret: str
+    client_secret: str | None
     via_basic: bool
+    assertion: str | None = None
+
+    @property
+    def method(self) -> str:
+        if self.assertion is not None:
+            return "private_key_jwt"
+        return "client_secret_basic" if self.via_basic else "client_secret_post"
 
 
 MAX_FORM_BYTES = 8192
@@ -59,8 +69,18 @@ def parse_form(body: bytes) -> dict[str, str]:
 
 
 def client_credentials(authorization: str | None, form: dict[str, str]) -> ClientCredentials:
-    """client_secret_basic or client_secret_post; exactly one of them (RFC 6749 §2.3)."""
+    """client_secret_basic, client_secret_post or private_key_jwt; exactly one (RFC 6749 §2.3)."""
     in_body = "client_secret" in form
+    if "client_assertion" in form or "client_assertion_type" in form:
+        if in_body or (authorization and authorization[:6].lower() == "basic "):
+            raise OAuthError("invalid_request", "Use one client authentication method, not two")
+        if form.get("client_assertion_type") != assertions.ASSERTION_TYPE:
+            raise OAuthError("invalid_request", f"client_assertion_type must be {assertions.ASSERTION_TYPE}")
+        assertion = form.get("client_assertion", "")
+        claimed = assertions.unverified_client_id(assertion)
+        if claimed is None or ("client_id" in form and form["client_id"] != claimed):
+            raise OAuthError("invalid_client", "The client assertion does not name this client", 401)
+        return ClientCredentials(claimed, None, via_basic=False, assertion=assertion)
     if authorization and authorization[:6].lower() == "basic ":
         if in_body:
             raise OAuthError("invalid_request", "Use one client authentication method, not two")
@@ -87,18 +107,41 @@ def granted_scopes(client_scopes: list[str], requested: str | None) -> list[str]
     return sorted(wanted)
 
 
+async def _authenticate(tx: Tx, client: Any, credentials: ClientCredentials, audiences: list[str]) -> None:
+    fail = OAuthError("invalid_client", "Client authentication failed", 401, basic=credentials.via_basic,
+                      client_id=credentials.client_id if client is not None else None)
+    if credentials.assertion is None:
+        stored_hash = client["secret_hash"] if client is not None else None
+        if not secret_matches(credentials.client_secret or "", stored_hash) or client is None:
+            raise fail
+        return
+    if client is None or client["public_jwk"] is None:
+        raise fail
+    try:
+        jti, exp = assertions.verify(credentials.assertion, credentials.client_id, client["public_jwk"], audiences)
+    except (assertions.InvalidAssertion, assertions.InvalidJwk) as exc:
+        fail.description = f"Client authentication failed: {exc}"
+        raise fail from None
+    if not await repository.record_assertion(tx.conn, credentials.client_id, jti, exp):
+        fail.description = "Client authentication failed: assertion already used"
+        raise fail
+
+
 async def issue_token(
-    tx: Tx, tokens: TokenService, credentials: ClientCredentials, form: dict[str, str], request_id: str | None
+    tx: Tx,
+    tokens: TokenService,
+    credentials: ClientCredentials,
+    form: dict[str, str],
+    request_id: str | None,
+    audiences: list[str],
 ) -> IssuedToken:
-    """Authenticate the client, issue its token, and audit the issuance in the same transaction."""
+    """Authenticate the client, issue its token, and audit the issuance in the same transaction.
+    `audiences`: what a client assertion may name as `aud` (the token endpoint URL, the issuer)."""
     grant = form.get("grant_type")
     if grant is None:
         raise OAuthError("invalid_request", "grant_type is required")
     client = await repository.find_client(tx.conn, credentials.client_id) if len(credentials.client_id) <= 64 else None
-    stored_hash = client["secret_hash"] if client is not None else None
-    if not secret_matches(credentials.client_secret, stored_hash) or client is None:
-        raise OAuthError("invalid_client", "Client authentication failed", 401, basic=credentials.via_basic,
-                         client_id=credentials.client_id if client is not None else None)
+    await _authenticate(tx, client, credentials, audiences)
     if client["status"] != "active" or client["member_status"] != "active":
         raise OAuthError("invalid_client", "The client is revoked or its member is suspended", 401,
                          basic=credentials.via_basic, client_id=credentials.client_id)
@@ -116,7 +159,7 @@ async def issue_token(
             client_id=credentials.client_id,
             resource="POST /oauth/token",
             request_id=request_id,
-            details={"scope": issued.scope, "method": "client_secret_basic" if credentials.via_basic else "client_secret_post"},
+            details={"scope": issued.scope, "method": credentials.method},
         ),
     )
     return issued

@@ -10,7 +10,10 @@ import asyncpg
 MEMBER_COLUMNS = (
     "id, code, name, kind, status, quota_exposure_per_minute, quota_writes_per_second, created_at, updated_at"
 )
-CLIENT_COLUMNS = "client_id, member_id, name, scopes, status, created_at, last_used_at, revoked_at"
+CLIENT_COLUMNS = (
+    "client_id, member_id, name, scopes, status, created_at, last_used_at, revoked_at, "
+    "CASE WHEN public_jwk IS NULL THEN 'client_secret' ELSE 'private_key_jwt' END AS auth_method"
+)
 
 
 async def insert_member(

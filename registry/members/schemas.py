@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
@@ -69,6 +69,11 @@ class MemberOut(ResponseModel):
 class ClientCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200, examples=["loan-origination"])
     scopes: list[Scope] = Field(min_length=1, max_length=6, examples=[["records:write", "records:read", "exposure:read"]])
+    public_jwk: dict[str, Any] | None = Field(
+        default=None,
+        description="Register a private_key_jwt client: its public key (Ed25519 OKP or P-256 EC JWK); no secret is issued",
+        examples=[{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],
+    )
 
     @field_validator("scopes")
     @classmethod
@@ -88,6 +93,7 @@ class ClientOut(ResponseModel):
     member_id: uuid.UUID
     name: str
     scopes: list[str]
+    auth_method: str = Field(description="client_secret_basic/post, or private_key_jwt", examples=["client_secret"])
     status: str = Field(examples=["active"])
     created_at: datetime
     last_used_at: datetime | None
@@ -95,6 +101,7 @@ class ClientOut(ResponseModel):
 
 
 class ClientCreated(ClientOut):
-    client_secret: str = Field(
-        description="Shown this once; only a hash is kept", examples=["brs_kQ3v9x1mZ0p8YtW4rL6sN2bH7cD5fG1jA3eR9uI0oP4"]
+    client_secret: str | None = Field(
+        description="Shown this once; only a hash is kept. Null for a private_key_jwt client.",
+        examples=["brs_kQ3v9x1mZ0p8YtW4rL6sN2bH7cD5fG1jA3eR9uI0oP4"],
     )

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from registry.audit.schemas import AuditIntent
+from registry.auth.assertions import InvalidJwk, public_key_of
 from registry.auth.credentials import announce_change
 from registry.auth.principal import Scope
 from registry.auth.secrets import hash_secret, new_client_id, new_client_secret
@@ -106,10 +107,18 @@ async def create_client(
             "Only the association's clients may hold the admin scope",
             errors=[FieldError(field="scopes", message="admin is reserved to the association")],
         )
-    secret = new_client_secret()
-    row = await repository.insert_client(tx.conn, member_id, new_client_id(), body.name, scopes, hash_secret(secret))
+    if body.public_jwk is not None:
+        try:
+            public_key_of(body.public_jwk)
+        except InvalidJwk as exc:
+            raise Invalid("The public key is not acceptable", errors=[FieldError(field="public_jwk", message=str(exc))]) from None
+        secret, secret_hash, jwk = None, None, body.public_jwk
+    else:
+        secret = new_client_secret()
+        secret_hash, jwk = hash_secret(secret), None
+    row = await repository.insert_client(tx.conn, member_id, new_client_id(), body.name, scopes, secret_hash, jwk)
     audit.resource = f"client:{row['client_id']}"
-    audit.details = {"member_id": str(member_id), "scopes": scopes}
+    audit.details = {"member_id": str(member_id), "scopes": scopes, "auth_method": row["auth_method"]}
     return ClientCreated(**dict(row), client_secret=secret)
 
 
