@@ -25,7 +25,14 @@ from registry.config import Settings, get_settings
 from registry.core.db import Tx, _init_connection, asyncpg_dsn
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import Problem
-from registry.core.keys import KeyConfigurationError, load_keyring
+from registry.core.keys import (
+    KeyConfigurationError,
+    add_signing_key,
+    load_keyring,
+    load_signing_keys,
+    retire_signing_key,
+    signing_keys_dir,
+)
 from registry.core import migrate as migrations
 from registry.members import repository as members_repository
 from registry.members import service as members_service
@@ -36,6 +43,8 @@ members_app = typer.Typer(help="Onboard and manage members.", no_args_is_help=Tr
 clients_app = typer.Typer(help="Issue and revoke API clients.", no_args_is_help=True)
 app.add_typer(members_app, name="members")
 app.add_typer(clients_app, name="clients")
+keys_app = typer.Typer(help="Rotate and retire the keys that sign access tokens.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -308,3 +317,36 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a signing key that signs from now on; older keys keep verifying until retired."""
+    settings = _settings()
+    if settings.jwt_private_key is not None:
+        _fail("REGISTRY_JWT_PRIVATE_KEY holds a single key; use REGISTRY_JWT_KEYS_DIR to rotate")
+    try:
+        load_keyring(settings)  # the directory and a first key exist
+        kid = add_signing_key(signing_keys_dir(settings))
+    except KeyConfigurationError as exc:
+        _fail(str(exc))
+        raise
+    _print({"kid": kid, "keys": sorted(load_signing_keys(settings)[0])})
+
+
+@keys_app.command("retire")
+def keys_retire(kid: Annotated[str, typer.Argument(help="Key id (kid) to remove")]) -> None:
+    """Remove a key that no longer signs; tokens it signed stop verifying."""
+    settings = _settings()
+    try:
+        retire_signing_key(signing_keys_dir(settings), kid)
+    except KeyConfigurationError as exc:
+        _fail(str(exc))
+    _print({"retired": kid, "keys": sorted(load_signing_keys(settings)[0])})
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the signing keys and which one signs."""
+    keys, current = load_signing_keys(_settings())
+    _print([{"kid": kid, "current": kid == current} for kid in sorted(keys)])

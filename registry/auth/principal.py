@@ -29,3 +29,4 @@ class Principal:
     scopes: frozenset[str]
     token_id: str
     expires_at: int
+    kid: str = ""

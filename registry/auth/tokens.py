@@ -8,14 +8,14 @@ import hashlib
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jwt
 
 from registry.auth.principal import MemberId, Principal
 from registry.config import Settings
-from registry.core.keys import KeyRing
+from registry.core.keys import KeyRing, load_signing_keys, signing_keys_stamp
 
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
@@ -40,8 +40,27 @@ class TokenService:
         self._settings = settings
         self._keys = keys
         self._verified: dict[bytes, Principal] = {}
+        self._stamp = signing_keys_stamp(settings)
+        self._checked_at = time.monotonic()
+
+    def refresh_keys(self, force: bool = False) -> None:
+        """Pick up keys added, retired or made current by `registry keys` (every process
+        reads the same key directory); checked at most every `key_refresh_seconds`."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self._settings.key_refresh_seconds:
+            return
+        self._checked_at = now
+        stamp = signing_keys_stamp(self._settings)
+        if stamp == self._stamp:
+            return
+        signing_keys, current = load_signing_keys(self._settings)
+        self._keys = replace(self._keys, signing_keys=signing_keys, current_kid=current)
+        self._stamp = stamp
+        # A retired key's tokens must stop verifying at once.
+        self._verified = {k: p for k, p in self._verified.items() if p.kid in signing_keys}
 
     def issue(self, client_id: str, member_id: str, scopes: list[str]) -> IssuedToken:
+        self.refresh_keys()
         now = int(time.time())
         ttl = self._settings.access_token_ttl_seconds
         key = self._keys.signing_key
@@ -65,6 +84,7 @@ class TokenService:
             raise InvalidToken("token too long")
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         now = time.time()
+        self.refresh_keys()
         cached = self._verified.get(digest)
         if cached is not None:
             if cached.expires_at > now - self._settings.clock_skew_seconds:
@@ -97,6 +117,7 @@ class TokenService:
         key = self._keys.signing_keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise InvalidToken("unknown key id")
+        assert isinstance(kid, str)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -122,6 +143,7 @@ class TokenService:
         except ValueError:
             raise InvalidToken("malformed member claim") from None
         return Principal(
+            kid=kid,
             client_id=sub,
             member_id=member_id,
             scopes=frozenset(scope.split()),
@@ -130,4 +152,5 @@ class TokenService:
         )
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
+        self.refresh_keys()
         return {"keys": [k.public_jwk() for k in self._keys.signing_keys.values()]}

@@ -130,6 +130,32 @@ def add_signing_key(directory: Path) -> str:
     return kid
 
 
+def retire_signing_key(directory: Path, kid: str) -> None:
+    """Remove a key that no longer signs; tokens it signed stop verifying."""
+    current = (directory / CURRENT_KID_FILE).read_text().strip() if (directory / CURRENT_KID_FILE).exists() else None
+    if kid == current:
+        raise KeyConfigurationError("the current signing key cannot be retired; rotate first")
+    path = directory / f"{kid}.pem"
+    if "/" in kid or not path.exists():
+        raise KeyConfigurationError(f"no signing key {kid}")
+    path.unlink()
+
+
+def signing_keys_stamp(settings: Settings) -> tuple:
+    """Changes whenever a key is added, retired or made current (cheap: a few stats)."""
+    if settings.jwt_private_key is not None:
+        return ()
+    directory = signing_keys_dir(settings)
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.iterdir()))
+    except FileNotFoundError:
+        return ()
+
+
+def load_signing_keys(settings: Settings) -> tuple[dict[str, SigningKey], str]:
+    return _load_signing_keys(settings)
+
+
 def _load_signing_keys(settings: Settings) -> tuple[dict[str, SigningKey], str]:
     if settings.jwt_private_key is not None:
         key = _load_pem(settings.jwt_private_key.get_secret_value().encode(), "REGISTRY_JWT_PRIVATE_KEY")
