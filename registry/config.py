@@ -49,10 +49,20 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
 
+    # Quotas: a member's own quota (set by admins) wins over these defaults.
+    default_exposure_per_minute: int = Field(default=60_000, ge=1, description="Exposure subjects per minute per member")
+    default_writes_per_second: int = Field(default=50, ge=1, description="Write requests per second per member")
+    token_failures_per_client: int = Field(default=10, ge=1, description="Failed token requests per client id per window")
+    token_failures_per_address: int = Field(default=50, ge=1, description="Failed token requests per address per window")
+    token_failure_window_seconds: int = Field(default=300, ge=10)
+
     # Webhook deliveries (registry/monitoring/delivery.py): each process runs a worker that
     # claims due outbox rows every poll interval (0 disables the loop; a pass can still be run).
     webhook_poll_seconds: float = Field(default=2.0, ge=0, le=300)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # Retention (registry/retention/scheduler.py): each process checks hourly and the day's pass
+    # runs once across all of them; off, passes run only on demand (CLI or admin API).
+    retention_daily: bool = True
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
 from registry.exposure.models import Inquiry
 from registry.idempotency.models import IdempotencyKey
 from registry.members.models import ApiClient, Member
+from registry.ratelimit.models import RateCounter
 from registry.monitoring.models import Alert, Watch, Webhook, WebhookDelivery
 from registry.records.models import Record, RecordEvent
 from registry.uploads.models import UploadError, UploadJob

@@ -85,6 +85,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("registry-data"),
         max_body_bytes=1_000_000,
+        # Tests share one client address; the per-address throttle is tested on its own.
+        token_failures_per_address=100_000,
+        webhook_poll_seconds=0,  # tests run delivery passes themselves (tests/test_monitoring_webhooks.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -24,7 +24,18 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.TIMESTAMP(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("client_id", "jti", name=op.f("pk_client_assertions")),
     )
+    # Unlogged: counters are worth less than the write-ahead log they would cost.
+    op.create_table(
+        "rate_counters",
+        sa.Column("bucket", sa.Text(), nullable=False),
+        sa.Column("window_start", sa.TIMESTAMP(timezone=True), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket", "window_start", "shard", name=op.f("pk_rate_counters")),
+        prefixes=["UNLOGGED"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("rate_counters")
     op.drop_table("client_assertions")

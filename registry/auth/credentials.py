@@ -1,4 +1,4 @@
-"""Whether a client may still act: cached per worker, invalidated across every worker and
+"""Whether a client may still act (and its member's quotas): cached per worker, invalidated across every worker and
 instance by PostgreSQL NOTIFY, so revoking a client or suspending a member takes effect on
 the next request without a database round trip on the hot path.
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -20,10 +21,20 @@ logger = logging.getLogger(__name__)
 CHANNEL = "registry_credentials"
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    active: bool
+    exposure_per_minute: int | None = None
+    writes_per_second: int | None = None
+
+
+REFUSED = Standing(active=False)
+
+
 class CredentialStatus:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._active: dict[tuple[str, str], bool] = {}
+        self._active: dict[tuple[str, str], Standing] = {}
         self._generation = 0
         self._listener: asyncpg.Connection | None = None
         self._reconnect: asyncio.Task[None] | None = None
@@ -75,18 +86,23 @@ class CredentialStatus:
 
         self._reconnect = asyncio.get_running_loop().create_task(retry())
 
-    async def is_active(self, client_id: str, member_id: str) -> bool:
+    async def standing(self, client_id: str, member_id: str) -> Standing:
         key = (client_id, member_id)
         if self.listening:
             cached = self._active.get(key)
             if cached is not None:
                 return cached
         generation = self._generation
-        active = await repository.client_is_active(self._db.pool, client_id, member_id)
+        row = await repository.client_standing(self._db.pool, client_id, member_id)
+        standing = (
+            Standing(bool(row["active"]), row["quota_exposure_per_minute"], row["quota_writes_per_second"])
+            if row is not None
+            else REFUSED
+        )
         # A notification that arrived during the lookup makes its answer stale: do not keep it.
         if self.listening and generation == self._generation:
-            self._active[key] = active
-        return active
+            self._active[key] = standing
+        return standing
 
 
 async def announce_change(tx: Tx) -> None:

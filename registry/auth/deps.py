@@ -14,9 +14,16 @@ from registry.auth.credentials import CredentialStatus
 from registry.auth.principal import Principal, Scope
 from registry.auth.tokens import InvalidToken, TokenService
 from registry.core.errors import Forbidden, Unauthenticated
+from registry.ratelimit import service as ratelimit
+from registry.ratelimit.service import Policy
 from registry.runtime import get_runtime
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST /oauth/token")
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+QUOTA_WRITE_PREFIX = "/v1/"
+# Paths that count their own quota (exposure counts subjects, inside its one statement).
+OWN_QUOTA_PATHS = frozenset({"/v1/exposure"})
 
 
 async def _refuse(request: Request, reason: str) -> Unauthenticated:
@@ -50,9 +57,16 @@ async def authenticate(
         principal = tokens.verify(credentials.credentials)
     except InvalidToken as exc:
         raise await _refuse(request, str(exc)) from None
-    if not await status.is_active(principal.client_id, str(principal.member_id)):
+    standing = await status.standing(principal.client_id, str(principal.member_id))
+    if not standing.active:
         raise await _refuse(request, "client revoked or member suspended")
     request.state.principal = principal
+    request.state.standing = standing
+    if request.method not in READ_METHODS and request.url.path.startswith(QUOTA_WRITE_PREFIX) \
+            and request.url.path not in OWN_QUOTA_PATHS:
+        settings = runtime.settings
+        policy = Policy("writes", standing.writes_per_second or settings.default_writes_per_second, 1)
+        await ratelimit.consume(runtime.db.pool, policy, str(principal.member_id), runtime.clock())
     return principal
 
 

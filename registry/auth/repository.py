@@ -7,21 +7,23 @@ import uuid
 import asyncpg
 
 
-async def client_is_active(pool: asyncpg.Pool | asyncpg.Connection, client_id: str, member_id: str) -> bool:
+async def client_standing(
+    pool: asyncpg.Pool | asyncpg.Connection, client_id: str, member_id: str
+) -> asyncpg.Record | None:
+    """Whether the client may act, and its member's quotas."""
     try:
         member_uuid = uuid.UUID(member_id)
     except ValueError:
-        return False
-    return bool(
-        await pool.fetchval(
-            """
-            SELECT c.status = 'active' AND m.status = 'active'
-            FROM api_clients c JOIN members m ON m.id = c.member_id
-            WHERE c.client_id = $1 AND c.member_id = $2
-            """,
-            client_id,
-            member_uuid,
-        )
+        return None
+    return await pool.fetchrow(
+        """
+        SELECT c.status = 'active' AND m.status = 'active' AS active,
+               m.quota_exposure_per_minute, m.quota_writes_per_second
+        FROM api_clients c JOIN members m ON m.id = c.member_id
+        WHERE c.client_id = $1 AND c.member_id = $2
+        """,
+        client_id,
+        member_uuid,
     )
 
 

@@ -11,8 +11,10 @@ from registry.audit.schemas import AuditEntry
 from registry.auth import service
 from registry.auth.schemas import JwkSet, OAuthErrorBody, TokenResponse
 from registry.auth.service import OAuthError
-from registry.core.errors import PROBLEM_TYPE_PREFIX
+from registry.core.errors import PROBLEM_TYPE_PREFIX, RateLimited, problem_responses
 from registry.deps import TxDep
+from registry.ratelimit import service as ratelimit
+from registry.ratelimit.service import Policy
 from registry.runtime import get_runtime
 
 router = APIRouter(tags=["auth"])
@@ -58,6 +60,7 @@ _FORM_SCHEMA = {
     responses={
         400: {"model": OAuthErrorBody, "description": "invalid_request, invalid_scope or unsupported_grant_type"},
         401: {"model": OAuthErrorBody, "description": "invalid_client"},
+        **problem_responses(RateLimited),
     },
 )
 async def token(request: Request, tx: TxDep) -> JSONResponse:
@@ -67,6 +70,8 @@ async def token(request: Request, tx: TxDep) -> JSONResponse:
     form = service.parse_form(await request.body())
     credentials = service.client_credentials(request.headers.get("authorization"), form)
     runtime = get_runtime(request)
+    request.state.throttle_keys = _throttle_keys(request, credentials.client_id)
+    await ratelimit.check(runtime.db.pool, request.state.throttle_keys, runtime.clock())
     audiences = [runtime.settings.issuer, str(request.url.replace(query=None))]
     if runtime.settings.public_url:
         audiences.append(runtime.settings.public_url.rstrip("/") + "/oauth/token")
@@ -82,9 +87,22 @@ async def jwks(request: Request) -> JSONResponse:
     return JSONResponse(get_runtime(request).tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})  # type: ignore[union-attr]
 
 
+def _throttle_keys(request: Request, client_id: str) -> list[tuple[Policy, str]]:
+    settings = get_runtime(request).settings
+    window = settings.token_failure_window_seconds
+    address = request.client.host if request.client else "unknown"
+    return [
+        (Policy("token-failures-client", settings.token_failures_per_client, window), client_id[:64]),
+        (Policy("token-failures-address", settings.token_failures_per_address, window), address),
+    ]
+
+
 def install_oauth_error_handler(app: FastAPI) -> None:
     async def handle(request: Request, exc: OAuthError) -> JSONResponse:
         runtime = get_runtime(request)
+        if exc.status == 401:
+            keys = getattr(request.state, "throttle_keys", None) or _throttle_keys(request, exc.client_id or "")
+            await ratelimit.count(runtime.db.pool, keys, runtime.clock())
         await audit_repository.append(
             runtime.db.pool,
             AuditEntry(

@@ -89,7 +89,7 @@ async def update_member(tx: Tx, member_id: uuid.UUID, body: MemberUpdate, audit:
         raise Conflict("The association member cannot be suspended")
     row = await repository.update_member(tx.conn, member_id, changes)
     assert row is not None
-    if "status" in changes and changes["status"] != current["status"]:
+    if any(changes.get(k, current[k]) != current[k] for k in ("status", "quota_exposure_per_minute", "quota_writes_per_second")):
         await announce_change(tx)
     return MemberOut.model_validate(dict(row))
 

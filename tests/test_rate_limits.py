@@ -1,0 +1,79 @@
+"""Quotas and throttles: over the limit is a 429 problem with Retry-After and the
+RateLimit headers; limits are counted in the database, so every worker shares them."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+
+from tests.factories import item, submit, token
+
+FROZEN = datetime(2026, 11, 28, 10, 0, 5, tzinfo=UTC)
+
+
+def assert_limited(r, policy):
+    assert r.status_code == 429, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert int(r.headers["retry-after"]) >= 1
+    assert r.headers["ratelimit-policy"].startswith(f'"{policy}";q=')
+    assert r.headers["ratelimit"].startswith(f'"{policy}";r=0;t=')
+
+
+async def test_repeated_token_failures_lock_the_client_out_for_the_window(http, registry, clock):
+    clock.set(FROZEN)
+    c = (await registry.member()).client
+    for _ in range(10):
+        r = await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, "brs_guess"))
+        assert r.status_code == 401
+    # Even the right secret waits for the window to pass.
+    r = await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+    assert_limited(r, "token-failures-client")
+    clock.set(datetime(2026, 11, 28, 10, 5, 1, tzinfo=UTC))
+    r = await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+    assert r.status_code == 200
+
+
+async def test_failures_from_one_address_are_throttled(app, registry, clock, monkeypatch):
+    clock.set(FROZEN)
+    c = (await registry.member()).client
+    monkeypatch.setattr(app.state.runtime.settings, "token_failures_per_address", 5)
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.77", 4711))
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as h:
+        for n in range(5):
+            r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(f"brc_nobody{n:07d}", "x"))
+            assert r.status_code == 401, (n, r.text)
+        r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+        assert_limited(r, "token-failures-address")
+    # Another address is not affected.
+    other = httpx.ASGITransport(app=app, client=("192.0.2.78", 4711))
+    async with httpx.AsyncClient(transport=other, base_url="http://registry.test") as h:
+        r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+        assert r.status_code == 200
+
+
+async def test_write_quota_per_member_second(http, registry, clock):
+    clock.set(FROZEN)
+    bank, other = await registry.member(), await registry.member()
+    r = await http.patch(f"/admin/members/{bank.id}", json={"quota_writes_per_second": 2}, headers=registry.admin.headers)
+    assert r.status_code == 200
+    answers = await asyncio.gather(*(submit(http, bank, item(token())) for _ in range(5)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 200, 429, 429, 429]
+    assert_limited(next(a for a in answers if a.status_code == 429), "writes")
+    # Reads are not writes, other members have their own quota, and the next second is new.
+    assert (await http.get("/v1/records", headers=bank.headers)).status_code == 200
+    assert (await submit(http, other, item(token()))).status_code == 200
+    clock.set(datetime(2026, 11, 28, 10, 0, 6, tzinfo=UTC))
+    assert (await submit(http, bank, item(token()))).status_code == 200
+
+
+async def test_refused_writes_write_nothing_and_are_audited(http, registry, clock):
+    clock.set(FROZEN)
+    bank = await registry.member()
+    await http.patch(f"/admin/members/{bank.id}", json={"quota_writes_per_second": 1}, headers=registry.admin.headers)
+    assert (await submit(http, bank, item(token(), "Q-1"))).status_code == 200
+    refused = await submit(http, bank, item(token(), "Q-2"))
+    assert refused.status_code == 429
+    assert await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", bank.id) == 1
+    rows = await registry.audit_rows(request_id=refused.headers["x-request-id"])
+    assert [(x["action"], x["outcome"]) for x in rows] == [("records.submit", 429)]
