@@ -138,4 +138,5 @@ def item(subject: str, account_ref: str | None = None, **fields: Any) -> dict[st
 
 
 async def submit(http: httpx.AsyncClient, member: "Member", *items: dict[str, Any], **kwargs: Any) -> httpx.Response:
-    return await http.post("/v1/records", json={"records": list(items)}, headers=member.headers, **kwargs)
+    headers = kwargs.pop("headers", member.headers)
+    return await http.post("/v1/records", json={"records": list(items)}, headers=headers, **kwargs)

@@ -138,3 +138,30 @@ async def test_a_member_cannot_suspend_itself_into_admin_paths(http, registry):
 async def test_association_cannot_be_suspended(http, registry):
     r = await http.patch(f"/admin/members/{registry.admin.member_id}", json={"status": "suspended"}, headers=registry.admin.headers)
     assert r.status_code == 409
+
+
+async def test_member_creation_is_retry_safe(http, registry):
+    code = unique_code("IDEM")
+    body = {"code": code, "name": "Retry Bank", "kind": "bank"}
+    headers = {**registry.admin.headers, "Idempotency-Key": f"create-{code}"}
+    first = await http.post("/admin/members", json=body, headers=headers)
+    again = await http.post("/admin/members", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    other = await http.post("/admin/members", json={**body, "name": "Other"}, headers=headers)
+    assert other.status_code == 422
+    assert await registry.pool.fetchval("SELECT count(*) FROM members WHERE code = $1", code) == 1
+
+
+async def test_client_creation_retry_names_the_client_instead_of_a_second_secret(http, registry):
+    member = await registry.member()
+    headers = {**registry.admin.headers, "Idempotency-Key": f"client-{member.code}"}
+    body = {"name": "once", "scopes": ["records:read"]}
+    first = await http.post(f"/admin/members/{member.id}/clients", json=body, headers=headers)
+    assert first.status_code == 201
+    again = await http.post(f"/admin/members/{member.id}/clients", json=body, headers=headers)
+    assert again.status_code == 409 and first.json()["client_id"] in again.json()["detail"]
+    assert first.json()["client_secret"] not in again.text
+    stored = await registry.pool.fetchval("SELECT response::text FROM idempotency_keys WHERE key = $1", f"client-{member.code}")
+    assert first.json()["client_secret"] not in stored
+    clients = (await http.get(f"/admin/members/{member.id}/clients", headers=registry.admin.headers)).json()
+    assert len(clients) == 2  # the factory's client and this one, not a third

@@ -8,6 +8,15 @@ from typing import Any
 import asyncpg
 
 
+async def try_lock(conn: asyncpg.Connection, member_id: uuid.UUID, route: str, key: str) -> bool:
+    """Hold the key for this transaction; False when another request holds it now."""
+    return bool(
+        await conn.fetchval(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", f"idempotency|{member_id}|{route}|{key}"
+        )
+    )
+
+
 async def claim(
     conn: asyncpg.Connection, member_id: uuid.UUID, route: str, key: str, fingerprint: bytes
 ) -> asyncpg.Record | None:
@@ -34,4 +43,10 @@ async def store_response(
     await conn.execute(
         "UPDATE idempotency_keys SET status_code = $4, response = $5 WHERE member_id = $1 AND route = $2 AND key = $3",
         member_id, route, key, status_code, response,
+    )
+
+
+async def release(conn: asyncpg.Connection, member_id: uuid.UUID, route: str, key: str) -> None:
+    await conn.execute(
+        "DELETE FROM idempotency_keys WHERE member_id = $1 AND route = $2 AND key = $3", member_id, route, key
     )

@@ -1,5 +1,6 @@
-"""Idempotency-Key semantics: the same key and body replay the first response and write
-nothing; the same key with another body is refused. Keys are scoped per member and route,
+"""Idempotency-Key semantics (draft-ietf-httpapi-idempotency-key-header): the same key and
+body replay the first response and write nothing; the same key with another body is 422; a
+retry while the first request is still running is 409. Keys are scoped per member and route,
 and the claim commits in the same transaction as the work, so a failed request leaves the
 key free for its retry."""
 
@@ -14,7 +15,7 @@ from typing import Any
 import orjson
 
 from registry.core.db import Tx
-from registry.core.errors import FieldError, Invalid
+from registry.core.errors import Conflict, FieldError, Invalid
 from registry.idempotency import repository
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -41,6 +42,11 @@ async def claim(tx: Tx, member_id: uuid.UUID, route: str, key: str | None, body:
             errors=[FieldError(field="Idempotency-Key", message="malformed key")],
         )
     digest = fingerprint(body)
+    if not await repository.try_lock(tx.conn, member_id, route, key):
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly",
+            headers={"Retry-After": "1", "X-Should-Retry": "true"},
+        )
     existing = await repository.claim(tx.conn, member_id, route, key, digest)
     if existing is None:
         return Claim(member_id, route, key), None
@@ -55,3 +61,10 @@ async def claim(tx: Tx, member_id: uuid.UUID, route: str, key: str | None, body:
 async def complete(tx: Tx, claim: Claim | None, status_code: int, response: dict[str, Any]) -> None:
     if claim is not None:
         await repository.store_response(tx.conn, claim.member_id, claim.route, claim.key, status_code, response)
+
+
+async def release(tx: Tx, member_id: uuid.UUID, route: str, key: str | None) -> None:
+    """Free a key whose work was interrupted (an upload cut off mid-file), so a retry with the
+    same key starts afresh instead of replaying the interruption."""
+    if key is not None:
+        await repository.release(tx.conn, member_id, route, key)

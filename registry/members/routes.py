@@ -13,6 +13,7 @@ from registry.auth.deps import Admin
 from registry.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
+from registry.idempotency.http import IdempotencyKeyHeader
 from registry.members import service
 from registry.members.schemas import ClientCreate, ClientCreated, ClientOut, MemberCreate, MemberOut, MemberUpdate
 
@@ -30,8 +31,10 @@ ClientPath = Annotated[str, Path(max_length=64, description="Client id", example
     responses=problem_responses(Conflict, Invalid),
     summary="Onboard a member",
 )
-async def create_member(body: MemberCreate, _: Admin, tx: TxDep, audit: Intent) -> MemberOut:
-    return await service.create_member(tx, body, audit)
+async def create_member(
+    body: MemberCreate, principal: Admin, tx: TxDep, audit: Intent, idempotency_key: IdempotencyKeyHeader = None
+) -> MemberOut:
+    return await service.create_member(tx, body, audit, idempotency=(principal.member_id, idempotency_key))
 
 
 @router.get("/members", dependencies=[audited(AuditAction.ADMIN_MEMBER_LIST)], responses=problem_responses(Invalid),
@@ -60,11 +63,14 @@ async def update_member(member_id: MemberPath, body: MemberUpdate, _: Admin, tx:
     "/members/{member_id}/clients",
     status_code=status.HTTP_201_CREATED,
     dependencies=[audited(AuditAction.ADMIN_CLIENT_CREATE)],
-    responses=problem_responses(NotFound, Invalid),
+    responses=problem_responses(NotFound, Invalid, Conflict),
     summary="Issue an API client (the secret is shown once)",
 )
-async def create_client(member_id: MemberPath, body: ClientCreate, _: Admin, tx: TxDep, audit: Intent) -> ClientCreated:
-    return await service.create_client(tx, member_id, body, audit)
+async def create_client(
+    member_id: MemberPath, body: ClientCreate, principal: Admin, tx: TxDep, audit: Intent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> ClientCreated:
+    return await service.create_client(tx, member_id, body, audit, idempotency=(principal.member_id, idempotency_key))
 
 
 @router.get("/members/{member_id}/clients", dependencies=[audited(AuditAction.ADMIN_CLIENT_LIST)],

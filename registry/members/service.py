@@ -14,6 +14,7 @@ from registry.auth.secrets import hash_secret, new_client_id, new_client_secret
 from registry.core.db import Tx
 from registry.core.errors import Conflict, FieldError, Invalid, NotFound
 from registry.core.pagination import Page, decode_cursor, encode_cursor
+from registry.idempotency import service as idempotency_service
 from registry.members import repository
 from registry.members.schemas import (
     ClientCreate,
@@ -31,9 +32,26 @@ def _noop() -> AuditIntent:
     return AuditIntent(action="")  # type: ignore[arg-type]
 
 
-async def create_member(tx: Tx, body: MemberCreate, audit: AuditIntent | None = None) -> MemberOut:
+CREATE_MEMBER_ROUTE = "POST /admin/members"
+
+
+async def create_member(
+    tx: Tx,
+    body: MemberCreate,
+    audit: AuditIntent | None = None,
+    idempotency: tuple[uuid.UUID, str | None] | None = None,
+) -> MemberOut:
+    """`idempotency`: (the acting member, its Idempotency-Key) for a retry-safe create."""
     audit = audit or _noop()
     audit.details = {"code": body.code, "kind": body.kind.value}
+    claim = None
+    if idempotency is not None:
+        claim, replay = await idempotency_service.claim(
+            tx, idempotency[0], CREATE_MEMBER_ROUTE, idempotency[1], body.model_dump(mode="json")
+        )
+        if replay is not None:
+            audit.details["idempotent_replay"] = True
+            return MemberOut.model_validate(replay)
     if body.kind is MemberKind.association and await repository.find_association(tx.conn) is not None:
         raise Conflict("The association member already exists")
     row = await repository.insert_member(
@@ -42,7 +60,9 @@ async def create_member(tx: Tx, body: MemberCreate, audit: AuditIntent | None = 
     if row is None:
         raise Conflict(f"A member with code {body.code} already exists")
     audit.resource = f"member:{row['id']}"
-    return MemberOut.model_validate(dict(row))
+    member = MemberOut.model_validate(dict(row))
+    await idempotency_service.complete(tx, claim, 201, member.model_dump(mode="json"))
+    return member
 
 
 async def get_member(tx: Tx, member_id: uuid.UUID, audit: AuditIntent | None = None) -> MemberOut:
@@ -94,10 +114,29 @@ async def update_member(tx: Tx, member_id: uuid.UUID, body: MemberUpdate, audit:
     return MemberOut.model_validate(dict(row))
 
 
+CREATE_CLIENT_ROUTE = "POST /admin/members/{member_id}/clients"
+
+
 async def create_client(
-    tx: Tx, member_id: uuid.UUID, body: ClientCreate, audit: AuditIntent | None = None
+    tx: Tx,
+    member_id: uuid.UUID,
+    body: ClientCreate,
+    audit: AuditIntent | None = None,
+    idempotency: tuple[uuid.UUID, str | None] | None = None,
 ) -> ClientCreated:
+    """A retry with the same Idempotency-Key does not create a second client; since the secret
+    is never stored, the retry is told which client was created instead of seeing it again."""
     audit = audit or _noop()
+    claim = None
+    if idempotency is not None:
+        claim, replay = await idempotency_service.claim(
+            tx, idempotency[0], CREATE_CLIENT_ROUTE, idempotency[1], {"member_id": str(member_id), **body.model_dump(mode="json")}
+        )
+        if replay is not None:
+            raise Conflict(
+                f"This Idempotency-Key already created client {replay['client_id']}; its secret was shown once. "
+                "Revoke it and create another if the secret was lost."
+            )
     member = await repository.get_member(tx.conn, member_id)
     if member is None:
         raise NotFound("No member with that id")
@@ -119,7 +158,9 @@ async def create_client(
     row = await repository.insert_client(tx.conn, member_id, new_client_id(), body.name, scopes, secret_hash, jwk)
     audit.resource = f"client:{row['client_id']}"
     audit.details = {"member_id": str(member_id), "scopes": scopes, "auth_method": row["auth_method"]}
-    return ClientCreated(**dict(row), client_secret=secret)
+    created = ClientCreated(**dict(row), client_secret=secret)
+    await idempotency_service.complete(tx, claim, 201, created.model_dump(mode="json", exclude={"client_secret"}))
+    return created
 
 
 async def list_clients(tx: Tx, member_id: uuid.UUID, audit: AuditIntent | None = None) -> list[ClientOut]:

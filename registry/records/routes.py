@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditIntent
@@ -13,6 +13,7 @@ from registry.auth.deps import RecordsRead, RecordsWrite
 from registry.core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
+from registry.idempotency.http import IdempotencyKeyHeader
 from registry.records import service
 from registry.records.schemas import BatchResult, RecordBatch, RecordDetail, RecordOut
 from registry.records.vocabulary import Product, Status
@@ -23,10 +24,6 @@ router = APIRouter(prefix="/v1/records", tags=["records"], responses=problem_res
 Intent = Annotated[AuditIntent, Depends(audit_intent)]
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="Retry-safe key: a retry with the same key and body replays the first answer"),
-]
 
 
 @router.post(
@@ -42,7 +39,7 @@ IdempotencyKey = Annotated[
 )
 async def submit_records(
     batch: RecordBatch, principal: RecordsWrite, tx: TxDep, runtime: RuntimeDep, audit: Intent,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> BatchResult:
     return await service.submit(
         tx,
