@@ -1,0 +1,1 @@
+"""Portfolio monitoring: watches, the alert feed, and signed webhook deliveries."""

@@ -1,0 +1,101 @@
+"""Tables of portfolio monitoring: `watches`, `alerts`, the member's `webhooks` endpoint and
+the `webhook_deliveries` outbox that is written in the same transaction as each alert.
+
+Tokens are never stored in the clear: a watch keeps `subject_key` (as records do) and the
+token sealed with a key derived from K_server (`sealing.py`), so the watching member can be
+told which of its borrowers an alert is about while a database dump still links to nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from registry.core.tables import SQLModel, column, timestamp
+
+# The id of the transaction that wrote a row, as a bigint (xid8 has no SQLAlchemy type).
+CURRENT_TXID = sa.text("(pg_current_xact_id())::text::bigint")
+
+
+class Watch(SQLModel, table=True):
+    __tablename__ = "watches"
+    __table_args__ = (
+        sa.Index("ix_watches_subject_key", "subject_key"),
+        sa.Index("ix_watches_member_id_id", "member_id", "id"),
+        sa.CheckConstraint("octet_length(subject_key) = 32", name="subject_key_length"),
+    )
+
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), primary_key=True)
+    subject_key: bytes = column(pg.BYTEA, primary_key=True)
+    id: int | None = column(sa.BigInteger, sa.Identity(always=True))
+    subject_sealed: bytes = column(pg.BYTEA)
+    label: str | None = column(sa.Text, nullable=True)
+    created_at: datetime | None = timestamp()
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # The feed reads a member's alerts in (txid, id) order: see repository.FEED.
+        sa.Index("ix_alerts_member_id_txid_id", "member_id", "txid", "id"),
+        # One hard-inquiry alert per watcher, subject, inquiring institution and day.
+        sa.Index(
+            "uq_alerts_hard_inquiry_per_day",
+            "member_id", "subject_key", "source_member_id", "source_day",
+            unique=True,
+            postgresql_where=sa.text("kind = 'hard_inquiry'"),
+        ),
+        sa.CheckConstraint("kind IN ('new_delinquency','worsened','hard_inquiry')", name="kind_known"),
+    )
+
+    id: int | None = column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
+    subject_key: bytes = column(pg.BYTEA)
+    subject_sealed: bytes = column(pg.BYTEA)
+    label: str | None = column(sa.Text, nullable=True)
+    kind: str = column(sa.Text)
+    status: str | None = column(sa.Text, nullable=True)
+    # Who caused the alert: kept for oversight and de-duplication, never shown to the watcher.
+    source_member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
+    source_day: date | None = column(sa.Date, nullable=True)
+    txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
+    at: datetime | None = timestamp()
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhooks"
+
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), primary_key=True)
+    url: str = column(sa.Text)
+    secret_sealed: bytes = column(pg.BYTEA)
+    created_at: datetime | None = timestamp()
+    updated_at: datetime | None = timestamp()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index("ix_webhook_deliveries_member_id_id", "member_id", "id"),
+        sa.Index(
+            "ix_webhook_deliveries_next_attempt_at",
+            "next_attempt_at",
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+        sa.CheckConstraint("event IN ('alert','ping')", name="event_known"),
+        sa.CheckConstraint("status IN ('pending','delivered','failed','cancelled')", name="status_known"),
+    )
+
+    id: int | None = column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
+    alert_id: int | None = column(sa.BigInteger, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=True)
+    event: str = column(sa.Text)
+    status: str = column(sa.Text, server_default="pending")
+    attempts: int = column(sa.Integer, server_default=sa.text("0"))
+    next_attempt_at: datetime | None = timestamp()
+    last_attempt_at: datetime | None = timestamp(nullable=True, default_now=False)
+    last_status_code: int | None = column(sa.SmallInteger, nullable=True)
+    last_error: str | None = column(sa.Text, nullable=True)
+    created_at: datetime | None = timestamp()
+    delivered_at: datetime | None = timestamp(nullable=True, default_now=False)

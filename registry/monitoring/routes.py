@@ -1,0 +1,135 @@
+"""HTTP of monitoring (scope `monitor`): `/v1/watches`, `/v1/alerts`, `/v1/webhook`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditIntent
+from registry.auth.deps import Monitor
+from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
+from registry.core.pagination import CursorParam, LimitParam, Page
+from registry.deps import TxDep, audit_intent, audited
+from registry.monitoring import service
+from registry.monitoring.schemas import (
+    AlertFeed,
+    DeliveryOut,
+    DeliveryStatus,
+    WatchBatchResult,
+    WatchCreate,
+    WatchOut,
+    WebhookOut,
+    WebhookPut,
+)
+from registry.runtime import Runtime, get_runtime
+
+router = APIRouter(prefix="/v1", tags=["monitoring"], responses=problem_responses(Unauthenticated, Forbidden))
+
+Intent = Annotated[AuditIntent, Depends(audit_intent)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+@router.post(
+    "/watches",
+    dependencies=[audited(AuditAction.MONITOR_WATCH_ADD)],
+    responses=problem_responses(Invalid),
+    summary="Watch up to 1000 borrowers you hold a live record on",
+    description=(
+        "Another institution's new or worse delinquency, or hard inquiry, on a watched borrower raises an alert. "
+        "Every subject must have a live record of yours, else 403 naming them and nothing is watched. A watch "
+        "ends by itself when you no longer hold a live record on the subject."
+    ),
+)
+async def add_watches(body: WatchCreate, principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> WatchBatchResult:
+    return await service.add_watches(
+        tx, principal, body, server_key=runtime.keys.server_key, today=runtime.clock().date(), audit=audit
+    )
+
+
+@router.get("/watches", dependencies=[audited(AuditAction.MONITOR_WATCH_LIST)], responses=problem_responses(Invalid),
+            summary="Your watches in force")
+async def list_watches(
+    principal: Monitor, tx: TxDep, runtime: RuntimeDep, cursor: CursorParam = None, limit: LimitParam = 100
+) -> Page[WatchOut]:
+    return await service.list_watches(
+        tx, principal, server_key=runtime.keys.server_key, cursor=cursor, limit=limit, today=runtime.clock().date()
+    )
+
+
+@router.delete("/watches/{subject}", status_code=204, dependencies=[audited(AuditAction.MONITOR_WATCH_REMOVE)],
+               responses=problem_responses(NotFound, Invalid), summary="Stop watching a borrower")
+async def remove_watch(
+    subject: Annotated[str, Path(max_length=64, description="The borrower token")],
+    principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent,
+) -> None:
+    await service.remove_watch(tx, principal, subject, server_key=runtime.keys.server_key, audit=audit)
+
+
+@router.get(
+    "/alerts",
+    dependencies=[audited(AuditAction.MONITOR_ALERTS_READ)],
+    responses=problem_responses(Invalid),
+    summary="The alert feed",
+    description=(
+        "Alerts in feed order after the cursor `after`. `next_cursor` is always present: keep it and pass it as "
+        "`after` next time, and you see every alert exactly once, also while alerts are being written. An "
+        "alert is listed once the transactions that could still write before it have ended."
+    ),
+)
+async def alerts(
+    principal: Monitor,
+    tx: TxDep,
+    runtime: RuntimeDep,
+    after: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous answer")] = None,
+    limit: LimitParam = 100,
+) -> AlertFeed:
+    return await service.alerts(tx, principal, server_key=runtime.keys.server_key, after=after, limit=limit)
+
+
+@router.put(
+    "/webhook",
+    dependencies=[audited(AuditAction.MONITOR_WEBHOOK_SET)],
+    responses=problem_responses(Invalid),
+    summary="Set the endpoint that receives your alerts",
+    description=(
+        "https is required (plain http only to a loopback address in development). Without `secret` a signing "
+        "secret is generated and returned in this answer only. Each delivery carries "
+        "`Registry-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"t.body\")>`."
+    ),
+)
+async def put_webhook(body: WebhookPut, principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> WebhookOut:
+    return await service.put_webhook(
+        tx, principal, body, server_key=runtime.keys.server_key, env=runtime.settings.env, audit=audit
+    )
+
+
+@router.get("/webhook", dependencies=[audited(AuditAction.MONITOR_WEBHOOK_READ)],
+            responses=problem_responses(NotFound), summary="Your webhook endpoint (never its secret)")
+async def get_webhook(principal: Monitor, tx: TxDep) -> WebhookOut:
+    return await service.get_webhook(tx, principal)
+
+
+@router.delete("/webhook", status_code=204, dependencies=[audited(AuditAction.MONITOR_WEBHOOK_DELETE)],
+               responses=problem_responses(NotFound), summary="Remove your webhook; pending deliveries are cancelled")
+async def delete_webhook(principal: Monitor, tx: TxDep, audit: Intent) -> None:
+    await service.delete_webhook(tx, principal, audit)
+
+
+@router.post("/webhook/test", status_code=202, dependencies=[audited(AuditAction.MONITOR_WEBHOOK_TEST)],
+             responses=problem_responses(NotFound), summary="Queue a signed `ping` delivery to your endpoint")
+async def test_webhook(principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> DeliveryOut:
+    delivery = await service.test_webhook(tx, principal, audit)
+    if runtime.deliveries is not None:
+        tx.after_commit.append(runtime.deliveries.wake)  # type: ignore[attr-defined]
+    return delivery
+
+
+@router.get("/webhook/deliveries", dependencies=[audited(AuditAction.MONITOR_DELIVERIES_LIST)],
+            responses=problem_responses(Invalid), summary="Your webhook deliveries, newest first")
+async def list_deliveries(
+    principal: Monitor, tx: TxDep, status: DeliveryStatus | None = None, cursor: CursorParam = None,
+    limit: LimitParam = 100,
+) -> Page[DeliveryOut]:
+    return await service.list_deliveries(tx, principal, status=status, cursor=cursor, limit=limit)

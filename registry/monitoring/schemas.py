@@ -1,0 +1,95 @@
+"""API shapes of monitoring: watches, alerts, the webhook endpoint and its deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from registry.core.schemas import RequestModel, ResponseModel
+from registry.records.schemas import Token
+from registry.records.vocabulary import Status
+
+MAX_WATCH_BATCH = 1000
+
+Label = Field(default=None, min_length=1, max_length=200, description="Your own note, repeated in every alert",
+              examples=["branch 12 auto loans"])
+
+
+class WatchCreate(RequestModel):
+    subjects: list[Token] = Field(min_length=1, max_length=MAX_WATCH_BATCH)
+    label: str | None = Label
+
+
+class WatchBatchResult(BaseModel):
+    created: int = Field(description="Subjects newly watched", examples=[2])
+    existing: int = Field(description="Subjects already watched (a given label replaces the old one)", examples=[0])
+
+
+class WatchOut(BaseModel):
+    subject: str = Field(description="The borrower token you watch")
+    label: str | None
+    created_at: datetime
+
+
+class AlertKind(StrEnum):
+    new_delinquency = "new_delinquency"
+    worsened = "worsened"
+    hard_inquiry = "hard_inquiry"
+
+
+class AlertOut(BaseModel):
+    """Something another institution did about a borrower you watch; never says which one."""
+
+    id: int = Field(examples=[4711])
+    subject: str = Field(description="The watched borrower token")
+    label: str | None = Field(description="The label of your watch when the alert was raised")
+    kind: AlertKind
+    status: Status | None = Field(description="The reported status; null for hard_inquiry", examples=["dpd_31_60"])
+    at: datetime
+
+
+class AlertFeed(BaseModel):
+    data: list[AlertOut]
+    next_cursor: str = Field(
+        description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
+    )
+
+
+class WebhookPut(RequestModel):
+    url: str = Field(min_length=8, max_length=2000, examples=["https://lender.example/registry/alerts"])
+    secret: str | None = Field(
+        default=None, min_length=16, max_length=200,
+        description="Signing secret; when absent a new one is generated and returned once",
+    )
+
+
+class WebhookOut(ResponseModel):
+    url: str
+    secret: str | None = Field(
+        default=None, description="Only in the answer to a PUT that generated the secret: store it now"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class DeliveryOut(ResponseModel):
+    id: int
+    event: str = Field(examples=["alert"], description="`alert` or `ping` (from POST /v1/webhook/test)")
+    alert_id: int | None
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
