@@ -1,0 +1,132 @@
+"""API shapes of disputes: filing, an owner's response, the association's resolution, and
+a dispute as the filer, an owner or an admin sees it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from registry.core.schemas import RequestModel, ResponseModel
+from registry.records.schemas import RECORD_EXAMPLE, Token
+
+Note = Field(min_length=1, max_length=2000, examples=["Checked against the loan ledger of 2026-10-31"])
+
+
+class Reason(StrEnum):
+    not_mine = "not_mine"
+    wrong_status = "wrong_status"
+    wrong_amount = "wrong_amount"
+    already_settled = "already_settled"
+    identity_theft = "identity_theft"
+    other = "other"
+
+
+class DisputeStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+class ResponseAction(StrEnum):
+    confirm = "confirm"
+    correct = "correct"
+
+
+class Resolution(StrEnum):
+    upheld = "upheld"
+    rejected = "rejected"
+    unverifiable = "unverifiable"
+
+
+class Outcome(StrEnum):
+    corrected = "corrected"
+    suppressed = "suppressed"
+    kept = "kept"
+    superseded = "superseded"
+
+
+class DisputeCreate(RequestModel):
+    subject: Token
+    record_id: uuid.UUID | None = Field(
+        default=None,
+        description="Dispute this one record (a member: one of its own); without it, every live negative record "
+        "about the subject, whoever holds it",
+    )
+    reason: Reason
+    statement: str = Field(min_length=1, max_length=2000, description="The borrower's own words",
+                           examples=["I repaid this loan in full in August 2026."])
+
+    model_config = {"extra": "forbid"}
+
+
+class DisputeResponse(RequestModel):
+    record_id: uuid.UUID = Field(description="Your record covered by the dispute")
+    action: ResponseAction
+    note: str = Note
+    correction: dict[str, Any] | None = Field(
+        default=None,
+        description="With `correct`: the record as it should read (a RecordItem for the same account_ref and "
+        "subject, `as_of` not older than stored). Applied only if the association upholds the dispute.",
+        examples=[RECORD_EXAMPLE],
+    )
+
+    @model_validator(mode="after")
+    def _correction_matches_action(self) -> "DisputeResponse":
+        if self.action is ResponseAction.correct and self.correction is None:
+            raise ValueError("correction is required when action is correct")
+        if self.action is ResponseAction.confirm and self.correction is not None:
+            raise ValueError("correction is only allowed when action is correct")
+        return self
+
+
+class DisputeResolve(RequestModel):
+    resolution: Resolution
+    note: str = Note
+
+
+class Institution(BaseModel):
+    code: str = Field(examples=["BANK001"])
+    name: str = Field(examples=["First Bank"])
+
+
+class CoveredRecord(ResponseModel):
+    record_id: uuid.UUID
+    account_ref: str | None = Field(description="Null once retention has deleted the record")
+    institution: Institution | None = Field(description="Admins only")
+    response: ResponseAction | None
+    note: str | None
+    correction: dict[str, Any] | None
+    responded_at: datetime | None
+    outcome: Outcome | None
+
+
+class DisputeEventOut(ResponseModel):
+    at: datetime
+    kind: str = Field(examples=["filed", "response", "resolved"])
+    record_id: uuid.UUID | None
+    institution: Institution | None = Field(description="Who acted; admins only")
+    details: dict[str, Any]
+
+
+class DisputeSummary(ResponseModel):
+    id: uuid.UUID
+    status: DisputeStatus
+    reason: Reason
+    statement: str
+    received_at: datetime
+    deadline: datetime = Field(description="received_at + 20 days")
+    overdue: bool = Field(description="Open past its deadline: the covered records are left out of exposure answers")
+    records: int = Field(description="How many records the dispute covered when filed")
+    filed_by_you: bool
+    resolution: Resolution | None
+    resolution_note: str | None
+    resolved_at: datetime | None
+
+
+class DisputeOut(DisputeSummary):
+    filed_by: Institution | None = Field(description="Admins only")
+    covered: list[CoveredRecord] = Field(description="For a member, only its own records")
+    history: list[DisputeEventOut]

@@ -1,0 +1,51 @@
+"""HTTP of the industry statistics (`GET /admin/stats`, `GET /admin/stats/members/{id}`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditIntent
+from registry.auth.deps import Admin
+from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
+from registry.deps import TxDep, audit_intent, audited
+from registry.runtime import Runtime, get_runtime
+from registry.stats import service
+from registry.stats.schemas import IndustryStats, MemberStats
+
+router = APIRouter(prefix="/admin/stats", tags=["admin: statistics"], responses=problem_responses(Unauthenticated, Forbidden))
+
+Intent = Annotated[AuditIntent, Depends(audit_intent)]
+# The aggregates run on pooled connections of their own (see registry/stats/service.py);
+# the request's transaction (TxDep) carries the audit row.
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+@router.get(
+    "",
+    dependencies=[audited(AuditAction.ADMIN_STATS_READ)],
+    summary="Industry statistics, per member and industry-wide",
+    description=(
+        "Live records by product and status, delinquency and uncollected-delinquency rates with their overdue "
+        "sums, reporting timeliness, disputes received and the share upheld, inquiries per day by purpose over "
+        "30 days, and loan stacking (subjects with hard inquiries from 3 or more institutions in 30 days)."
+    ),
+)
+async def industry_stats(_: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> IndustryStats:
+    return await service.industry(runtime.db.pool, now=runtime.clock(), audit=audit)
+
+
+@router.get(
+    "/members/{member_id}",
+    dependencies=[audited(AuditAction.ADMIN_STATS_READ)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="One member's figures with a 12-month series",
+)
+async def member_stats(
+    member_id: Annotated[uuid.UUID, Path(description="Member id")], _: Admin, tx: TxDep, runtime: RuntimeDep,
+    audit: Intent,
+) -> MemberStats:
+    return await service.member(runtime.db.pool, member_id, now=runtime.clock(), audit=audit)

@@ -1,0 +1,55 @@
+"""HTTP of the subject report (`POST /admin/subject-report`), as JSON, NDJSON or printable HTML."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import Response
+
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditIntent
+from registry.auth.deps import Admin
+from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
+from registry.deps import TxDep, audit_intent, audited
+from registry.runtime import Runtime, get_runtime
+from registry.subject_report import service
+from registry.subject_report.render import CONTENT_SECURITY_POLICY, HTML, NDJSON, html_page, media_type_for
+from registry.subject_report.schemas import SubjectReport, SubjectReportRequest
+
+router = APIRouter(prefix="/admin", tags=["admin: borrowers"], responses=problem_responses(Unauthenticated, Forbidden))
+
+
+@router.post(
+    "/subject-report",
+    dependencies=[audited(AuditAction.ADMIN_SUBJECT_REPORT)],
+    response_model=SubjectReport,
+    responses={
+        **problem_responses(Invalid),
+        200: {
+            "description": "The report; `Accept: application/x-ndjson` gives one line per record and inquiry after a "
+            "header line, `Accept: text/html` a printable page for the borrower",
+            "content": {NDJSON: {}, HTML: {}},
+        },
+    },
+    summary="What the registry holds about one borrower (an access request)",
+)
+async def subject_report(
+    body: SubjectReportRequest,
+    _: Admin,
+    tx: TxDep,
+    runtime: Annotated[Runtime, Depends(get_runtime)],
+    audit: Annotated[AuditIntent, Depends(audit_intent)],
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    report = await service.report(tx, body.subject, server_key=runtime.keys.server_key, now=runtime.clock(), audit=audit)
+    media_type = media_type_for(accept)
+    audit.details["format"] = media_type
+    if media_type == NDJSON:
+        content = b"".join(orjson.dumps(line) + b"\n" for line in report.lines())
+        return Response(content, media_type=NDJSON)
+    if media_type == HTML:
+        return Response(html_page(report), media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+    return Response(orjson.dumps(report.model_dump(mode="json")), media_type="application/json")

@@ -1,0 +1,72 @@
+"""API shapes of the subject report (a borrower's access request)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from registry.core.schemas import RequestModel
+from registry.disputes.schemas import Institution
+from registry.records.schemas import Token
+from registry.records.vocabulary import CollectionStage, Product, Status, SubjectType
+
+
+class SubjectReportRequest(RequestModel):
+    subject: Token
+
+
+class RecordDispute(BaseModel):
+    dispute_id: uuid.UUID
+    reason: str
+    statement: str = Field(description="The borrower's statement, kept with the record")
+    status: str
+    resolution: str | None
+    received_at: datetime
+
+
+class ReportedRecord(BaseModel):
+    institution: Institution
+    account_ref: str
+    subject_type: SubjectType
+    product: Product
+    status: Status
+    collection_stage: CollectionStage
+    currency: str
+    principal_amount: str
+    outstanding_amount: str
+    overdue_amount: str
+    opened_on: date | None
+    delinquent_since: date | None
+    notice_sent_on: date | None
+    closed_on: date | None
+    as_of: date
+    expires_on: date | None
+    disputed: bool
+    suppressed: bool = Field(description="Held but left out of every exposure answer (an upheld dispute)")
+    disputes: list[RecordDispute]
+
+
+class ReportedInquiry(BaseModel):
+    institution: Institution
+    purpose: str
+    consent_ref: str | None
+    at: datetime
+
+
+class SubjectReport(BaseModel):
+    subject: str
+    generated_at: datetime
+    inquiries_since: datetime = Field(description="Inquiries are kept 24 months")
+    records: list[ReportedRecord]
+    inquiries: list[ReportedInquiry]
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The report as NDJSON lines: a header, then one line per record and per inquiry."""
+        data = self.model_dump(mode="json")
+        header = {"type": "report", **{k: data[k] for k in ("subject", "generated_at", "inquiries_since")},
+                  "records": len(self.records), "inquiries": len(self.inquiries)}
+        return ([header] + [{"type": "record", **r} for r in data["records"]]
+                + [{"type": "inquiry", **i} for i in data["inquiries"]])

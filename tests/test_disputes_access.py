@@ -1,0 +1,168 @@
+"""Disputes from every side: what filing with a record_id covers, the owners' answers and their
+validation, who sees which dispute (another member's is a 404), scopes, and the
+`dispute_investigation` purpose that a filed dispute admits."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.factories import item, submit, token
+from tests.test_disputes import NOW, delinquent, exposure, file, filed, world  # noqa: F401  (fixture)
+
+
+async def respond(http, member, dispute_id, **body):
+    return await http.post(f"/v1/disputes/{dispute_id}/response", json=body, headers=member.headers)
+
+
+async def test_a_record_id_covers_that_record_only_and_must_be_the_callers(http, registry, world):
+    s, ids = world["subject"], world["ids"]
+    own = await file(http, world["a"], s, record_id=ids["A-1"], reason="wrong_amount")
+    assert own.status_code == 201 and own.json()["records"] == 1
+    assert [c["account_ref"] for c in own.json()["covered"]] == ["A-1"]
+    # Another member's record is not the caller's to name: 404, nothing written.
+    other = await file(http, world["a"], s, record_id=ids["B-1"])
+    assert other.status_code == 404
+    mismatch = await file(http, world["a"], token(), record_id=ids["A-1"])
+    assert mismatch.status_code == 422 and mismatch.json()["errors"][0]["field"] == "subject"
+    listed = await http.get("/v1/disputes", headers=world["a"].headers)
+    assert [d["id"] for d in listed.json()["data"]] == [own.json()["id"]]
+    # The association may name any record held about the subject.
+    admin = await http.post("/admin/disputes", headers=registry.admin.headers,
+                            json={"subject": s, "record_id": ids["C-2"], "reason": "not_mine", "statement": "Never had a card."})
+    assert admin.status_code == 201, admin.text
+    assert [(c["account_ref"], c["institution"]["code"]) for c in admin.json()["covered"]] == [("C-2", world["c"].code)]
+
+
+async def test_nothing_to_dispute_is_a_422_and_writes_nothing(http, registry, world):
+    r = await file(http, world["a"], token())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "subject"
+    assert (await http.get("/v1/disputes", headers=world["a"].headers)).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "because"},
+        {"statement": ""},
+        {"statement": "x" * 2001},
+        {"subject": "not-a-token"},
+        {"extra": 1},
+        {"statement": "nul\u0000"},
+    ],
+)
+async def test_bad_filings_are_problems(http, world, body):
+    payload = {"subject": world["subject"], "reason": "other", "statement": "s", **body}
+    r = await http.post("/v1/disputes", json=payload, headers=world["a"].headers)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+async def test_owner_answers_are_validated(http, world):
+    s, ids = world["subject"], world["ids"]
+    dispute = await filed(http, world)
+    did = dispute["id"]
+    good = item(s, "B-1", status="current", as_of="2026-11-28")
+    cases = [
+        ({"record_id": ids["B-1"], "action": "correct", "note": "n"}, "body"),  # correction missing
+        ({"record_id": ids["B-1"], "action": "confirm", "note": "n", "correction": good}, "body"),
+        ({"record_id": ids["B-1"], "action": "confirm", "note": ""}, "note"),
+        ({"record_id": ids["C-1"], "action": "confirm", "note": "n"}, "record_id"),  # C's record
+        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "account_ref": "B-9"}},
+         "correction.account_ref"),
+        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "subject": token()}},
+         "correction.subject"),
+        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "as_of": "2026-01-01"}},
+         "correction.as_of"),
+        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "status": "bogus"}},
+         "correction.status"),
+    ]
+    for body, field in cases:
+        r = await respond(http, world["b"], did, **body)
+        assert r.status_code == 422, (body, r.text)
+        fields = [e["field"] for e in r.json()["errors"]]
+        assert any(f.startswith(field) for f in fields) or field == "body", (field, fields)
+    view = (await http.get(f"/v1/disputes/{did}", headers=world["b"].headers)).json()
+    assert view["covered"][0]["response"] is None and [e["kind"] for e in view["history"]] == ["filed"]
+    # The filer holds no covered record: nothing to answer for.
+    r = await respond(http, world["a"], did, record_id=ids["A-1"], action="confirm", note="n")
+    assert r.status_code == 422
+
+
+async def test_each_member_sees_only_its_part_and_others_get_404(http, registry, world):
+    s, ids = world["subject"], world["ids"]
+    dispute = await filed(http, world)
+    did = dispute["id"]
+    assert (await respond(http, world["b"], did, record_id=ids["B-1"], action="confirm", note="B checked")).status_code == 200
+    assert (await respond(http, world["c"], did, record_id=ids["C-1"], action="confirm", note="C checked")).status_code == 200
+
+    b_view = (await http.get(f"/v1/disputes/{did}", headers=world["b"].headers)).json()
+    assert [c["account_ref"] for c in b_view["covered"]] == ["B-1"]
+    assert b_view["filed_by"] is None and b_view["filed_by_you"] is False
+    assert [(e["kind"], e["record_id"]) for e in b_view["history"]] == [("filed", None), ("response", ids["B-1"])]
+    assert all(e["institution"] is None for e in b_view["history"])
+    a_view = (await http.get(f"/v1/disputes/{did}", headers=world["a"].headers)).json()
+    assert a_view["covered"] == [] and [e["kind"] for e in a_view["history"]] == ["filed"]
+
+    # D is neither the filer nor an owner: the dispute does not exist for it.
+    d = world["d"]
+    assert (await http.get(f"/v1/disputes/{did}", headers=d.headers)).status_code == 404
+    assert did not in [x["id"] for x in (await http.get("/v1/disputes", headers=d.headers)).json()["data"]]
+    assert (await respond(http, d, did, record_id=ids["B-1"], action="confirm", note="n")).status_code == 404
+    assert (await http.get("/v1/disputes/00000000-0000-0000-0000-000000000000", headers=d.headers)).status_code == 404
+
+    admin_view = (await http.get(f"/admin/disputes/{did}", headers=registry.admin.headers)).json()
+    assert admin_view["filed_by"]["code"] == world["a"].code
+    assert {c["institution"]["code"] for c in admin_view["covered"]} == {world["b"].code, world["c"].code}
+    assert [e["kind"] for e in admin_view["history"]] == ["filed", "response", "response"]
+    for member in (world["a"], world["b"], world["c"]):
+        listed = (await http.get("/v1/disputes", headers=member.headers)).json()["data"]
+        assert [x["id"] for x in listed] == [did]
+
+
+async def test_scopes(http, registry, world):
+    s = world["subject"]
+    reader = await registry.member(scopes=["records:read", "exposure:read"])
+    assert (await file(http, reader, s)).status_code == 403
+    assert (await http.get("/v1/disputes", headers=reader.headers)).status_code == 403
+    assert (await http.get("/admin/disputes", headers=world["a"].headers)).status_code == 403
+    r = await http.patch("/admin/disputes/00000000-0000-0000-0000-000000000000", headers=world["a"].headers,
+                         json={"resolution": "upheld", "note": "n"})
+    assert r.status_code == 403
+    r = await http.patch("/admin/disputes/00000000-0000-0000-0000-000000000000", headers=registry.admin.headers,
+                         json={"resolution": "upheld", "note": "n"})
+    assert r.status_code == 404
+    assert (await http.get("/v1/disputes")).status_code == 401
+
+
+async def test_a_filed_dispute_admits_dispute_investigation_for_the_filer_only(http, registry, world):
+    s = world["subject"]
+    helper = await registry.member()  # files for the borrower, holds no record
+    refused = await exposure(http, helper, s, purpose="dispute_investigation")
+    assert refused.status_code == 403
+    assert (await file(http, helper, s)).status_code == 201
+    allowed = await exposure(http, helper, s, purpose="dispute_investigation")
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["results"][0]["disputed"] is True
+    assert (await exposure(http, world["d"], s, purpose="dispute_investigation")).status_code == 403
+    # Other purposes still need a record.
+    assert (await exposure(http, helper, s, purpose="account_review")).status_code == 403
+
+
+async def test_admin_list_pages_with_a_cursor(http, registry, clock):
+    member = await registry.member()
+    s = token()
+    await submit(http, member, delinquent(s, "P-1"))
+    ids = []
+    for day in range(3):
+        clock.set(datetime(2026, 11, 1 + day, tzinfo=UTC))
+        ids.append((await file(http, member, s)).json()["id"])
+    clock.set(NOW)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await http.get("/v1/disputes", params=params, headers=member.headers)).json()
+        seen += [d["id"] for d in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+    assert (await http.get("/admin/disputes", params={"cursor": "garbage"}, headers=registry.admin.headers)).status_code == 422
