@@ -1,0 +1,1 @@
+"""Bulk uploads: a member's monthly file streamed in, loaded with COPY and upserted in chunks."""

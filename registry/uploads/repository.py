@@ -1,0 +1,196 @@
+"""SQL of uploads: jobs and their progress, rejected lines, the staging table that COPY
+fills, and the upsert of one staged chunk (the records domain's one statement, reading
+from staging). Every read is keyed by the caller's member id.
+
+Staging is a per-connection temporary table with ON COMMIT DELETE ROWS rather than a
+shared UNLOGGED table: it is just as free of WAL, but each chunk's rows vanish with the
+chunk's commit (no dead tuples for the next chunk to scan past, no vacuum to wait for),
+jobs never see each other's rows, and a killed process leaves nothing behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+
+from registry.records import repository as records_repository
+
+STAGING_COLUMNS = (
+    "account_ref", "subject_key", "subject_type", "product", "status", "collection_stage", "currency",
+    "principal_minor", "outstanding_minor", "overdue_minor",
+    "opened_on", "delinquent_since", "notice_sent_on", "closed_on", "as_of",
+    "content_hash", "snapshot",
+)
+
+_CREATE_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS upload_staging (
+    account_ref text NOT NULL, subject_key bytea NOT NULL, subject_type text NOT NULL, product text NOT NULL,
+    status text NOT NULL, collection_stage text NOT NULL, currency text NOT NULL,
+    principal_minor bigint NOT NULL, outstanding_minor bigint NOT NULL, overdue_minor bigint NOT NULL,
+    opened_on date, delinquent_since date, notice_sent_on date, closed_on date, as_of date NOT NULL,
+    content_hash bytea NOT NULL, snapshot text NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+
+# asyncpg's binary COPY has no jsonb encoder, so the snapshot is staged as JSON text.
+UPSERT_STAGED = records_repository.upsert_statement(
+    f"""
+    SELECT {", ".join(c for c in STAGING_COLUMNS if c != "snapshot")}, snapshot::jsonb AS snapshot
+    FROM upload_staging ORDER BY account_ref"""
+)
+
+JOB_COLUMNS = """
+    id, status, format, gzip, received_lines, total_lines, processed_lines,
+    created_lines, updated_lines, unchanged_lines, stale_lines, rejected_lines, error,
+    created_at, updated_at, finished_at
+"""
+
+# One advisory lock per job, held by the connection that runs it: a job whose lock is free
+# has no live owner, whichever process or machine started it.
+_JOB_LOCK = "hashtextextended('upload:' || $1::uuid::text, 0)"
+
+
+async def ensure_staging(conn: asyncpg.Connection) -> None:
+    await conn.execute(_CREATE_STAGING)
+
+
+async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    await conn.copy_records_to_table("upload_staging", records=rows, columns=STAGING_COLUMNS)
+
+
+async def upsert_staged(conn: asyncpg.Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
+    return await conn.fetch(UPSERT_STAGED, member_id)
+
+
+async def lock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
+    await conn.execute(f"SELECT pg_advisory_lock({_JOB_LOCK})", job_id)
+
+
+async def unlock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
+    await conn.execute(f"SELECT pg_advisory_unlock({_JOB_LOCK})", job_id)
+
+
+async def create_job(
+    conn: asyncpg.Connection,
+    job_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    client_id: str,
+    request_id: str | None,
+    idempotency_key: str | None,
+    format: str,
+    gzip: bool,
+) -> asyncpg.Record:
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO upload_jobs (id, member_id, client_id, request_id, idempotency_key, format, gzip, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'receiving')
+        RETURNING {JOB_COLUMNS}
+        """,
+        job_id, member_id, client_id, request_id, idempotency_key, format, gzip,
+    )
+
+
+async def add_errors(conn: asyncpg.Connection, job_id: uuid.UUID, errors: Sequence[tuple[int, str | None, list[dict]]]) -> None:
+    await conn.execute(
+        """
+        INSERT INTO upload_errors (job_id, line, account_ref, errors)
+        SELECT $1, line, account_ref, reasons::jsonb FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(line, account_ref, reasons)
+        """,
+        job_id, [e[0] for e in errors], [e[1] for e in errors], [orjson.dumps(e[2]).decode() for e in errors],
+    )
+
+
+async def record_progress(
+    conn: asyncpg.Connection, job_id: uuid.UUID, *, received: int, counts: dict[str, int], status: str
+) -> None:
+    """Add one chunk's outcomes; runs in the chunk's transaction."""
+    await conn.execute(
+        """
+        UPDATE upload_jobs SET
+            status = $3, received_lines = $2,
+            processed_lines = processed_lines + $4 + $5 + $6 + $7 + $8,
+            created_lines = created_lines + $4, updated_lines = updated_lines + $5,
+            unchanged_lines = unchanged_lines + $6, stale_lines = stale_lines + $7,
+            rejected_lines = rejected_lines + $8, updated_at = now()
+        WHERE id = $1
+        """,
+        job_id, received, status,
+        counts.get("created", 0), counts.get("updated", 0), counts.get("unchanged", 0),
+        counts.get("stale", 0), counts.get("rejected", 0),
+    )
+
+
+async def finish(
+    conn: asyncpg.Connection, job_id: uuid.UUID, *, status: str, error: str | None, received: int | None
+) -> asyncpg.Record:
+    """End the job (completed or failed); `received` None keeps the count it has."""
+    return await conn.fetchrow(
+        f"""
+        UPDATE upload_jobs SET
+            status = $2, error = $3,
+            received_lines = coalesce($4, received_lines),
+            total_lines = CASE WHEN $2 = 'completed' THEN coalesce($4, received_lines) END,
+            updated_at = now(), finished_at = now()
+        WHERE id = $1
+        RETURNING member_id, client_id, request_id, idempotency_key, {JOB_COLUMNS}
+        """,
+        job_id, status, error, received,
+    )
+
+
+async def get_own(conn: asyncpg.Connection | asyncpg.Pool, member_id: uuid.UUID, job_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {JOB_COLUMNS} FROM upload_jobs WHERE id = $1 AND member_id = $2", job_id, member_id
+    )
+
+
+async def list_own(
+    conn: asyncpg.Connection, member_id: uuid.UUID, *, after: tuple[Any, uuid.UUID] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Newest first."""
+    return await conn.fetch(
+        f"""
+        SELECT {JOB_COLUMNS} FROM upload_jobs
+        WHERE member_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $4
+        """,
+        member_id, after[0] if after else None, after[1] if after else None, limit,
+    )
+
+
+async def errors_page(
+    conn: asyncpg.Connection, member_id: uuid.UUID, job_id: uuid.UUID, after_line: int, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        SELECT e.line, e.account_ref, e.errors FROM upload_errors e
+        JOIN upload_jobs j ON j.id = e.job_id AND j.member_id = $2
+        WHERE e.job_id = $1 AND e.line > $3 ORDER BY e.line LIMIT $4
+        """,
+        job_id, member_id, after_line, limit,
+    )
+
+
+async def unfinished_jobs(conn: asyncpg.Connection) -> list[uuid.UUID]:
+    rows = await conn.fetch("SELECT id FROM upload_jobs WHERE status IN ('receiving', 'processing')")
+    return [r["id"] for r in rows]
+
+
+async def try_lock_job_for_transaction(conn: asyncpg.Connection, job_id: uuid.UUID) -> bool:
+    """True when no live connection runs the job; the lock lasts until this transaction ends."""
+    return await conn.fetchval(f"SELECT pg_try_advisory_xact_lock({_JOB_LOCK})", job_id)
+
+
+async def lock_unfinished(conn: asyncpg.Connection, job_id: uuid.UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT received_lines, processed_lines FROM upload_jobs
+        WHERE id = $1 AND status IN ('receiving', 'processing') FOR UPDATE
+        """,
+        job_id,
+    )

@@ -1,0 +1,58 @@
+"""API shapes of uploads: the job as the member sees it, and one line of its error report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from registry.core.schemas import ResponseModel
+from registry.records.schemas import ItemError
+from registry.uploads.lines import Format
+
+
+class JobStatus(StrEnum):
+    receiving = "receiving"
+    processing = "processing"
+    completed = "completed"
+    failed = "failed"
+
+
+class UploadJobOut(ResponseModel):
+    """An upload and how far it got. `created + updated + unchanged + stale + rejected =
+    processed_lines`; each line's outcome is the one POST /v1/records would give."""
+
+    id: uuid.UUID
+    status: JobStatus
+    format: Format
+    gzip: bool
+    received_lines: int = Field(description="Data lines read from the body so far (blank lines and the CSV header not counted)")
+    total_lines: int | None = Field(description="Data lines in the whole file, once it has been read to the end")
+    processed_lines: int = Field(description="Lines whose outcome is committed")
+    created: int
+    updated: int
+    unchanged: int
+    stale: int
+    rejected: int
+    error: str | None = Field(description="Why the job failed", examples=[None])
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Any) -> "UploadJobOut":
+        data = dict(row)
+        for outcome in ("created", "updated", "unchanged", "stale", "rejected"):
+            data[outcome] = data.pop(f"{outcome}_lines")
+        return cls.model_validate(data)
+
+
+class UploadErrorLine(BaseModel):
+    """One line of `GET /v1/uploads/{id}/errors` (NDJSON)."""
+
+    line: int = Field(description="Physical line number in the file, from 1 (a CSV header is line 1)", examples=[7])
+    account_ref: str | None = Field(examples=["LN-2024-000187"])
+    errors: list[ItemError]

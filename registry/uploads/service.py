@@ -1,0 +1,371 @@
+"""Rules of uploads: a member's file is read as it arrives, each line validated exactly as
+an item of POST /v1/records, valid lines COPYed into staging and applied by the records
+domain's own write path, one transaction per chunk (records, events, rejected lines and
+the job's progress commit together). A job left unfinished by a dead process is failed at
+the next start, with how far it got.
+
+Lines apply in file order: an account_ref that repeats within a file closes the current
+chunk first, so the later line is applied after the earlier one, as if the two had been
+sent one after the other."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import asyncpg
+import orjson
+
+from registry.audit import repository as audit_repository
+from registry.audit.actions import AuditAction
+from registry.audit.schemas import AuditEntry, AuditIntent
+from registry.auth.principal import Principal
+from registry.core.db import Tx
+from registry.core.errors import BadRequest, FieldError, Invalid, NotFound, UnsupportedMediaType
+from registry.core.pagination import Page, decode_created_cursor, encode_cursor
+from registry.idempotency import service as idempotency
+from registry.records import repository as records_repository
+from registry.records import service as records_service
+from registry.records.schemas import ItemError
+from registry.records.validation import ValidItem, validate_item
+from registry.uploads import repository
+from registry.uploads.lines import (
+    MAX_LINE_BYTES,
+    MEDIA_TYPES,
+    BodyError,
+    Format,
+    HeaderError,
+    Interrupted,
+    csv_header,
+    csv_item,
+    inflate,
+    is_blank,
+    ndjson_item,
+    numbered_lines,
+)
+from registry.uploads.schemas import UploadJobOut
+
+logger = logging.getLogger(__name__)
+
+ROUTE = "POST /v1/uploads"
+CHUNK_LINES = 5000
+ERROR_PAGE = 1000
+
+Batches = AsyncIterator[list[tuple[int, bytes | None]]]
+
+
+def upload_format(content_type: str | None, content_encoding: str | None) -> tuple[Format, bool]:
+    media = (content_type or "").split(";")[0].strip().lower()
+    fmt = MEDIA_TYPES.get(media)
+    if fmt is None:
+        raise UnsupportedMediaType(
+            "Send the file as text/csv (a header row of item fields) or application/x-ndjson (one item per line)",
+            errors=[FieldError(field="Content-Type", message=f"unsupported media type: {media or 'none'}")],
+        )
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise UnsupportedMediaType(
+            "The body may be sent as is or gzip-compressed",
+            errors=[FieldError(field="Content-Encoding", message=f"unsupported encoding: {encoding}")],
+        )
+    return fmt, encoding != "identity"
+
+
+@dataclass
+class _Chunk:
+    valid: list[ValidItem] = field(default_factory=list)
+    staged: list[tuple[Any, ...]] = field(default_factory=list)
+    rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)
+    refs: set[str] = field(default_factory=set)
+
+    def __len__(self) -> int:
+        return len(self.valid) + len(self.rejected)
+
+
+class _Loader:
+    """Validates lines into chunks and writes each chunk while the next one is read: the
+    CPU work of validation overlaps the database's work on the previous chunk."""
+
+    def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, member_id: uuid.UUID,
+                 columns: list[str] | None, server_key: bytes, today: date) -> None:
+        self.conn = conn
+        self.job_id = job_id
+        self.member_id = member_id
+        self.columns = columns
+        self.server_key = server_key
+        self.today = today
+        self.received = 0
+        self.chunk = _Chunk()
+        self.writing: asyncio.Task[None] | None = None
+
+    def _reject(self, number: int, account_ref: Any, errors: list[ItemError]) -> None:
+        ref = account_ref if isinstance(account_ref, str) else None
+        self.chunk.rejected.append((number, ref, [e.model_dump() for e in errors]))
+
+    async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
+        for number, line in batch:
+            if line is not None and is_blank(line):
+                continue
+            self.received += 1
+            if line is None:
+                self._reject(number, None, [ItemError(field="line", message=f"longer than {MAX_LINE_BYTES} bytes")])
+            else:
+                raw, errors = csv_item(self.columns, line) if self.columns is not None else ndjson_item(line)
+                if errors is None:
+                    checked = validate_item(number, raw, self.server_key, self.today)
+                    if isinstance(checked, list):
+                        errors = checked
+                    else:
+                        if checked.item.account_ref in self.chunk.refs:
+                            await self.flush()
+                        self._add(checked)
+                if errors is not None:
+                    self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
+            if len(self.chunk) >= CHUNK_LINES:
+                await self.flush()
+        # Let the writer's round trips run between slices even when the body is already buffered.
+        await asyncio.sleep(0)
+
+    def _add(self, valid: ValidItem) -> None:
+        values = records_repository.input_values(valid)
+        self.chunk.valid.append(valid)
+        self.chunk.staged.append((*values[:-1], orjson.dumps(valid.snapshot).decode()))
+        self.chunk.refs.add(valid.item.account_ref)
+
+    async def flush(self, status: str = "receiving") -> None:
+        """Hand the current chunk to the writer (after the previous one has committed)."""
+        chunk, self.chunk = self.chunk, _Chunk()
+        await self.drain()
+        self.writing = asyncio.create_task(self._write(chunk, self.received, status))
+
+    async def drain(self) -> None:
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            await writing
+
+    async def abandon(self) -> None:
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            writing.cancel()
+            await asyncio.gather(writing, return_exceptions=True)
+
+    async def _write(self, chunk: _Chunk, received: int, status: str) -> None:
+        counts: Counter[str] = Counter()
+        async with self.conn.transaction():
+            if chunk.valid:
+                await repository.stage(self.conn, chunk.staged)
+                results = await records_service.write_valid(
+                    self.conn, self.member_id, chunk.valid,
+                    upsert=functools.partial(repository.upsert_staged, self.conn, self.member_id),
+                )
+                counts.update(r.outcome.value for r in results)
+            if chunk.rejected:
+                await repository.add_errors(self.conn, self.job_id, chunk.rejected)
+                counts["rejected"] = len(chunk.rejected)
+            await repository.record_progress(self.conn, self.job_id, received=received, counts=counts, status=status)
+
+
+@dataclass
+class _Head:
+    """What must be read before a job exists: the CSV columns and the first data lines."""
+
+    columns: list[str] | None
+    batches: list[list[tuple[int, bytes | None]]]
+
+
+async def _read_head(lines: Batches, fmt: Format) -> _Head:
+    columns: list[str] | None = None
+    header_seen = fmt is not Format.csv
+    try:
+        async for batch in lines:
+            rest = batch
+            if not header_seen:
+                for position, (_, line) in enumerate(batch):
+                    if line is None or not is_blank(line):
+                        if line is None:
+                            raise HeaderError("The CSV header line is too long", ["header: too long"])
+                        columns = csv_header(line)
+                        header_seen = True
+                        rest = batch[position + 1:]
+                        break
+                else:
+                    continue
+            if any(line is None or not is_blank(line) for _, line in rest):
+                return _Head(columns, [rest])
+    except HeaderError as exc:
+        raise Invalid(str(exc), errors=[FieldError(field="header", message=p) for p in exc.problems]) from None
+    except BodyError as exc:
+        raise Invalid(f"The body cannot be read: {exc}", errors=[FieldError(field="body", message=str(exc))]) from None
+    except Interrupted as exc:
+        raise BadRequest(f"The upload was interrupted before its first line: {exc}") from None
+    raise Invalid("The file holds no records", errors=[FieldError(field="body", message="no data lines")])
+
+
+def _audit_entry(job: Any, member_id: uuid.UUID, client_id: str | None, request_id: str | None,
+                 outcome: int, **details: Any) -> AuditEntry:
+    out = UploadJobOut.of(job)
+    summary = {k: getattr(out, k) for k in ("created", "updated", "unchanged", "stale", "rejected")}
+    return AuditEntry(
+        action=AuditAction.RECORDS_UPLOAD, outcome=outcome, member_id=member_id, client_id=client_id,
+        resource=f"upload:{out.id}", request_id=request_id,
+        details={"status": out.status.value, "lines": out.received_lines, **summary,
+                 **({"error": out.error} if out.error else {}), **details},
+    )
+
+
+async def _end(conn: asyncpg.Connection, loader: _Loader, principal: Principal, request_id: str | None,
+               idempotency_key: str | None, *, error: str | None, interrupted: bool) -> asyncpg.Record:
+    """Complete or fail the job; its audit row commits with it."""
+    async with conn.transaction():
+        job = await repository.finish(
+            conn, loader.job_id, status="failed" if error else "completed", error=error, received=loader.received
+        )
+        if interrupted:
+            await idempotency.release(Tx(conn), principal.member_id, ROUTE, idempotency_key)
+        await audit_repository.append(
+            conn, _audit_entry(job, principal.member_id, principal.client_id, request_id, 202)
+        )
+    return job
+
+
+async def upload(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    body: AsyncIterator[bytes],
+    *,
+    content_type: str | None,
+    content_encoding: str | None,
+    idempotency_key: str | None,
+    request_id: str | None,
+    server_key: bytes,
+    today: date,
+    audit: AuditIntent,
+) -> UploadJobOut:
+    """Load the whole body and return the finished job (completed, or failed with its
+    reason). Problems visible before any line is applied are 4xx and leave no job."""
+    fmt, gzip = upload_format(content_type, content_encoding)
+    lines = numbered_lines(inflate(body, gzip))
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            tx = Tx(conn)
+            claim, replay = await idempotency.claim(
+                tx, principal.member_id, ROUTE, idempotency_key, {"format": fmt.value, "gzip": gzip}
+            )
+            if replay is not None:
+                job = await repository.get_own(conn, principal.member_id, uuid.UUID(replay["job_id"]))
+                await audit_repository.append(conn, _audit_entry(
+                    job, principal.member_id, principal.client_id, request_id, 202, idempotent_replay=True))
+                audit.written = True
+                return UploadJobOut.of(job)
+            head = await _read_head(lines, fmt)
+            job_id = uuid.uuid4()
+            # Locked before the job row is visible to anyone, held until the job ends.
+            await repository.lock_job(conn, job_id)
+            await repository.create_job(
+                conn, job_id, principal.member_id, client_id=principal.client_id, request_id=request_id,
+                idempotency_key=idempotency_key, format=fmt.value, gzip=gzip,
+            )
+            await idempotency.complete(tx, claim, 202, {"job_id": str(job_id)})
+            await repository.ensure_staging(conn)
+        audit.resource = f"upload:{job_id}"
+        loader = _Loader(conn, job_id, principal.member_id, head.columns, server_key, today)
+        error: str | None = None
+        interrupted = False
+        try:
+            try:
+                for batch in head.batches:
+                    await loader.feed(batch)
+                async for batch in lines:
+                    await loader.feed(batch)
+                await loader.flush("processing")
+            except BodyError as exc:
+                error = f"The file could not be read after line {loader.received} of data: {exc}"
+            except Interrupted as exc:
+                error, interrupted = f"The upload was interrupted: {exc}", True
+            await loader.drain()
+            job = await _end(conn, loader, principal, request_id, idempotency_key, error=error, interrupted=interrupted)
+        except Exception:
+            await loader.abandon()
+            try:
+                await _end(conn, loader, principal, request_id, idempotency_key,
+                           error="The service failed while loading this file; upload it again", interrupted=True)
+            except Exception:
+                logger.exception("could not mark upload %s failed; the next start-up will", job_id)
+            raise
+        except BaseException:
+            await loader.abandon()  # cancelled: the next start-up fails the job
+            raise
+        finally:
+            try:
+                await repository.unlock_job(conn, job_id)
+            except Exception:
+                pass  # the pool's reset releases every advisory lock of the connection
+    audit.written = True
+    return UploadJobOut.of(job)
+
+
+async def recover_abandoned(pool: asyncpg.Pool) -> int:
+    """Fail every unfinished job whose owner is gone (its advisory lock is free), saying how
+    far it got; a job still running in another worker keeps its lock and is left alone."""
+    failed = 0
+    async with pool.acquire() as conn:
+        for job_id in await repository.unfinished_jobs(conn):
+            async with conn.transaction():
+                if not await repository.try_lock_job_for_transaction(conn, job_id):
+                    continue
+                progress = await repository.lock_unfinished(conn, job_id)
+                if progress is None:
+                    continue
+                error = (
+                    f"The service stopped while this upload was running: {progress['processed_lines']} of the "
+                    f"{progress['received_lines']} lines received were applied. Upload the file again to finish; "
+                    "lines already applied come back unchanged."
+                )
+                job = await repository.finish(conn, job_id, status="failed", error=error, received=None)
+                await idempotency.release(Tx(conn), job["member_id"], ROUTE, job["idempotency_key"])
+                await audit_repository.append(
+                    conn, _audit_entry(job, job["member_id"], job["client_id"], job["request_id"], 500, recovered=True)
+                )
+                failed += 1
+    if failed:
+        logger.warning("failed %d upload job(s) left unfinished by a stopped process", failed)
+    return failed
+
+
+async def get_job(tx: Tx, principal: Principal, job_id: uuid.UUID, audit: AuditIntent) -> UploadJobOut:
+    audit.resource = f"upload:{job_id}"
+    row = await repository.get_own(tx.conn, principal.member_id, job_id)
+    if row is None:
+        raise NotFound("No upload with that id")
+    return UploadJobOut.of(row)
+
+
+async def list_jobs(tx: Tx, principal: Principal, *, cursor: str | None, limit: int) -> Page[UploadJobOut]:
+    after = decode_created_cursor(cursor)
+    rows = await repository.list_own(tx.conn, principal.member_id, after=after, limit=limit + 1)
+    data = [UploadJobOut.of(r) for r in rows[:limit]]
+    next_cursor = encode_cursor([data[-1].created_at.isoformat(), str(data[-1].id)]) if len(rows) > limit else None
+    return Page[UploadJobOut](data=data, next_cursor=next_cursor)
+
+
+async def error_lines(pool: asyncpg.Pool, member_id: uuid.UUID, job_id: uuid.UUID) -> AsyncIterator[bytes]:
+    """The job's rejected lines as NDJSON, read from the database a page at a time."""
+    after = 0
+    while True:
+        async with pool.acquire() as conn:
+            rows = await repository.errors_page(conn, member_id, job_id, after, ERROR_PAGE)
+        if rows:
+            yield b"".join(
+                orjson.dumps({"line": r["line"], "account_ref": r["account_ref"], "errors": r["errors"]}) + b"\n"
+                for r in rows
+            )
+        if len(rows) < ERROR_PAGE:
+            return
+        after = rows[-1]["line"]
