@@ -17,17 +17,38 @@ from registry.auth.tokens import TokenService
 from registry.config import Settings, get_settings
 from registry.core.db import Database
 from registry.core.embedded import resolve_database_url
-from registry.core.errors import ProblemDetails, install_error_handlers
+from registry.core.errors import (
+    BadRequest,
+    Forbidden,
+    Invalid,
+    PayloadTooLarge,
+    Problem,
+    ProblemDetails,
+    RateLimited,
+    Unauthenticated,
+    install_error_handlers,
+    problem_response,
+)
 from registry.records.schemas import RecordItem
 from registry.core.keys import load_keyring
-from registry.core.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
 from registry.deps import audit_failure
 from registry.health.routes import router as health_router
 from registry.exposure.routes import router as exposure_router
 from registry.members.routes import router as members_router
+from registry.monitoring.delivery import DeliveryWorker
+from registry.monitoring.routes import router as monitoring_router
 from registry.records.routes import router as records_router
+from registry.disputes.routes import admin_router as admin_disputes_router
+from registry.disputes.routes import router as disputes_router
+from registry.retention import scheduler as retention_scheduler
+from registry.retention.routes import router as retention_router
+from registry.stats.routes import router as stats_router
+from registry.subject_report.routes import router as subject_report_router
 from registry.runtime import Runtime
+from registry.uploads.routes import router as uploads_router
+from registry.uploads.service import recover_abandoned as recover_abandoned_uploads
 
 # Routes that stream large bodies and set their own limits.
 STREAMED_PATHS = ("/v1/uploads",)
@@ -53,10 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         credentials = CredentialStatus(db)
         runtime.credentials = credentials
         await credentials.start()
+        await recover_abandoned_uploads(db.pool)
+        deliveries = DeliveryWorker(runtime)
+        runtime.deliveries = deliveries
+        await deliveries.start()
         app.state.runtime = runtime
         try:
-            yield
+            async with retention_scheduler.running(db, lambda: runtime.clock(), settings.retention_daily):
+                yield
         finally:
+            await deliveries.stop()
             await credentials.close()
             await db.close()
 
@@ -68,10 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.head_revision = head_revision()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
-    for router in (health_router, auth_router, members_router, audit_router, records_router, exposure_router):
+    for router in (health_router, auth_router, members_router, audit_router, records_router, exposure_router,
+                   monitoring_router, uploads_router, disputes_router, admin_disputes_router, subject_report_router,
+                   stats_router, retention_router):
         app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -87,15 +117,20 @@ def _openapi(app: FastAPI) -> dict:
         for name, definition in model_schema.pop("$defs", {}).items():
             components.setdefault(name, definition)
         components.setdefault(model.__name__, model_schema)
-    # FastAPI documents validation errors with its own shape; ours are problem+json.
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            responses = operation.get("responses", {})
-            if "422" in responses:
-                responses["422"] = {
-                    "description": "Validation error",
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
-                }
+    # Every operation documents the problems the shared machinery can answer: validation
+    # (FastAPI's own shape replaced by ours), body size, and for authenticated routes
+    # 401/403/429.
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            standard: list[type[Problem]] = [Invalid]
+            if "requestBody" in operation:
+                standard += [BadRequest, PayloadTooLarge]  # 400: a body that is not text at all
+            if operation.get("security"):
+                standard += [Unauthenticated, Forbidden, RateLimited]
+            for cls in standard:
+                if cls is Invalid or str(cls.status) not in responses:
+                    responses[str(cls.status)] = problem_response(cls)
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     app.openapi_schema = schema

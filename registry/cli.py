@@ -37,6 +37,8 @@ from registry.core import migrate as migrations
 from registry.members import repository as members_repository
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind, MemberStatus, MemberUpdate
+from registry.retention import service as retention_service
+from registry.runtime import utc_now
 
 app = typer.Typer(help="Borrower Registry service and administration.", no_args_is_help=True, add_completion=False)
 members_app = typer.Typer(help="Onboard and manage members.", no_args_is_help=True)
@@ -307,6 +309,20 @@ def clients_revoke(client_id: Annotated[str, typer.Argument(help="Client id (brc
         client = await members_service.revoke_client(tx, client_id, intent)
         await _audit(tx, intent, client.member_id)
         return client.model_dump(mode="json")
+
+    _print(_run_in_tx(work))
+
+
+retention_app = typer.Typer(help="Purge expired information.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("run")
+def retention_run() -> None:
+    """Delete expired records with their history and inquiries older than 24 months; print the counts."""
+    async def work(tx: Tx) -> Any:
+        result = await retention_service.run_and_audit(tx, now=utc_now(), actor=CLI_ACTOR)
+        return result.model_dump(mode="json")
 
     _print(_run_in_tx(work))
 

@@ -7,6 +7,8 @@ in its own transaction, by the error handler (`audit_failure`)."""
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -19,6 +21,8 @@ from registry.auth.credentials import CHANNEL as CREDENTIALS_CHANNEL
 from registry.auth.principal import Principal
 from registry.core.db import Tx
 from registry.runtime import get_runtime
+
+logger = logging.getLogger(__name__)
 
 
 def audited(action: AuditAction) -> Any:
@@ -90,4 +94,7 @@ async def audit_failure(request: Request, status: int, reason: str) -> None:
     if runtime is None:
         return
     intent.written = True
-    await audit_repository.append(runtime.db.pool, _entry(request, intent, status, {"error": reason[:200]}))
+    try:
+        await audit_repository.append(runtime.db.pool, _entry(request, intent, status, {"error": reason[:200]}))
+    except Exception:  # noqa: BLE001 - the error answer must still go out; the failure is logged
+        logger.exception("could not audit a failed request", extra={"request_id": request.scope.get("state", {}).get("request_id")})

@@ -26,6 +26,7 @@ class Runtime:
     # Set by the auth package at start-up (avoids an import cycle).
     tokens: object | None = None
     credentials: object | None = None
+    deliveries: object | None = None  # the webhook DeliveryWorker (registry.monitoring.delivery)
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -165,3 +165,33 @@ async def test_client_creation_retry_names_the_client_instead_of_a_second_secret
     assert first.json()["client_secret"] not in stored
     clients = (await http.get(f"/admin/members/{member.id}/clients", headers=registry.admin.headers)).json()
     assert len(clients) == 2  # the factory's client and this one, not a third
+
+
+@pytest.mark.parametrize("body", [{"name": None}, {"status": None}, {"status": "active", "name": None}])
+async def test_identity_fields_cannot_be_nulled(http, registry, body):
+    member = await registry.member()
+    r = await http.patch(f"/admin/members/{member.id}", json=body, headers=registry.admin.headers)
+    assert r.status_code == 422
+
+
+async def test_quota_null_restores_the_default(http, registry):
+    member = await registry.member()
+    await http.patch(f"/admin/members/{member.id}", json={"quota_writes_per_second": 5}, headers=registry.admin.headers)
+    r = await http.patch(f"/admin/members/{member.id}", json={"quota_writes_per_second": None}, headers=registry.admin.headers)
+    assert r.status_code == 200 and r.json()["quota_writes_per_second"] is None
+
+
+async def test_huge_numbers_in_a_keyed_request_are_a_clear_422(http, registry):
+    member = await registry.member()
+    r = await http.post(
+        f"/admin/members/{member.id}/clients",
+        json={"name": "x", "scopes": ["monitor"], "public_jwk": {"kty": "OKP", "n": 41952581475295469568}},
+        headers={**registry.admin.headers, "Idempotency-Key": "huge-1"},
+    )
+    assert r.status_code == 422
+
+
+async def test_patch_without_a_body_is_422(http, registry):
+    member = await registry.member()
+    r = await http.patch(f"/admin/members/{member.id}", headers={**registry.admin.headers, "content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"

@@ -100,3 +100,9 @@ async def test_audit_search_filters_and_pages(http, registry):
         headers=registry.admin.headers,
     )
     assert len(r.json()["data"]) == 2
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "yesterday", "2026-13-01T00:00:00Z"])
+async def test_time_bounds_must_be_rfc3339(http, registry, value):
+    r = await http.get("/admin/audit", params={"until": value}, headers=registry.admin.headers)
+    assert r.status_code == 422

@@ -92,3 +92,9 @@ async def test_streamed_oversize_body_is_413_problem(http, registry):
 
     r = await http.post("/admin/members", content=chunks(), headers={**registry.admin.headers, "content-type": "application/json"})
     assert_problem(r, 413)
+
+
+@pytest.mark.parametrize("url", ["/admin/audit?action=a%00b", "/admin/members/ab%00cd", "/admin/audit?x=%00"])
+async def test_nul_in_path_or_query_is_422(http, registry, url):
+    r = await http.get(url, headers=registry.admin.headers)
+    assert_problem(r, 422)

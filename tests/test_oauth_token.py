@@ -144,3 +144,23 @@ async def test_successful_issuance_is_audited(http, registry):
 
 def test_scope_names_are_the_contract():
     assert ALL_SCOPES == {"records:write", "records:read", "exposure:read", "monitor", "disputes", "admin"}
+
+
+async def test_nul_in_a_parameter_name_is_invalid_request_and_audited(http, registry):
+    r = await http.post(
+        "/oauth/token",
+        content=b"a%00b=1&grant_type=client_credentials&client_id=brc_x&client_secret=brs_y",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    assert len(await registry.audit_rows(request_id=r.headers["x-request-id"])) == 1
+
+
+async def test_audit_rows_land_whatever_the_caller_sent(registry):
+    from registry.audit import repository
+    from registry.audit.schemas import AuditEntry
+
+    await repository.append(registry.pool, AuditEntry(action="auth.failed", outcome=401, client_id="x\x00y",
+                                                      request_id="nul-test-1", details={"k\x00": ["v\x00"]}))
+    row = (await registry.audit_rows(request_id="nul-test-1"))[0]
+    assert row["client_id"] == "x\ufffdy" and row["details"] == {"k\ufffd": ["v\ufffd"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -15,16 +16,27 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 
 
+def _scrub(value: Any) -> Any:
+    """jsonb cannot hold NUL characters; whatever a caller sent, the audit row must land."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
 async def append(conn: asyncpg.Connection | asyncpg.Pool, entry: AuditEntry) -> None:
     await conn.execute(
         INSERT,
         entry.member_id,
-        entry.client_id,
+        _scrub(entry.client_id),
         entry.action,
-        entry.resource,
+        _scrub(entry.resource),
         entry.outcome,
         entry.request_id,
-        entry.details,
+        _scrub(entry.details),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,6 +13,7 @@ from registry.audit.schemas import AuditEvent
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
+from registry.core.schemas import IsoDateTime
 from registry.deps import TxDep, audited
 
 router = APIRouter(prefix="/admin", tags=["admin: audit"], responses=problem_responses(Unauthenticated, Forbidden))
@@ -31,8 +31,8 @@ async def list_audit(
     member_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64, examples=["auth.failed"])] = None,
     outcome: Annotated[int | None, Query(ge=100, le=599, description="HTTP status")] = None,
-    since: Annotated[datetime | None, Query(description="Inclusive lower bound on `at`")] = None,
-    until: Annotated[datetime | None, Query(description="Exclusive upper bound on `at`")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Inclusive lower bound on `at` (RFC 3339)")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Exclusive upper bound on `at` (RFC 3339)")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 100,
 ) -> Page[AuditEvent]:

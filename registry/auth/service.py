@@ -62,8 +62,8 @@ def parse_form(body: bytes) -> dict[str, str]:
     for name, value in pairs:
         if name in form:
             raise OAuthError("invalid_request", f"Parameter `{name}` is repeated")
-        if "\x00" in value:
-            raise OAuthError("invalid_request", f"Parameter `{name}` holds a NUL character")
+        if "\x00" in value or "\x00" in name:
+            raise OAuthError("invalid_request", "A parameter holds a NUL character")
         form[name] = value
     return form
 

@@ -114,27 +114,29 @@ _HTTP_TITLES = {
 }
 
 
+def problem_response(cls: type[Problem]) -> dict[str, Any]:
+    """The OpenAPI response object of one problem class."""
+    return {
+        "description": cls.title,
+        "content": {
+            PROBLEM_MEDIA_TYPE: {
+                "schema": {"$ref": "#/components/schemas/ProblemDetails"},
+                "example": {
+                    "type": PROBLEM_TYPE_PREFIX + cls.slug,
+                    "title": cls.title,
+                    "status": cls.status,
+                    "detail": "What went wrong, in one sentence",
+                    "request_id": "2f1c7d0a9b8e4c3d",
+                    "errors": [],
+                },
+            }
+        },
+    }
+
+
 def problem_responses(*classes: type[Problem]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problems a route can answer."""
-    return {
-        cls.status: {
-            "model": ProblemDetails,
-            "description": cls.title,
-            "content": {
-                PROBLEM_MEDIA_TYPE: {
-                    "example": {
-                        "type": PROBLEM_TYPE_PREFIX + cls.slug,
-                        "title": cls.title,
-                        "status": cls.status,
-                        "detail": "What went wrong, in one sentence",
-                        "request_id": "2f1c7d0a9b8e4c3d",
-                        "errors": [],
-                    }
-                }
-            },
-        }
-        for cls in classes
-    }
+    return {cls.status: problem_response(cls) for cls in classes}
 
 
 def request_id_of(request: Request) -> str | None:

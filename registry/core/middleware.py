@@ -9,7 +9,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, PayloadTooLarge
+from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Invalid, PayloadTooLarge
 
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -92,3 +92,32 @@ class BodyLimitMiddleware:
         headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class NulGuardMiddleware:
+    """Refuses a NUL character anywhere in the path or query string with a 422 problem:
+    no identifier or filter holds one, and PostgreSQL text cannot store it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"] or b"%00" in scope.get("raw_path", b"")
+        ):
+            body = orjson.dumps(
+                {
+                    "type": PROBLEM_TYPE_PREFIX + Invalid.slug,
+                    "title": Invalid.title,
+                    "status": 422,
+                    "detail": "The path or query string holds a NUL character",
+                    "instance": scope["path"].replace("\x00", "\ufffd"),
+                    "request_id": scope.get("state", {}).get("request_id"),
+                    "errors": [{"field": "query", "message": "NUL characters are not allowed"}],
+                }
+            )
+            headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 422, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import uuid
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -42,3 +44,14 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
 
 CursorParam = Annotated[str | None, Query(max_length=512, description="Opaque cursor from a previous page")]
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
+
+
+def decode_created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (created_at, id) position of a cursor made by `encode_cursor([created_at.isoformat(), str(id)])`."""
+    position = decode_cursor(cursor, 2)
+    if not position:
+        return None
+    try:
+        return datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1]))
+    except ValueError:
+        raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None

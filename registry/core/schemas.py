@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 
 def _contains_nul(value: Any) -> bool:
@@ -33,3 +35,16 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _iso_only(value: Any) -> Any:
+    # pydantic would read "0.5" as a Unix time; the API documents RFC 3339 timestamps only.
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-11-28T09:30:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]

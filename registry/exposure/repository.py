@@ -1,5 +1,6 @@
 """SQL of the exposure answer: one statement that checks the purpose rule, aggregates what
-other institutions report, records one inquiry per subject and appends the audit row, so
+other institutions report, records one inquiry per subject (and, for a hard inquiry, an alert to each other member
+watching the subject, with its webhook outbox row) and appends the audit row, so
 an exposure request costs one database round trip. It returns aggregates only: no other
 institution's identity or row leaves this statement."""
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from registry.monitoring.repository import hard_inquiry_alert_ctes
 from registry.records.vocabulary import DELINQUENT_SEVERITY
 
 D = DELINQUENT_SEVERITY
@@ -19,17 +21,27 @@ EXPOSURE = f"""
 WITH subjects AS (
     SELECT subject_key, ord FROM unnest($2::bytea[]) WITH ORDINALITY AS s(subject_key, ord)
 ),
-live AS (
+held AS (
     SELECT r.id, r.subject_key, r.member_id, r.status, r.severity, r.product, r.currency,
-           r.overdue_minor, r.outstanding_minor, r.delinquent_since, r.collection_stage, r.disputed
+           r.overdue_minor, r.outstanding_minor, r.delinquent_since, r.collection_stage, r.disputed,
+           r.suppressed, r.dispute_deadline
     FROM records r
     WHERE r.subject_key = ANY($2::bytea[])
       AND r.withdrawn_at IS NULL
       AND (r.expires_on IS NULL OR r.expires_on > $7)
 ),
+live AS (
+    -- Answers leave out records suppressed by an upheld dispute, and records whose dispute
+    -- is still unresolved past its deadline (until it is resolved).
+    SELECT * FROM held WHERE NOT suppressed AND (dispute_deadline IS NULL OR dispute_deadline > $6)
+),
 missing AS (
+    -- A relationship is any held record of the caller, answered or not; a dispute the caller
+    -- filed and that is still open admits `dispute_investigation` too.
     SELECT s.ord FROM subjects s
-    WHERE $8 AND NOT EXISTS (SELECT 1 FROM live l WHERE l.subject_key = s.subject_key AND l.member_id = $1)
+    WHERE $8 AND NOT EXISTS (SELECT 1 FROM held l WHERE l.subject_key = s.subject_key AND l.member_id = $1)
+      AND NOT ($3 = 'dispute_investigation' AND EXISTS (
+          SELECT 1 FROM disputes d WHERE d.subject_key = s.subject_key AND d.filed_by = $1 AND d.status = 'open'))
 ),
 allowed AS (
     SELECT NOT EXISTS (SELECT 1 FROM missing) AS ok
@@ -90,6 +102,7 @@ recorded AS (
     INSERT INTO inquiries (member_id, subject_key, purpose, hard, consent_ref, at)
     SELECT $1, s.subject_key, $3, $5, $4, $6 FROM subjects s, allowed WHERE allowed.ok
 ),
+{hard_inquiry_alert_ctes(subjects="subjects", allowed="allowed", member="$1", hard="$5", now="$6", today="$7")},
 audited AS (
     INSERT INTO audit_log (member_id, client_id, action, resource, outcome, request_id, details)
     SELECT $1, $9, 'exposure.query', 'exposure', CASE WHEN allowed.ok THEN 200 ELSE 403 END, $10,

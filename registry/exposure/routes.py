@@ -28,7 +28,9 @@ router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(
     description=(
         "Up to 1000 subjects. `loan_application` needs `consent_ref` and is a hard inquiry; `account_review`, "
         "`collection` and `dispute_investigation` need a record of yours on every subject (else 403 naming them, "
-        "nothing recorded). Every figure but `own` counts other institutions only, never naming them. Each "
+        "nothing recorded); for `dispute_investigation` an open dispute you filed about the subject also "
+        "qualifies. Every figure but `own` counts other institutions only, never naming them. Records suppressed "
+        "by an upheld dispute, or under a dispute unresolved past its deadline, are left out. Each "
         "subject of an accepted query is an inquiry; the request is audited."
     ),
 )

@@ -7,6 +7,7 @@ key free for its retry."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -29,7 +30,11 @@ class Claim:
 
 
 def fingerprint(body: Any) -> bytes:
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).digest()
+    try:
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # integers beyond 64 bits, which orjson does not encode
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(canonical).digest()
 
 
 async def claim(tx: Tx, member_id: uuid.UUID, route: str, key: str | None, body: Any) -> tuple[Claim | None, dict[str, Any] | None]:

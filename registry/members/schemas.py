@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from registry.auth.principal import Scope
 from registry.core.schemas import RequestModel, ResponseModel
@@ -46,10 +46,19 @@ class MemberCreate(RequestModel):
 
 
 class MemberUpdate(RequestModel):
+    """Only the fields sent change; a quota set to null falls back to the service default."""
+
     status: MemberStatus | None = Field(default=None, examples=["suspended"])
     name: str | None = Field(default=None, min_length=1, max_length=200)
     quota_exposure_per_minute: Quota | None = None
     quota_writes_per_second: Quota | None = None
+
+    @model_validator(mode="after")
+    def _no_null_identity(self) -> "MemberUpdate":
+        for field in ("status", "name"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
 
     model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"status": "suspended"}]}}
 

@@ -48,6 +48,10 @@ class Record(SQLModel, table=True):
     delinquency_ended_on: date | None = column(sa.Date, nullable=True)
     expires_on: date | None = column(sa.Date, nullable=True)
     disputed: bool = column(sa.Boolean, server_default=sa.false())
+    # Maintained by the disputes service: the earliest deadline of the open disputes covering
+    # the record (past it, exposure answers leave the record out) and suppression for good.
+    dispute_deadline: datetime | None = timestamp(nullable=True, default_now=False)
+    suppressed: bool = column(sa.Boolean, server_default=sa.false())
     withdrawn_at: datetime | None = timestamp(nullable=True, default_now=False)
     content_hash: bytes = column(pg.BYTEA)
     version: int = column(sa.Integer, server_default=sa.text("1"))

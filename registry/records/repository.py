@@ -25,18 +25,29 @@ _ENDED_ON = f"""
         ELSE EXCLUDED.delinquency_ended_on
     END"""
 
-UPSERT = f"""
-WITH input AS (
+# The rows the upsert applies: one per account_ref, with exactly these columns; $1 is the member.
+# POST /v1/records passes them as arrays; uploads read them from their staging table.
+INPUT_COLUMNS = """account_ref, subject_key, subject_type, product, status, collection_stage, currency,
+           principal_minor, outstanding_minor, overdue_minor,
+           opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
+           content_hash, snapshot"""
+
+UNNEST_INPUT = f"""
     SELECT * FROM unnest(
         $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
         $9::bigint[], $10::bigint[], $11::bigint[],
         $12::date[], $13::date[], $14::date[], $15::date[], $16::date[],
         $17::bytea[], $18::jsonb[]
-    ) AS t(account_ref, subject_key, subject_type, product, status, collection_stage, currency,
-           principal_minor, outstanding_minor, overdue_minor,
-           opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
-           content_hash, snapshot)
-),
+    ) AS t({INPUT_COLUMNS})"""
+
+
+def upsert_statement(input_sql: str) -> str:
+    """The one upsert of records and their events (expiry, stale and unchanged rules) over
+    any input query producing INPUT_COLUMNS; returns (account_ref, id, inserted) per row applied."""
+    return f"WITH input AS ({input_sql}\n),{_UPSERT_FROM_INPUT}"
+
+
+_UPSERT_FROM_INPUT = f"""
 derived AS (
     SELECT i.*,
            {severity_sql('i.status')} >= {NEGATIVE} AS negative,
@@ -100,24 +111,30 @@ events AS (
            u.version, u.status, u.severity, u.as_of, i.snapshot
     FROM upserted u JOIN input i USING (account_ref)
 )
-SELECT account_ref, id, inserted FROM upserted
+SELECT account_ref, id, inserted, severity FROM upserted
 """
+
+UPSERT = upsert_statement(UNNEST_INPUT)
 
 
 async def upsert(conn: asyncpg.Connection, member_id: uuid.UUID, items: Sequence[ValidItem]) -> list[asyncpg.Record]:
     """Apply every item; returns the rows created or updated (the others were stale or unchanged)."""
     columns: list[list[object]] = [[] for _ in range(17)]
     for v in items:
-        i = v.item
-        values = (
-            i.account_ref, v.subject_key, i.subject_type.value, i.product.value, i.status.value,
-            i.collection_stage.value, v.snapshot["currency"], v.principal_minor, v.outstanding_minor,
-            v.overdue_minor, i.opened_on, i.delinquent_since, i.notice_sent_on, i.closed_on, i.as_of,
-            v.content_hash, v.snapshot,
-        )
-        for column, value in zip(columns, values, strict=True):
+        for column, value in zip(columns, input_values(v), strict=True):
             column.append(value)
     return await conn.fetch(UPSERT, member_id, *columns)
+
+
+def input_values(v: ValidItem) -> tuple[object, ...]:
+    """One valid item as the values of INPUT_COLUMNS, in order."""
+    i = v.item
+    return (
+        i.account_ref, v.subject_key, i.subject_type.value, i.product.value, i.status.value,
+        i.collection_stage.value, v.snapshot["currency"], v.principal_minor, v.outstanding_minor,
+        v.overdue_minor, i.opened_on, i.delinquent_since, i.notice_sent_on, i.closed_on, i.as_of,
+        v.content_hash, v.snapshot,
+    )
 
 
 async def current_versions(conn: asyncpg.Connection, member_id: uuid.UUID, account_refs: list[str]) -> list[asyncpg.Record]:
@@ -131,7 +148,7 @@ async def current_versions(conn: asyncpg.Connection, member_id: uuid.UUID, accou
 RECORD_COLUMNS = """
     id, account_ref, subject_type, product, status, collection_stage, currency,
     principal_minor, outstanding_minor, overdue_minor, opened_on, delinquent_since, notice_sent_on,
-    closed_on, as_of, disputed, expires_on, withdrawn_at, version, created_at, updated_at
+    closed_on, as_of, disputed, suppressed, expires_on, withdrawn_at, version, created_at, updated_at
 """
 
 

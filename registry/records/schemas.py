@@ -146,7 +146,8 @@ class RecordOut(ResponseModel):
     notice_sent_on: date | None
     closed_on: date | None
     as_of: date
-    disputed: bool
+    disputed: bool = Field(description="An open dispute covers the record (or one was resolved as unverifiable)")
+    suppressed: bool = Field(description="Left out of every exposure answer: a dispute about it was upheld")
     expires_on: date | None = Field(description="When the record leaves every answer (5 years after a delinquency ends)")
     withdrawn_at: datetime | None
     version: int

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any
+
+import asyncpg
 
 from registry.audit.schemas import AuditIntent
 from registry.auth.principal import Principal
@@ -15,6 +18,7 @@ from registry.core.errors import FieldError, Invalid, NotFound
 from registry.core.pagination import Page, decode_cursor, encode_cursor
 from registry.core.subjects import is_token, subject_key
 from registry.idempotency import service as idempotency
+from registry.monitoring import service as monitoring
 from registry.records import repository
 from registry.records.schemas import (
     BatchResult,
@@ -26,6 +30,7 @@ from registry.records.schemas import (
     RecordOut,
 )
 from registry.records.validation import ValidItem, format_minor, validate_item
+from registry.records.vocabulary import DELINQUENT_SEVERITY
 
 SUBMIT_ROUTE = "POST /v1/records"
 
@@ -67,21 +72,8 @@ async def submit(
             valid.append(checked)
 
     if valid:
-        applied = {row["account_ref"]: row for row in await repository.upsert(tx.conn, principal.member_id, valid)}
-        untouched = [v for v in valid if v.item.account_ref not in applied]
-        stored = {}
-        if untouched:
-            rows = await repository.current_versions(tx.conn, principal.member_id, [v.item.account_ref for v in untouched])
-            stored = {row["account_ref"]: row for row in rows}
-        for v in valid:
-            ref = v.item.account_ref
-            if ref in applied:
-                row = applied[ref]
-                outcome = Outcome.created if row["inserted"] else Outcome.updated
-            else:
-                row = stored[ref]
-                outcome = Outcome.stale if row["as_of"] > v.item.as_of else Outcome.unchanged
-            results[v.index] = ItemResult(index=v.index, account_ref=ref, outcome=outcome, record_id=row["id"])
+        for written in await write_valid(tx.conn, principal.member_id, valid, today=today):
+            results[written.index] = written
 
     final = [r for r in results if r is not None]
     counts = Counter(r.outcome.value for r in final)
@@ -91,6 +83,40 @@ async def submit(
     audit.resource = "records"
     await idempotency.complete(tx, claim, 200, result.model_dump(mode="json"))
     return result
+
+
+async def write_valid(
+    conn: asyncpg.Connection,
+    member_id: uuid.UUID,
+    valid: Sequence[ValidItem],
+    *,
+    upsert: Callable[[], Awaitable[list[asyncpg.Record]]] | None = None,
+    today: date | None = None,
+) -> list[ItemResult]:
+    """The one write path of records (POST /v1/records and uploads): apply valid items, at
+    most one per account_ref, and give each its outcome. `upsert` runs the shared statement
+    over another input holding exactly these items (an upload's staging rows); by default
+    the items travel as arrays. Other members watching a subject that became delinquent or
+    worse are alerted in the same transaction."""
+    rows = await upsert() if upsert is not None else await repository.upsert(conn, member_id, valid)
+    delinquent = [row["id"] for row in rows if row["severity"] >= DELINQUENT_SEVERITY]
+    await monitoring.raise_delinquency_alerts(conn, member_id, delinquent, today)
+    applied = {row["account_ref"]: row for row in rows}
+    untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
+    stored = {}
+    if untouched:
+        stored = {row["account_ref"]: row for row in await repository.current_versions(conn, member_id, untouched)}
+    results = []
+    for v in valid:
+        ref = v.item.account_ref
+        if ref in applied:
+            row = applied[ref]
+            outcome = Outcome.created if row["inserted"] else Outcome.updated
+        else:
+            row = stored[ref]
+            outcome = Outcome.stale if row["as_of"] > v.item.as_of else Outcome.unchanged
+        results.append(ItemResult(index=v.index, account_ref=ref, outcome=outcome, record_id=row["id"]))
+    return results
 
 
 def _record_out(row: Any) -> dict[str, Any]:
@@ -160,4 +186,6 @@ async def withdraw(tx: Tx, principal: Principal, record_id: uuid.UUID, audit: Au
         if row is None:
             raise NotFound("No record with that id")
         audit.details = {"already_withdrawn": True}
+    else:
+        await monitoring.end_watches_after_withdrawal(tx.conn, principal.member_id, [record_id])
     return RecordOut.model_validate(_record_out(row))
