@@ -1,0 +1,461 @@
+"""A realistic data set for the benchmarks, reproducible from its seed: members' portfolios
+of records with their event history, and past inquiries.
+
+Every row is what the service itself would have stored had the members reported the same
+history through `POST /v1/records`: subject keys are `subject_key(K_server, token)`, the
+snapshot and `content_hash` are built like `registry.records.validation`, and the derived
+columns (`ever_delinquent`, `delinquency_ended_on`, `expires_on`) replay the records
+upsert's rules over each record's versions (tests/test_bench_smoke.py checks both against
+the service). Rows come out in COPY column order, one member's portfolio at a time, so a
+borrower's accounts lie apart on disk as they would after years of separate reports."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
+
+import orjson
+
+from registry.core.subjects import subject_key
+from registry.records.currencies import MINOR_UNITS
+from registry.records.vocabulary import DELINQUENT_SEVERITY, SEVERITY
+
+RECORD_COLUMNS = (
+    "id", "member_id", "account_ref", "subject_key", "subject_type", "product", "status", "collection_stage",
+    "currency", "principal_minor", "outstanding_minor", "overdue_minor", "opened_on", "delinquent_since",
+    "notice_sent_on", "closed_on", "as_of", "ever_delinquent", "delinquency_ended_on", "expires_on", "disputed",
+    "withdrawn_at", "content_hash", "version", "created_at", "updated_at",
+)  # `severity` is a generated column: PostgreSQL computes it
+EVENT_COLUMNS = ("record_id", "member_id", "subject_key", "kind", "version", "status", "severity", "as_of", "snapshot", "at")
+INQUIRY_COLUMNS = ("member_id", "subject_key", "purpose", "hard", "consent_ref", "at")
+
+LOOKUP_SIZE = 1000
+
+# Shares in percent. Tiers: most borrowers pay, some wobble, a few are in real trouble;
+# one borrower's accounts share a tier, so delinquencies cluster as they do in life.
+TIER_SHARES = {0: 80, 1: 15, 2: 5}
+STATUS_SHARES = {
+    0: {"current": 86, "settled": 10, "restructured": 0.5, "dpd_1_30": 2.5, "dpd_31_60": 0.6, "dpd_61_90": 0.2,
+        "dpd_91_180": 0.1, "dpd_over_180": 0.05, "written_off": 0.05},
+    1: {"current": 55, "settled": 8, "restructured": 5, "dpd_1_30": 15, "dpd_31_60": 8, "dpd_61_90": 4,
+        "dpd_91_180": 3, "dpd_over_180": 1.5, "written_off": 0.5},
+    2: {"current": 20, "settled": 3, "restructured": 7, "dpd_1_30": 10, "dpd_31_60": 12, "dpd_61_90": 12,
+        "dpd_91_180": 14, "dpd_over_180": 12, "written_off": 10},
+}
+INDIVIDUAL_PRODUCTS = {"consumer_loan": 32, "credit_card": 28, "auto_loan": 16, "mortgage": 12, "other": 6,
+                       "financial_lease": 3, "enterprise_loan": 2, "project_finance": 1}
+ENTERPRISE_PRODUCTS = {"enterprise_loan": 45, "financial_lease": 20, "project_finance": 10, "auto_loan": 10,
+                       "credit_card": 5, "other": 10}
+ENTERPRISE_SHARE = 0.1
+CURRENCY_SHARES = {"CNY": 94, "USD": 3, "HKD": 1.5, "EUR": 1, "JPY": 0.5}
+# Value of one major unit of the currency in CNY, to keep amounts comparable.
+CNY_PER_UNIT = {"CNY": 1.0, "USD": 7.1, "HKD": 0.91, "EUR": 7.7, "JPY": 0.048}
+# Principal range in CNY, and longest tenor in days, by product.
+PRINCIPAL_RANGE = {
+    "mortgage": (300_000, 3_000_000), "auto_loan": (50_000, 400_000), "consumer_loan": (5_000, 200_000),
+    "credit_card": (5_000, 100_000), "enterprise_loan": (500_000, 20_000_000),
+    "project_finance": (5_000_000, 100_000_000), "financial_lease": (100_000, 5_000_000), "other": (1_000, 100_000),
+}
+TENOR_DAYS = {"mortgage": 7300, "auto_loan": 1825, "consumer_loan": 1095, "credit_card": 3650,
+              "enterprise_loan": 1825, "project_finance": 5475, "financial_lease": 1825, "other": 730}
+# Days past due at `as_of` for each delinquent status.
+DPD_DAYS = {"dpd_1_30": (1, 30), "dpd_31_60": (31, 60), "dpd_61_90": (61, 90), "dpd_91_180": (91, 180),
+            "dpd_over_180": (181, 540), "written_off": (181, 1100)}
+DPD_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "dpd_over_180")
+STAGE_SHARES = {
+    "dpd_1_30": {"none": 70, "reminder": 30},
+    "dpd_31_60": {"none": 40, "reminder": 40, "negotiation": 15, "agency": 5},
+    "late": {"none": 20, "negotiation": 20, "agency": 30, "legal_action": 20, "restructuring": 5, "repossession": 5},
+    "written_off": {"none": 20, "agency": 40, "legal_action": 30, "closed": 10},
+}
+# Versions (reports accepted) per record: most accounts were reported once or twice.
+VERSION_SHARES = {1: 55, 2: 22, 3: 12, 4: 6, 5: 3, 6: 2}
+# Accounts per borrower before the total is adjusted to the requested record count.
+ACCOUNT_SHARES = {1: 50, 2: 25, 3: 12, 4: 6, 5: 3, 6: 2, 8: 1.5, 12: 0.5}
+CURED_SHARE = {"current": 0.08, "settled": 0.3, "restructured": 0.8}  # had a delinquency that ended
+CLOSED_CURRENT_SHARE = 0.12
+WORSE_BEFORE_SHARE = 0.2  # delinquent accounts whose previous report was one bucket worse
+WITHDRAWN_SHARE = 0.004
+DISPUTED_SHARE = 0.003
+HARD_INQUIRY_SHARE = 0.75
+INQUIRY_HISTORY_DAYS = 365
+NEGATIVE = DELINQUENT_SEVERITY
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What to generate; the same spec and seed give the same rows (for the same server key)."""
+
+    records: int = 1_000_000
+    subjects: int = 500_000
+    members: int = 50
+    seed: int = 20261128
+    reference_date: date = field(default_factory=lambda: datetime.now(UTC).date())
+    inquiries_per_subject: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.subjects < 1 or self.members < 2 or self.records < self.subjects:
+            raise ValueError("need at least one subject, two members and one record per subject")
+
+
+@dataclass(frozen=True)
+class Member:
+    id: uuid.UUID
+    code: str
+
+
+def _lookup(shares: dict, size: int = LOOKUP_SIZE) -> tuple:
+    """A table to draw from with one random number: value i appears in proportion to its share."""
+    total = sum(shares.values())
+    table: list = []
+    bounds = list(accumulate(shares.values()))
+    values = list(shares)
+    for i in range(size):
+        point = (i + 0.5) * total / size
+        table.append(values[next(k for k, b in enumerate(bounds) if point < b)])
+    return tuple(table)
+
+
+def _pick(table: tuple, rng: random.Random):
+    return table[int(rng.random() * len(table))]
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """`rng.randint(low, high)`, at a quarter of the cost."""
+    return low + int(rng.random() * (high - low + 1))
+
+
+STATUS_TABLES = {tier: _lookup(shares) for tier, shares in STATUS_SHARES.items()}
+PRODUCT_TABLES = {False: _lookup(INDIVIDUAL_PRODUCTS), True: _lookup(ENTERPRISE_PRODUCTS)}
+CURRENCY_TABLE = _lookup(CURRENCY_SHARES)
+STAGE_TABLES = {key: _lookup(shares) for key, shares in STAGE_SHARES.items()}
+VERSION_TABLE = _lookup(VERSION_SHARES)
+ACCOUNT_TABLE = _lookup(ACCOUNT_SHARES)
+TIER_TABLE = _lookup(TIER_SHARES)
+
+
+def money(minor: int, digits: int) -> str:
+    """`registry.records.validation.format_minor`, without Decimal (it runs millions of times)."""
+    if digits == 0:
+        return str(minor)
+    unit = 10**digits
+    return f"{minor // unit}.{minor % unit:0{digits}d}"
+
+
+def plus_five_years(day: date) -> date:
+    """`day + interval '5 years'` as PostgreSQL computes it (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year + 5)
+    except ValueError:
+        return day.replace(year=day.year + 5, day=28)
+
+
+def _bucket(days_past_due: int) -> str:
+    for status in DPD_BUCKETS:
+        if days_past_due <= DPD_DAYS[status][1]:
+            return status
+    return DPD_BUCKETS[-1]
+
+
+def _stage(status: str, rng: random.Random) -> str:
+    if status in ("dpd_1_30", "dpd_31_60", "written_off"):
+        return _pick(STAGE_TABLES[status], rng)
+    return _pick(STAGE_TABLES["late"], rng)
+
+
+@dataclass(slots=True)
+class Report:
+    """One accepted version of an account, as the member reported it (dates as ordinals)."""
+
+    status: str
+    collection_stage: str
+    outstanding: int
+    overdue: int
+    delinquent_since: int | None
+    notice_sent_on: int | None
+    closed_on: int | None
+    as_of: int
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    ever_delinquent: bool
+    delinquency_ended_on: int | None
+    expires_on: date | None
+
+
+def derive(reports: Sequence[Report]) -> Derived:
+    """The derived columns after the upsert applied `reports` in order (see the
+    `UPSERT` statement of registry/records/repository.py: insert arm, then update arm)."""
+    ever = False
+    ended: int | None = None
+    previous: int | None = None
+    base: int | None = None
+    for report in reports:
+        severity = SEVERITY[report.status]
+        negative = severity >= NEGATIVE
+        was_delinquent = negative or report.delinquent_since is not None
+        if was_delinquent and report.closed_on is not None:
+            ended_now = report.closed_on
+        elif not negative and report.delinquent_since is not None:
+            ended_now = report.as_of
+        else:
+            ended_now = None
+        if previous is None:
+            ever, ended = was_delinquent, ended_now
+        else:
+            ever = ever or was_delinquent
+            if negative:
+                ended = report.closed_on
+            elif previous >= NEGATIVE:
+                ended = report.closed_on if report.closed_on is not None else report.as_of
+            elif ended is None:
+                ended = ended_now
+        base = ended if ended is not None else (report.closed_on if not negative else None)
+        previous = severity
+    return Derived(ever, ended, plus_five_years(date.fromordinal(base)) if base is not None else None)
+
+
+class Dataset:
+    """The borrowers (tokens and keys), who reports them, and the rows to load."""
+
+    def __init__(self, spec: DatasetSpec, server_key: bytes, members: Sequence[Member]) -> None:
+        if len(members) != spec.members:
+            raise ValueError(f"the spec has {spec.members} members, {len(members)} given")
+        self.spec = spec
+        self.members = list(members)
+        self._reference = spec.reference_date.toordinal()
+        self._reference_time = datetime.combine(spec.reference_date, datetime.min.time(), UTC)
+        self._midnights: dict[int, datetime] = {}
+        self._dates: dict[int, date] = {}
+        self._isos: dict[int, str] = {}
+        rng = random.Random(f"{spec.seed}:subjects")
+        self.tokens: list[str] = [rng.randbytes(32).hex() for _ in range(spec.subjects)]
+        self.keys: list[bytes] = [subject_key(server_key, token) for token in self.tokens]
+        self._enterprise = bytearray(rng.random() < ENTERPRISE_SHARE for _ in range(spec.subjects))
+        self._tier = bytearray(_pick(TIER_TABLE, rng) for _ in range(spec.subjects))
+        counts = self._account_counts(rng)
+        weights = [1 / (m + 1) ** 0.8 for m in range(spec.members)]  # a few large lenders, many small ones
+        self._member_weights = list(accumulate(weights))
+        # Accounts grouped by borrower: borrower s holds accounts first[s] .. first[s+1]-1.
+        self._first = array("L", accumulate(counts, initial=0))
+        self._reporter = array("H", rng.choices(range(spec.members), cum_weights=self._member_weights, k=spec.records))
+
+    def _account_counts(self, rng: random.Random) -> list[int]:
+        counts = [_pick(ACCOUNT_TABLE, rng) for _ in range(self.spec.subjects)]
+        surplus = sum(counts) - self.spec.records
+        while surplus > 0:  # too many accounts: take some from borrowers with several
+            s = rng.randrange(self.spec.subjects)
+            if counts[s] > 1:
+                counts[s] -= 1
+                surplus -= 1
+        while surplus < 0:
+            counts[rng.randrange(self.spec.subjects)] += 1
+            surplus += 1
+        return counts
+
+    def unknown_tokens(self, count: int) -> list[str]:
+        """Tokens of borrowers the registry has never heard of (a first-time applicant)."""
+        rng = random.Random(f"{self.spec.seed}:unknown")
+        return [rng.randbytes(32).hex() for _ in range(count)]
+
+    def members_of(self, s: int) -> list[int]:
+        """Indexes of the members reporting borrower `s` (with repeats for several accounts)."""
+        return list(self._reporter[self._first[s]:self._first[s + 1]])
+
+    def portfolios(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
+        """Per member, in turn: its record rows and their event rows."""
+        holders: list[array] = [array("L") for _ in range(self.spec.members)]
+        for s in range(self.spec.subjects):
+            for m in self._reporter[self._first[s]:self._first[s + 1]]:
+                holders[m].append(s)
+        for m, subjects in enumerate(holders):
+            rng = random.Random(f"{self.spec.seed}:member:{m}")
+            records: list[tuple] = []
+            events: list[tuple] = []
+            member = self.members[m]
+            for seq, s in enumerate(subjects):
+                self._account(rng, member, f"{member.code}-{seq:08d}", s, records, events)
+            yield records, events
+
+    def inquiries(self) -> list[tuple]:
+        """Past inquiries, oldest first: hard ones from any member, soft ones from members
+        holding an account of the borrower, and bursts of applications by troubled borrowers."""
+        spec = self.spec
+        rng = random.Random(f"{spec.seed}:inquiries")
+        rows: list[tuple] = []
+        window = INQUIRY_HISTORY_DAYS * 86400
+        member_range = range(spec.members)
+        for n in range(int(spec.subjects * spec.inquiries_per_subject)):
+            s = rng.randrange(spec.subjects)
+            at = self._reference_time - timedelta(seconds=rng.randrange(window))
+            if rng.random() < HARD_INQUIRY_SHARE:
+                m = rng.choices(member_range, cum_weights=self._member_weights)[0]
+                rows.append((self.members[m].id, self.keys[s], "loan_application", True, f"CONSENT-{n:09d}", at))
+            else:
+                m = rng.choice(self.members_of(s))
+                purpose = "account_review" if rng.random() < 0.8 else "collection"
+                rows.append((self.members[m].id, self.keys[s], purpose, False, None, at))
+            if self._tier[s] == 2 and rng.random() < 0.3:  # loan stacking: several lenders in a month
+                for m in rng.sample(member_range, min(spec.members, _between(rng, 2, 5))):
+                    at = self._reference_time - timedelta(seconds=rng.randrange(30 * 86400))
+                    rows.append((self.members[m].id, self.keys[s], "loan_application", True, f"CONSENT-{n:09d}-{m}", at))
+        rows.sort(key=lambda row: row[5])
+        return rows
+
+    # One account --------------------------------------------------------------------
+
+    def _account(self, rng: random.Random, member: Member, account_ref: str, s: int,
+                 records: list[tuple], events: list[tuple]) -> None:
+        reference = self._reference
+        enterprise = bool(self._enterprise[s])
+        status = _pick(STATUS_TABLES[self._tier[s]], rng)
+        product = _pick(PRODUCT_TABLES[enterprise], rng)
+        currency = _pick(CURRENCY_TABLE, rng)
+        digits = MINOR_UNITS[currency]
+        negative = SEVERITY[status] >= NEGATIVE
+
+        closed = None
+        if status == "settled" or (status == "current" and rng.random() < CLOSED_CURRENT_SHARE):
+            # Recent closures are likelier; those past five years are expired and in no answer.
+            closed = reference - int(rng.random() ** 1.5 * 2600)
+            as_of = min(reference, closed + _between(rng, 0, 30))
+        else:
+            as_of = reference - _between(rng, 0, 45)
+        end = closed if closed is not None else as_of
+        delinquent_since = cured_on = None
+        if negative:
+            low, high = DPD_DAYS[status]
+            delinquent_since = as_of - _between(rng, low, high)
+        elif rng.random() < CURED_SHARE.get(status, 0.0):
+            delinquent_since = end - _between(rng, 45, 700)
+            cured_on = delinquent_since + _between(rng, 15, end - delinquent_since - 5)
+        opened = end - _between(rng, 90, TENOR_DAYS[product])
+        if delinquent_since is not None and delinquent_since <= opened:
+            opened = delinquent_since - _between(rng, 30, 720)
+        notice = min(delinquent_since + _between(rng, 1, 10), as_of) if delinquent_since is not None else None
+
+        low, high = PRINCIPAL_RANGE[product]
+        principal_major = low * (high / low) ** rng.random() / CNY_PER_UNIT[currency]
+        principal = int(principal_major) * 10**digits
+        open_outstanding = max(1, int(principal * (0.05 + 0.95 * rng.random())))
+
+        versions = _pick(VERSION_TABLE, rng)
+        if cured_on is not None:
+            versions = max(versions, 2)
+        days = [as_of - 30 * k - _between(rng, 0, 3) for k in range(versions - 1, 0, -1)]
+        days = [d for d in days if d > opened]
+        if cured_on is not None and not any(notice <= d < cured_on for d in days):  # type: ignore[operator]
+            # The delinquency that ended was reported at least once.
+            days.append(_between(rng, notice, cured_on - 1))  # type: ignore[arg-type]
+            days = sorted(set(d for d in days if d < as_of))
+
+        reports: list[Report] = []
+        for k, day in enumerate(days):
+            reports.append(self._past_report(rng, status, day, delinquent_since, notice, cured_on, principal,
+                                             open_outstanding + principal * (len(days) - k) // 60))
+        if negative:
+            overdue = open_outstanding if status == "written_off" else int(open_outstanding * (0.02 + 0.38 * rng.random()))
+            final = Report(status, _stage(status, rng), open_outstanding, overdue, delinquent_since, notice, None, as_of)
+            last = reports[-1] if reports else None
+            if last is not None and last.as_of >= notice and status in DPD_BUCKETS[:-1] and rng.random() < WORSE_BEFORE_SHARE:
+                worse = DPD_BUCKETS[DPD_BUCKETS.index(status) + 1]
+                last.status, last.delinquent_since, last.notice_sent_on = worse, delinquent_since, notice
+                last.overdue = max(last.overdue, last.outstanding // 5)
+        elif closed is not None:
+            stage = "closed" if status == "settled" and rng.random() < 0.6 else "none"
+            final = Report(status, stage, 0, 0, delinquent_since, notice, closed, as_of)
+        else:
+            stage = ("restructuring" if rng.random() < 0.7 else "negotiation") if status == "restructured" else "none"
+            final = Report(status, stage, open_outstanding, 0, delinquent_since, notice, None, as_of)
+        reports.append(final)
+        self._rows(rng, member, account_ref, s, product, currency, digits, principal, opened, reports, records, events)
+
+    def _past_report(self, rng: random.Random, status: str, day: int, delinquent_since: int | None,
+                     notice: int | None, cured_on: int | None, principal: int, outstanding: int) -> Report:
+        outstanding = min(principal, outstanding)
+        if delinquent_since is None or day < notice:  # type: ignore[operator]
+            return Report("current", "none", outstanding, 0, None, None, None, day)
+        if cured_on is not None and day >= cured_on:
+            after = "restructured" if status == "restructured" else "current"
+            return Report(after, "none", outstanding, 0, delinquent_since, notice, None, day)
+        bucket = _bucket(day - delinquent_since)
+        stage = "none" if rng.random() < 0.7 else "reminder"
+        return Report(bucket, stage, outstanding, outstanding // 10, delinquent_since, notice, None, day)
+
+    def _at(self, day: int, offset: timedelta) -> datetime:
+        """When a report was accepted: the day after its as_of, never after the reference date."""
+        day = min(day + 1, self._reference)
+        midnight = self._midnights.get(day)
+        if midnight is None:
+            midnight = self._midnights[day] = datetime.combine(date.fromordinal(day), datetime.min.time(), UTC)
+        return midnight + offset
+
+    def _date(self, day: int | None) -> date | None:
+        if day is None:
+            return None
+        value = self._dates.get(day)
+        if value is None:
+            value = self._dates[day] = date.fromordinal(day)
+        return value
+
+    def _iso(self, day: int | None) -> str | None:
+        if day is None:
+            return None
+        value = self._isos.get(day)
+        if value is None:
+            value = self._isos[day] = date.fromordinal(day).isoformat()
+        return value
+
+    def _rows(self, rng: random.Random, member: Member, account_ref: str, s: int, product: str, currency: str,
+              digits: int, principal: int, opened: int, reports: list[Report],
+              records: list[tuple], events: list[tuple]) -> None:
+        key = self.keys[s]
+        record_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        subject_type = "enterprise" if self._enterprise[s] else "individual"
+        iso, day = self._iso, self._date
+        opened_on = iso(opened)
+        principal_text = money(principal, digits)
+        offset = timedelta(minutes=int(rng.random() * 600))
+        snapshot = b""
+        for version, report in enumerate(reports, start=1):
+            snapshot = orjson.dumps(
+                {
+                    "subject_type": subject_type, "account_ref": account_ref, "product": product,
+                    "status": report.status, "collection_stage": report.collection_stage, "currency": currency,
+                    "principal_amount": principal_text, "outstanding_amount": money(report.outstanding, digits),
+                    "overdue_amount": money(report.overdue, digits), "opened_on": opened_on,
+                    "delinquent_since": iso(report.delinquent_since), "notice_sent_on": iso(report.notice_sent_on),
+                    "closed_on": iso(report.closed_on), "as_of": iso(report.as_of),
+                },
+                option=orjson.OPT_SORT_KEYS,
+            )
+            events.append((record_id, member.id, key, "created" if version == 1 else "updated", version,
+                           report.status, SEVERITY[report.status], day(report.as_of),
+                           snapshot.decode(), self._at(report.as_of, offset)))
+        final = reports[-1]
+        derived = derive(reports)
+        version = len(reports)
+        created_at = self._at(reports[0].as_of, offset)
+        updated_at = self._at(final.as_of, offset)
+        withdrawn_at = None
+        if rng.random() < WITHDRAWN_SHARE:
+            version += 1
+            withdrawn_at = updated_at = updated_at + timedelta(hours=1)
+            events.append((record_id, member.id, key, "withdrawn", version, final.status, SEVERITY[final.status],
+                           day(final.as_of), "{}", withdrawn_at))
+        records.append((
+            record_id, member.id, account_ref, key, subject_type, product, final.status, final.collection_stage,
+            currency, principal, final.outstanding, final.overdue, day(opened),
+            day(final.delinquent_since), day(final.notice_sent_on), day(final.closed_on),
+            day(final.as_of), derived.ever_delinquent, day(derived.delinquency_ended_on),
+            derived.expires_on, rng.random() < DISPUTED_SHARE, withdrawn_at,
+            hashlib.sha256(key + snapshot).digest(), version, created_at, updated_at,
+        ))
+

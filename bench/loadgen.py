@@ -1,0 +1,124 @@
+"""The HTTP load generator, run as its own process (`python -m bench.loadgen CONFIG`):
+`POST /v1/exposure` from N keep-alive connections, each holding one member's access token,
+on a minimal HTTP/1.1 client over asyncio streams (a fraction of httpx's cost per request,
+so the generator takes little of the CPU the service and PostgreSQL need). Prints the
+phase's measurement as JSON on stdout.
+
+CONFIG is a JSON file: host, port, access_tokens, subjects_file (one token a line), name,
+batch_size, concurrency, duration, warmup, consent_ref, and for CPU accounting the
+service's process ids (service_pids) and the database name (database)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.cpu import CpuSample
+from bench.measure import Measurement, Query, Slices, run_loop, run_phase
+
+PATH = "/v1/exposure"
+
+
+class HttpError(Exception):
+    pass
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; requests one at a time, as a browser-less client would."""
+
+    def __init__(self, host: str, port: int, access_token: str) -> None:
+        self.host, self.port = host, port
+        self._head = (
+            f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {access_token}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json\r\n"
+        ).encode()
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        if self._writer is None or self._writer.is_closing():
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        self._writer.write(self._head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        try:
+            head = await self._reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = None
+            close = False
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            if length is None:
+                raise HttpError("response without Content-Length")
+            payload = await self._reader.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self._writer.close()
+            raise
+        if close:
+            self._writer.close()
+        return status, payload
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def body_of(subjects: list[str], consent_ref: str) -> bytes:
+    return orjson.dumps({"subjects": subjects, "purpose": "loan_application", "consent_ref": consent_ref})
+
+
+async def drive(config: dict[str, Any]) -> Measurement:
+    tokens = Path(config["subjects_file"]).read_text().split()
+    batch, concurrency = config["batch_size"], config["concurrency"]
+    connections = [
+        Connection(config["host"], config["port"], config["access_tokens"][w % len(config["access_tokens"])])
+        for w in range(concurrency)
+    ]
+    checked = False
+
+    def query_for(worker: int) -> Query:
+        connection = connections[worker]
+        slices = Slices(tokens, batch, start=worker * len(tokens) // concurrency)
+
+        async def query(_: int) -> int:
+            nonlocal checked
+            subjects = list(slices.take())
+            status, payload = await connection.post(body_of(subjects, config["consent_ref"]))
+            if status != 200:
+                raise HttpError(f"HTTP {status}: {payload[:200]!r}")
+            if not checked:  # the answer is the contract's, once per phase (parsing costs)
+                checked = True
+                results = orjson.loads(payload)["results"]
+                if [r["subject"] for r in results] != subjects:
+                    raise HttpError("the answer does not list the subjects asked, in order")
+            return len(subjects)
+
+        return query
+
+    try:
+        return await run_phase(
+            config["name"], query_for, batch_size=batch, concurrency=concurrency, duration=config["duration"],
+            warmup=config["warmup"], cpu=lambda: CpuSample.take(config["database"], config["service_pids"]),
+        )
+    finally:
+        for connection in connections:
+            await connection.close()
+
+
+def main(argv: list[str]) -> None:
+    config = json.loads(Path(argv[1]).read_text())
+    measurement = run_loop(drive(config))
+    sys.stdout.write(json.dumps({"summary": measurement.summary(), "latencies_ms": measurement.latencies_ms}))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,211 @@
+"""Bulk upload benchmark: the same generated rows loaded twice into a fresh database,
+once as raw COPY into staging + the records upsert with plain asyncpg (the floor: the
+database's own work), once as an NDJSON file streamed over HTTP to a real `registry serve`
+process. Prints rows/s of both, their ratio, and the service's peak RSS.
+
+    python -m bench.uploads --rows 1000000
+
+`--server-url` names a PostgreSQL maintenance URL; without it an embedded server is
+started in a temporary directory. See docs/uploads.md for the figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import orjson
+
+from registry.auth.principal import Scope
+from registry.core import migrate
+from registry.core.db import Tx, _init_connection
+from registry.members import service as members_service
+from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
+from registry.records import repository as records_repository
+from registry.records.validation import ValidItem, validate_item
+from registry.uploads import repository as uploads_repository
+from registry.uploads.service import CHUNK_LINES
+
+TODAY = date(2026, 11, 30)
+SLICE_LINES = 1000
+
+
+def _templates() -> list[bytes]:
+    base = {
+        "subject": "S" * 64, "subject_type": "individual", "account_ref": "REF", "product": "consumer_loan",
+        "status": "current", "currency": "CNY", "principal_amount": "10000.00", "outstanding_amount": "8000.00",
+        "overdue_amount": "0", "opened_on": "2024-01-10", "as_of": "2026-10-31",
+    }
+    late = {**base, "status": "dpd_31_60", "overdue_amount": "640.00", "delinquent_since": "2026-09-01",
+            "notice_sent_on": "2026-09-15", "collection_stage": "reminder", "product": "auto_loan"}
+    return [orjson.dumps(base)] * 4 + [orjson.dumps(late)]
+
+
+def lines(rows: int, prefix: str) -> Iterator[bytes]:
+    """`rows` NDJSON lines, one in five delinquent, each its own account and borrower."""
+    templates = _templates()
+    for n in range(rows):
+        template = templates[n % len(templates)]
+        yield (template.replace(b"S" * 64, f"{n:064x}".encode()).replace(b'"REF"', f'"{prefix}-{n:09d}"'.encode())
+               + b"\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def prepare(server_url: str) -> tuple[str, dict[str, tuple[object, str, str]]]:
+    name = f"bench_uploads_{secrets.token_hex(3)}"
+    conn = await asyncpg.connect(server_url)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
+    await asyncio.to_thread(migrate.upgrade, url)
+    members = {}
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    try:
+        for code in ("RAW", "SVC"):
+            async with conn.transaction():
+                tx = Tx(conn)
+                member = await members_service.create_member(tx, MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank))
+                client = await members_service.create_client(
+                    tx, member.id, ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE])
+                )
+            members[code] = (member.id, client.client_id, client.client_secret)
+    finally:
+        await conn.close()
+    return url, members
+
+
+async def raw_load(url: str, member_id: object, rows: int) -> float:
+    """Seconds the database spends on COPY + upsert of `rows`, chunk by chunk (validation,
+    done beforehand for each chunk, is not counted)."""
+    conn = await asyncpg.connect(url)
+    await _init_connection(conn)
+    await uploads_repository.ensure_staging(conn)
+    key = secrets.token_bytes(32)
+    spent = 0.0
+    chunk: list[ValidItem] = []
+
+    async def write(items: list[ValidItem]) -> float:
+        staged = [(*records_repository.input_values(v)[:-1], orjson.dumps(v.snapshot).decode()) for v in items]
+        started = time.perf_counter()
+        async with conn.transaction():
+            await uploads_repository.stage(conn, staged)
+            await uploads_repository.upsert_staged(conn, member_id)  # type: ignore[arg-type]
+        return time.perf_counter() - started
+
+    try:
+        for number, line in enumerate(lines(rows, "RAW"), 1):
+            checked = validate_item(number, orjson.loads(line), key, TODAY)
+            assert isinstance(checked, ValidItem), checked
+            chunk.append(checked)
+            if len(chunk) == CHUNK_LINES:
+                spent += await write(chunk)
+                chunk = []
+        if chunk:
+            spent += await write(chunk)
+    finally:
+        await conn.close()
+    return spent
+
+
+async def service_load(url: str, client_id: str, secret: str, rows: int, data_dir: Path) -> tuple[float, int, dict]:
+    """Seconds to upload `rows` as NDJSON over HTTP, the server's peak RSS (bytes), and the job."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    env.update(REGISTRY_DATABASE_URL=url, REGISTRY_DATA_DIR=str(data_dir), REGISTRY_LOG_LEVEL="WARNING")
+    proc = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port), "--no-migrate"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=600) as client:
+            for _ in range(300):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+            token = (await client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                       auth=(client_id, secret))).json()["access_token"]
+
+            async def body() -> AsyncIterator[bytes]:
+                batch: list[bytes] = []
+                for line in lines(rows, "SVC"):
+                    batch.append(line)
+                    if len(batch) == SLICE_LINES:
+                        yield b"".join(batch)
+                        batch = []
+                if batch:
+                    yield b"".join(batch)
+
+            started = time.perf_counter()
+            response = await client.post(
+                "/v1/uploads", content=body(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
+            )
+            elapsed = time.perf_counter() - started
+            response.raise_for_status()
+        peak = _peak_rss(proc.pid)
+        return elapsed, peak, response.json()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+def _peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--server-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-uploads-"))
+    embedded = None
+    server_url = args.server_url
+    if not server_url:
+        from registry.core.embedded import socket_url, start_embedded
+
+        embedded = start_embedded(workdir / "pg")
+        server_url = socket_url(embedded, "postgres")
+    try:
+        url, members = await prepare(server_url)
+        raw_id = members["RAW"][0]
+        _, svc_client, svc_secret = members["SVC"]
+        raw_seconds = await raw_load(url, raw_id, args.rows)
+        svc_seconds, peak, job = await service_load(url, svc_client, svc_secret, args.rows, workdir / "data")
+    finally:
+        if embedded is not None:
+            embedded.cleanup()  # type: ignore[attr-defined]
+    assert job["status"] == "completed" and job["created"] == args.rows, job
+    raw_rate, svc_rate = args.rows / raw_seconds, args.rows / svc_seconds
+    print(f"rows                     {args.rows}")
+    print(f"raw COPY + upsert        {raw_seconds:8.1f} s  {raw_rate:10.0f} rows/s")
+    print(f"service upload (HTTP)    {svc_seconds:8.1f} s  {svc_rate:10.0f} rows/s")
+    print(f"ratio service / raw      {svc_rate / raw_rate:8.2f}")
+    print(f"service peak RSS         {peak / 2**20:8.0f} MB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
