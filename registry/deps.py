@@ -34,7 +34,7 @@ def audited(action: AuditAction) -> Any:
     return Depends(declare)
 
 
-def audit_intent(request: Request) -> AuditIntent:
+async def audit_intent(request: Request) -> AuditIntent:
     intent = getattr(request.state, "audit", None)
     if intent is None:
         raise RuntimeError(f"route {request.url.path} declares no audit action")

@@ -7,10 +7,29 @@ from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
 from registry.exposure.models import Inquiry
 from registry.idempotency.models import IdempotencyKey
 from registry.members.models import ApiClient, Member
-from registry.ratelimit.models import RateCounter
 from registry.monitoring.models import Alert, Watch, Webhook, WebhookDelivery
+from registry.ratelimit.models import RateCounter
 from registry.records.models import Record, RecordEvent
 from registry.uploads.models import UploadError, UploadJob
 
-__all__ = ["Dispute", "DisputeRecord", "DisputeEvent", "metadata", "Member", "ApiClient", "AuditLog", "Record", "RecordEvent", "Inquiry", "IdempotencyKey", "UploadJob", "UploadError",
-           "Watch", "Alert", "Webhook", "WebhookDelivery"]
+__all__ = [
+    "metadata",
+    "AuditLog",
+    "ClientAssertion",
+    "Member",
+    "ApiClient",
+    "Record",
+    "RecordEvent",
+    "Inquiry",
+    "IdempotencyKey",
+    "RateCounter",
+    "Dispute",
+    "DisputeRecord",
+    "DisputeEvent",
+    "Watch",
+    "Alert",
+    "Webhook",
+    "WebhookDelivery",
+    "UploadJob",
+    "UploadError",
+]

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from registry.config import Settings
 from registry.core.db import Database
@@ -31,3 +33,11 @@ class Runtime:
 
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+async def runtime_dependency(request: Request) -> Runtime:
+    # async: a plain `def` dependency would run in the thread pool on every request.
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]

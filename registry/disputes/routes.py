@@ -22,7 +22,7 @@ from registry.disputes.schemas import (
     DisputeStatus,
     DisputeSummary,
 )
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1/disputes", tags=["disputes"], responses=problem_responses(Unauthenticated, Forbidden))
 admin_router = APIRouter(
@@ -30,7 +30,7 @@ admin_router = APIRouter(
 )
 
 Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 DisputePath = Annotated[uuid.UUID, Path(description="Dispute id")]
 StatusFilter = Annotated[DisputeStatus | None, Query(description="Only open or only resolved disputes")]
 OverdueFilter = Annotated[bool | None, Query(description="Only disputes open past their deadline (true) or the others")]

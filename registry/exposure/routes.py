@@ -14,7 +14,7 @@ from registry.core.errors import Forbidden, Invalid, PayloadTooLarge, Unauthenti
 from registry.deps import audit_intent, audited
 from registry.exposure import service
 from registry.exposure.schemas import ExposureRequest, ExposureResponse
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -38,7 +38,7 @@ async def exposure(
     body: ExposureRequest,
     principal: ExposureRead,
     request: Request,
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    runtime: Annotated[Runtime, Depends(runtime_dependency)],
     audit: Annotated[AuditIntent, Depends(audit_intent)],
 ) -> Response:
     payload = await service.query(

@@ -23,12 +23,12 @@ from registry.monitoring.schemas import (
     WebhookOut,
     WebhookPut,
 )
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1", tags=["monitoring"], responses=problem_responses(Unauthenticated, Forbidden))
 
 Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 
 
 @router.post(

@@ -17,12 +17,12 @@ from registry.idempotency.http import IdempotencyKeyHeader
 from registry.records import service
 from registry.records.schemas import BatchResult, RecordBatch, RecordDetail, RecordOut
 from registry.records.vocabulary import Product, Status
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1/records", tags=["records"], responses=problem_responses(Unauthenticated, Forbidden))
 
 Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
 
 

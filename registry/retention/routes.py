@@ -13,7 +13,7 @@ from registry.core.errors import Forbidden, Unauthenticated, problem_responses
 from registry.deps import TxDep, audit_intent, audited
 from registry.retention import service
 from registry.retention.schemas import RetentionResult
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], respons
     ),
 )
 async def run_retention(
-    _: Admin, tx: TxDep, runtime: Annotated[Runtime, Depends(get_runtime)],
+    _: Admin, tx: TxDep, runtime: Annotated[Runtime, Depends(runtime_dependency)],
     audit: Annotated[AuditIntent, Depends(audit_intent)],
 ) -> RetentionResult:
     result = await service.run(tx, now=runtime.clock(), audit=audit)

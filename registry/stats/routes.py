@@ -12,7 +12,7 @@ from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.deps import TxDep, audit_intent, audited
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 from registry.stats import service
 from registry.stats.schemas import IndustryStats, MemberStats
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/admin/stats", tags=["admin: statistics"], responses=
 Intent = Annotated[AuditIntent, Depends(audit_intent)]
 # The aggregates run on pooled connections of their own (see registry/stats/service.py);
 # the request's transaction (TxDep) carries the audit row.
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 
 
 @router.get(

@@ -13,7 +13,7 @@ from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
 from registry.deps import TxDep, audit_intent, audited
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 from registry.subject_report import service
 from registry.subject_report.render import CONTENT_SECURITY_POLICY, HTML, NDJSON, html_page, media_type_for
 from registry.subject_report.schemas import SubjectReport, SubjectReportRequest
@@ -39,7 +39,7 @@ async def subject_report(
     body: SubjectReportRequest,
     _: Admin,
     tx: TxDep,
-    runtime: Annotated[Runtime, Depends(get_runtime)],
+    runtime: Annotated[Runtime, Depends(runtime_dependency)],
     audit: Annotated[AuditIntent, Depends(audit_intent)],
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:

@@ -23,12 +23,12 @@ from registry.deps import TxDep, audit_intent, audited
 from registry.uploads import service
 from registry.uploads.lines import Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
-from registry.runtime import Runtime, get_runtime
+from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=problem_responses(Unauthenticated, Forbidden))
 
 Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 JobPath = Annotated[uuid.UUID, Path(description="Upload job id")]
 IdempotencyKey = Annotated[
     str | None,
