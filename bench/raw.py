@@ -14,6 +14,7 @@ import asyncpg
 from bench.cpu import CpuSample
 from bench.database import BenchClient
 from bench.measure import Measurement, Query, Slices, run_phase
+from registry.config import Settings
 from registry.core.db import _init_connection
 from registry.exposure import repository
 from registry.exposure.schemas import Purpose
@@ -43,6 +44,8 @@ def querier(pool: asyncpg.Pool, client: BenchClient, keys: Sequence[bytes], *, b
             client_id=client.client_id,
             request_id=secrets.token_hex(8),
             audit_details=details,
+            # The service's default quota, so the baseline does the same quota accounting.
+            quota_per_minute=Settings().default_exposure_per_minute,
         )
         if len(rows) != len(batch) or not rows[0]["allowed"]:
             raise RuntimeError(f"{len(rows)} rows for {len(batch)} subjects")

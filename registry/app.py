@@ -66,7 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = resolve_database_url(settings.database_url, settings.data_dir)
-        db = Database(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        db = Database(
+            url,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            role=settings.database_role or None,
+            system_role=settings.database_system_role or None,
+        )
         await db.connect()
         keys = load_keyring(settings)
         runtime = Runtime(settings=settings, db=db, keys=keys)
@@ -74,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         credentials = CredentialStatus(db)
         runtime.credentials = credentials
         await credentials.start()
-        await recover_abandoned_uploads(db.pool)
+        await recover_abandoned_uploads(db.system_pool)
         deliveries = DeliveryWorker(runtime)
         runtime.deliveries = deliveries
         await deliveries.start()

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         description="asyncpg URL of PostgreSQL >= 15; unset starts an embedded PostgreSQL under data_dir",
     )
     data_dir: Path = Path(".registry")
+    database_role: str | None = Field(
+        default="registry_app", description="Role the service runs as (row-level security applies); empty: the login's own"
+    )
+    database_system_role: str | None = Field(
+        default="registry_owner", description="Role of the service's background work and association-wide reads"
+    )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
 

@@ -18,8 +18,8 @@ from registry.audit import repository as audit_repository
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEntry, AuditIntent
 from registry.auth.credentials import CHANNEL as CREDENTIALS_CHANNEL
-from registry.auth.principal import Principal
-from registry.core.db import Tx
+from registry.auth.principal import Principal, Scope
+from registry.core.db import Tx, set_tenant
 from registry.runtime import get_runtime
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,9 @@ async def transaction(request: Request) -> AsyncIterator[Tx]:
     async with runtime.db.pool.acquire() as conn:
         db_tx = conn.transaction()
         await db_tx.start()
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is not None:
+            await set_tenant(conn, principal.member_id, association=Scope.ADMIN.value in principal.scopes)
         tx = Tx(conn)
         try:
             yield tx

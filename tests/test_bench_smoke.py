@@ -91,6 +91,7 @@ async def test_the_exposure_statement_answers_on_the_generated_data(registry, ap
         pool, member_id=caller.id, subject_keys=keys, purpose="loan_application", consent_ref="SMOKE",
         hard=True, requires_own_record=False, now=NOW, today=REFERENCE, client_id=caller.client.client_id,
         request_id="bench-smoke", audit_details={"purpose": "loan_application", "subjects": len(keys)},
+        quota_per_minute=1_000_000,
     )
     assert len(rows) == len(keys) and rows[0]["allowed"]
     live = [r for r in records if r["withdrawn_at"] is None and (r["expires_on"] is None or r["expires_on"] > REFERENCE)]

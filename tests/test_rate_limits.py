@@ -78,3 +78,19 @@ async def test_refused_writes_write_nothing_and_are_audited(http, registry, cloc
     assert await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", bank.id) == 1
     rows = await registry.audit_rows(request_id=refused.headers["x-request-id"])
     assert [(x["action"], x["outcome"]) for x in rows] == [("records.submit", 429)]
+
+
+async def test_exposure_quota_counts_subjects_per_minute(http, registry, clock):
+    clock.set(FROZEN)
+    bank = await registry.member()
+    await http.patch(f"/admin/members/{bank.id}", json={"quota_exposure_per_minute": 3}, headers=registry.admin.headers)
+    body = {"subjects": [token(), token()], "purpose": "loan_application", "consent_ref": "Q"}
+    ok = await http.post("/v1/exposure", json=body, headers=bank.headers)
+    assert ok.status_code == 200 and ok.headers["ratelimit"].startswith('"exposure";r=1;')
+    over = await http.post("/v1/exposure", json={**body, "subjects": [token(), token()]}, headers=bank.headers)
+    assert_limited(over, "exposure")
+    assert await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", bank.id) == 2
+    rows = await registry.audit_rows(request_id=over.headers["x-request-id"])
+    assert [(x["action"], x["outcome"]) for x in rows] == [("exposure.query", 429)]
+    clock.set(datetime(2026, 11, 28, 10, 1, 0, tzinfo=UTC))
+    assert (await http.post("/v1/exposure", json=body, headers=bank.headers)).status_code == 200

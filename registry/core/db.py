@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import orjson
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,29 +33,85 @@ def sqlalchemy_url(url: str) -> str:
 
 
 class Database:
-    """Owns the asyncpg pool of one worker."""
+    """The pools of one worker: `pool` runs as the tenant-bound role (row-level security
+    applies, the transaction says whose rows it may see); `system_pool` runs as the role
+    that bypasses it, for the service's own background work (deliveries, retention,
+    recovery) and association-wide statistics."""
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 2,
+        max_size: int = 10,
+        role: str | None = None,
+        system_role: str | None = None,
+    ) -> None:
         self.url = asyncpg_dsn(url)
         self._min_size = min_size
         self._max_size = max_size
+        self._role = role
+        self._system_role = system_role
         self._pool: asyncpg.Pool | None = None
+        self._system_pool: asyncpg.Pool | None = None
 
     async def connect(self) -> None:
+        # The role is a startup parameter: RESET ROLE and the pool's RESET ALL return to it.
+        def settings(role: str | None) -> dict[str, str] | None:
+            return {"role": role} if role else None
+
         self._pool = await asyncpg.create_pool(
-            self.url, min_size=self._min_size, max_size=self._max_size, init=_init_connection
+            self.url, min_size=self._min_size, max_size=self._max_size, init=_init_connection,
+            server_settings=settings(self._role),
+        )
+        self._system_pool = await asyncpg.create_pool(
+            self.url, min_size=1, max_size=4, init=_init_connection, server_settings=settings(self._system_role)
         )
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        for pool in (self._pool, self._system_pool):
+            if pool is not None:
+                await pool.close()
+        self._pool = self._system_pool = None
 
     @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             raise RuntimeError("database pool is not open")
         return self._pool
+
+    @property
+    def system_pool(self) -> asyncpg.Pool:
+        if self._system_pool is None:
+            raise RuntimeError("database pool is not open")
+        return self._system_pool
+
+
+TENANT = "SELECT set_config('registry.member_id', $1, $3), set_config('registry.scope', $2, $3)"
+
+
+async def set_tenant(
+    conn: asyncpg.Connection, member_id: object | None, *, association: bool = False, local: bool = True
+) -> None:
+    """Whose rows this transaction (or, with local=False, this checked-out connection) sees."""
+    await conn.execute(TENANT, str(member_id) if member_id else "", "association" if association else "", local)
+
+
+@asynccontextmanager
+async def as_association(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A cross-member step a member's transaction takes on purpose (alerts for other members'
+    watches, a dispute covering other lenders' records): association scope for its
+    statements only."""
+    # The previous scope is read before it is set (the materialized CTE runs first), so an
+    # admin's transaction stays association-wide and a member's goes back to its own rows.
+    previous = await conn.fetchval(
+        "WITH before AS MATERIALIZED (SELECT coalesce(current_setting('registry.scope', true), '') AS scope) "
+        "SELECT scope FROM before, LATERAL (SELECT set_config('registry.scope', 'association', true)) s"
+    )
+    try:
+        yield
+    finally:
+        await conn.execute("SELECT set_config('registry.scope', $1, true)", previous)
 
 
 AfterCommit = Callable[[], Awaitable[None] | None]

@@ -14,7 +14,7 @@ from typing import Any
 
 from registry.audit.schemas import AuditIntent
 from registry.auth.principal import Principal
-from registry.core.db import Tx
+from registry.core.db import Tx, as_association
 from registry.core.errors import Conflict, FieldError, Invalid, NotFound
 from registry.core.pagination import Page, decode_created_cursor, encode_cursor
 from registry.core.subjects import subject_key
@@ -65,18 +65,21 @@ async def file(
             raise Invalid("The record is about another borrower",
                           errors=[FieldError(field="subject", message="does not match the record's subject")])
         records = [record]
-    else:
-        records = await repository.negative_records(tx.conn, key, today)
-        if not records:
-            raise Invalid(
-                "No live negative record about this subject to dispute; name a record_id to dispute another record",
-                errors=[FieldError(field="subject", message="no live negative record")],
-            )
-    dispute_id = await repository.create(
-        tx.conn, subject_key=key, filed_by=principal.member_id, reason=body.reason.value, statement=body.statement,
-        received_at=now, deadline=now + ANSWER_WITHIN, records=records,
-    )
-    await repository.refresh_record_flags(tx.conn, [r["id"] for r in records], [])
+    # A borrower's dispute covers every lender's negative records about them, whoever files
+    # it: the one step of a member's transaction that reads and flags other members' rows.
+    async with as_association(tx.conn):
+        if body.record_id is None:
+            records = await repository.negative_records(tx.conn, key, today)
+            if not records:
+                raise Invalid(
+                    "No live negative record about this subject to dispute; name a record_id to dispute another record",
+                    errors=[FieldError(field="subject", message="no live negative record")],
+                )
+        dispute_id = await repository.create(
+            tx.conn, subject_key=key, filed_by=principal.member_id, reason=body.reason.value, statement=body.statement,
+            received_at=now, deadline=now + ANSWER_WITHIN, records=records,
+        )
+        await repository.refresh_record_flags(tx.conn, [r["id"] for r in records], [])
     audit.resource = f"dispute:{dispute_id}"
     audit.details = {"reason": body.reason.value, "records": len(records), "named_record": body.record_id is not None}
     return await view(tx, principal, dispute_id, now=now, as_admin=as_admin)

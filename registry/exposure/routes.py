@@ -41,7 +41,8 @@ async def exposure(
     runtime: Annotated[Runtime, Depends(runtime_dependency)],
     audit: Annotated[AuditIntent, Depends(audit_intent)],
 ) -> Response:
-    payload = await service.query(
+    quota = request.state.standing.exposure_per_minute or runtime.settings.default_exposure_per_minute
+    payload, headers = await service.query(
         runtime.db,
         principal,
         body,
@@ -49,5 +50,6 @@ async def exposure(
         now=runtime.clock(),
         request_id=request.scope["state"].get("request_id"),
         audit=audit,
+        quota_per_minute=quota,
     )
-    return Response(payload, media_type="application/json")
+    return Response(payload, media_type="application/json", headers=headers)

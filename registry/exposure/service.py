@@ -16,6 +16,7 @@ from registry.core.subjects import subject_key
 from registry.exposure import repository
 from registry.exposure.schemas import HARD_PURPOSES, ExposureRequest, Purpose
 from registry.records.validation import format_minor
+from registry.ratelimit.service import Policy
 from registry.records.vocabulary import STATUS_BY_SEVERITY
 
 NO_HARD_INQUIRIES = {"last_30d": 0, "last_90d": 0, "institutions_30d": 0, "institutions_90d": 0}
@@ -69,8 +70,10 @@ async def query(
     now: datetime,
     request_id: str | None,
     audit: AuditIntent,
-) -> bytes:
-    """The answer as JSON bytes: the statement also wrote the inquiries and the audit row."""
+    quota_per_minute: int,
+) -> tuple[bytes, dict[str, str]]:
+    """The answer as JSON bytes and its RateLimit headers: the one call also wrote the
+    inquiries, the alerts and the audit row."""
     keys = [subject_key(server_key, token) for token in request.subjects]
     hard = request.purpose in HARD_PURPOSES
     details = {"purpose": request.purpose.value, "consent_ref": request.consent_ref, "subjects": len(keys)}
@@ -87,8 +90,15 @@ async def query(
         client_id=principal.client_id,
         request_id=request_id,
         audit_details=details,
+        quota_per_minute=quota_per_minute,
     )
     audit.written = True
+    policy = Policy("exposure", quota_per_minute, 60)
+    used = int(rows[0]["quota_used"]) if rows else 0
+    if rows and not rows[0]["within_quota"]:
+        raise policy.refusal(
+            now, used, f"Over the exposure quota of {quota_per_minute} subjects per minute; nothing was recorded"
+        )
     if rows and not rows[0]["allowed"]:
         refused = [request.subjects[row["ord"] - 1] for row in rows if row["refused"]]
         raise Forbidden(
@@ -96,4 +106,5 @@ async def query(
             f"{len(refused)} subject(s) have none. Nothing was recorded.",
             errors=[FieldError(field="subjects", message=f"no record of yours: {token}") for token in refused],
         )
-    return orjson.dumps({"results": [_subject_answer(token, row) for token, row in zip(request.subjects, rows, strict=True)]})
+    answer = {"results": [_subject_answer(token, row) for token, row in zip(request.subjects, rows, strict=True)]}
+    return orjson.dumps(answer), policy.headers(now, used)

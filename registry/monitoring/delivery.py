@@ -110,7 +110,7 @@ class DeliveryWorker:
         if self._client is None:
             raise RuntimeError("the delivery worker is not started")
         now = now or self._runtime.clock()
-        pool = self._runtime.db.pool
+        pool = self._runtime.db.system_pool  # deliveries are every member's
         rows = await repository.claim_due(pool, now=now, limit=BATCH, lease_seconds=self._lease)
         if not rows:
             return 0

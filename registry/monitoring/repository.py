@@ -139,22 +139,8 @@ async def raise_delinquency_alerts(
     return await conn.fetchval(DELINQUENCY_ALERTS, reporter_id, list(record_ids), today)
 
 
-def hard_inquiry_alert_ctes(*, subjects: str, allowed: str, member: str, hard: str, now: str, today: str) -> str:
-    """CTEs for the exposure statement: a `hard_inquiry` alert to every other member watching
-    a queried subject, at most one per inquiring institution per subject per day (the
-    partial unique index decides, also between concurrent queries), plus their outbox rows."""
-    return f"""hard_inquiry_alerts AS (
-    INSERT INTO alerts (member_id, subject_key, subject_sealed, label, kind, status, source_member_id, source_day, at)
-    SELECT w.member_id, w.subject_key, w.subject_sealed, w.label, 'hard_inquiry', NULL, {member},
-           ({now}::timestamptz AT TIME ZONE 'UTC')::date, {now}
-    FROM (SELECT DISTINCT subject_key FROM {subjects}) s
-    JOIN watches w ON w.subject_key = s.subject_key
-    CROSS JOIN {allowed}
-    WHERE {allowed}.ok AND {hard} AND w.member_id <> {member} AND {watcher_holds_live_record('w', today)}
-    ON CONFLICT (member_id, subject_key, source_member_id, source_day) WHERE kind = 'hard_inquiry' DO NOTHING
-    RETURNING id, member_id
-),
-{alert_outbox_cte('hard_inquiry_deliveries', 'hard_inquiry_alerts', now)}"""
+# Hard-inquiry alerts are written by the exposure function itself (migrations/sql/
+# registry_exposure_v1.sql), in the same statement as the inquiry that causes them.
 
 
 # --- the feed ----------------------------------------------------------------------------

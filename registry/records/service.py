@@ -13,7 +13,7 @@ import asyncpg
 
 from registry.audit.schemas import AuditIntent
 from registry.auth.principal import Principal
-from registry.core.db import Tx
+from registry.core.db import Tx, as_association
 from registry.core.errors import FieldError, Invalid, NotFound
 from registry.core.pagination import Page, decode_cursor, encode_cursor
 from registry.core.subjects import is_token, subject_key
@@ -100,7 +100,8 @@ async def write_valid(
     worse are alerted in the same transaction."""
     rows = await upsert() if upsert is not None else await repository.upsert(conn, member_id, valid)
     delinquent = [row["id"] for row in rows if row["severity"] >= DELINQUENT_SEVERITY]
-    await monitoring.raise_delinquency_alerts(conn, member_id, delinquent, today)
+    async with as_association(conn):  # other members' watches and alerts
+        await monitoring.raise_delinquency_alerts(conn, member_id, delinquent, today)
     applied = {row["account_ref"]: row for row in rows}
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}

@@ -22,7 +22,7 @@ CHECK_EVERY_SECONDS = 3600
 
 async def run_if_due(db: Database, clock: Callable[[], datetime]) -> RetentionResult | None:
     """Run today's pass unless another instance is running it or it already ran today."""
-    async with db.pool.acquire() as conn, conn.transaction():
+    async with db.system_pool.acquire() as conn, conn.transaction():
         if not await repository.try_lock(conn, RETENTION_LOCK):
             return None
         now = clock()

@@ -35,7 +35,7 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
     ),
 )
 async def industry_stats(_: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> IndustryStats:
-    return await service.industry(runtime.db.pool, now=runtime.clock(), audit=audit)
+    return await service.industry(runtime.db.system_pool, now=runtime.clock(), audit=audit)
 
 
 @router.get(
@@ -48,4 +48,4 @@ async def member_stats(
     member_id: Annotated[uuid.UUID, Path(description="Member id")], _: Admin, tx: TxDep, runtime: RuntimeDep,
     audit: Intent,
 ) -> MemberStats:
-    return await service.member(runtime.db.pool, member_id, now=runtime.clock(), audit=audit)
+    return await service.member(runtime.db.system_pool, member_id, now=runtime.clock(), audit=audit)

@@ -27,7 +27,7 @@ from registry.audit import repository as audit_repository
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEntry, AuditIntent
 from registry.auth.principal import Principal
-from registry.core.db import Tx
+from registry.core.db import Tx, set_tenant
 from registry.core.errors import BadRequest, FieldError, Invalid, NotFound, UnsupportedMediaType
 from registry.core.pagination import Page, decode_created_cursor, encode_cursor
 from registry.idempotency import service as idempotency
@@ -253,6 +253,8 @@ async def upload(
     fmt, gzip = upload_format(content_type, content_encoding)
     lines = numbered_lines(inflate(body, gzip))
     async with pool.acquire() as conn:
+        # This connection commits chunk by chunk: its rows are the member's for its whole checkout.
+        await set_tenant(conn, principal.member_id, local=False)
         async with conn.transaction():
             tx = Tx(conn)
             claim, replay = await idempotency.claim(
@@ -360,6 +362,7 @@ async def error_lines(pool: asyncpg.Pool, member_id: uuid.UUID, job_id: uuid.UUI
     after = 0
     while True:
         async with pool.acquire() as conn:
+            await set_tenant(conn, member_id, local=False)
             rows = await repository.errors_page(conn, member_id, job_id, after, ERROR_PAGE)
         if rows:
             yield b"".join(
