@@ -62,6 +62,18 @@ def _tampered(app, registry) -> str:
     return ".".join([head, _b64(json.dumps(_claims(app, registry)).encode()), sig])
 
 
+def _embedded_jwk(app, registry) -> str:
+    """Signed by an attacker's key that the token itself carries: the header must be ignored."""
+    import json as _json
+
+    from jwt.algorithms import OKPAlgorithm
+
+    attacker = Ed25519PrivateKey.generate()
+    jwk = _json.loads(OKPAlgorithm.to_jwk(attacker.public_key()))
+    return jwt.encode(_claims(app, registry), attacker, algorithm="EdDSA",
+                      headers={"typ": "at+jwt", "kid": app.state.runtime.keys.current_kid, "jwk": jwk})
+
+
 CASES = {
     "garbage": lambda app, reg: "not-a-jwt",
     "alg none": lambda app, reg: _forge({"alg": "none", "typ": "at+jwt", "kid": app.state.runtime.keys.current_kid}, _claims(app, reg)),
@@ -81,6 +93,8 @@ CASES = {
         headers={"kid": app.state.runtime.keys.current_kid, "typ": "at+jwt"},
     ),
     "tampered payload": _tampered,
+    "sql-looking kid": lambda app, reg: _sign(app, _claims(app, reg), kid="' OR 1=1; DROP TABLE members; --"),
+    "attacker key in jwk header": lambda app, reg: _embedded_jwk(app, reg),
     "not utf-8": lambda app, reg: _b64(b"\xff\xfe") + "." + _b64(b"\xff") + "." + _b64(b"x"),
 }
 
@@ -144,3 +158,32 @@ async def test_revocation_from_another_process_reaches_this_worker(http, registr
             break
         await asyncio.sleep(0.02)
     assert (await http.get("/admin/members", headers=member.headers)).status_code == 401
+
+
+async def test_key_location_headers_are_never_followed(http, app, registry):
+    """jku/x5u point at a server that would count any fetch; the token verifies with the
+    service's own key and nothing is fetched."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    fetched = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            fetched.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/keys"
+    try:
+        token = _sign(app, _claims(app, registry), jku=url, x5u=url)
+        r = await http.get(PROTECTED, headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+    finally:
+        server.shutdown()
+    assert fetched == []
