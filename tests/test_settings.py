@@ -64,3 +64,11 @@ def test_malformed_keys_are_refused(tmp_path):
         load_keyring(make(data_dir=tmp_path, server_key="ab" * 31))
     with pytest.raises(KeyConfigurationError):
         load_keyring(make(data_dir=tmp_path, jwt_private_key="-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----"))
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    missing = [name for name in Settings.model_fields if f"REGISTRY_{name.upper()}" not in text]
+    assert missing == []
