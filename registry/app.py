@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from registry import __version__
+from registry.audit import sealing
 from registry.audit.routes import router as audit_router
 from registry.auth.credentials import CredentialStatus
 from registry.auth.routes import install_oauth_error_handler
@@ -29,7 +30,9 @@ from registry.core.errors import (
     install_error_handlers,
     problem_response,
 )
+from registry.ratelimit import service as ratelimit
 from registry.records.schemas import RecordItem
+from registry.core import periodic
 from registry.core.keys import load_keyring
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
@@ -85,8 +88,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime.deliveries = deliveries
         await deliveries.start()
         app.state.runtime = runtime
+        async def seal_audit() -> None:
+            async with db.system_pool.acquire() as conn:
+                await sealing.seal(conn, runtime.tokens.current_key())  # type: ignore[union-attr]
+
+        async def forget_old_counters() -> None:
+            await ratelimit.forget_old(db.system_pool, runtime.clock())
+
         try:
-            async with retention_scheduler.running(db, lambda: runtime.clock(), settings.retention_daily):
+            async with (
+                retention_scheduler.running(db, lambda: runtime.clock(), settings.retention_daily),
+                periodic.every(settings.audit_seal_seconds, seal_audit, "audit-seal"),
+                periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
+            ):
                 yield
         finally:
             await deliveries.stop()

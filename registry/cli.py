@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from registry.audit import repository as audit_repository
+from registry.audit import sealing
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEntry, AuditIntent
 from registry.auth.principal import Scope
@@ -47,6 +48,8 @@ app.add_typer(members_app, name="members")
 app.add_typer(clients_app, name="clients")
 keys_app = typer.Typer(help="Rotate and retire the keys that sign access tokens.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="Seal and verify the audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -88,6 +91,25 @@ def _run_in_tx(work: Callable[[Tx], Awaitable[T]]) -> T:
     except Problem as exc:
         _fail(exc.detail)
         raise
+    except asyncpg.UndefinedTableError:
+        _fail("the database is not migrated; run `registry migrate` first")
+        raise
+
+
+def _run_on_connection(work: Callable[[Tx], Awaitable[T]]) -> T:
+    """Like _run_in_tx, for work that runs its own transactions."""
+    url = _database_url(_settings())
+
+    async def run() -> T:
+        conn = await asyncpg.connect(asyncpg_dsn(url))
+        await _init_connection(conn)
+        try:
+            return await work(Tx(conn))
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(run())
     except asyncpg.UndefinedTableError:
         _fail("the database is not migrated; run `registry migrate` first")
         raise
@@ -366,3 +388,29 @@ def keys_list() -> None:
     """List the signing keys and which one signs."""
     keys, current = load_signing_keys(_settings())
     _print([{"kid": kid, "current": kid == current} for kid in sorted(keys)])
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Seal the audit rows of finished transactions into a signed checkpoint now."""
+    settings = _settings()
+    keys = load_keyring(settings)
+
+    async def work(tx: Tx) -> Any:
+        return {"sealed_rows": await sealing.seal(tx.conn, keys.signing_key)}
+
+    _print(_run_on_connection(work))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute every checkpoint from the rows and check its signature; exit 1 on any problem."""
+    keys = load_signing_keys(_settings())[0]
+
+    async def work(tx: Tx) -> Any:
+        return await sealing.verify(tx.conn, keys)
+
+    report = _run_on_connection(work)
+    _print(report.model_dump())
+    if not report.ok:
+        raise typer.Exit(code=1)

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     audience: str = "urn:borrower-registry:api"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     clock_skew_seconds: int = Field(default=30, ge=0, le=30)
+    audit_seal_seconds: float = Field(
+        default=30.0, ge=0, description="How often each process seals new audit rows into a signed checkpoint (0: never)"
+    )
     key_refresh_seconds: float = Field(default=5.0, ge=0, description="How often workers look for rotated signing keys")
 
     max_body_bytes: int = Field(default=2_000_000, ge=1024)

@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic sees the whole metadata."""
 
-from registry.audit.models import AuditLog
+from registry.audit.models import AuditCheckpoint, AuditLog
 from registry.auth.models import ClientAssertion
 from registry.core.tables import metadata
 from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
@@ -15,6 +15,7 @@ from registry.uploads.models import UploadError, UploadJob
 __all__ = [
     "metadata",
     "AuditLog",
+    "AuditCheckpoint",
     "ClientAssertion",
     "Member",
     "ApiClient",

@@ -14,6 +14,7 @@ class AuditAction(StrEnum):
     ADMIN_CLIENT_LIST = "admin.client.list"
     ADMIN_CLIENT_REVOKE = "admin.client.revoke"
     ADMIN_AUDIT_READ = "admin.audit.read"
+    ADMIN_AUDIT_VERIFY = "admin.audit.verify"
     RECORDS_SUBMIT = "records.submit"
     RECORDS_LIST = "records.list"
     RECORDS_READ = "records.read"

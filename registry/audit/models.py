@@ -1,4 +1,5 @@
-"""The `audit_log` table. UPDATE, DELETE and TRUNCATE are refused by triggers (see the migration)."""
+"""The `audit_log` table (UPDATE, DELETE and TRUNCATE are refused by triggers, see the
+migrations) and `audit_checkpoints`, the signed hash chain that seals it."""
 
 from __future__ import annotations
 
@@ -27,3 +28,22 @@ class AuditLog(SQLModel, table=True):
     outcome: int = column(sa.SmallInteger)
     request_id: str | None = column(sa.Text, nullable=True)
     details: dict = column(pg.JSONB, server_default=sa.text("'{}'::jsonb"))
+    # The writing transaction: rows are sealed in (txid, id) order once every transaction
+    # older than them has finished, so no row can appear later inside a sealed range.
+    txid: int | None = column(
+        sa.BigInteger, server_default=sa.text("(pg_current_xact_id()::text)::bigint"), index=True
+    )
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    __tablename__ = "audit_checkpoints"
+
+    id: int | None = column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    last_txid: int = column(sa.BigInteger)
+    last_id: int = column(sa.BigInteger)
+    rows: int = column(sa.Integer)
+    previous_digest: bytes = column(pg.BYTEA)
+    digest: bytes = column(pg.BYTEA)
+    kid: str = column(sa.Text)
+    signature: bytes = column(pg.BYTEA)
+    sealed_at: datetime | None = timestamp()

@@ -15,7 +15,7 @@ import jwt
 
 from registry.auth.principal import MemberId, Principal
 from registry.config import Settings
-from registry.core.keys import KeyRing, load_signing_keys, signing_keys_stamp
+from registry.core.keys import KeyRing, SigningKey, load_signing_keys, signing_keys_stamp
 
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
@@ -150,6 +150,14 @@ class TokenService:
             token_id=jti,
             expires_at=exp,
         )
+
+    def current_key(self) -> SigningKey:
+        self.refresh_keys()
+        return self._keys.signing_key
+
+    def key_set(self) -> dict[str, SigningKey]:
+        self.refresh_keys()
+        return dict(self._keys.signing_keys)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         self.refresh_keys()
