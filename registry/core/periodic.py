@@ -12,17 +12,21 @@ logger = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> AsyncIterator[None]:
-    """Run `job` every `seconds` (never when 0) until the context ends; a failing run is
-    logged and retried at the next tick, the service keeps serving."""
+async def every(
+    seconds: float, job: Callable[[], Awaitable[object]], name: str, *, run_first: bool = False
+) -> AsyncIterator[None]:
+    """Run `job` every `seconds` (never when 0) until the context ends, at once first when
+    `run_first`; a failing run is logged and retried at the next tick, the service keeps serving."""
 
     async def loop() -> None:
-        while True:
+        if not run_first:
             await asyncio.sleep(seconds)
+        while True:
             try:
                 await job()
             except Exception:  # noqa: BLE001
                 logger.exception("periodic job failed", extra={"job": name})
+            await asyncio.sleep(seconds)
 
     task = asyncio.create_task(loop(), name=name) if seconds > 0 else None
     try:

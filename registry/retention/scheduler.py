@@ -4,12 +4,12 @@ already ran, so however many instances serve, the pass runs once a day."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
+from registry.core import periodic
 from registry.core.db import Database, Tx
 from registry.retention import repository, service
 from registry.retention.schemas import RetentionResult
@@ -31,25 +31,12 @@ async def run_if_due(db: Database, clock: Callable[[], datetime]) -> RetentionRe
         return await service.run_and_audit(Tx(conn), now=now, actor=service.SCHEDULER_ACTOR)
 
 
-async def daily(db: Database, clock: Callable[[], datetime], every: float = CHECK_EVERY_SECONDS) -> None:
-    while True:
-        try:
-            result = await run_if_due(db, clock)
-            if result is not None:
-                logger.info("retention pass", extra={"records": result.records, "inquiries": result.inquiries})
-        except Exception:  # a failed pass is retried at the next check; the service keeps serving
-            logger.exception("retention pass failed")
-        await asyncio.sleep(every)
+async def check(db: Database, clock: Callable[[], datetime]) -> None:
+    result = await run_if_due(db, clock)
+    if result is not None:
+        logger.info("retention pass", extra={"records": result.records, "inquiries": result.inquiries})
 
 
-@contextlib.asynccontextmanager
-async def running(db: Database, clock: Callable[[], datetime], enabled: bool):  # type: ignore[no-untyped-def]
-    """Run the daily loop for the life of the app (when enabled)."""
-    task = asyncio.create_task(daily(db, clock)) if enabled else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+def running(db: Database, clock: Callable[[], datetime], enabled: bool) -> AbstractAsyncContextManager[None]:
+    """Check hourly, for the life of the app (when enabled), whether today's pass is due."""
+    return periodic.every(CHECK_EVERY_SECONDS if enabled else 0, lambda: check(db, clock), "retention", run_first=True)
