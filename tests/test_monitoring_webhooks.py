@@ -87,6 +87,7 @@ def test_signature_verification():
         (body, header, 1_700_000_400),  # too old
         (body, header.replace("v1=", "v1=0"), 1_700_000_100),
         (body, "v1=abc", 1_700_000_100),
+        (body, "t=1700000000,v1=\u00e9\u00e9", 1_700_000_100),  # non-ASCII: a refusal, not a crash
         (body, None, 1_700_000_100),
     ]:
         with pytest.raises(SignatureError):

@@ -48,7 +48,10 @@ def verify(
         raise SignatureError("no timestamp in signature header") from None
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         raise SignatureError("signature timestamp outside the tolerance")
-    expected = signature(secret, timestamp, body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in fields.get("v1", [])):
+    expected = signature(secret, timestamp, body).encode()
+    # Compared as bytes: compare_digest refuses non-ASCII str, and a crafted header must be a
+    # refusal, not a crash.
+    candidates = [c.encode("utf-8", "surrogateescape") for c in fields.get("v1", [])]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
         raise SignatureError("signature does not match")
     return timestamp

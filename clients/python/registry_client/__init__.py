@@ -1,10 +1,12 @@
-"""Python SDK of the Borrower Registry: hash identities, report records, ask for exposure.
+"""Python SDK of the Borrower Registry: hash identities, report and upload records, ask for
+exposure, watch borrowers and read their alerts, verify webhook deliveries.
 
 from registry_client import RegistryClient
 client = RegistryClient()  # REGISTRY_URL, REGISTRY_CLIENT_ID, ... from the environment
 token = client.subject("cn_resident_id", "11010519491231002X")
 """
 
+from registry_client import webhooks
 from registry_client._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from registry_client._client import AsyncRegistryClient, RegistryClient
 from registry_client._exceptions import (
@@ -20,6 +22,7 @@ from registry_client._exceptions import (
     RegistryError,
     ServerError,
     UnprocessableEntity,
+    WebhookSignatureError,
 )
 from registry_client._version import __version__
 from registry_client.identity import InvalidIdentity
@@ -46,5 +49,7 @@ __all__ = [
     "ServerError",
     "SyncCursorPaginator",
     "UnprocessableEntity",
+    "WebhookSignatureError",
     "__version__",
+    "webhooks",
 ]

@@ -18,7 +18,7 @@ import platform
 import random
 import time
 import uuid
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -66,8 +66,19 @@ class Sleep:
     seconds: float
 
 
-Step = httpx.Request | Sleep
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A flow step: send this request and hand back a success unread, for the caller to read
+    as it goes (an error answer is read whole, as any other)."""
+
+    request: httpx.Request
+
+
+Step = httpx.Request | Streamed | Sleep
 Flow = Generator[Step, httpx.Response | None, T]
+# A request body produced as it is sent. A factory, not the chunks themselves: each attempt
+# calls it again, because a retry cannot replay a stream the failed attempt consumed.
+BodyFactory = Callable[[], Iterator[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,8 @@ class RequestOptions:
     form: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     authenticated: bool = True
+    content: BodyFactory | None = None
+    stream: bool = False  # hand back a success unread (see `Streamed`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +219,13 @@ class BaseClient(Generic[HttpClientT]):
             params={k: v for k, v in (options.params or {}).items() if v is not None},
             json=options.json,
             data=options.form,
+            content=self._stream_body(options.content()) if options.content else None,
             headers={**self._default_headers, **options.headers, **headers},
         )
+
+    def _stream_body(self, chunks: Iterator[bytes]) -> Any:
+        """The body in the form this client's httpx client sends (an iterator, or an async one)."""
+        raise NotImplementedError
 
     def _request_flow(self, options: RequestOptions) -> Flow[httpx.Response]:
         """Send one call: authenticate, retry what is worth retrying, raise what is not."""
@@ -223,7 +241,7 @@ class BaseClient(Generic[HttpClientT]):
                 headers["Authorization"] = f"Bearer {access_token}"
             request = self._build_request(options, headers)
             try:
-                response = yield request
+                response = yield Streamed(request) if options.stream else request
             except httpx.TimeoutException as exc:
                 if retries_taken >= self.max_retries:
                     raise APITimeoutError(request=request) from exc
@@ -320,6 +338,15 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
+    def _stream_body(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        return chunks
+
+    def _send_streamed(self, request: httpx.Request) -> httpx.Response:
+        response = self._http.send(request, stream=True)
+        if response.is_error:
+            response.read()
+        return response
+
     def _run(self, flow: Flow[T]) -> T:
         try:
             step = next(flow)
@@ -328,6 +355,8 @@ class SyncAPIClient(BaseClient[httpx.Client]):
                     if isinstance(step, Sleep):
                         self._sleep(step.seconds)
                         step = flow.send(None)
+                    elif isinstance(step, Streamed):
+                        step = flow.send(self._send_streamed(step.request))
                     else:
                         step = flow.send(self._http.send(step))
                 except httpx.TransportError as exc:
@@ -356,6 +385,18 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
+    async def _stream_body(self, chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+        # Each chunk is produced in a worker thread: reading and compressing a file must not
+        # block the event loop.
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            yield chunk
+
+    async def _send_streamed(self, request: httpx.Request) -> httpx.Response:
+        response = await self._http.send(request, stream=True)
+        if response.is_error:
+            await response.aread()
+        return response
+
     async def _run(self, flow: Flow[T]) -> T:
         try:
             step = next(flow)
@@ -364,6 +405,8 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
                     if isinstance(step, Sleep):
                         await self._sleep(step.seconds)
                         step = flow.send(None)
+                    elif isinstance(step, Streamed):
+                        step = flow.send(await self._send_streamed(step.request))
                     else:
                         step = flow.send(await self._http.send(step))
                 except httpx.TransportError as exc:

@@ -11,22 +11,47 @@ from functools import cached_property
 from registry_client._base_client import AsyncAPIClient, SyncAPIClient
 from registry_client.resources import (
     Admin,
+    Alerts,
     AsyncAdmin,
+    AsyncAlerts,
     AsyncExposure,
     AsyncRecords,
+    AsyncUploads,
+    AsyncWatches,
+    AsyncWebhookEndpoint,
     Exposure,
     Records,
+    Uploads,
+    Watches,
+    WebhookEndpoint,
 )
 
 __all__ = ["AsyncRegistryClient", "RegistryClient"]
 
 
 class RegistryClient(SyncAPIClient):
-    """A blocking client: `records`, `exposure`, `admin` and `subject()`."""
+    """A blocking client: `records`, `uploads`, `exposure`, `watches`, `alerts`, `webhook`,
+    `admin` and `subject()`."""
 
     @cached_property
     def records(self) -> Records:
         return Records(self)
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        return Uploads(self)
+
+    @cached_property
+    def watches(self) -> Watches:
+        return Watches(self)
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        return Alerts(self)
+
+    @cached_property
+    def webhook(self) -> WebhookEndpoint:
+        return WebhookEndpoint(self)
 
     @cached_property
     def exposure(self) -> Exposure:
@@ -43,6 +68,22 @@ class AsyncRegistryClient(AsyncAPIClient):
     @cached_property
     def records(self) -> AsyncRecords:
         return AsyncRecords(self)
+
+    @cached_property
+    def uploads(self) -> AsyncUploads:
+        return AsyncUploads(self)
+
+    @cached_property
+    def watches(self) -> AsyncWatches:
+        return AsyncWatches(self)
+
+    @cached_property
+    def alerts(self) -> AsyncAlerts:
+        return AsyncAlerts(self)
+
+    @cached_property
+    def webhook(self) -> AsyncWebhookEndpoint:
+        return AsyncWebhookEndpoint(self)
 
     @cached_property
     def exposure(self) -> AsyncExposure:

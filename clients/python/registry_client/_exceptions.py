@@ -25,11 +25,17 @@ __all__ = [
     "RegistryError",
     "ServerError",
     "UnprocessableEntity",
+    "WebhookSignatureError",
 ]
 
 
 class RegistryError(Exception):
     """Base of every error this SDK raises, except `InvalidIdentity` (a `ValueError`)."""
+
+
+class WebhookSignatureError(RegistryError, ValueError):
+    """A webhook delivery whose `Registry-Signature` is missing, malformed, too old, or does
+    not match its body: answer it with 4xx and do not act on it."""
 
 
 class APIConnectionError(RegistryError):

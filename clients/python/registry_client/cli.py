@@ -1,7 +1,10 @@
-"""`registry-client`: the SDK from the shell: hash identities, submit record files, ask exposure.
+"""`registry-client`: the SDK from the shell: hash identities, submit and upload record files,
+ask exposure, watch borrowers and read alerts (uploads, watches and alerts are in `_cli_uploads`
+and `_cli_monitoring`).
 
 Exit codes: 0 done; 1 an error (one line on stderr, never a traceback); 2 bad
-usage; 3 done, but some rows were rejected (they are written to a file).
+usage; 3 done, but some rows were rejected (written to a file; for `upload`, kept by the
+registry unless `--errors-out` is given).
 """
 
 from __future__ import annotations
@@ -46,7 +49,10 @@ EXIT_REJECTED = 3
 
 app = typer.Typer(
     name="registry-client",
-    help="Borrower Registry client: hash identities, submit records, query exposure.",
+    help=(
+        "Borrower Registry client: hash identities, submit and upload records, query exposure, "
+        "watch borrowers and read alerts."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -517,6 +523,10 @@ def records_list(
             record.as_of.isoformat() if record.as_of else "-",
         )
     out.print(table)
+
+
+# The commands kept in their own modules register themselves on `app` when imported.
+from registry_client import _cli_monitoring, _cli_uploads  # noqa: E402, F401
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import respx
@@ -11,7 +12,7 @@ import respx
 from registry_client import RegistryClient
 from registry_client._base_client import AsyncAPIClient, SyncAPIClient
 
-from sdk_helpers import BASE_URL, CLIENT_ID, CLIENT_SECRET, HASHING_KEY, token_grant
+from sdk_helpers import BASE_URL, CLI_ENV, CLIENT_ID, CLIENT_SECRET, HASHING_KEY, token_grant
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +52,18 @@ def api(sleeps: list[float]) -> Iterator[respx.MockRouter]:
 def client(api: respx.MockRouter) -> Iterator[RegistryClient]:
     with RegistryClient(BASE_URL, CLIENT_ID, CLIENT_SECRET, HASHING_KEY) as registry:
         yield registry
+
+
+@pytest.fixture
+def run() -> Callable[..., Any]:
+    """Run `registry-client` in-process (typer's CliRunner) with the mocked registry's settings."""
+    from typer.testing import CliRunner
+
+    from registry_client.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Any:
+        return runner.invoke(app, list(args), env=CLI_ENV if env is None else env, input=stdin)
+
+    return invoke

@@ -4,6 +4,7 @@ them cannot pick up another suite's conftest module when both suites run togethe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -15,6 +16,12 @@ CLIENT_SECRET = "brs_secret"
 HASHING_KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 TOKEN_A = "a" * 64
 TOKEN_B = "b" * 64
+CLI_ENV = {
+    "REGISTRY_URL": BASE_URL,
+    "REGISTRY_CLIENT_ID": CLIENT_ID,
+    "REGISTRY_CLIENT_SECRET": CLIENT_SECRET,
+    "REGISTRY_HASHING_KEY": HASHING_KEY,
+}
 
 
 def token_grant(
@@ -51,3 +58,36 @@ def problem(status: int, title: str, detail: str = "", **extra: object) -> httpx
     }
     body.update(extra)
     return httpx.Response(status, json=body, headers={"Content-Type": "application/problem+json"})
+
+
+def assert_one_clear_line(result: Any, code: int, text: str) -> None:
+    """A command that failed as the CLI promises: one `error:` line on stderr, no traceback."""
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and text in lines[0], lines[0]
+    assert "Traceback" not in result.output + result.stderr
+
+
+def upload_job(**fields: Any) -> dict[str, Any]:
+    """A job as `/v1/uploads` answers it: finished, two lines created and one rejected."""
+    return {
+        "id": "0b5d5f7e-4b1e-4f43-9a53-3f1b0f7a8c11",
+        "status": "completed",
+        "format": "csv",
+        "gzip": True,
+        "received_lines": 3,
+        "total_lines": 3,
+        "processed_lines": 3,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "stale": 0,
+        "rejected": 1,
+        "error": None,
+        "created_at": "2026-11-30T02:00:01Z",
+        "updated_at": "2026-11-30T02:00:02Z",
+        "finished_at": "2026-11-30T02:00:02Z",
+        **fields,
+    }

@@ -10,39 +10,18 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
-from typer.testing import CliRunner
 
 from registry_client import identity
-from registry_client.cli import app
 
-from sdk_helpers import BASE_URL, CLIENT_ID, CLIENT_SECRET, HASHING_KEY, TOKEN_A, TOKEN_B, problem
+from sdk_helpers import (
+    HASHING_KEY,
+    TOKEN_A,
+    TOKEN_B,
+    assert_one_clear_line,
+    problem,
+)
 
-ENV = {
-    "REGISTRY_URL": BASE_URL,
-    "REGISTRY_CLIENT_ID": CLIENT_ID,
-    "REGISTRY_CLIENT_SECRET": CLIENT_SECRET,
-    "REGISTRY_HASHING_KEY": HASHING_KEY,
-}
 RESIDENT_TOKEN = "197809837417cea4f460dc78c1d99967e46957792b7365ff0056152f09ce83f3"
-
-
-@pytest.fixture
-def run():
-    runner = CliRunner()
-
-    def invoke(*args: str, env: dict[str, str] | None = None, stdin: str | None = None):
-        return runner.invoke(app, list(args), env=ENV if env is None else env, input=stdin)
-
-    return invoke
-
-
-def assert_one_clear_line(result, code: int, text: str) -> None:
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and text in lines[0], lines[0]
-    assert "Traceback" not in result.output + result.stderr
 
 
 def test_token(run) -> None:

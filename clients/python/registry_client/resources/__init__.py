@@ -2,6 +2,34 @@
 
 from registry_client.resources.admin import Admin, AsyncAdmin
 from registry_client.resources.exposure import AsyncExposure, Exposure
+from registry_client.resources.monitoring import (
+    Alerts,
+    AlertStream,
+    AsyncAlerts,
+    AsyncAlertStream,
+    AsyncWatches,
+    AsyncWebhookEndpoint,
+    Watches,
+    WebhookEndpoint,
+)
 from registry_client.resources.records import AsyncRecords, Records
+from registry_client.resources.uploads import AsyncUploads, Uploads
 
-__all__ = ["Admin", "AsyncAdmin", "AsyncExposure", "AsyncRecords", "Exposure", "Records"]
+__all__ = [
+    "Admin",
+    "AlertStream",
+    "Alerts",
+    "AsyncAdmin",
+    "AsyncAlertStream",
+    "AsyncAlerts",
+    "AsyncExposure",
+    "AsyncRecords",
+    "AsyncUploads",
+    "AsyncWatches",
+    "AsyncWebhookEndpoint",
+    "Exposure",
+    "Records",
+    "Uploads",
+    "Watches",
+    "WebhookEndpoint",
+]

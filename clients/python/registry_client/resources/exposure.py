@@ -6,31 +6,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from registry_client._base_client import Flow
-from registry_client.identity import is_token
+from registry_client.resources._subjects import checked_subjects, in_chunks
 from registry_client.types.exposure import ExposureQuery, ExposureResponse, Purpose, SubjectExposure
 
 if TYPE_CHECKING:
     from registry_client._base_client import AsyncAPIClient, BaseClient, SyncAPIClient
-
-CHUNK_SIZE = 1000
-
-
-def _checked_subjects(subjects: Iterable[str]) -> list[str]:
-    tokens: list[str] = []
-    seen: dict[str, int] = {}
-    for index, subject in enumerate(subjects):
-        if not is_token(subject):
-            # Most often a raw identity passed by mistake: refuse before it leaves the machine.
-            raise ValueError(
-                f"subjects[{index}] is not a brs1 token (64 hex); "
-                "hash identities with client.subject()"
-            )
-        token = subject.lower()
-        if token in seen:
-            raise ValueError(f"subjects[{index}] repeats subjects[{seen[token]}]")
-        seen[token] = index
-        tokens.append(token)
-    return tokens
 
 
 class _ExposureBase:
@@ -42,13 +22,11 @@ class _ExposureBase:
     ) -> Flow[ExposureResponse]:
         # Everything is checked before the first chunk goes out: each accepted chunk is
         # recorded as an inquiry, so failing half-way would leave a half-made query on file.
-        tokens = _checked_subjects(subjects)
-        chunks = [tokens[i : i + CHUNK_SIZE] for i in range(0, len(tokens), CHUNK_SIZE)]
         bodies = [
             ExposureQuery(
                 subjects=chunk, purpose=Purpose(purpose), consent_ref=consent_ref
             ).model_dump(mode="json", exclude_none=True)
-            for chunk in chunks
+            for chunk in in_chunks(checked_subjects(subjects))
         ]
         results: list[SubjectExposure] = []
         for body in bodies:

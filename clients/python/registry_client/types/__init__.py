@@ -21,6 +21,19 @@ from registry_client.types.exposure import (
     Purpose,
     SubjectExposure,
 )
+from registry_client.types.monitoring import (
+    Alert,
+    AlertFeed,
+    AlertKind,
+    Delivery,
+    DeliveryStatus,
+    Watch,
+    WatchBatchResult,
+    WatchCreate,
+    Webhook,
+    WebhookEvent,
+    WebhookPut,
+)
 from registry_client.types.records import (
     CollectionStage,
     Outcome,
@@ -35,14 +48,20 @@ from registry_client.types.records import (
     SubmitSummary,
 )
 from registry_client.types.shared import FieldError
+from registry_client.types.uploads import UploadErrorLine, UploadJob, UploadStatus
 
 __all__ = [
     "AccountCounts",
+    "Alert",
+    "AlertFeed",
+    "AlertKind",
     "ApiClient",
     "ApiClientWithSecret",
     "AuditEntry",
     "ClientCreate",
     "CollectionStage",
+    "Delivery",
+    "DeliveryStatus",
     "ExposureQuery",
     "ExposureResponse",
     "FieldError",
@@ -66,4 +85,13 @@ __all__ = [
     "SubjectType",
     "SubmitResult",
     "SubmitSummary",
+    "UploadErrorLine",
+    "UploadJob",
+    "UploadStatus",
+    "Watch",
+    "WatchBatchResult",
+    "WatchCreate",
+    "Webhook",
+    "WebhookEvent",
+    "WebhookPut",
 ]

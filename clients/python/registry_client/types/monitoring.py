@@ -1,0 +1,103 @@
+"""Portfolio monitoring: watches, the alert feed, the webhook endpoint and what it is sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from registry_client.types._models import RequestModel, ResponseModel
+
+MAX_WATCH_BATCH = 1000
+
+
+class WatchCreate(RequestModel):
+    subjects: list[str] = Field(min_length=1, max_length=MAX_WATCH_BATCH)
+    label: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class WatchBatchResult(ResponseModel):
+    created: int = Field(default=0, description="Subjects newly watched")
+    existing: int = Field(default=0, description="Subjects already watched (label replaced)")
+
+
+class Watch(ResponseModel):
+    subject: str
+    label: str | None = None
+    created_at: datetime | None = None
+
+
+class AlertKind(StrEnum):
+    NEW_DELINQUENCY = "new_delinquency"
+    WORSENED = "worsened"
+    HARD_INQUIRY = "hard_inquiry"
+
+
+class Alert(ResponseModel):
+    """Something another institution did about a watched borrower; never says which one.
+    `status` is None for `hard_inquiry`."""
+
+    id: str
+    subject: str
+    label: str | None = None
+    kind: str
+    status: str | None = None
+    at: datetime
+
+
+class AlertFeed(ResponseModel):
+    """One read of the feed. `next_cursor` is always present: pass it as `after` next time."""
+
+    data: list[Alert]
+    next_cursor: str
+
+
+class WebhookPut(RequestModel):
+    url: str = Field(min_length=8, max_length=2000)
+    secret: str | None = Field(default=None, min_length=16, max_length=200)
+
+
+class Webhook(ResponseModel):
+    url: str
+    secret: str | None = Field(
+        default=None, description="Only in the answer to a `set` that generated the secret"
+    )
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Delivery(ResponseModel):
+    id: str
+    event: str
+    alert_id: str | None = None
+    status: str
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class WebhookEvent(ResponseModel):
+    """What a webhook delivery carries: `type` `alert` (with the alert in `data`) or `ping`.
+    `id` is the delivery's, the same on every retry of it: de-duplicate by it."""
+
+    id: str
+    type: str
+    created_at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def alert(self) -> Alert | None:
+        return Alert.model_validate(self.data) if self.type == "alert" else None
