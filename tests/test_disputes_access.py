@@ -166,3 +166,20 @@ async def test_admin_list_pages_with_a_cursor(http, registry, clock):
             break
     assert seen == ids
     assert (await http.get("/admin/disputes", params={"cursor": "garbage"}, headers=registry.admin.headers)).status_code == 422
+
+
+async def test_filing_is_retry_safe(http, registry):
+    from tests.factories import item, submit, token
+
+    lender, other = await registry.member(), await registry.member()
+    s = token()
+    await submit(http, other, item(s, "IDEM-1", status="dpd_31_60"))
+    body = {"subject": s, "reason": "not_mine", "statement": "Never borrowed there."}
+    headers = {**lender.headers, "Idempotency-Key": f"dispute-{lender.code}"}
+    first = await http.post("/v1/disputes", json=body, headers=headers)
+    again = await http.post("/v1/disputes", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert await registry.pool.fetchval("SELECT count(*) FROM disputes WHERE filed_by = $1", lender.id) == 1
+    other_body = await http.post("/v1/disputes", json={**body, "reason": "other"}, headers=headers)
+    assert other_body.status_code == 422

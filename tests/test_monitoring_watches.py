@@ -101,3 +101,16 @@ async def test_other_members_cannot_see_or_remove_watches(http, registry):
     mine = (await http.get("/v1/watches", headers=watched.watcher.headers)).json()["data"]
     assert [w["subject"] for w in mine] == [watched.subject]
     assert (await http.delete("/v1/watches/not-a-token", headers=intruder.headers)).status_code == 422
+
+
+async def test_adding_watches_is_retry_safe(http, registry):
+    from tests.factories import item, submit, token
+
+    bank = await registry.member()
+    s = token()
+    await submit(http, bank, item(s, "W-IDEM"))
+    headers = {**bank.headers, "Idempotency-Key": f"watch-{bank.code}"}
+    first = await http.post("/v1/watches", json={"subjects": [s]}, headers=headers)
+    again = await http.post("/v1/watches", json={"subjects": [s]}, headers=headers)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert (await http.post("/v1/watches", json={"subjects": [s], "label": "x"}, headers=headers)).status_code == 422

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin, Disputes
-from registry.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
+from registry.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    problem_responses,
+)
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
 from registry.disputes import service
@@ -22,6 +29,8 @@ from registry.disputes.schemas import (
     DisputeStatus,
     DisputeSummary,
 )
+from registry.idempotency.http import IdempotencyKeyHeader
+from registry.idempotency.service import idempotent
 from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1/disputes", tags=["disputes"], responses=problem_responses(Unauthenticated, Forbidden))
@@ -51,9 +60,16 @@ FILE_DESCRIPTION = (
     summary="File a dispute for a borrower",
     description=FILE_DESCRIPTION.format(whose=" (one of yours)"),
 )
-async def file_dispute(body: DisputeCreate, principal: Disputes, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> DisputeOut:
-    return await service.file(
-        tx, principal, body, server_key=runtime.keys.server_key, now=runtime.clock(), as_admin=False, audit=audit
+async def file_dispute(
+    body: DisputeCreate, principal: Disputes, tx: TxDep, runtime: RuntimeDep, audit: Intent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DisputeOut:
+    return await idempotent(
+        tx, principal.member_id, "POST /v1/disputes", idempotency_key, body.model_dump(mode="json"), DisputeOut,
+        lambda: service.file(
+            tx, principal, body, server_key=runtime.keys.server_key, now=runtime.clock(), as_admin=False, audit=audit
+        ),
+        status_code=201,
     )
 
 
@@ -102,9 +118,16 @@ async def respond(
     summary="File a dispute for a borrower who came to the association",
     description=FILE_DESCRIPTION.format(whose=""),
 )
-async def admin_file_dispute(body: DisputeCreate, principal: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> DisputeOut:
-    return await service.file(
-        tx, principal, body, server_key=runtime.keys.server_key, now=runtime.clock(), as_admin=True, audit=audit
+async def admin_file_dispute(
+    body: DisputeCreate, principal: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DisputeOut:
+    return await idempotent(
+        tx, principal.member_id, "POST /admin/disputes", idempotency_key, body.model_dump(mode="json"), DisputeOut,
+        lambda: service.file(
+            tx, principal, body, server_key=runtime.keys.server_key, now=runtime.clock(), as_admin=True, audit=audit
+        ),
+        status_code=201,
     )
 
 

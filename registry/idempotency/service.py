@@ -10,10 +10,12 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from pydantic import BaseModel
 
 from registry.core.db import Tx
 from registry.core.errors import Conflict, FieldError, Invalid
@@ -73,3 +75,25 @@ async def release(tx: Tx, member_id: uuid.UUID, route: str, key: str | None) -> 
     same key starts afresh instead of replaying the interruption."""
     if key is not None:
         await repository.release(tx.conn, member_id, route, key)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def idempotent(
+    tx: Tx,
+    member_id: uuid.UUID,
+    route: str,
+    key: str | None,
+    body: Any,
+    model: type[M],
+    work: Callable[[], Awaitable[M]],
+    status_code: int = 200,
+) -> M:
+    """Run `work` once per key: a replay returns the stored answer without running it."""
+    claimed, replay = await claim(tx, member_id, route, key, body)
+    if replay is not None:
+        return model.model_validate(replay)
+    result = await work()
+    await complete(tx, claimed, status_code, result.model_dump(mode="json"))
+    return result

@@ -12,6 +12,8 @@ from registry.auth.deps import Monitor
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
+from registry.idempotency.http import IdempotencyKeyHeader
+from registry.idempotency.service import idempotent
 from registry.monitoring import service
 from registry.monitoring.schemas import (
     AlertFeed,
@@ -42,9 +44,15 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
         "ends by itself when you no longer hold a live record on the subject."
     ),
 )
-async def add_watches(body: WatchCreate, principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> WatchBatchResult:
-    return await service.add_watches(
-        tx, principal, body, server_key=runtime.keys.server_key, today=runtime.clock().date(), audit=audit
+async def add_watches(
+    body: WatchCreate, principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> WatchBatchResult:
+    return await idempotent(
+        tx, principal.member_id, "POST /v1/watches", idempotency_key, body.model_dump(mode="json"), WatchBatchResult,
+        lambda: service.add_watches(
+            tx, principal, body, server_key=runtime.keys.server_key, today=runtime.clock().date(), audit=audit
+        ),
     )
 
 
