@@ -10,6 +10,7 @@ from registry.members.models import ApiClient, Member
 from registry.monitoring.models import Alert, Watch, Webhook, WebhookDelivery
 from registry.ratelimit.models import RateCounter
 from registry.records.models import Record, RecordEvent
+from registry.stats.models import RecordTally
 from registry.uploads.models import UploadError, UploadJob
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ApiClient",
     "Record",
     "RecordEvent",
+    "RecordTally",
     "Inquiry",
     "IdempotencyKey",
     "RateCounter",

@@ -1,11 +1,16 @@
 """Statistics equal hand-computed figures on a fixture: one member's records, rates, overdue
 sums, timeliness, disputes, inquiries and stacking, and its 12-month series. The database is
-shared with other tests, so industry figures are checked for consistency with the members'."""
+shared with other tests, so industry figures are checked for consistency with the members'.
+Record figures come from the trigger-kept ledger: it must equal a count of the records
+themselves on any day, before and after folding, and follow a write at once."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import asyncpg
 import pytest
 
+from registry.core.db import _init_connection, set_tenant
+from registry.stats import repository, service
 from tests.factories import item, submit, token
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -149,3 +154,90 @@ async def test_admin_only_and_unknown_member(http, registry, world):
     r = await http.get("/admin/stats/members/00000000-0000-0000-0000-000000000000", headers=registry.admin.headers)
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert (await http.get("/admin/stats/members/nope", headers=registry.admin.headers)).status_code == 422
+
+
+# The figures of every (member, product, status, currency) counted from the records themselves.
+FROM_SCRATCH = """
+SELECT member_id, product, status, currency, count(*) AS n,
+       count(*) FILTER (WHERE severity >= 3 AND collection_stage = 'none' AND delinquent_since < $1::date - 30)
+           AS uncollected,
+       sum(overdue_minor)::bigint AS overdue,
+       coalesce(sum(overdue_minor) FILTER (
+           WHERE severity >= 3 AND collection_stage = 'none' AND delinquent_since < $1::date - 30), 0)::bigint
+           AS uncollected_overdue
+FROM records
+WHERE withdrawn_at IS NULL AND NOT suppressed AND (expires_on IS NULL OR expires_on > $1)
+GROUP BY 1, 2, 3, 4
+"""
+
+
+async def _both(pool, today):
+    async with pool.acquire() as conn:
+        scratch = {tuple(r) for r in await conn.fetch(FROM_SCRATCH, today)}
+        ledger = {tuple(r) for r in await repository.record_groups(conn, today, None)}
+    return scratch, ledger
+
+
+async def test_the_ledger_equals_a_count_of_the_records_on_any_day(app, registry, world):
+    # Later days move records past the 30 days that make a delinquency uncollected, and past expiry.
+    days = (NOW.date(), date(2026, 12, 20), date(2031, 1, 1), date(2040, 1, 1))
+    expired = await registry.pool.fetchval("SELECT count(*) FROM records WHERE expires_on <= $1", days[-1])
+    assert expired > 0  # the fixtures of the suite leave negative records that expire
+    for today in days:
+        scratch, ledger = await _both(registry.pool, today)
+        assert ledger == scratch, today
+    await service.fold(app.state.runtime.db)
+    assert await registry.pool.fetchval(
+        "SELECT count(*) FROM (SELECT 1 FROM record_tallies GROUP BY member_id, product, status, currency "
+        "HAVING count(*) > 1) k"
+    ) == 0
+    for today in days:
+        scratch, ledger = await _both(registry.pool, today)
+        assert ledger == scratch, today
+
+
+async def test_figures_follow_the_day_and_a_write_a_moment_ago(http, registry, world, clock):
+    p = world["p"]
+    later = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+    clock.set(later)
+    figures = (await http.get(f"/admin/stats/members/{p.id}", headers=registry.admin.headers)).json()["member"]
+    # P-4's delinquency (since 2026-11-10, no collection) is now more than 30 days old.
+    assert {k: figures["records"][k] for k in ("uncollected", "overdue_uncollected", "reporting_age_days")} == {
+        "uncollected": 2, "overdue_uncollected": {"CNY": "3500.25"}, "reporting_age_days": 30,
+    }
+    s = token()
+    await submit(http, p, negative(s, "P-4", "dpd_1_30", "2026-11-10", "500.25", as_of="2026-11-15",
+                                   collection_stage="reminder"))
+    assert (await submit(http, p, item(s, "P-8", status="settled", as_of="2026-12-19"))).status_code == 200
+    figures = (await http.get("/admin/stats", headers=registry.admin.headers)).json()
+    records = next(m for m in figures["members"] if m["code"] == p.code)["records"]
+    assert {k: records[k] for k in ("live", "by_status", "uncollected", "overdue_uncollected", "newest_as_of")} == {
+        "live": 5, "by_status": {"current": 1, "dpd_1_30": 1, "dpd_31_60": 1, "dpd_61_90": 1, "settled": 1},
+        "uncollected": 1, "overdue_uncollected": {"CNY": "3000.00"}, "newest_as_of": "2026-12-19",
+    }
+
+
+async def test_a_member_neither_reads_nor_writes_anothers_tallies(database_url, world):
+    p, q = world["p"], world["q"]
+    conn = await asyncpg.connect(database_url, server_settings={"role": "registry_app"})
+    await _init_connection(conn)
+    try:
+        for member, visible in ((q, 0), (p, 1)):
+            async with conn.transaction():
+                await set_tenant(conn, member.id)
+                n = await conn.fetchval("SELECT count(*) FROM record_tallies WHERE member_id = $1", p.id)
+                assert min(n, 1) == visible
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with conn.transaction():
+                await set_tenant(conn, q.id)
+                await conn.execute(
+                    "INSERT INTO record_tallies (member_id, product, status, currency, live, overdue_minor, candidates, "
+                    "candidate_overdue_minor) VALUES ($1, 'other', 'current', 'CNY', 1000, 0, 0, 0)", p.id)
+        # The service's role appends only: changing or removing a tally is the fold's, as the owner.
+        for statement in ("UPDATE record_tallies SET live = 0", "DELETE FROM record_tallies"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with conn.transaction():
+                    await set_tenant(conn, p.id)
+                    await conn.execute(statement)
+    finally:
+        await conn.close()

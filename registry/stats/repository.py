@@ -1,6 +1,7 @@
-"""SQL of the industry statistics: aggregates only (counts and sums grouped by member), each
-one pass over an index or a GROUP BY the planner can run in parallel. Figures about records
-count live records: neither withdrawn, expired nor suppressed."""
+"""SQL of the industry statistics: aggregates only (counts and sums grouped by member). Figures
+about records count live records: neither withdrawn, expired nor suppressed. They are read
+from the `record_tallies` ledger (registry/stats/models.py) and corrected for what depends on
+the day, so no query reads every record; the inquiry windows are read from indexes alone."""
 
 from __future__ import annotations
 
@@ -9,26 +10,69 @@ from datetime import date, datetime
 
 import asyncpg
 
-from registry.records.vocabulary import DELINQUENT_SEVERITY
+from registry.stats.models import TALLIED, UNCOLLECTED_CANDIDATE
 
-D = DELINQUENT_SEVERITY
-# Delinquent for more than 30 days and no collection action: the registry's founding concern.
-UNCOLLECTED = f"severity >= {D} AND collection_stage = 'none' AND delinquent_since < $1::date - 30"
+TALLY_KEY = "member_id, product, status, currency"
+TALLY_SUMS = "live, overdue_minor, candidates, candidate_overdue_minor"
+ONE_MEMBER = "($2::uuid IS NULL OR member_id = $2)"
 
+# The ledger's sums by key, less the tallied records that have expired by $1 and the
+# candidates whose delinquency is 30 days old or less (not uncollected yet) — both few and
+# found through partial indexes. Delinquent for more than 30 days and no collection action:
+# the registry's founding concern.
 RECORD_GROUPS = f"""
-SELECT member_id, product, status, currency,
-       count(*) AS n,
-       count(*) FILTER (WHERE {UNCOLLECTED}) AS uncollected,
-       coalesce(sum(overdue_minor), 0) AS overdue,
-       coalesce(sum(overdue_minor) FILTER (WHERE {UNCOLLECTED}), 0) AS uncollected_overdue,
-       max(as_of) AS newest_as_of
-FROM records
-WHERE withdrawn_at IS NULL AND NOT suppressed AND (expires_on IS NULL OR expires_on > $1)
-  AND ($2::uuid IS NULL OR member_id = $2)
-GROUP BY member_id, product, status, currency
+WITH entries AS (
+    SELECT {TALLY_KEY}, {TALLY_SUMS} FROM record_tallies WHERE {ONE_MEMBER}
+    UNION ALL
+    SELECT {TALLY_KEY}, -1, -overdue_minor,
+           CASE WHEN {UNCOLLECTED_CANDIDATE} THEN -1 ELSE 0 END,
+           CASE WHEN {UNCOLLECTED_CANDIDATE} THEN -overdue_minor ELSE 0 END
+    FROM records WHERE {TALLIED} AND expires_on IS NOT NULL AND expires_on <= $1 AND {ONE_MEMBER}
+    UNION ALL
+    SELECT {TALLY_KEY}, 0, 0, -1, -overdue_minor
+    FROM records
+    WHERE {TALLIED} AND {UNCOLLECTED_CANDIDATE} AND delinquent_since >= $1::date - 30
+      AND (expires_on IS NULL OR expires_on > $1) AND {ONE_MEMBER}
+)
+SELECT {TALLY_KEY}, sum(live)::bigint AS n, sum(candidates)::bigint AS uncollected,
+       sum(overdue_minor)::bigint AS overdue, sum(candidate_overdue_minor)::bigint AS uncollected_overdue
+FROM entries
+GROUP BY {TALLY_KEY}
+HAVING sum(live) > 0
 """
 
-# Per member through the (member_id, at) index, so the window costs what it holds.
+# Each member's most recent as_of among its live records: the partial index read backwards,
+# past the few expired records at its top.
+NEWEST_AS_OF = f"""
+SELECT m.id AS member_id, x.as_of
+FROM members m
+CROSS JOIN LATERAL (
+    SELECT r.as_of FROM records r
+    WHERE r.member_id = m.id AND {TALLIED} AND (r.expires_on IS NULL OR r.expires_on > $1)
+    ORDER BY r.as_of DESC LIMIT 1
+) x
+WHERE $2::uuid IS NULL OR m.id = $2
+"""
+
+# Folds each key's ledger rows into one. Rows appended meanwhile are not in the statement's
+# snapshot and stay for the next fold; the sums are the same before and after.
+FOLD_TALLIES = f"""
+WITH keys AS (
+    SELECT {TALLY_KEY} FROM record_tallies GROUP BY {TALLY_KEY} HAVING count(*) > 1
+),
+folded AS (
+    DELETE FROM record_tallies t USING keys k
+    WHERE (t.member_id, t.product, t.status, t.currency) = (k.member_id, k.product, k.status, k.currency)
+    RETURNING t.*
+)
+INSERT INTO record_tallies ({TALLY_KEY}, {TALLY_SUMS})
+SELECT {TALLY_KEY}, sum(live), sum(overdue_minor), sum(candidates), sum(candidate_overdue_minor)
+FROM folded
+GROUP BY {TALLY_KEY}
+HAVING sum(live) <> 0 OR sum(overdue_minor) <> 0 OR sum(candidates) <> 0 OR sum(candidate_overdue_minor) <> 0
+"""
+
+# Per member through the (member_id, at) INCLUDE (purpose) index, so the window costs what it holds.
 INQUIRY_COUNTS = """
 SELECT m.id AS member_id, x.purpose, x.n
 FROM members m
@@ -40,16 +84,14 @@ CROSS JOIN LATERAL (
 WHERE $3::uuid IS NULL OR m.id = $3
 """
 
-# Loan stacking: subjects with hard inquiries from at least 3 institutions in the window.
-# Rows: each member's count of stacked subjects it asked about, and the industry's (NULL member).
+# Loan stacking: subjects with hard inquiries from at least 3 institutions in the window,
+# from the partial index of hard inquiries alone. Rows: each member's count of stacked
+# subjects it asked about, and the industry's (NULL member).
 STACKING = """
 WITH recent AS (
-    SELECT DISTINCT x.subject_key, m.id AS member_id
-    FROM members m
-    CROSS JOIN LATERAL (
-        SELECT i.subject_key FROM inquiries i
-        WHERE i.member_id = m.id AND i.hard AND i.at > $1 AND i.at <= $2
-    ) x
+    SELECT subject_key, member_id FROM inquiries
+    WHERE hard AND at > $1 AND at <= $2
+    GROUP BY subject_key, member_id
 ),
 stacked AS (
     SELECT subject_key FROM recent GROUP BY subject_key HAVING count(*) >= 3
@@ -58,6 +100,8 @@ SELECT r.member_id, count(*) AS n FROM recent r JOIN stacked s USING (subject_ke
 UNION ALL
 SELECT NULL, count(*) FROM stacked
 """
+# The window's (subject, member) pairs are hashed in memory rather than sorted on disk.
+STACKING_WORK_MEM = "64MB"
 
 # Disputes received by each member (covering one of its records) and by the industry (NULL member).
 DISPUTES = """
@@ -87,6 +131,20 @@ async def record_groups(conn: asyncpg.Connection, today: date, member_id: uuid.U
     return await conn.fetch(RECORD_GROUPS, today, member_id)
 
 
+async def newest_as_of(conn: asyncpg.Connection, today: date, member_id: uuid.UUID | None) -> list[asyncpg.Record]:
+    return await conn.fetch(NEWEST_AS_OF, today, member_id)
+
+
+async def fold_tallies(conn: asyncpg.Connection) -> int:
+    """Fold the ledger; the number of rows it holds for the keys folded."""
+    status = await conn.execute(FOLD_TALLIES)
+    return int(status.split()[-1])
+
+
+async def try_lock(conn: asyncpg.Connection, key: int) -> bool:
+    return await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", key)
+
+
 async def inquiry_counts(
     conn: asyncpg.Connection, since: datetime, until: datetime, member_id: uuid.UUID | None
 ) -> list[asyncpg.Record]:
@@ -94,7 +152,9 @@ async def inquiry_counts(
 
 
 async def stacking(conn: asyncpg.Connection, since: datetime, until: datetime) -> list[asyncpg.Record]:
-    return await conn.fetch(STACKING, since, until)
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL work_mem = '{STACKING_WORK_MEM}'")
+        return await conn.fetch(STACKING, since, until)
 
 
 async def disputes(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
@@ -113,9 +173,9 @@ async def monthly(conn: asyncpg.Connection, member_id: uuid.UUID, first_month: d
         member_id, first_month,
     )
     delinquencies = await conn.fetch(
-        """
+        f"""
         SELECT date_trunc('month', delinquent_since)::date AS month, count(*) AS n
-        FROM records WHERE member_id = $1 AND delinquent_since >= $2 AND withdrawn_at IS NULL AND NOT suppressed
+        FROM records WHERE member_id = $1 AND delinquent_since >= $2 AND {TALLIED}
         GROUP BY 1
         """,
         member_id, first_month,

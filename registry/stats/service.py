@@ -1,9 +1,12 @@
 """Rules of the statistics: what each figure means and how industry figures relate to the
 members' (records and inquiries sum; disputes and stacked subjects are counted once).
 
-The aggregates are independent reads, so they run at once on separate pooled connections:
-the answer takes as long as the slowest of them, not their sum (bench/stats.py). They may
-see a few milliseconds' different snapshots, which statistics can afford."""
+Record figures come from the `record_tallies` ledger that triggers keep in step with every
+write, so they are exact at every moment; `fold` keeps the ledger short (periodically, like
+the other background jobs). The aggregates are independent reads, so they run at once on
+separate pooled connections: the answer takes as long as the slowest of them, not their sum
+(bench/stats.py). They may see a few milliseconds' different snapshots, which statistics can
+afford."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from registry.audit.schemas import AuditIntent
+from registry.core.db import Database
 from registry.core.errors import NotFound
 from registry.records.validation import format_minor
 from registry.records.vocabulary import is_delinquent
@@ -33,6 +37,8 @@ from registry.stats.schemas import (
 )
 
 WINDOW_DAYS = 30
+FOLD_LOCK = 0x5354_4154  # advisory lock key of the ledger fold
+FOLD_EVERY_SECONDS = 60
 INDUSTRY = None  # the key of industry-wide figures among members' ids
 
 
@@ -63,8 +69,10 @@ class _RecordTally:
             self.overdue[currency] += row["overdue"]
         self.uncollected += row["uncollected"]
         self.uncollected_overdue[currency] += row["uncollected_overdue"]
-        if self.newest_as_of is None or row["newest_as_of"] > self.newest_as_of:
-            self.newest_as_of = row["newest_as_of"]
+
+    def saw_as_of(self, as_of: date) -> None:
+        if self.newest_as_of is None or as_of > self.newest_as_of:
+            self.newest_as_of = as_of
 
     def figures(self, today: date) -> RecordFigures:
         live = sum(self.by_status.values())
@@ -106,9 +114,10 @@ async def _figures(pool: asyncpg.Pool, now: datetime, member_id: uuid.UUID | Non
     """Figures keyed by member id, and by INDUSTRY when no single member is asked for."""
     today = now.date()
     since = now - timedelta(days=WINDOW_DAYS)
-    members, groups, inquiry_rows, stacking_rows, dispute_rows = await asyncio.gather(
+    members, groups, newest, inquiry_rows, stacking_rows, dispute_rows = await asyncio.gather(
         _on(pool, repository.members, member_id),
         _on(pool, repository.record_groups, today, member_id),
+        _on(pool, repository.newest_as_of, today, member_id),
         _on(pool, repository.inquiry_counts, since, now, member_id),
         _on(pool, repository.stacking, since, now),
         _on(pool, repository.disputes, now),
@@ -118,6 +127,9 @@ async def _figures(pool: asyncpg.Pool, now: datetime, member_id: uuid.UUID | Non
         tallies[row["member_id"]].add(row)
         if member_id is None:
             tallies[INDUSTRY].add(row)
+    for row in newest:
+        tallies[row["member_id"]].saw_as_of(row["as_of"])
+        tallies[INDUSTRY].saw_as_of(row["as_of"])
     inquiries: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in inquiry_rows:
         inquiries[row["member_id"]][row["purpose"]] += row["n"]
@@ -177,3 +189,11 @@ async def member(pool: asyncpg.Pool, member_id: uuid.UUID, *, now: datetime, aud
         member=_member_figures(members[0], figures[member_id]),
         monthly=[MonthFigures.model_validate(by_month[m]) for m in months],
     )
+
+
+async def fold(db: Database) -> int:
+    """Fold the ledger of record tallies (one instance at a time); the rows folded."""
+    async with db.system_pool.acquire() as conn, conn.transaction():
+        if not await repository.try_lock(conn, FOLD_LOCK):
+            return 0
+        return await repository.fold_tallies(conn)

@@ -1,0 +1,66 @@
+"""What the statistics keep so that they need not read every record: the `record_tallies`
+ledger and the partial indexes the time-dependent figures and the inquiry windows read.
+
+`record_tallies` holds signed changes to the per-member counts and sums of records that are
+neither withdrawn nor suppressed, keyed by (member, product, status, currency). Triggers on
+`records` append one row per key a statement changes (insert-only, so concurrent writers
+never wait on each other); a periodic job folds each key's rows into one. The figures are
+the sum of a key's rows, exact at every moment; what depends on the day (expiry, the 30 days
+before a delinquency counts as uncollected) is corrected at read time through the indexes below."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+from registry.core.tables import SQLModel, column
+from registry.exposure.models import Inquiry
+from registry.records.models import Record
+from registry.records.vocabulary import DELINQUENT_SEVERITY
+
+# The base of every tally, and the rows a time-dependent correction reads.
+TALLIED = "withdrawn_at IS NULL AND NOT suppressed"
+# A delinquent record with no collection action: uncollected once 30 days past `delinquent_since`.
+UNCOLLECTED_CANDIDATE = (
+    f"severity >= {DELINQUENT_SEVERITY} AND collection_stage = 'none' AND delinquent_since IS NOT NULL"
+)
+
+
+class RecordTally(SQLModel, table=True):
+    __tablename__ = "record_tallies"
+    __table_args__ = (sa.Index("ix_record_tallies_member_id", "member_id"),)
+
+    id: int | None = column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
+    product: str = column(sa.Text)
+    status: str = column(sa.Text)
+    currency: str = column(sa.CHAR(3))
+    live: int = column(sa.BigInteger)
+    overdue_minor: int = column(sa.BigInteger)
+    # Records that are uncollected once their delinquency is 30 days old, and their overdue sum.
+    candidates: int = column(sa.BigInteger)
+    candidate_overdue_minor: int = column(sa.BigInteger)
+
+
+_records = Record.__table__  # type: ignore[attr-defined]
+_inquiries = Inquiry.__table__  # type: ignore[attr-defined]
+
+STATS_INDEXES = (
+    # Tallied records that have expired (at most a day's worth while retention runs daily).
+    sa.Index("ix_records_expires_on_tallied", _records.c.expires_on,
+             postgresql_where=sa.text(f"{TALLIED} AND expires_on IS NOT NULL")),
+    # Uncollected candidates whose delinquency is not 30 days old yet.
+    sa.Index("ix_records_delinquent_since_uncollected", _records.c.delinquent_since,
+             postgresql_where=sa.text(f"{TALLIED} AND {UNCOLLECTED_CANDIDATE}")),
+    # Each member's newest as_of, read backwards until a record that has not expired.
+    sa.Index("ix_records_member_id_as_of_tallied", _records.c.member_id, _records.c.as_of,
+             postgresql_where=sa.text(TALLIED)),
+    # The monthly series of delinquencies that started.
+    sa.Index("ix_records_member_id_delinquent_since_tallied", _records.c.member_id, _records.c.delinquent_since,
+             postgresql_where=sa.text(f"{TALLIED} AND delinquent_since IS NOT NULL")),
+    # Loan stacking: hard inquiries of the window, read from the index alone.
+    sa.Index("ix_inquiries_at_hard", _inquiries.c.at, postgresql_include=["member_id", "subject_key"],
+             postgresql_where=sa.text("hard")),
+)
