@@ -34,9 +34,11 @@ from registry.ratelimit import service as ratelimit
 from registry.records.schemas import RecordItem
 from registry.core import periodic
 from registry.core.keys import load_keyring
+from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
 from registry.deps import audit_failure
+from registry.health.routes import metrics_router
 from registry.health.routes import router as health_router
 from registry.exposure.routes import router as exposure_router
 from registry.members.routes import router as members_router
@@ -47,6 +49,7 @@ from registry.disputes.routes import admin_router as admin_disputes_router
 from registry.disputes.routes import router as disputes_router
 from registry.retention import scheduler as retention_scheduler
 from registry.retention.routes import router as retention_router
+from registry.stats import service as stats_service
 from registry.stats.routes import router as stats_router
 from registry.subject_report.routes import router as subject_report_router
 from registry.runtime import Runtime
@@ -90,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         async def seal_audit() -> None:
             async with db.system_pool.acquire() as conn:
-                await sealing.seal(conn, runtime.tokens.current_key())  # type: ignore[union-attr]
+                AUDIT_ROWS_SEALED.inc(await sealing.seal(conn, runtime.tokens.current_key()))  # type: ignore[union-attr]
 
         async def forget_old_counters() -> None:
             await ratelimit.forget_old(db.system_pool, runtime.clock())
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 retention_scheduler.running(db, lambda: runtime.clock(), settings.retention_daily),
                 periodic.every(settings.audit_seal_seconds, seal_audit, "audit-seal"),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
+                periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
             ):
                 yield
         finally:
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.head_revision = head_revision()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
     app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(RequestMetricsMiddleware, metrics=settings.metrics_enabled)  # inside RequestId: it reads the id
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
@@ -123,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    monitoring_router, uploads_router, disputes_router, admin_disputes_router, subject_report_router,
                    stats_router, retention_router):
         app.include_router(router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -141,9 +141,16 @@ def serve(
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Do not apply migrations first")] = False,
 ) -> None:
     """Serve the API (migrating the database first)."""
+    import logging.config
+
     import uvicorn
 
+    from registry.core.logging import log_config
+    from registry.core.metrics import MULTIPROCESS_ENV, prepare_multiprocess_dir
+
     settings = _settings()
+    logging_config = log_config(settings)
+    logging.config.dictConfig(logging_config)
     try:
         load_keyring(settings)  # generate development keys once, before workers race for them
     except KeyConfigurationError as exc:
@@ -152,6 +159,8 @@ def serve(
     if not no_migrate:
         migrations.upgrade(url)
     os.environ["REGISTRY_DATABASE_URL"] = url  # workers join the same database
+    if workers > 1:  # each worker writes its metrics to files there; /metrics sums them
+        os.environ[MULTIPROCESS_ENV] = str(prepare_multiprocess_dir(settings.data_dir))
     get_settings.cache_clear()
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting through Python instead
     # lets the embedded PostgreSQL stop with us.
@@ -163,6 +172,8 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        log_config=logging_config,
+        access_log=False,  # the service writes its own access lines (route template, no query string)
         proxy_headers=False,
         server_header=False,
     )

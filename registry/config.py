@@ -16,6 +16,11 @@ class Environment(StrEnum):
     production = "production"
 
 
+class LogFormat(StrEnum):
+    json = "json"
+    text = "text"
+
+
 class Settings(BaseSettings):
     """Every setting the service and the CLI read; `docs/configuration.md` lists them all."""
 
@@ -73,6 +78,8 @@ class Settings(BaseSettings):
     # runs once across all of them; off, passes run only on demand (CLI or admin API).
     retention_daily: bool = True
     log_level: str = "INFO"
+    log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

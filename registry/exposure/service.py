@@ -12,6 +12,7 @@ from registry.audit.schemas import AuditIntent
 from registry.auth.principal import Principal
 from registry.core.db import Database
 from registry.core.errors import FieldError, Forbidden
+from registry.core.metrics import EXPOSURE_SUBJECTS
 from registry.core.subjects import subject_key
 from registry.exposure import repository
 from registry.exposure.schemas import HARD_PURPOSES, ExposureRequest, Purpose
@@ -106,5 +107,6 @@ async def query(
             f"{len(refused)} subject(s) have none. Nothing was recorded.",
             errors=[FieldError(field="subjects", message=f"no record of yours: {token}") for token in refused],
         )
+    EXPOSURE_SUBJECTS.labels(request.purpose.value).inc(len(keys))
     answer = {"results": [_subject_answer(token, row) for token, row in zip(request.subjects, rows, strict=True)]}
     return orjson.dumps(answer), policy.headers(now, used)

@@ -1,16 +1,18 @@
-"""HTTP of health: `/healthz` (the process answers) and `/readyz` (database reachable,
-migrations at head)."""
+"""HTTP of health: `/healthz` (the process answers), `/readyz` (database reachable,
+migrations at head) and `/metrics` (Prometheus; included only when metrics are enabled)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from registry.core import metrics as prometheus
 from registry.core.migrate import head_revision
 from registry.runtime import get_runtime
 
 router = APIRouter(tags=["ops"])
+metrics_router = APIRouter(tags=["ops"])
 
 
 class Health(BaseModel):
@@ -44,4 +46,16 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-__all__ = ["router", "head_revision"]
+@metrics_router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    description="Every worker's metrics in the Prometheus text format. Public like /healthz: keep it "
+    "inside the operators' network.",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The metrics"}},
+)
+def metrics() -> Response:  # sync: reading the workers' files runs in the thread pool, off the event loop
+    return Response(prometheus.exposition(), media_type=prometheus.CONTENT_TYPE)
+
+
+__all__ = ["head_revision", "metrics_router", "router"]

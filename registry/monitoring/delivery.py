@@ -22,6 +22,7 @@ import httpx
 import orjson
 
 from registry import __version__
+from registry.core.metrics import WEBHOOK_DELIVERIES, count
 from registry.monitoring import repository
 from registry.monitoring.service import alert_out, open_secret
 from registry.monitoring.signatures import HEADER, sign
@@ -124,6 +125,7 @@ class DeliveryWorker:
             errors=[o.error for o in outcomes],
             now=now,
         )
+        count(WEBHOOK_DELIVERIES, (o.status for o in outcomes))
         return len(rows)
 
     def _body(self, row: Any) -> bytes:
