@@ -1,7 +1,9 @@
-"""Bulk upload benchmark: the same generated rows loaded twice into a fresh database,
-once as raw COPY into staging + the records upsert with plain asyncpg (the floor: the
-database's own work), once as an NDJSON file streamed over HTTP to a real `registry serve`
-process. Prints rows/s of both, their ratio, and the service's peak RSS.
+"""Bulk upload benchmark: the same generated rows loaded twice, each time into a fresh
+database (so neither side inserts into the other's indexes), after a checkpoint (so neither
+pays for the other's dirty pages): once as raw COPY into staging + the records upsert with
+plain asyncpg (the floor: the database's own work, under the service's role and row-level
+security), once as an NDJSON file streamed over HTTP to a real `registry serve` process.
+Prints rows/s of both, their ratio, the service's peak RSS, and the CPU each party used.
 
     python -m bench.uploads --rows 1000000
 
@@ -29,12 +31,13 @@ import asyncpg
 import httpx
 import orjson
 
+from bench.cpu import CpuSample
 from registry.auth.principal import Scope
 from registry.core import migrate
-from registry.core.db import Tx, _init_connection
+from registry.config import Settings
+from registry.core.db import Tx, _init_connection, set_tenant
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
-from registry.records import repository as records_repository
 from registry.records.validation import ValidItem, validate_item
 from registry.uploads import repository as uploads_repository
 from registry.uploads.service import CHUNK_LINES
@@ -69,48 +72,58 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def prepare(server_url: str) -> tuple[str, dict[str, tuple[object, str, str]]]:
-    name = f"bench_uploads_{secrets.token_hex(3)}"
+async def prepare(server_url: str, code: str) -> tuple[str, tuple[object, str, str]]:
+    """A fresh migrated database with one member (and its API client); returns its URL and
+    (member id, client id, client secret)."""
+    name = f"bench_uploads_{code.lower()}_{secrets.token_hex(3)}"
     conn = await asyncpg.connect(server_url)
     await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
     url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
     await asyncio.to_thread(migrate.upgrade, url)
-    members = {}
     conn = await asyncpg.connect(url)
     await _init_connection(conn)
     try:
-        for code in ("RAW", "SVC"):
-            async with conn.transaction():
-                tx = Tx(conn)
-                member = await members_service.create_member(tx, MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank))
-                client = await members_service.create_client(
-                    tx, member.id, ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE])
-                )
-            members[code] = (member.id, client.client_id, client.client_secret)
+        async with conn.transaction():
+            tx = Tx(conn)
+            member = await members_service.create_member(tx, MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank))
+            client = await members_service.create_client(tx, member.id, ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE]))
     finally:
         await conn.close()
-    return url, members
+    return url, (member.id, client.client_id, client.client_secret)
 
 
-async def raw_load(url: str, member_id: object, rows: int) -> float:
+async def checkpoint(server_url: str) -> None:
+    """Write out the dirty pages of the previous phase before the next one starts."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+
+
+async def raw_load(url: str, member_id: object, rows: int) -> tuple[float, float]:
     """Seconds the database spends on COPY + upsert of `rows`, chunk by chunk (validation,
-    done beforehand for each chunk, is not counted)."""
-    conn = await asyncpg.connect(url)
+    done beforehand for each chunk, is not counted), and the CPU seconds of its backend."""
+    database = urlsplit(url).path.lstrip("/")
+    role = Settings().database_role
+    conn = await asyncpg.connect(url, server_settings={"role": role} if role else None)
     await _init_connection(conn)
+    await set_tenant(conn, member_id, local=False)
     await uploads_repository.ensure_staging(conn)
     key = secrets.token_bytes(32)
     spent = 0.0
     chunk: list[ValidItem] = []
 
     async def write(items: list[ValidItem]) -> float:
-        staged = [(*records_repository.input_values(v)[:-1], orjson.dumps(v.snapshot).decode()) for v in items]
+        staged = [uploads_repository.staging_row(v) for v in items]
         started = time.perf_counter()
         async with conn.transaction():
             await uploads_repository.stage(conn, staged)
             await uploads_repository.upsert_staged(conn, member_id)  # type: ignore[arg-type]
         return time.perf_counter() - started
 
+    before = CpuSample.take(database)
     try:
         for number, line in enumerate(lines(rows, "RAW"), 1):
             checked = validate_item(number, orjson.loads(line), key, TODAY)
@@ -121,13 +134,24 @@ async def raw_load(url: str, member_id: object, rows: int) -> float:
                 chunk = []
         if chunk:
             spent += await write(chunk)
+        after = CpuSample.take(database)
     finally:
         await conn.close()
-    return spent
+    return spent, _cpu_seconds(before, after)["postgres"]
 
 
-async def service_load(url: str, client_id: str, secret: str, rows: int, data_dir: Path) -> tuple[float, int, dict]:
-    """Seconds to upload `rows` as NDJSON over HTTP, the server's peak RSS (bytes), and the job."""
+def _cpu_seconds(before: CpuSample, after: CpuSample) -> dict[str, float]:
+    """CPU seconds used between two samples, by who used them."""
+    wall = after.wall - before.wall
+    return {name: cores * wall for name, cores in after.cores_since(before).items()}
+
+
+async def service_load(
+    url: str, client_id: str, secret: str, rows: int, data_dir: Path
+) -> tuple[float, int, dict, dict[str, float]]:
+    """Seconds to upload `rows` as NDJSON over HTTP, the server's peak RSS (bytes), the job,
+    and the CPU seconds used meanwhile by the client, the service, PostgreSQL and the rest."""
+    database = urlsplit(url).path.lstrip("/")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     env.update(REGISTRY_DATABASE_URL=url, REGISTRY_DATA_DIR=str(data_dir), REGISTRY_LOG_LEVEL="WARNING")
@@ -155,15 +179,17 @@ async def service_load(url: str, client_id: str, secret: str, rows: int, data_di
                 if batch:
                     yield b"".join(batch)
 
+            before = CpuSample.take(database, [proc.pid])
             started = time.perf_counter()
             response = await client.post(
                 "/v1/uploads", content=body(),
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
             )
             elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds(before, CpuSample.take(database, [proc.pid]))
             response.raise_for_status()
         peak = _peak_rss(proc.pid)
-        return elapsed, peak, response.json()
+        return elapsed, peak, response.json(), cpu
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
@@ -190,11 +216,12 @@ async def main() -> None:
         embedded = start_embedded(workdir / "pg")
         server_url = socket_url(embedded, "postgres")
     try:
-        url, members = await prepare(server_url)
-        raw_id = members["RAW"][0]
-        _, svc_client, svc_secret = members["SVC"]
-        raw_seconds = await raw_load(url, raw_id, args.rows)
-        svc_seconds, peak, job = await service_load(url, svc_client, svc_secret, args.rows, workdir / "data")
+        raw_url, (raw_id, _, _) = await prepare(server_url, "RAW")
+        svc_url, (_, svc_client, svc_secret) = await prepare(server_url, "SVC")
+        await checkpoint(server_url)
+        raw_seconds, raw_postgres = await raw_load(raw_url, raw_id, args.rows)
+        await checkpoint(server_url)
+        svc_seconds, peak, job, cpu = await service_load(svc_url, svc_client, svc_secret, args.rows, workdir / "data")
     finally:
         if embedded is not None:
             embedded.cleanup()  # type: ignore[attr-defined]
@@ -205,6 +232,9 @@ async def main() -> None:
     print(f"service upload (HTTP)    {svc_seconds:8.1f} s  {svc_rate:10.0f} rows/s")
     print(f"ratio service / raw      {svc_rate / raw_rate:8.2f}")
     print(f"service peak RSS         {peak / 2**20:8.0f} MB")
+    per_row = {name: seconds / args.rows * 1e6 for name, seconds in cpu.items()}
+    print(f"CPU µs/row, raw          postgres {raw_postgres / args.rows * 1e6:.0f}")
+    print("CPU µs/row, service run  " + "  ".join(f"{name} {value:.0f}" for name, value in per_row.items()))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from registry.audit.schemas import AuditIntent
 from registry.auth.principal import Principal
 from registry.core.db import Tx, as_association
 from registry.core.errors import FieldError, Invalid, NotFound
+from registry.core.metrics import RECORDS, count
 from registry.core.pagination import Page, decode_cursor, encode_cursor
 from registry.core.subjects import is_token, subject_key
 from registry.idempotency import service as idempotency
@@ -77,6 +78,7 @@ async def submit(
 
     final = [r for r in results if r is not None]
     counts = Counter(r.outcome.value for r in final)
+    count(RECORDS, counts.elements())
     summary = BatchSummary(**{o.value: counts.get(o.value, 0) for o in Outcome})
     result = BatchResult(results=final, summary=summary)
     audit.details = summary.model_dump()
@@ -90,14 +92,30 @@ async def write_valid(
     member_id: uuid.UUID,
     valid: Sequence[ValidItem],
     *,
-    upsert: Callable[[], Awaitable[list[asyncpg.Record]]] | None = None,
     today: date | None = None,
 ) -> list[ItemResult]:
+    """The one write path of records: apply valid items, at most one per account_ref, and
+    give each its result (see apply_valid)."""
+    return [
+        ItemResult(index=v.index, account_ref=v.item.account_ref, outcome=outcome, record_id=record_id)
+        for v, outcome, record_id in await apply_valid(conn, member_id, valid, today=today)
+    ]
+
+
+async def apply_valid(
+    conn: asyncpg.Connection,
+    member_id: uuid.UUID,
+    valid: Sequence[ValidItem],
+    *,
+    upsert: Callable[[], Awaitable[list[asyncpg.Record]]] | None = None,
+    today: date | None = None,
+) -> list[tuple[ValidItem, Outcome, uuid.UUID]]:
     """The one write path of records (POST /v1/records and uploads): apply valid items, at
-    most one per account_ref, and give each its outcome. `upsert` runs the shared statement
-    over another input holding exactly these items (an upload's staging rows); by default
-    the items travel as arrays. Other members watching a subject that became delinquent or
-    worse are alerted in the same transaction."""
+    most one per account_ref, and give each its outcome and record id (uploads only count
+    them, so no result model is built here). `upsert` runs the shared statement over another
+    input holding exactly these items (an upload's staging rows); by default the items
+    travel as arrays. Other members watching a subject that became delinquent or worse are
+    alerted in the same transaction."""
     rows = await upsert() if upsert is not None else await repository.upsert(conn, member_id, valid)
     delinquent = [row["id"] for row in rows if row["severity"] >= DELINQUENT_SEVERITY]
     async with as_association(conn):  # other members' watches and alerts
@@ -116,7 +134,7 @@ async def write_valid(
         else:
             row = stored[ref]
             outcome = Outcome.stale if row["as_of"] > v.item.as_of else Outcome.unchanged
-        results.append(ItemResult(index=v.index, account_ref=ref, outcome=outcome, record_id=row["id"]))
+        results.append((v, outcome, row["id"]))
     return results
 
 

@@ -17,6 +17,7 @@ import asyncpg
 import orjson
 
 from registry.records import repository as records_repository
+from registry.records.validation import ValidItem
 
 STAGING_COLUMNS = (
     "account_ref", "subject_key", "subject_type", "product", "status", "collection_stage", "currency",
@@ -55,6 +56,11 @@ _JOB_LOCK = "hashtextextended('upload:' || $1::uuid::text, 0)"
 
 async def ensure_staging(conn: asyncpg.Connection) -> None:
     await conn.execute(_CREATE_STAGING)
+
+
+def staging_row(valid: ValidItem) -> tuple[Any, ...]:
+    """One valid item as a row of STAGING_COLUMNS."""
+    return (*records_repository.input_values(valid)[:-1], orjson.dumps(valid.snapshot).decode())
 
 
 async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:

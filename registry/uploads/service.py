@@ -29,9 +29,9 @@ from registry.audit.schemas import AuditEntry, AuditIntent
 from registry.auth.principal import Principal
 from registry.core.db import Tx, set_tenant
 from registry.core.errors import BadRequest, FieldError, Invalid, NotFound, UnsupportedMediaType
+from registry.core.metrics import UPLOAD_LINES, count
 from registry.core.pagination import Page, decode_created_cursor, encode_cursor
 from registry.idempotency import service as idempotency
-from registry.records import repository as records_repository
 from registry.records import service as records_service
 from registry.records.schemas import ItemError
 from registry.records.validation import ValidItem, validate_item
@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 ROUTE = "POST /v1/uploads"
 CHUNK_LINES = 5000
+YIELD_LINES = 100
 ERROR_PAGE = 1000
 
 Batches = AsyncIterator[list[tuple[int, bytes | None]]]
@@ -85,9 +86,6 @@ class _Chunk:
     rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)
     refs: set[str] = field(default_factory=set)
 
-    def __len__(self) -> int:
-        return len(self.valid) + len(self.rejected)
-
 
 class _Loader:
     """Validates lines into chunks and writes each chunk while the next one is read: the
@@ -110,34 +108,40 @@ class _Loader:
         self.chunk.rejected.append((number, ref, [e.model_dump() for e in errors]))
 
     async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
+        columns, server_key, today = self.columns, self.server_key, self.today
+        since_yield = 0
         for number, line in batch:
-            if line is not None and is_blank(line):
+            # Any byte above the space is not whitespace: most lines are known non-blank at once.
+            if line is not None and not (line and line[0] > 32) and is_blank(line):
                 continue
             self.received += 1
             if line is None:
                 self._reject(number, None, [ItemError(field="line", message=f"longer than {MAX_LINE_BYTES} bytes")])
             else:
-                raw, errors = csv_item(self.columns, line) if self.columns is not None else ndjson_item(line)
+                raw, errors = csv_item(columns, line) if columns is not None else ndjson_item(line)
                 if errors is None:
-                    checked = validate_item(number, raw, self.server_key, self.today)
+                    checked = validate_item(number, raw, server_key, today)
                     if isinstance(checked, list):
                         errors = checked
                     else:
-                        if checked.item.account_ref in self.chunk.refs:
+                        ref = checked.item.account_ref
+                        if ref in self.chunk.refs:
                             await self.flush()
-                        self._add(checked)
+                        chunk = self.chunk
+                        chunk.valid.append(checked)
+                        chunk.staged.append(repository.staging_row(checked))
+                        chunk.refs.add(ref)
                 if errors is not None:
                     self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
-            if len(self.chunk) >= CHUNK_LINES:
+            if len(self.chunk.valid) + len(self.chunk.rejected) >= CHUNK_LINES:
                 await self.flush()
-        # Let the writer's round trips run between slices even when the body is already buffered.
+            since_yield += 1
+            if since_yield == YIELD_LINES:
+                # Let the writer's round trips go out while this slice is validated: each one
+                # waits for the next yield, so a whole slice between them would stall the database.
+                since_yield = 0
+                await asyncio.sleep(0)
         await asyncio.sleep(0)
-
-    def _add(self, valid: ValidItem) -> None:
-        values = records_repository.input_values(valid)
-        self.chunk.valid.append(valid)
-        self.chunk.staged.append((*values[:-1], orjson.dumps(valid.snapshot).decode()))
-        self.chunk.refs.add(valid.item.account_ref)
 
     async def flush(self, status: str = "receiving") -> None:
         """Hand the current chunk to the writer (after the previous one has committed)."""
@@ -161,15 +165,16 @@ class _Loader:
         async with self.conn.transaction():
             if chunk.valid:
                 await repository.stage(self.conn, chunk.staged)
-                results = await records_service.write_valid(
+                results = await records_service.apply_valid(
                     self.conn, self.member_id, chunk.valid,
                     upsert=functools.partial(repository.upsert_staged, self.conn, self.member_id),
                 )
-                counts.update(r.outcome.value for r in results)
+                counts.update(outcome.value for _, outcome, _ in results)
             if chunk.rejected:
                 await repository.add_errors(self.conn, self.job_id, chunk.rejected)
                 counts["rejected"] = len(chunk.rejected)
             await repository.record_progress(self.conn, self.job_id, received=received, counts=counts, status=status)
+        count(UPLOAD_LINES, counts.elements())  # after the chunk's commit
 
 
 @dataclass
