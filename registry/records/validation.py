@@ -56,6 +56,7 @@ def _minor_units(field: str, value: Decimal, digits: int, errors: list[ItemError
 
 
 def format_minor(minor: int, currency: str) -> str:
+    minor = int(minor)  # sums from SQL may arrive as Decimal
     digits = MINOR_UNITS.get(currency.strip(), 2)
     if minor < 0 or digits == 0:
         return str(Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
