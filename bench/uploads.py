@@ -33,8 +33,8 @@ import orjson
 
 from bench.cpu import CpuSample
 from registry.auth.principal import Scope
-from registry.core import migrate
 from registry.config import Settings
+from registry.core import migrate
 from registry.core.db import Tx, _init_connection, set_tenant
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind

@@ -16,6 +16,7 @@ from registry.auth.routes import install_oauth_error_handler
 from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
 from registry.config import Settings, get_settings
+from registry.core import periodic
 from registry.core.db import Database
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import (
@@ -30,29 +31,28 @@ from registry.core.errors import (
     install_error_handlers,
     problem_response,
 )
-from registry.ratelimit import service as ratelimit
-from registry.records.schemas import RecordItem
-from registry.core import periodic
 from registry.core.keys import load_keyring
 from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
 from registry.deps import audit_failure
+from registry.disputes.routes import admin_router as admin_disputes_router
+from registry.disputes.routes import router as disputes_router
+from registry.exposure.routes import router as exposure_router
 from registry.health.routes import metrics_router
 from registry.health.routes import router as health_router
-from registry.exposure.routes import router as exposure_router
 from registry.members.routes import router as members_router
 from registry.monitoring.delivery import DeliveryWorker
 from registry.monitoring.routes import router as monitoring_router
+from registry.ratelimit import service as ratelimit
 from registry.records.routes import router as records_router
-from registry.disputes.routes import admin_router as admin_disputes_router
-from registry.disputes.routes import router as disputes_router
+from registry.records.schemas import RecordItem
 from registry.retention import scheduler as retention_scheduler
 from registry.retention.routes import router as retention_router
+from registry.runtime import Runtime
 from registry.stats import service as stats_service
 from registry.stats.routes import router as stats_router
 from registry.subject_report.routes import router as subject_report_router
-from registry.runtime import Runtime
 from registry.uploads.routes import router as uploads_router
 from registry.uploads.service import recover_abandoned as recover_abandoned_uploads
 

@@ -23,6 +23,7 @@ from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEntry, AuditIntent
 from registry.auth.principal import Scope
 from registry.config import Settings, get_settings
+from registry.core import migrate as migrations
 from registry.core.db import Tx, _init_connection, asyncpg_dsn
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import Problem
@@ -34,10 +35,15 @@ from registry.core.keys import (
     retire_signing_key,
     signing_keys_dir,
 )
-from registry.core import migrate as migrations
 from registry.members import repository as members_repository
 from registry.members import service as members_service
-from registry.members.schemas import ClientCreate, MemberCreate, MemberKind, MemberStatus, MemberUpdate
+from registry.members.schemas import (
+    ClientCreate,
+    MemberCreate,
+    MemberKind,
+    MemberStatus,
+    MemberUpdate,
+)
 from registry.retention import service as retention_service
 from registry.runtime import utc_now
 

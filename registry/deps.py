@@ -8,7 +8,6 @@ in its own transaction, by the error handler (`audit_failure`)."""
 from __future__ import annotations
 
 import logging
-
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 

@@ -9,9 +9,9 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 from bench import database, raw
+from bench.database import BenchClient
 from bench.dataset import EVENT_COLUMNS, INQUIRY_COLUMNS, RECORD_COLUMNS, Dataset, DatasetSpec
 from bench.dataset import Member as BenchMember
-from bench.database import BenchClient
 from bench.measure import query_pool
 from registry.core.subjects import subject_key
 from registry.exposure import repository as exposure_repository

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from registry.records.service import write_valid
 from registry.records.validation import validate_item
-from tests.factories import item, submit, token
+from tests.factories import item, submit
 from tests.monitoring_support import all_alerts, delinquent, read_feed, watched_subject
 
 

@@ -4,8 +4,6 @@ takes inserts and reads only; and the exposure function answers with aggregates 
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 import pytest
 

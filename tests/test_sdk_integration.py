@@ -14,9 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from registry_client import AsyncRegistryClient, RegistryClient
-from registry_client import identity
-from registry_client.types import RecordItem
+from registry_client import AsyncRegistryClient, RegistryClient, identity
 
 from tests.factories import item, token
 from tests.test_server_process import free_port, wait_ready

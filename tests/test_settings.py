@@ -41,9 +41,9 @@ def test_production_refuses_missing_or_default_secrets(kwargs):
 
 
 def test_production_accepts_explicit_keys_and_never_generates(tmp_path):
-    from registry.core.keys import new_signing_key_pem
-
     import secrets
+
+    from registry.core.keys import new_signing_key_pem
 
     settings = make(
         env=Environment.production,

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from registry.audit import sealing, service
-from registry.audit.sealing import AuditVerification
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEvent
+from registry.audit.sealing import AuditVerification
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page

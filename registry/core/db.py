@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import orjson
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import orjson
 
 
 def _json_encode(value: Any) -> str:

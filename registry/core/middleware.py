@@ -11,7 +11,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Invalid, PayloadTooLarge
 
-
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 

@@ -11,7 +11,6 @@ from alembic.script import ScriptDirectory
 from registry.core.db import sqlalchemy_url
 
 
-
 def project_root() -> Path:
     """Where alembic.ini and migrations/ live: the source checkout, or the working
     directory of an installed service (the container image puts them there)."""

@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 
-
 # The statement itself is the `registry_exposure` function (migrations/sql/
 # registry_exposure_v1.sql): it runs as the role that may read every member's rows, and
 # is the only path by which a member's request reaches other members' records.

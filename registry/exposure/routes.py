@@ -10,7 +10,13 @@ from fastapi.responses import Response
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditIntent
 from registry.auth.deps import ExposureRead
-from registry.core.errors import Forbidden, Invalid, PayloadTooLarge, Unauthenticated, problem_responses
+from registry.core.errors import (
+    Forbidden,
+    Invalid,
+    PayloadTooLarge,
+    Unauthenticated,
+    problem_responses,
+)
 from registry.deps import audit_intent, audited
 from registry.exposure import service
 from registry.exposure.schemas import ExposureRequest, ExposureResponse

@@ -16,8 +16,8 @@ from registry.core.metrics import EXPOSURE_SUBJECTS
 from registry.core.subjects import subject_key
 from registry.exposure import repository
 from registry.exposure.schemas import HARD_PURPOSES, ExposureRequest, Purpose
-from registry.records.validation import format_minor
 from registry.ratelimit.service import Policy
+from registry.records.validation import format_minor
 from registry.records.vocabulary import STATUS_BY_SEVERITY
 
 NO_HARD_INQUIRIES = {"last_30d": 0, "last_90d": 0, "institutions_30d": 0, "institutions_90d": 0}

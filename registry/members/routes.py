@@ -10,12 +10,26 @@ from fastapi import APIRouter, Depends, Path, status
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
-from registry.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
+from registry.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    problem_responses,
+)
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.members import service
-from registry.members.schemas import ClientCreate, ClientCreated, ClientOut, MemberCreate, MemberOut, MemberUpdate
+from registry.members.schemas import (
+    ClientCreate,
+    ClientCreated,
+    ClientOut,
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
+)
 
 router = APIRouter(prefix="/admin", tags=["admin: members"], responses=problem_responses(Unauthenticated, Forbidden))
 

@@ -23,7 +23,6 @@ from registry.core.errors import FieldError, Forbidden, Invalid, NotFound
 from registry.core.pagination import Page, decode_cursor, encode_cursor
 from registry.core.subjects import is_token, subject_key
 from registry.monitoring import repository
-from registry.monitoring.sealing import seal, unseal
 from registry.monitoring.schemas import (
     AlertFeed,
     AlertOut,
@@ -35,6 +34,7 @@ from registry.monitoring.schemas import (
     WebhookOut,
     WebhookPut,
 )
+from registry.monitoring.sealing import seal, unseal
 
 SECRET_PREFIX = "whsec_"
 

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditIntent
 from registry.auth.deps import RecordsRead, RecordsWrite
-from registry.core.errors import Forbidden, Invalid, NotFound, PayloadTooLarge, Unauthenticated, problem_responses
+from registry.core.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    problem_responses,
+)
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
 from registry.idempotency.http import IdempotencyKeyHeader

@@ -15,7 +15,13 @@ from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_re
 from registry.deps import TxDep, audit_intent, audited
 from registry.runtime import Runtime, runtime_dependency
 from registry.subject_report import service
-from registry.subject_report.render import CONTENT_SECURITY_POLICY, HTML, NDJSON, html_page, media_type_for
+from registry.subject_report.render import (
+    CONTENT_SECURITY_POLICY,
+    HTML,
+    NDJSON,
+    html_page,
+    media_type_for,
+)
 from registry.subject_report.schemas import SubjectReport, SubjectReportRequest
 
 router = APIRouter(prefix="/admin", tags=["admin: borrowers"], responses=problem_responses(Unauthenticated, Forbidden))

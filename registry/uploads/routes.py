@@ -16,14 +16,20 @@ from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditIntent
 from registry.auth.deps import RecordsWrite
 from registry.core.errors import (
-    BadRequest, Forbidden, Invalid, NotFound, Unauthenticated, UnsupportedMediaType, problem_responses,
+    BadRequest,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    UnsupportedMediaType,
+    problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import TxDep, audit_intent, audited
+from registry.runtime import Runtime, runtime_dependency
 from registry.uploads import service
 from registry.uploads.lines import Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
-from registry.runtime import Runtime, runtime_dependency
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=problem_responses(Unauthenticated, Forbidden))
 
