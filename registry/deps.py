@@ -40,6 +40,10 @@ async def audit_intent(request: Request) -> AuditIntent:
     return intent
 
 
+# What a route's service fills in about the audit row of the request.
+Intent = Annotated[AuditIntent, Depends(audit_intent)]
+
+
 def _entry(request: Request, intent: AuditIntent, outcome: int, extra: dict[str, Any] | None = None) -> AuditEntry:
     principal: Principal | None = getattr(request.state, "principal", None)
     details = dict(intent.details)

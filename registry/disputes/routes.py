@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin, Disputes
 from registry.core.errors import (
     Conflict,
@@ -19,7 +18,7 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import TxDep, audit_intent, audited
+from registry.deps import Intent, TxDep, audited
 from registry.disputes import service
 from registry.disputes.schemas import (
     DisputeCreate,
@@ -31,15 +30,13 @@ from registry.disputes.schemas import (
 )
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.idempotency.service import idempotent
-from registry.runtime import Runtime, runtime_dependency
+from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/disputes", tags=["disputes"], responses=problem_responses(Unauthenticated, Forbidden))
 admin_router = APIRouter(
     prefix="/admin/disputes", tags=["admin: disputes"], responses=problem_responses(Unauthenticated, Forbidden)
 )
 
-Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 DisputePath = Annotated[uuid.UUID, Path(description="Dispute id")]
 StatusFilter = Annotated[DisputeStatus | None, Query(description="Only open or only resolved disputes")]
 OverdueFilter = Annotated[bool | None, Query(description="Only disputes open past their deadline (true) or the others")]

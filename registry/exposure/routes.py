@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import ExposureRead
 from registry.core.errors import (
     Forbidden,
@@ -17,10 +14,10 @@ from registry.core.errors import (
     Unauthenticated,
     problem_responses,
 )
-from registry.deps import audit_intent, audited
+from registry.deps import Intent, audited
 from registry.exposure import service
 from registry.exposure.schemas import ExposureRequest, ExposureResponse
-from registry.runtime import Runtime, runtime_dependency
+from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -44,8 +41,8 @@ async def exposure(
     body: ExposureRequest,
     principal: ExposureRead,
     request: Request,
-    runtime: Annotated[Runtime, Depends(runtime_dependency)],
-    audit: Annotated[AuditIntent, Depends(audit_intent)],
+    runtime: RuntimeDep,
+    audit: Intent,
 ) -> Response:
     quota = request.state.standing.exposure_per_minute or runtime.settings.default_exposure_per_minute
     payload, headers = await service.query(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Path, status
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
 from registry.core.errors import (
     Conflict,
@@ -19,7 +18,7 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import TxDep, audit_intent, audited
+from registry.deps import Intent, TxDep, audited
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.members import service
 from registry.members.schemas import (
@@ -33,7 +32,6 @@ from registry.members.schemas import (
 
 router = APIRouter(prefix="/admin", tags=["admin: members"], responses=problem_responses(Unauthenticated, Forbidden))
 
-Intent = Annotated[AuditIntent, Depends(audit_intent)]
 MemberPath = Annotated[uuid.UUID, Path(description="Member id")]
 ClientPath = Annotated[str, Path(max_length=64, description="Client id", examples=["brc_3f9a1c2e7b6d5a40"])]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Monitor
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import TxDep, audit_intent, audited
+from registry.deps import Intent, TxDep, audited
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.idempotency.service import idempotent
 from registry.monitoring import service
@@ -25,12 +24,10 @@ from registry.monitoring.schemas import (
     WebhookOut,
     WebhookPut,
 )
-from registry.runtime import Runtime, runtime_dependency
+from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["monitoring"], responses=problem_responses(Unauthenticated, Forbidden))
 
-Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 
 
 @router.post(

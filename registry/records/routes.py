@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import RecordsRead, RecordsWrite
 from registry.core.errors import (
     Forbidden,
@@ -19,17 +18,15 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import TxDep, audit_intent, audited
+from registry.deps import Intent, TxDep, audited
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.records import service
 from registry.records.schemas import BatchResult, RecordBatch, RecordDetail, RecordOut
 from registry.records.vocabulary import Product, Status
-from registry.runtime import Runtime, runtime_dependency
+from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/records", tags=["records"], responses=problem_responses(Unauthenticated, Forbidden))
 
-Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
 
 

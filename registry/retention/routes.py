@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Unauthenticated, problem_responses
-from registry.deps import TxDep, audit_intent, audited
+from registry.deps import Intent, TxDep, audited
 from registry.retention import service
 from registry.retention.schemas import RetentionResult
-from registry.runtime import Runtime, runtime_dependency
+from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -28,8 +25,8 @@ router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], respons
     ),
 )
 async def run_retention(
-    _: Admin, tx: TxDep, runtime: Annotated[Runtime, Depends(runtime_dependency)],
-    audit: Annotated[AuditIntent, Depends(audit_intent)],
+    _: Admin, tx: TxDep, runtime: RuntimeDep,
+    audit: Intent,
 ) -> RetentionResult:
     result = await service.run(tx, now=runtime.clock(), audit=audit)
     audit.details["via"] = "api"

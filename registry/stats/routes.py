@@ -5,23 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
-from registry.deps import TxDep, audit_intent, audited
-from registry.runtime import Runtime, runtime_dependency
+from registry.deps import Intent, TxDep, audited
+from registry.runtime import RuntimeDep
 from registry.stats import service
 from registry.stats.schemas import IndustryStats, MemberStats
 
 router = APIRouter(prefix="/admin/stats", tags=["admin: statistics"], responses=problem_responses(Unauthenticated, Forbidden))
 
-Intent = Annotated[AuditIntent, Depends(audit_intent)]
 # The aggregates run on pooled connections of their own (see registry/stats/service.py);
 # the request's transaction (TxDep) carries the audit row.
-RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 
 
 @router.get(

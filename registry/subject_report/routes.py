@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
-from registry.deps import TxDep, audit_intent, audited
-from registry.runtime import Runtime, runtime_dependency
+from registry.deps import Intent, TxDep, audited
+from registry.runtime import RuntimeDep
 from registry.subject_report import service
 from registry.subject_report.render import (
     CONTENT_SECURITY_POLICY,
@@ -45,8 +44,8 @@ async def subject_report(
     body: SubjectReportRequest,
     _: Admin,
     tx: TxDep,
-    runtime: Annotated[Runtime, Depends(runtime_dependency)],
-    audit: Annotated[AuditIntent, Depends(audit_intent)],
+    runtime: RuntimeDep,
+    audit: Intent,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     report = await service.report(tx, body.subject, server_key=runtime.keys.server_key, now=runtime.clock(), audit=audit)

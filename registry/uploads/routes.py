@@ -8,12 +8,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
 from registry.auth.deps import RecordsWrite
 from registry.core.errors import (
     BadRequest,
@@ -25,16 +24,14 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import TxDep, audit_intent, audited
-from registry.runtime import Runtime, runtime_dependency
+from registry.deps import Intent, TxDep, audited
+from registry.runtime import RuntimeDep
 from registry.uploads import service
 from registry.uploads.lines import Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=problem_responses(Unauthenticated, Forbidden))
 
-Intent = Annotated[AuditIntent, Depends(audit_intent)]
-RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
 JobPath = Annotated[uuid.UUID, Path(description="Upload job id")]
 IdempotencyKey = Annotated[
     str | None,
