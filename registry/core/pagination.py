@@ -46,8 +46,13 @@ CursorParam = Annotated[str | None, Query(max_length=512, description="Opaque cu
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 
 
+def encode_created_cursor(created_at: datetime, id_: uuid.UUID) -> str:
+    """The cursor after a row of a list ordered by (created_at, id)."""
+    return encode_cursor([created_at.isoformat(), str(id_)])
+
+
 def decode_created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    """The (created_at, id) position of a cursor made by `encode_cursor([created_at.isoformat(), str(id)])`."""
+    """The (created_at, id) position of a cursor made by `encode_created_cursor`."""
     position = decode_cursor(cursor, 2)
     if not position:
         return None

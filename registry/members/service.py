@@ -4,7 +4,6 @@ a change of standing reaches every worker at once."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from registry.audit.schemas import AuditIntent
 from registry.auth.assertions import InvalidJwk, public_key_of
@@ -13,7 +12,7 @@ from registry.auth.principal import Scope
 from registry.auth.secrets import hash_secret, new_client_id, new_client_secret
 from registry.core.db import Tx
 from registry.core.errors import Conflict, FieldError, Invalid, NotFound
-from registry.core.pagination import Page, decode_cursor, encode_cursor
+from registry.core.pagination import Page, decode_created_cursor, encode_created_cursor
 from registry.idempotency import service as idempotency_service
 from registry.members import repository
 from registry.members.schemas import (
@@ -82,17 +81,11 @@ async def get_member_by_code(tx: Tx, code: str) -> MemberOut:
 
 
 async def list_members(tx: Tx, cursor: str | None, limit: int) -> Page[MemberOut]:
-    position = decode_cursor(cursor, 2)
-    after = None
-    if position:
-        try:
-            after = (datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1])))
-        except ValueError:
-            raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None
+    after = decode_created_cursor(cursor)
     rows = await repository.list_members(tx.conn, after, limit + 1)
     members = [MemberOut.model_validate(dict(r)) for r in rows[:limit]]
     next_cursor = (
-        encode_cursor([members[-1].created_at.isoformat(), str(members[-1].id)]) if len(rows) > limit else None
+        encode_created_cursor(members[-1].created_at, members[-1].id) if len(rows) > limit else None
     )
     return Page[MemberOut](data=members, next_cursor=next_cursor)
 

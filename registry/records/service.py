@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -16,7 +16,7 @@ from registry.auth.principal import Principal
 from registry.core.db import Tx, as_association
 from registry.core.errors import FieldError, Invalid, NotFound
 from registry.core.metrics import RECORDS, count
-from registry.core.pagination import Page, decode_cursor, encode_cursor
+from registry.core.pagination import Page, decode_created_cursor, encode_created_cursor
 from registry.core.subjects import is_token, subject_key
 from registry.idempotency import service as idempotency
 from registry.monitoring import service as monitoring
@@ -166,13 +166,7 @@ async def list_records(
     limit: int,
     today: date,
 ) -> Page[RecordOut]:
-    position = decode_cursor(cursor, 2)
-    after = None
-    if position:
-        try:
-            after = (datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1])))
-        except ValueError:
-            raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None
+    after = decode_created_cursor(cursor)
     rows = await repository.list_own(
         tx.conn,
         principal.member_id,
@@ -184,7 +178,7 @@ async def list_records(
         today=today,
     )
     data = [RecordOut.model_validate(_record_out(r)) for r in rows[:limit]]
-    next_cursor = encode_cursor([data[-1].created_at.isoformat(), str(data[-1].id)]) if len(rows) > limit else None
+    next_cursor = encode_created_cursor(data[-1].created_at, data[-1].id) if len(rows) > limit else None
     return Page[RecordOut](data=data, next_cursor=next_cursor)
 
 

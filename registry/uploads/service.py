@@ -30,7 +30,7 @@ from registry.auth.principal import Principal
 from registry.core.db import Tx, set_tenant
 from registry.core.errors import BadRequest, FieldError, Invalid, NotFound, UnsupportedMediaType
 from registry.core.metrics import UPLOAD_LINES, count
-from registry.core.pagination import Page, decode_created_cursor, encode_cursor
+from registry.core.pagination import Page, decode_created_cursor, encode_created_cursor
 from registry.idempotency import service as idempotency
 from registry.records import service as records_service
 from registry.records.schemas import ItemError
@@ -358,7 +358,7 @@ async def list_jobs(tx: Tx, principal: Principal, *, cursor: str | None, limit: 
     after = decode_created_cursor(cursor)
     rows = await repository.list_own(tx.conn, principal.member_id, after=after, limit=limit + 1)
     data = [UploadJobOut.of(r) for r in rows[:limit]]
-    next_cursor = encode_cursor([data[-1].created_at.isoformat(), str(data[-1].id)]) if len(rows) > limit else None
+    next_cursor = encode_created_cursor(data[-1].created_at, data[-1].id) if len(rows) > limit else None
     return Page[UploadJobOut](data=data, next_cursor=next_cursor)
 
 
