@@ -314,3 +314,16 @@ async def test_a_retry_while_the_first_request_runs_is_409(http, registry):
     assert await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", bank.id) == 0
     r = await submit(http, bank, item(token()), headers={**bank.headers, "Idempotency-Key": key})
     assert r.status_code == 200
+
+
+async def test_new_records_take_time_ordered_ids(http, registry):
+    """Ids are UUIDv7 (migration 0009): a bulk load appends to the indexes holding them."""
+    bank = await registry.member()
+    first = (await submit(http, bank, item(token(), "ORDER-1"))).json()["results"][0]["record_id"]
+    second = (await submit(http, bank, item(token(), "ORDER-2"))).json()["results"][0]["record_id"]
+    ids = [uuid.UUID(first), uuid.UUID(second)]
+    assert [i.version for i in ids] == [7, 7]
+    assert all(i.variant == uuid.RFC_4122 for i in ids)
+    assert ids[0] < ids[1]
+    stored = await registry.pool.fetchval("SELECT created_at FROM records WHERE id = $1", ids[0])
+    assert abs(int.from_bytes(ids[0].bytes[:6], "big") / 1000 - stored.timestamp()) < 5

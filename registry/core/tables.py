@@ -21,10 +21,10 @@ SQLModel.metadata.naming_convention = {
 metadata = SQLModel.metadata
 
 
-def uuid_pk() -> Any:
+def uuid_pk(generator: str = "gen_random_uuid()") -> Any:
     return Field(
         default=None,
-        sa_column=sa.Column(pg.UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")),
+        sa_column=sa.Column(pg.UUID(as_uuid=True), primary_key=True, server_default=sa.text(generator)),
     )
 
 

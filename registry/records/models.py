@@ -26,7 +26,8 @@ class Record(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID | None = uuid_pk()
+    # Time-ordered (UUIDv7, migration 0009): bulk loads append to the indexes holding ids.
+    id: uuid.UUID | None = uuid_pk("registry_ordered_uuid()")
     member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
     account_ref: str = column(sa.Text)
     subject_key: bytes = column(pg.BYTEA)
