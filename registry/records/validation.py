@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from registry.records.schemas import ItemError, RecordItem
 from registry.records.vocabulary import is_delinquent
 
 MAX_MINOR = 2**63 - 1
+MAX_MINOR_DIGITS = len(str(MAX_MINOR)) - 1  # the exponent of MAX_MINOR's leading digit
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,17 +38,19 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 
 def _minor_units(field: str, value: Decimal, digits: int, errors: list[ItemError]) -> int:
+    # Compared in magnitude first: a finite decimal as large as 1E+999999 would overflow the
+    # decimal context when scaled, and a merely huge one would build a huge integer.
+    if value and value.adjusted() + digits > MAX_MINOR_DIGITS:
+        errors.append(ItemError(field=field, message="amount too large"))
+        return 0
     try:
-        exponent = value.as_tuple().exponent
-        # Normalizing only raises the exponent: skip it (it is slow) when the value as written fits.
-        if isinstance(exponent, int) and -exponent > digits:
-            exponent = value.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > digits:
-            errors.append(ItemError(field=field, message=f"at most {digits} decimal places for this currency"))
-            return 0
-        minor = int(value.scaleb(digits))
-    except (InvalidOperation, ValueError, OverflowError):
+        scaled = value.scaleb(digits)
+        minor = int(scaled)
+    except (ArithmeticError, ValueError):
         errors.append(ItemError(field=field, message="not a valid amount"))
+        return 0
+    if minor != scaled:  # digits below the currency's minor unit (trailing zeros are fine)
+        errors.append(ItemError(field=field, message=f"at most {digits} decimal places for this currency"))
         return 0
     if minor > MAX_MINOR:
         errors.append(ItemError(field=field, message="amount too large"))
@@ -56,36 +59,44 @@ def _minor_units(field: str, value: Decimal, digits: int, errors: list[ItemError
 
 
 def format_minor(minor: int, currency: str) -> str:
-    minor = int(minor)  # sums from SQL may arrive as Decimal
-    digits = MINOR_UNITS.get(currency.strip(), 2)
+    return amount_text(int(minor), MINOR_UNITS.get(currency.strip(), 2))  # sums from SQL may be Decimal
+
+
+def amount_text(minor: int, digits: int) -> str:
+    """An amount in minor units as the decimal text members read, with exactly `digits` places."""
     if minor < 0 or digits == 0:
         return str(Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
-    # The same digits as the Decimal form above, without Decimal (it runs for every item).
-    unit = 10**digits
-    return f"{minor // unit}.{minor % unit:0{digits}d}"
+    # The same digits as the Decimal form above, without Decimal (it runs for every amount).
+    text = str(minor).rjust(digits + 1, "0")
+    return f"{text[:-digits]}.{text[-digits:]}"
+
+
+_DATE_FIELDS = ("opened_on", "delinquent_since", "notice_sent_on", "closed_on", "as_of")
+# (earlier, later): when both are given, the first must not be after the second.
+_DATE_ORDER = (
+    ("opened_on", "delinquent_since"),
+    ("delinquent_since", "as_of"),
+    ("opened_on", "as_of"),
+    ("notice_sent_on", "as_of"),
+    ("opened_on", "closed_on"),
+)
 
 
 def _date_rules(item: RecordItem, today: date, errors: list[ItemError]) -> None:
-    for field in ("opened_on", "delinquent_since", "notice_sent_on", "closed_on", "as_of"):
-        value = getattr(item, field)
+    days = vars(item)  # the validated fields by name
+    for field in _DATE_FIELDS:
+        value = days[field]
         if value is not None and value > today:
             errors.append(ItemError(field=field, message="must not be in the future"))
     if is_delinquent(item.status):
         for field in ("delinquent_since", "notice_sent_on"):
-            if getattr(item, field) is None:
+            if days[field] is None:
                 errors.append(
                     ItemError(field=field, message=f"required when status is {item.status.value}: "
                               "the borrower must have been notified before a delinquency is shared")
                 )
-    ordered = [
-        ("opened_on", "delinquent_since"),
-        ("delinquent_since", "as_of"),
-        ("opened_on", "as_of"),
-        ("notice_sent_on", "as_of"),
-        ("opened_on", "closed_on"),
-    ]
-    for earlier, later in ordered:
-        a, b = getattr(item, earlier), getattr(item, later)
+    for earlier, later in _DATE_ORDER:
+        a, b = days[earlier], days[later]
         if a is not None and b is not None and a > b:
             errors.append(ItemError(field=earlier, message=f"must not be after {later}"))
 
@@ -111,15 +122,33 @@ def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> Valid
     _date_rules(item, today, errors)
     if errors:
         return errors
-    snapshot = item.model_dump(mode="json", exclude={"subject"})
-    snapshot.update(
-        currency=currency,
-        principal_amount=format_minor(principal, currency),
-        outstanding_amount=format_minor(outstanding, currency),
-        overdue_amount=format_minor(overdue, currency),
-    )
     key = subject_key(server_key, item.subject)
+    snapshot = _snapshot(item, currency, digits, principal, outstanding, overdue)
     return ValidItem(index, item, key, principal, outstanding, overdue, snapshot, content_hash(key, snapshot))
+
+
+def _snapshot(item: RecordItem, currency: str, digits: int, principal: int, outstanding: int, overdue: int) -> dict[str, Any]:
+    """The item as stored in its events and hashed: every field but the borrower token, as
+    JSON values, the currency upper-cased and the amounts in the currency's own digits.
+    Written out rather than model_dump'ed: it runs for every item (a test pins it to
+    model_dump's output)."""
+    opened, since, notice, closed = item.opened_on, item.delinquent_since, item.notice_sent_on, item.closed_on
+    return {
+        "subject_type": item.subject_type.value,
+        "account_ref": item.account_ref,
+        "product": item.product.value,
+        "status": item.status.value,
+        "collection_stage": item.collection_stage.value,
+        "currency": currency,
+        "principal_amount": amount_text(principal, digits),
+        "outstanding_amount": amount_text(outstanding, digits),
+        "overdue_amount": amount_text(overdue, digits),
+        "opened_on": opened.isoformat() if opened is not None else None,
+        "delinquent_since": since.isoformat() if since is not None else None,
+        "notice_sent_on": notice.isoformat() if notice is not None else None,
+        "closed_on": closed.isoformat() if closed is not None else None,
+        "as_of": item.as_of.isoformat(),
+    }
 
 
 def content_hash(key: bytes, snapshot: dict[str, Any]) -> bytes:
