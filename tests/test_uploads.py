@@ -300,3 +300,29 @@ async def test_connection_dropped_mid_file_fails_the_job_and_frees_its_key(app, 
     # The key was released: the retry with the same key is a new upload, finding earlier lines unchanged.
     retry = (await post(http, member, first_part, NDJSON, **{"Idempotency-Key": key})).json()
     assert retry["id"] != job["id"] and (retry["unchanged"], retry["created"]) == (4, 1)
+
+
+async def test_a_chunk_that_fails_to_write_fails_the_job_keeping_committed_chunks(http, registry, monkeypatch):
+    """The writer runs ahead of validation: its failure must stop the upload (not leave the
+    reader waiting on a full queue) and keep the chunks committed before it."""
+    monkeypatch.setattr(upload_service, "CHUNK_LINES", 3)
+    apply_valid = upload_service.records_service.apply_valid
+    calls = 0
+
+    async def failing_third_chunk(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the database went away")
+        return await apply_valid(*args, **kwargs)
+
+    monkeypatch.setattr(upload_service.records_service, "apply_valid", failing_third_chunk)
+    member = await registry.member()
+    subject = token()
+    with pytest.raises(RuntimeError, match="went away"):
+        await post(http, member, ndjson(*[item(subject, f"FAIL-{n}") for n in range(60)]), NDJSON)
+    job = (await http.get("/v1/uploads", headers=member.headers)).json()["data"][0]
+    assert job["status"] == "failed" and "upload it again" in job["error"]
+    assert job["processed_lines"] == job["created"] == 6
+    stored = await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", member.id)
+    assert stored == 6

@@ -56,7 +56,8 @@ logger = logging.getLogger(__name__)
 
 ROUTE = "POST /v1/uploads"
 CHUNK_LINES = 5000
-YIELD_LINES = 100
+WRITE_AHEAD = 2
+YIELD_LINES = 50
 ERROR_PAGE = 1000
 
 Batches = AsyncIterator[list[tuple[int, bytes | None]]]
@@ -88,8 +89,10 @@ class _Chunk:
 
 
 class _Loader:
-    """Validates lines into chunks and writes each chunk while the next one is read: the
-    CPU work of validation overlaps the database's work on the previous chunk."""
+    """Validates lines into chunks and hands them to one writer task, which applies them in
+    order while the next ones are validated: the CPU work of validation overlaps the
+    database's work. Up to WRITE_AHEAD chunks wait for the writer, so neither side idles
+    while the other has a slow chunk."""
 
     def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, member_id: uuid.UUID,
                  columns: list[str] | None, server_key: bytes, today: date) -> None:
@@ -101,7 +104,8 @@ class _Loader:
         self.today = today
         self.received = 0
         self.chunk = _Chunk()
-        self.writing: asyncio.Task[None] | None = None
+        self.pending: asyncio.Queue[tuple[_Chunk, int, str] | None] = asyncio.Queue(maxsize=WRITE_AHEAD)
+        self.writer: asyncio.Task[None] | None = None
 
     def _reject(self, number: int, account_ref: Any, errors: list[ItemError]) -> None:
         ref = account_ref if isinstance(account_ref, str) else None
@@ -138,27 +142,42 @@ class _Loader:
             since_yield += 1
             if since_yield == YIELD_LINES:
                 # Let the writer's round trips go out while this slice is validated: each one
-                # waits for the next yield, so a whole slice between them would stall the database.
+                # waits for the next yield, so a long slice between them would stall the database.
                 since_yield = 0
                 await asyncio.sleep(0)
         await asyncio.sleep(0)
 
     async def flush(self, status: str = "receiving") -> None:
-        """Hand the current chunk to the writer (after the previous one has committed)."""
+        """Queue the current chunk for the writer; waits while WRITE_AHEAD chunks are queued,
+        and raises the writer's error if it has stopped."""
         chunk, self.chunk = self.chunk, _Chunk()
-        await self.drain()
-        self.writing = asyncio.create_task(self._write(chunk, self.received, status))
+        await self._hand_over((chunk, self.received, status))
 
     async def drain(self) -> None:
-        if self.writing is not None:
-            writing, self.writing = self.writing, None
-            await writing
+        """Wait until every queued chunk has committed."""
+        if self.writer is not None:
+            await self._hand_over(None)
+            writer, self.writer = self.writer, None
+            await writer
 
     async def abandon(self) -> None:
-        if self.writing is not None:
-            writing, self.writing = self.writing, None
-            writing.cancel()
-            await asyncio.gather(writing, return_exceptions=True)
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    async def _hand_over(self, work: tuple[_Chunk, int, str] | None) -> None:
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write_all())
+        put = asyncio.ensure_future(self.pending.put(work))
+        await asyncio.wait((put, self.writer), return_when=asyncio.FIRST_COMPLETED)
+        if self.writer.done():  # it failed (with the queue full, the put would wait forever)
+            put.cancel()
+            self.writer.result()  # raises what stopped it
+
+    async def _write_all(self) -> None:
+        while (work := await self.pending.get()) is not None:
+            await self._write(*work)
 
     async def _write(self, chunk: _Chunk, received: int, status: str) -> None:
         counts: Counter[str] = Counter()
