@@ -9,7 +9,13 @@ import orjson
 import pytest
 
 from registry.records.schemas import RecordItem
-from registry.records.validation import MAX_MINOR, ValidItem, content_hash, format_minor, validate_item
+from registry.records.validation import (
+    MAX_MINOR,
+    ValidItem,
+    content_hash,
+    format_minor,
+    validate_item,
+)
 from tests.factories import item, token
 
 TODAY = date(2026, 11, 30)

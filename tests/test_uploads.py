@@ -306,7 +306,7 @@ async def test_a_chunk_that_fails_to_write_fails_the_job_keeping_committed_chunk
     """The writer runs ahead of validation: its failure must stop the upload (not leave the
     reader waiting on a full queue) and keep the chunks committed before it."""
     monkeypatch.setattr(upload_service, "CHUNK_LINES", 3)
-    apply_valid = upload_service.records_service.apply_valid
+    apply_counted = upload_service.records_service.apply_counted
     calls = 0
 
     async def failing_third_chunk(*args: Any, **kwargs: Any) -> Any:
@@ -314,9 +314,9 @@ async def test_a_chunk_that_fails_to_write_fails_the_job_keeping_committed_chunk
         calls += 1
         if calls == 3:
             raise RuntimeError("the database went away")
-        return await apply_valid(*args, **kwargs)
+        return await apply_counted(*args, **kwargs)
 
-    monkeypatch.setattr(upload_service.records_service, "apply_valid", failing_third_chunk)
+    monkeypatch.setattr(upload_service.records_service, "apply_counted", failing_third_chunk)
     member = await registry.member()
     subject = token()
     with pytest.raises(RuntimeError, match="went away"):

@@ -41,10 +41,23 @@ UNNEST_INPUT = f"""
     ) AS t({INPUT_COLUMNS})"""
 
 
-def upsert_statement(input_sql: str) -> str:
+# What the upsert answers: each applied row (POST /v1/records gives every item its record id)...
+PER_ROW = "SELECT account_ref, id, inserted, severity FROM upserted"
+# ...or, for bulk input, one row of counts: the rows created, updated and stale (an input
+# row not applied is stale when the stored report is newer, otherwise unchanged; the stored
+# rows are read as they were before this statement) and the ids that are now delinquent.
+COUNTED = f"""
+SELECT (SELECT count(*) FROM upserted WHERE inserted) AS created,
+       (SELECT count(*) FROM upserted WHERE NOT inserted) AS updated,
+       (SELECT count(*) FROM input i JOIN records r ON r.member_id = $1 AND r.account_ref = i.account_ref
+        WHERE r.as_of > i.as_of AND i.account_ref NOT IN (SELECT account_ref FROM upserted)) AS stale,
+       ARRAY(SELECT id FROM upserted WHERE severity >= {NEGATIVE}) AS delinquent"""
+
+
+def upsert_statement(input_sql: str, answer: str = PER_ROW) -> str:
     """The one upsert of records and their events (expiry, stale and unchanged rules) over
-    any input query producing INPUT_COLUMNS; returns (account_ref, id, inserted) per row applied."""
-    return f"WITH input AS ({input_sql}\n),{_UPSERT_FROM_INPUT}"
+    any input query producing INPUT_COLUMNS, answering PER_ROW or COUNTED."""
+    return f"WITH input AS ({input_sql}\n),{_UPSERT_FROM_INPUT}{answer}"
 
 
 _UPSERT_FROM_INPUT = f"""
@@ -111,7 +124,6 @@ events AS (
            u.version, u.status, u.severity, u.as_of, i.snapshot
     FROM upserted u JOIN input i USING (account_ref)
 )
-SELECT account_ref, id, inserted, severity FROM upserted
 """
 
 UPSERT = upsert_statement(UNNEST_INPUT)

@@ -107,19 +107,12 @@ async def apply_valid(
     member_id: uuid.UUID,
     valid: Sequence[ValidItem],
     *,
-    upsert: Callable[[], Awaitable[list[asyncpg.Record]]] | None = None,
     today: date | None = None,
 ) -> list[tuple[ValidItem, Outcome, uuid.UUID]]:
-    """The one write path of records (POST /v1/records and uploads): apply valid items, at
-    most one per account_ref, and give each its outcome and record id (uploads only count
-    them, so no result model is built here). `upsert` runs the shared statement over another
-    input holding exactly these items (an upload's staging rows); by default the items
-    travel as arrays. Other members watching a subject that became delinquent or worse are
-    alerted in the same transaction."""
-    rows = await upsert() if upsert is not None else await repository.upsert(conn, member_id, valid)
-    delinquent = [row["id"] for row in rows if row["severity"] >= DELINQUENT_SEVERITY]
-    async with as_association(conn):  # other members' watches and alerts
-        await monitoring.raise_delinquency_alerts(conn, member_id, delinquent, today)
+    """The write path of records item by item (POST /v1/records): apply valid items, at
+    most one per account_ref, and give each its outcome and record id."""
+    rows = await repository.upsert(conn, member_id, valid)
+    await _alert_watchers(conn, member_id, [row["id"] for row in rows if row["severity"] >= DELINQUENT_SEVERITY], today)
     applied = {row["account_ref"]: row for row in rows}
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}
@@ -136,6 +129,35 @@ async def apply_valid(
             outcome = Outcome.stale if row["as_of"] > v.item.as_of else Outcome.unchanged
         results.append((v, outcome, row["id"]))
     return results
+
+
+async def apply_counted(
+    conn: asyncpg.Connection,
+    member_id: uuid.UUID,
+    total: int,
+    upsert_counted: Callable[[], Awaitable[asyncpg.Record]],
+    *,
+    today: date | None = None,
+) -> Counter[str]:
+    """The write path of records in bulk (uploads): `upsert_counted` runs the same upsert
+    over `total` valid rows already in the database, at most one per account_ref, answering
+    repository.COUNTED; returns how many rows had each outcome. Nothing per row comes back
+    to the service."""
+    counted = await upsert_counted()
+    await _alert_watchers(conn, member_id, counted["delinquent"], today)
+    outcomes = Counter({Outcome.created.value: counted["created"], Outcome.updated.value: counted["updated"],
+                        Outcome.stale.value: counted["stale"]})
+    outcomes[Outcome.unchanged.value] = total - sum(outcomes.values())
+    return +outcomes  # without the zeros
+
+
+async def _alert_watchers(conn: asyncpg.Connection, member_id: uuid.UUID, delinquent: list[uuid.UUID],
+                          today: date | None) -> None:
+    """Other members watching a subject that became delinquent or worse are alerted in the
+    same transaction."""
+    if delinquent:
+        async with as_association(conn):  # other members' watches and alerts
+            await monitoring.raise_delinquency_alerts(conn, member_id, delinquent, today)
 
 
 def _record_out(row: Any) -> dict[str, Any]:

@@ -40,7 +40,8 @@ CREATE TEMP TABLE IF NOT EXISTS upload_staging (
 UPSERT_STAGED = records_repository.upsert_statement(
     f"""
     SELECT {", ".join(c for c in STAGING_COLUMNS if c != "snapshot")}, snapshot::jsonb AS snapshot
-    FROM upload_staging ORDER BY account_ref"""
+    FROM upload_staging ORDER BY account_ref""",
+    records_repository.COUNTED,
 )
 
 JOB_COLUMNS = """
@@ -67,8 +68,9 @@ async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> No
     await conn.copy_records_to_table("upload_staging", records=rows, columns=STAGING_COLUMNS)
 
 
-async def upsert_staged(conn: asyncpg.Connection, member_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(UPSERT_STAGED, member_id)
+async def upsert_staged(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record:
+    """Apply the staged chunk; one row of counts (records_repository.COUNTED)."""
+    return await conn.fetchrow(UPSERT_STAGED, member_id)
 
 
 async def lock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:

@@ -34,7 +34,7 @@ from registry.core.pagination import Page, decode_created_cursor, encode_created
 from registry.idempotency import service as idempotency
 from registry.records import service as records_service
 from registry.records.schemas import ItemError
-from registry.records.validation import ValidItem, validate_item
+from registry.records.validation import validate_item
 from registry.uploads import repository
 from registry.uploads.lines import (
     MAX_LINE_BYTES,
@@ -82,8 +82,7 @@ def upload_format(content_type: str | None, content_encoding: str | None) -> tup
 
 @dataclass
 class _Chunk:
-    valid: list[ValidItem] = field(default_factory=list)
-    staged: list[tuple[Any, ...]] = field(default_factory=list)
+    staged: list[tuple[Any, ...]] = field(default_factory=list)  # one row per valid line
     rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)
     refs: set[str] = field(default_factory=set)
 
@@ -132,12 +131,11 @@ class _Loader:
                         if ref in self.chunk.refs:
                             await self.flush()
                         chunk = self.chunk
-                        chunk.valid.append(checked)
                         chunk.staged.append(repository.staging_row(checked))
                         chunk.refs.add(ref)
                 if errors is not None:
                     self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
-            if len(self.chunk.valid) + len(self.chunk.rejected) >= CHUNK_LINES:
+            if len(self.chunk.staged) + len(self.chunk.rejected) >= CHUNK_LINES:
                 await self.flush()
             since_yield += 1
             if since_yield == YIELD_LINES:
@@ -182,13 +180,12 @@ class _Loader:
     async def _write(self, chunk: _Chunk, received: int, status: str) -> None:
         counts: Counter[str] = Counter()
         async with self.conn.transaction():
-            if chunk.valid:
+            if chunk.staged:
                 await repository.stage(self.conn, chunk.staged)
-                results = await records_service.apply_valid(
-                    self.conn, self.member_id, chunk.valid,
-                    upsert=functools.partial(repository.upsert_staged, self.conn, self.member_id),
-                )
-                counts.update(outcome.value for _, outcome, _ in results)
+                counts.update(await records_service.apply_counted(
+                    self.conn, self.member_id, len(chunk.staged),
+                    functools.partial(repository.upsert_staged, self.conn, self.member_id), today=self.today,
+                ))
             if chunk.rejected:
                 await repository.add_errors(self.conn, self.job_id, chunk.rejected)
                 counts["rejected"] = len(chunk.rejected)
