@@ -326,3 +326,18 @@ async def test_a_chunk_that_fails_to_write_fails_the_job_keeping_committed_chunk
     assert job["processed_lines"] == job["created"] == 6
     stored = await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", member.id)
     assert stored == 6
+
+
+async def test_an_amount_beyond_the_decimal_range_is_a_rejected_line(http, registry):
+    """1E+999999 is a finite decimal that overflowed when scaled to minor units: the whole
+    upload failed with a 500. It is one rejected line now."""
+    member = await registry.member()
+    subject = token()
+    body = ndjson(item(subject, "HUGE-1", principal_amount="1E+999999"), item(subject, "HUGE-2"))
+    response = await post(http, member, body, NDJSON)
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] == "completed" and counts(job)["created"] == 1 and counts(job)["rejected"] == 1
+    report = await error_report(http, member, job["id"])
+    assert report == [{"line": 1, "account_ref": "HUGE-1",
+                       "errors": [{"field": "principal_amount", "message": "amount too large"}]}]
