@@ -99,7 +99,9 @@ async def alerts(
     responses=problem_responses(Invalid),
     summary="Set the endpoint that receives your alerts",
     description=(
-        "https is required (plain http only to a loopback address in development). Without `secret` a signing "
+        "https is required (plain http only to a loopback address in development). The host must be public: "
+        "loopback, private and link-local addresses, and names resolving to them, are refused here and at every "
+        "delivery. Without `secret` a signing "
         "secret is generated and returned in this answer only. Each delivery carries "
         "`Registry-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"t.body\")>`."
     ),

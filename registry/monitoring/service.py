@@ -5,6 +5,7 @@ the feed returns each alert exactly once; a member sees and changes only its own
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import secrets
 import uuid
@@ -22,7 +23,7 @@ from registry.core.db import Tx
 from registry.core.errors import FieldError, Forbidden, Invalid, NotFound
 from registry.core.pagination import Page, decode_cursor, encode_cursor
 from registry.core.subjects import is_token, subject_key
-from registry.monitoring import repository
+from registry.monitoring import egress, repository
 from registry.monitoring.schemas import (
     AlertFeed,
     AlertOut,
@@ -37,6 +38,7 @@ from registry.monitoring.schemas import (
 from registry.monitoring.sealing import seal, unseal
 
 SECRET_PREFIX = "whsec_"
+RESOLVE_SECONDS = 2.0  # registration waits this long at most for the webhook host's addresses
 
 
 # --- sealing helpers: a token is bound to its member and subject, a secret to its member --
@@ -182,7 +184,7 @@ def _is_internal_address(host: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return not address.is_global
+    return not egress.address_allowed(address, relaxed=False)
 
 
 def check_webhook_url(url: str, env: Environment) -> None:
@@ -214,10 +216,28 @@ def check_webhook_url(url: str, env: Environment) -> None:
         raise refuse("loopback, private and link-local addresses are not allowed")
 
 
+async def check_webhook_host(url: str, env: Environment, resolver: egress.Resolver = egress.resolve) -> None:
+    """Outside development and test, a host name that resolves to a loopback, private or
+    link-local address is refused now rather than at every delivery. A name that does not
+    resolve yet is accepted: deliveries check again when they connect (monitoring.egress)."""
+    if env in (Environment.development, Environment.test):
+        return
+    parts = urlsplit(url)
+    try:
+        addresses = await asyncio.wait_for(resolver(parts.hostname or "", parts.port or 443), RESOLVE_SECONDS)
+    except (OSError, TimeoutError, UnicodeError):
+        return
+    refused = egress.refused_addresses(addresses, relaxed=False)
+    if refused:
+        message = f"{parts.hostname} resolves to {refused[0]}: loopback, private and link-local addresses are not allowed"
+        raise Invalid(f"The webhook URL is not acceptable: {message}", errors=[FieldError(field="url", message=message)])
+
+
 async def put_webhook(
     tx: Tx, principal: Principal, body: WebhookPut, *, server_key: bytes, env: Environment, audit: AuditIntent
 ) -> WebhookOut:
     check_webhook_url(body.url, env)
+    await check_webhook_host(body.url, env)
     audit.resource = "webhook"
     audit.details = {"host": urlsplit(body.url).hostname, "secret_generated": body.secret is None}
     secret = body.secret or SECRET_PREFIX + secrets.token_urlsafe(32)
