@@ -1,6 +1,7 @@
 """Retention deletes exactly the expired records (with their events and their place in any
-dispute) and the inquiries older than 24 months, writes one audit row with the counts and
-never touches the audit log; the daily pass runs once a day under an advisory lock."""
+dispute), the inquiries and alerts older than 24 months and the finished webhook deliveries
+older than 30 days, writes one audit row with the counts and never touches the audit log;
+the daily pass runs once a day under an advisory lock."""
 
 import json
 import os
@@ -12,6 +13,7 @@ import pytest
 
 from registry.retention import scheduler
 from tests.factories import item, submit, token
+from tests.monitoring_support import delinquent, watched_subject
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 CUTOFF = datetime(2024, 11, 28, 12, 0, tzinfo=UTC)  # 24 months before NOW
@@ -131,5 +133,54 @@ def test_cli_runs_a_pass_and_prints_the_counts(database_url, tmp_path):
     done = subprocess.run([sys.executable, "-m", "registry", "retention", "run"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
-    assert set(body) == {"day", "inquiries_before", "records", "record_events", "inquiries"}
+    assert set(body) == {"day", "inquiries_before", "records", "record_events", "inquiries", "alerts_before",
+                         "alerts", "webhook_deliveries_before", "webhook_deliveries"}
 
+
+
+async def test_old_alerts_and_finished_deliveries_go_pending_and_recent_ones_stay(http, registry, pool, clock):
+    clock.set(NOW)
+    source = await registry.member()
+    first = await watched_subject(http, registry)
+    second = await watched_subject(http, registry, watcher=first.watcher)
+    watcher = first.watcher
+    alert_ids = []
+    for n, watched in enumerate((first, second)):
+        await delinquent(http, source, watched.subject, f"RET-{n}", "dpd_31_60")
+        alert_ids.append(await pool.fetchval("SELECT max(id) FROM alerts WHERE member_id = $1", watcher.id))
+
+    async def alert(at: datetime) -> int:
+        alert_id = alert_ids.pop(0)
+        await pool.execute("UPDATE alerts SET at = $2 WHERE id = $1", alert_id, at)
+        return alert_id
+
+    async def delivery(alert_id: int | None, status: str, created_at: datetime) -> int:
+        return await pool.fetchval(
+            "INSERT INTO webhook_deliveries (member_id, alert_id, event, status, created_at) "
+            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            watcher.id, alert_id, "alert" if alert_id else "ping", status, created_at)
+
+    old_alert = await alert(datetime(2024, 11, 28, 11, 59, 59, tzinfo=UTC))  # one second too old
+    kept_alert = await alert(CUTOFF)  # exactly 24 months: kept
+    month_ago = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # 31 days before NOW
+    gone = [
+        await delivery(old_alert, "delivered", datetime(2026, 11, 27, tzinfo=UTC)),  # recent, but its alert goes
+        await delivery(kept_alert, "delivered", month_ago),
+        await delivery(None, "failed", month_ago),
+        await delivery(None, "cancelled", month_ago),
+    ]
+    stay = [
+        await delivery(kept_alert, "pending", month_ago),  # still being retried
+        await delivery(None, "delivered", datetime(2026, 10, 29, 12, 0, 1, tzinfo=UTC)),  # within 30 days
+    ]
+
+    body = (await http.post("/admin/retention/run", headers=registry.admin.headers)).json()
+    assert body["alerts_before"] == "2024-11-28T12:00:00Z" and body["webhook_deliveries_before"] == "2026-10-29T12:00:00Z"
+    assert body["alerts"] >= 1 and body["webhook_deliveries"] >= len(gone)
+    left = await pool.fetch("SELECT id FROM alerts WHERE member_id = $1", watcher.id)
+    assert [r["id"] for r in left] == [kept_alert]
+    left = await pool.fetch("SELECT id FROM webhook_deliveries WHERE member_id = $1 ORDER BY id", watcher.id)
+    assert [r["id"] for r in left] == stay
+    # The watcher's feed still starts cleanly after the purge.
+    feed = await http.get("/v1/alerts", headers=watcher.headers)
+    assert feed.status_code == 200 and [a["id"] for a in feed.json()["data"]] == [kept_alert]

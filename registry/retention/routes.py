@@ -20,8 +20,9 @@ router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], respons
     dependencies=[audited(AuditAction.RETENTION_RUN)],
     summary="Run a retention pass now",
     description=(
-        "Deletes records whose `expires_on` has passed, with their history, and inquiries older than 24 months; "
-        "answers the counts, which the audit row of this request also holds. The service runs the same pass daily."
+        "Deletes records whose `expires_on` has passed, with their history; inquiries and alerts older than 24 "
+        "months; finished webhook deliveries older than 30 days. Answers the counts, which the audit row of this "
+        "request also holds. The service runs the same pass daily."
     ),
 )
 async def run_retention(

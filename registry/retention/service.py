@@ -1,6 +1,6 @@
 """Rules of retention: negative information leaves 5 years after the delinquency ends
-(`records.expires_on`, set by the records upsert), with its history; inquiries leave after
-24 months. One pass = one statement and one audit row with the counts (never a token).
+(`records.expires_on`, set by the records upsert), with its history; inquiries and alerts
+leave after 24 months, finished webhook deliveries after 30 days (retention.policy). One pass = one statement and one audit row with the counts (never a token).
 It runs on demand (HTTP, CLI) and daily inside the service (`scheduler`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEntry, AuditIntent
 from registry.core.db import Tx
 from registry.retention import repository
-from registry.retention.policy import inquiries_cutoff
+from registry.retention.policy import alerts_cutoff, deliveries_cutoff, inquiries_cutoff
 from registry.retention.schemas import RetentionResult
 
 SCHEDULER_ACTOR = "scheduler"
@@ -20,9 +20,10 @@ SCHEDULER_ACTOR = "scheduler"
 
 async def run(tx: Tx, *, now: datetime, audit: AuditIntent) -> RetentionResult:
     """Purge inside the caller's transaction; the caller's audit row carries the counts."""
-    inquiries_before = inquiries_cutoff(now)
-    counts = await repository.purge(tx.conn, now.date(), inquiries_before)
-    result = RetentionResult(day=now.date(), inquiries_before=inquiries_before, **counts)
+    cutoffs = {"inquiries_before": inquiries_cutoff(now), "alerts_before": alerts_cutoff(now),
+               "webhook_deliveries_before": deliveries_cutoff(now)}
+    counts = await repository.purge(tx.conn, now.date(), *cutoffs.values())
+    result = RetentionResult(day=now.date(), **cutoffs, **counts)
     audit.resource = "retention"
     audit.details = result.model_dump(mode="json")
     return result
