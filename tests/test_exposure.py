@@ -2,6 +2,7 @@
 with the purpose rules, the inquiries and audit rows it writes, and what it never reveals."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -246,3 +247,17 @@ async def test_exposure_needs_its_scope(http, registry):
     assert r.status_code == 403
     audit = await registry.audit_rows(request_id=r.headers["x-request-id"])
     assert [(x["action"], x["outcome"]) for x in audit] == [("exposure.query", 403)]
+
+
+async def test_the_exposure_statement_is_planned_once_per_connection(registry):
+    """A SQL-language function is planned on every call (about 2 ms, against 0.3 ms of work
+    for one subject); migration 0010 runs the same statement from PL/pgSQL on a generic
+    plan each connection keeps. The figures above pin that the answers did not change."""
+    function = await registry.pool.fetchrow(
+        "SELECT l.lanname, p.proconfig, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+        "WHERE p.proname = 'registry_exposure'"
+    )
+    assert function["lanname"] == "plpgsql"
+    assert "plan_cache_mode=force_generic_plan" in function["proconfig"]
+    statement = (Path(__file__).parents[1] / "migrations" / "sql" / "registry_exposure_v1.sql").read_text()
+    assert statement.rstrip().rstrip(";") in function["prosrc"]

@@ -13,8 +13,9 @@ from typing import Any
 import asyncpg
 
 # The statement itself is the `registry_exposure` function (migrations/sql/
-# registry_exposure_v1.sql): it runs as the role that may read every member's rows, and
-# is the only path by which a member's request reaches other members' records.
+# registry_exposure_v1.sql, run from PL/pgSQL on a plan each connection keeps, migration
+# 0010): it runs as the role that may read every member's rows, and is the only path by
+# which a member's request reaches other members' records.
 EXPOSURE = "SELECT * FROM registry_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 
 
