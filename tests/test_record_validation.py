@@ -65,6 +65,7 @@ def test_snapshot_and_hash_match_the_serializer(fields):
         ("1E+17", "CNY", "amount too large"),
         ("92233720368547758.08", "CNY", "amount too large"),
         ("1E-999999", "CNY", "at most 2 decimal places for this currency"),
+        ("1E-1000020", "CNY", "at most 2 decimal places for this currency"),  # below the context's Emin
         ("0.001", "CNY", "at most 2 decimal places for this currency"),
         ("0.5", "JPY", "at most 0 decimal places for this currency"),
     ],

@@ -32,9 +32,9 @@ SELECT (SELECT count(*) FROM records_deleted) AS records,
 """
 
 
-async def purge(conn: asyncpg.Connection, today: date, inquiries_before: datetime, alerts_before: datetime,
-                deliveries_before: datetime) -> dict[str, int]:
-    row = await conn.fetchrow(PURGE, today, inquiries_before, alerts_before, deliveries_before)
+async def purge(conn: asyncpg.Connection, today: date, *, inquiries_before: datetime, alerts_before: datetime,
+                webhook_deliveries_before: datetime) -> dict[str, int]:
+    row = await conn.fetchrow(PURGE, today, inquiries_before, alerts_before, webhook_deliveries_before)
     return dict(row)
 
 

@@ -1,7 +1,8 @@
 """Rules of retention: negative information leaves 5 years after the delinquency ends
 (`records.expires_on`, set by the records upsert), with its history; inquiries and alerts
-leave after 24 months, finished webhook deliveries after 30 days (retention.policy). One pass = one statement and one audit row with the counts (never a token).
-It runs on demand (HTTP, CLI) and daily inside the service (`scheduler`)."""
+leave after 24 months, finished webhook deliveries after 30 days (retention.policy). One
+pass = one statement and one audit row with the counts (never a token). It runs on demand
+(HTTP, CLI) and daily inside the service (`scheduler`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ async def run(tx: Tx, *, now: datetime, audit: AuditIntent) -> RetentionResult:
     """Purge inside the caller's transaction; the caller's audit row carries the counts."""
     cutoffs = {"inquiries_before": inquiries_cutoff(now), "alerts_before": alerts_cutoff(now),
                "webhook_deliveries_before": deliveries_cutoff(now)}
-    counts = await repository.purge(tx.conn, now.date(), *cutoffs.values())
+    counts = await repository.purge(tx.conn, now.date(), **cutoffs)
     result = RetentionResult(day=now.date(), **cutoffs, **counts)
     audit.resource = "retention"
     audit.details = result.model_dump(mode="json")
