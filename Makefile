@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup bench bench-uploads clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.exposure
+
+bench-uploads: setup
+	$(BIN)/python -m bench.uploads
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache
