@@ -22,10 +22,9 @@ import httpx
 import orjson
 
 from registry import __version__
-from registry.config import Environment
 from registry.core.metrics import WEBHOOK_DELIVERIES, count
 from registry.monitoring import repository
-from registry.monitoring.egress import webhook_transport
+from registry.monitoring.egress import loopback_allowed, webhook_transport
 from registry.monitoring.service import alert_out, open_secret
 from registry.monitoring.signatures import HEADER, sign
 from registry.runtime import Runtime
@@ -68,9 +67,8 @@ class DeliveryWorker:
         self._stopping = False
 
     async def start(self) -> None:
-        relaxed = self._runtime.settings.env in (Environment.development, Environment.test)
         self._client = httpx.AsyncClient(
-            transport=webhook_transport(relaxed=relaxed),
+            transport=webhook_transport(relaxed=loopback_allowed(self._runtime.settings.env)),
             timeout=httpx.Timeout(self._timeout),
             follow_redirects=False,
             trust_env=False,

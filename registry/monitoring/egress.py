@@ -17,8 +17,15 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpcore
 import httpx
 
+from registry.config import Environment
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+
+
+def loopback_allowed(env: Environment) -> bool:
+    """Development and test run their receivers locally."""
+    return env in (Environment.development, Environment.test)
 
 
 def address_allowed(address: IPAddress, *, relaxed: bool) -> bool:

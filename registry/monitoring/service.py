@@ -206,7 +206,7 @@ def check_webhook_url(url: str, env: Environment) -> None:
         raise refuse("credentials in the URL are not allowed; use the signing secret")
     if parts.fragment:
         raise refuse("fragments are not allowed")
-    relaxed = env in (Environment.development, Environment.test)
+    relaxed = egress.loopback_allowed(env)
     if parts.scheme == "http":
         if not (relaxed and _is_loopback(host)):
             raise refuse("https is required (http only to a loopback address in development)")
@@ -220,7 +220,7 @@ async def check_webhook_host(url: str, env: Environment, resolver: egress.Resolv
     """Outside development and test, a host name that resolves to a loopback, private or
     link-local address is refused now rather than at every delivery. A name that does not
     resolve yet is accepted: deliveries check again when they connect (monitoring.egress)."""
-    if env in (Environment.development, Environment.test):
+    if egress.loopback_allowed(env):
         return
     parts = urlsplit(url)
     try:
