@@ -17,6 +17,8 @@ from registry.auth.principal import Scope
 from registry.core import migrate
 from registry.core.db import Tx, asyncpg_dsn
 from registry.core.errors import NotFound
+from registry.audit.actions import AuditAction
+from registry.audit.auditor import Actor, for_work
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
 
@@ -110,10 +112,12 @@ async def member_clients(url: str, count: int) -> list[BenchClient]:
                     member = await members_service.get_member_by_code(tx, code)
                 except NotFound:
                     member = await members_service.create_member(
-                        tx, MemberCreate(code=code, name=f"Bench lender {n}", kind=MEMBER_KINDS[n % len(MEMBER_KINDS)])
+                        tx, MemberCreate(code=code, name=f"Bench lender {n}", kind=MEMBER_KINDS[n % len(MEMBER_KINDS)]),
+                        for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "bench")),
                     )
                 client = await members_service.create_client(
-                    tx, member.id, ClientCreate(name="bench", scopes=[Scope.EXPOSURE_READ])
+                    tx, member.id, ClientCreate(name="bench", scopes=[Scope.EXPOSURE_READ]),
+                    for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "bench")),
                 )
                 clients.append(BenchClient(Member(member.id, code), client.client_id, client.client_secret))
     finally:

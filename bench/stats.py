@@ -22,9 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from bench.database import choose_server, drop_database, migrate_database, recreate_database
-from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditIntent
-from registry.core.db import _init_connection
+from registry.core.db import init_connection
 from registry.stats import repository as stats_repository
 from registry.stats import service
 
@@ -106,7 +104,7 @@ async def generate(url: str, members: int, records: int, inquiries: int, dispute
 
 async def timed(url: str, repeat: int) -> dict[str, list[float]]:
     # The size of the service's system pool (registry/core/db.py): the aggregates run at once on it.
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=SYSTEM_POOL_MAX_SIZE, init=_init_connection)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=SYSTEM_POOL_MAX_SIZE, init=init_connection)
     try:
         async with pool.acquire() as conn, conn.transaction():
             folded = await stats_repository.fold_tallies(conn)
@@ -114,10 +112,8 @@ async def timed(url: str, repeat: int) -> dict[str, list[float]]:
         print(f"ledger: {tallies:,} rows after folding {folded:,}")
         largest = await pool.fetchval("SELECT member_id FROM records GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         calls = {
-            "GET /admin/stats": lambda: service.industry(pool, now=NOW, audit=AuditIntent(AuditAction.ADMIN_STATS_READ)),
-            "GET /admin/stats/members/{largest}": lambda: service.member(
-                pool, largest, now=NOW, audit=AuditIntent(AuditAction.ADMIN_STATS_READ)
-            ),
+            "GET /admin/stats": lambda: service.industry_stats(pool, NOW),
+            "GET /admin/stats/members/{largest}": lambda: service.member_stats(pool, largest, NOW),
         }
         results: dict[str, list[float]] = {}
         for name, call in calls.items():

@@ -35,7 +35,10 @@ from bench.cpu import CpuSample
 from registry.auth.principal import Scope
 from registry.config import Settings
 from registry.core import migrate
-from registry.core.db import Tx, _init_connection, set_tenant
+from registry.audit.actions import AuditAction
+from registry.audit.auditor import Actor, for_work
+from registry.core.db import Tx, init_connection, with_user
+from registry.core.tenancy import ContextProver, Member
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
 from registry.records.validation import ValidItem, validate_item
@@ -82,12 +85,18 @@ async def prepare(server_url: str, code: str) -> tuple[str, tuple[object, str, s
     url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
     await asyncio.to_thread(migrate.upgrade, url)
     conn = await asyncpg.connect(url)
-    await _init_connection(conn)
+    await init_connection(conn)
     try:
         async with conn.transaction():
             tx = Tx(conn)
-            member = await members_service.create_member(tx, MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank))
-            client = await members_service.create_client(tx, member.id, ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE]))
+            member = await members_service.create_member(
+                tx, MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank),
+                for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "bench")),
+            )
+            client = await members_service.create_client(
+                tx, member.id, ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE]),
+                for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "bench")),
+            )
     finally:
         await conn.close()
     return url, (member.id, client.client_id, client.client_secret)
@@ -106,10 +115,14 @@ async def raw_load(url: str, member_id: object, rows: int) -> tuple[float, float
     """Seconds the database spends on COPY + upsert of `rows`, chunk by chunk (validation,
     done beforehand for each chunk, is not counted), and the CPU seconds of its backend."""
     database = urlsplit(url).path.lstrip("/")
-    role = Settings().database_role
-    conn = await asyncpg.connect(url, server_settings={"role": role} if role else None)
-    await _init_connection(conn)
-    await set_tenant(conn, member_id, local=False)
+    owner = await asyncpg.connect(url)
+    try:
+        prover = ContextProver(bytes(await owner.fetchval("SELECT key FROM registry_context_key")))
+    finally:
+        await owner.close()
+    conn = await asyncpg.connect(with_user(url, Settings().database_role or "registry_app"))
+    await init_connection(conn)
+    tenant = Member(member_id)  # type: ignore[arg-type]
     await uploads_repository.ensure_staging(conn)
     key = secrets.token_bytes(32)
     spent = 0.0
@@ -119,8 +132,9 @@ async def raw_load(url: str, member_id: object, rows: int) -> tuple[float, float
         staged = [uploads_repository.staging_row(v) for v in items]
         started = time.perf_counter()
         async with conn.transaction():
+            await prover.enter(conn, tenant, "bench")
             await uploads_repository.stage(conn, staged)
-            await uploads_repository.upsert_staged(conn, member_id)  # type: ignore[arg-type]
+            await uploads_repository.upsert_staged(conn, tenant)
         return time.perf_counter() - started
 
     before = CpuSample.take(database)

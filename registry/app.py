@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,9 +16,9 @@ from registry.auth.credentials import CredentialStatus
 from registry.auth.routes import install_oauth_error_handler
 from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
-from registry.config import Settings, get_settings
+from registry.config import Environment, Settings, get_settings
 from registry.core import periodic
-from registry.core.db import Database
+from registry.core.db import Database, request_role_problems
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import (
     BadRequest,
@@ -35,7 +36,8 @@ from registry.core.keys import load_keyring
 from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
-from registry.deps import audit_failure
+from registry.core.tenancy import load_prover
+from registry.context import audit_failure
 from registry.disputes.routes import admin_router as admin_disputes_router
 from registry.disputes.routes import router as disputes_router
 from registry.exposure.routes import router as exposure_router
@@ -56,6 +58,8 @@ from registry.subject_report.routes import router as subject_report_router
 from registry.uploads.routes import router as uploads_router
 from registry.uploads.service import recover_abandoned as recover_abandoned_uploads
 
+logger = logging.getLogger(__name__)
+
 # Routes that stream large bodies and set their own limits.
 STREAMED_PATHS = ("/v1/uploads",)
 
@@ -74,17 +78,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = resolve_database_url(settings.database_url, settings.data_dir)
         db = Database(
             url,
+            request_url=settings.database_request_url,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             role=settings.database_role or None,
             system_role=settings.database_system_role or None,
         )
         await db.connect()
+        await _check_request_role(db, settings)
         keys = load_keyring(settings)
-        runtime = Runtime(settings=settings, db=db, keys=keys)
-        runtime.tokens = TokenService(settings, keys)
+        async with db.system_pool.acquire() as conn:
+            prover = await load_prover(conn)
         credentials = CredentialStatus(db)
-        runtime.credentials = credentials
+        runtime = Runtime(settings=settings, db=db, keys=keys, prover=prover, tokens=TokenService(settings, keys),
+                          credentials=credentials)
         await credentials.start()
         await recover_abandoned_uploads(db.system_pool)
         deliveries = DeliveryWorker(runtime)
@@ -93,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         async def seal_audit() -> None:
             async with db.system_pool.acquire() as conn:
-                AUDIT_ROWS_SEALED.inc(await sealing.seal(conn, runtime.tokens.current_key()))  # type: ignore[union-attr]
+                AUDIT_ROWS_SEALED.inc(await sealing.seal(conn, runtime.tokens.current_key()))
 
         async def forget_old_counters() -> None:
             await ratelimit.forget_old(db.system_pool, runtime.clock())
@@ -132,6 +139,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+async def _check_request_role(db: Database, settings: Settings) -> None:
+    """Row-level security is a wall only if the request login cannot read past it: refuse to
+    start in production when it could (superuser, BYPASSRLS, a role it can become, owner)."""
+    problems = await request_role_problems(db.pool)
+    if not problems:
+        return
+    message = f"the request login ({db.request_url.rpartition('@')[0].rpartition('/')[2]}) " + "; ".join(problems)
+    if settings.env is Environment.production:
+        await db.close()
+        raise RuntimeError(f"refusing to start: {message}. Give the service a request login like registry_app "
+                           "(REGISTRY_DATABASE_REQUEST_URL); see docs/operations.md")
+    logger.warning("row-level security does not bind the request login: %s", message)
 
 
 def _openapi(app: FastAPI) -> dict:

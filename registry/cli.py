@@ -17,14 +17,13 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 
-from registry.audit import repository as audit_repository
-from registry.audit import sealing
+from registry.audit import auditor, sealing
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditEntry, AuditIntent
+from registry.audit.auditor import Actor, RequestAudit
 from registry.auth.principal import Scope
 from registry.config import Settings, get_settings
 from registry.core import migrate as migrations
-from registry.core.db import Tx, _init_connection, asyncpg_dsn
+from registry.core.db import Tx, connect
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import Problem
 from registry.core.keys import (
@@ -84,8 +83,7 @@ def _run_in_tx(work: Callable[[Tx], Awaitable[T]]) -> T:
     url = _database_url(settings)
 
     async def run() -> T:
-        conn = await asyncpg.connect(asyncpg_dsn(url))
-        await _init_connection(conn)
+        conn = await connect(url)
         try:
             async with conn.transaction():
                 return await work(Tx(conn))
@@ -107,8 +105,7 @@ def _run_on_connection(work: Callable[[Tx], Awaitable[T]]) -> T:
     url = _database_url(_settings())
 
     async def run() -> T:
-        conn = await asyncpg.connect(asyncpg_dsn(url))
-        await _init_connection(conn)
+        conn = await connect(url)
         try:
             return await work(Tx(conn))
         finally:
@@ -125,18 +122,15 @@ def _print(value: Any) -> None:
     typer.echo(json.dumps(value, default=str, indent=2))
 
 
-async def _audit(tx: Tx, intent: AuditIntent, member_id: uuid.UUID | None) -> None:
-    await audit_repository.append(
-        tx.conn,
-        AuditEntry(
-            action=intent.action,
-            outcome=200,
-            member_id=member_id,
-            client_id=CLI_ACTOR,
-            resource=intent.resource,
-            details={**intent.details, "via": "cli"},
-        ),
-    )
+def _audit(action: AuditAction) -> RequestAudit:
+    """The audit row of one CLI command, filled in by the service it runs."""
+    return auditor.for_work(action, Actor(None, CLI_ACTOR))
+
+
+async def _record(tx: Tx, audit: RequestAudit, member_id: uuid.UUID | None) -> None:
+    audit.actor = Actor(member_id, CLI_ACTOR)
+    audit.details = {**audit.details, "via": "cli"}
+    await audit.record(tx.conn, 200)
 
 
 @app.command()
@@ -213,25 +207,25 @@ def bootstrap(
         await tx.conn.execute("SELECT pg_advisory_xact_lock($1)", ASSOCIATION_LOCK)
         association = await members_repository.find_association(tx.conn)
         if association is None:
-            intent = AuditIntent(AuditAction.ADMIN_MEMBER_CREATE)
+            audit = _audit(AuditAction.ADMIN_MEMBER_CREATE)
             created = await members_service.create_member(
-                tx, MemberCreate(code=code, name=name, kind=MemberKind.association), intent
+                tx, MemberCreate(code=code, name=name, kind=MemberKind.association), audit
             )
-            await _audit(tx, intent, created.id)
+            await _record(tx, audit, created.id)
             member_id, member_code = created.id, created.code
         else:
-            member_id, member_code = association["id"], association["code"]
+            member_id, member_code = association.id, association.code
         existing = await members_repository.first_admin_client(tx.conn, member_id)
         out: dict[str, Any] = {"member_code": member_code}
         if existing is None or new_client:
-            intent = AuditIntent(AuditAction.ADMIN_CLIENT_CREATE)
+            audit = _audit(AuditAction.ADMIN_CLIENT_CREATE)
             client = await members_service.create_client(
-                tx, member_id, ClientCreate(name="association-admin", scopes=[Scope.ADMIN]), intent
+                tx, member_id, ClientCreate(name="association-admin", scopes=[Scope.ADMIN]), audit
             )
-            await _audit(tx, intent, member_id)
+            await _record(tx, audit, member_id)
             out.update(client_id=client.client_id, client_secret=client.client_secret)
         else:
-            out["client_id"] = existing["client_id"]
+            out["client_id"] = existing.client_id
         out["hashing_key"] = keys.hashing_key.hex()  # type: ignore[union-attr]
         return out
 
@@ -252,9 +246,9 @@ def members_create(
         raise
 
     async def work(tx: Tx) -> Any:
-        intent = AuditIntent(AuditAction.ADMIN_MEMBER_CREATE)
-        member = await members_service.create_member(tx, body, intent)
-        await _audit(tx, intent, member.id)
+        audit = _audit(AuditAction.ADMIN_MEMBER_CREATE)
+        member = await members_service.create_member(tx, body, audit)
+        await _record(tx, audit, member.id)
         return member.model_dump(mode="json")
 
     _print(_run_in_tx(work))
@@ -279,9 +273,9 @@ def members_list() -> None:
 def _set_status(code: str, status: MemberStatus) -> None:
     async def work(tx: Tx) -> Any:
         member = await members_service.get_member_by_code(tx, code)
-        intent = AuditIntent(AuditAction.ADMIN_MEMBER_UPDATE)
-        updated = await members_service.update_member(tx, member.id, MemberUpdate(status=status), intent)
-        await _audit(tx, intent, member.id)
+        audit = _audit(AuditAction.ADMIN_MEMBER_UPDATE)
+        updated = await members_service.update_member(tx, member.id, MemberUpdate(status=status), audit)
+        await _record(tx, audit, member.id)
         return updated.model_dump(mode="json")
 
     _print(_run_in_tx(work))
@@ -320,9 +314,9 @@ def clients_create(
 
     async def work(tx: Tx) -> Any:
         member = await members_service.get_member_by_code(tx, member_code)
-        intent = AuditIntent(AuditAction.ADMIN_CLIENT_CREATE)
-        client = await members_service.create_client(tx, member.id, body, intent)
-        await _audit(tx, intent, member.id)
+        audit = _audit(AuditAction.ADMIN_CLIENT_CREATE)
+        client = await members_service.create_client(tx, member.id, body, audit)
+        await _record(tx, audit, member.id)
         return client.model_dump(mode="json")
 
     _print(_run_in_tx(work))
@@ -334,7 +328,8 @@ def clients_list(member_code: Annotated[str, typer.Argument(help="Member code")]
 
     async def work(tx: Tx) -> Any:
         member = await members_service.get_member_by_code(tx, member_code)
-        return [c.model_dump(mode="json") for c in await members_service.list_clients(tx, member.id)]
+        return [c.model_dump(mode="json")
+                for c in await members_service.list_clients(tx, member.id, _audit(AuditAction.ADMIN_CLIENT_LIST))]
 
     _print(_run_in_tx(work))
 
@@ -344,9 +339,9 @@ def clients_revoke(client_id: Annotated[str, typer.Argument(help="Client id (brc
     """Revoke a client: its tokens stop working at once."""
 
     async def work(tx: Tx) -> Any:
-        intent = AuditIntent(AuditAction.ADMIN_CLIENT_REVOKE)
-        client = await members_service.revoke_client(tx, client_id, intent)
-        await _audit(tx, intent, client.member_id)
+        audit = _audit(AuditAction.ADMIN_CLIENT_REVOKE)
+        client = await members_service.revoke_client(tx, client_id, audit)
+        await _record(tx, audit, client.member_id)
         return client.model_dump(mode="json")
 
     _print(_run_in_tx(work))

@@ -32,8 +32,13 @@ class Settings(BaseSettings):
         description="asyncpg URL of PostgreSQL >= 15; unset starts an embedded PostgreSQL under data_dir",
     )
     data_dir: Path = Path(".registry")
+    database_request_url: str | None = Field(
+        default=None,
+        description="URL of the request login (row-level security binds it; it must not be able to become the "
+        "owning role); unset: REGISTRY_DATABASE_URL's server and database, logging in as REGISTRY_DATABASE_ROLE",
+    )
     database_role: str | None = Field(
-        default="registry_app", description="Role the service runs as (row-level security applies); empty: the login's own"
+        default="registry_app", description="Role requests run as (row-level security applies), and its login name"
     )
     database_system_role: str | None = Field(
         default="registry_owner", description="Role of the service's background work and association-wide reads"

@@ -2,6 +2,7 @@
 
 from registry.audit.models import AuditCheckpoint, AuditLog
 from registry.auth.models import ClientAssertion
+from registry.core.models import ContextKey
 from registry.core.tables import metadata
 from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
 from registry.exposure.models import Inquiry
@@ -15,6 +16,7 @@ from registry.uploads.models import UploadError, UploadJob
 
 __all__ = [
     "metadata",
+    "ContextKey",
     "AuditLog",
     "AuditCheckpoint",
     "ClientAssertion",

@@ -1,17 +1,25 @@
-"""What one worker holds for its whole life: settings, keys, the pool, caches, the clock."""
+"""What one worker holds for its whole life: settings, keys, the pools, the context prover,
+the token and credential services, the webhook worker, and the clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from registry.config import Settings
 from registry.core.db import Database
 from registry.core.keys import KeyRing
+from registry.core.subjects import SubjectKeyer
+from registry.core.tenancy import ContextProver
+
+if TYPE_CHECKING:  # these import the runtime themselves
+    from registry.auth.credentials import CredentialStatus
+    from registry.auth.tokens import TokenService
+    from registry.monitoring.delivery import DeliveryWorker
 
 
 def utc_now() -> datetime:
@@ -23,20 +31,16 @@ class Runtime:
     settings: Settings
     db: Database
     keys: KeyRing
+    prover: ContextProver
+    tokens: TokenService
+    credentials: CredentialStatus
     clock: Callable[[], datetime] = field(default=utc_now)
-    # Set by the auth package at start-up (avoids an import cycle).
-    tokens: object | None = None
-    credentials: object | None = None
-    deliveries: object | None = None  # the webhook DeliveryWorker (registry.monitoring.delivery)
+    deliveries: DeliveryWorker | None = None
+    subjects: SubjectKeyer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.subjects = SubjectKeyer(self.keys.server_key)
 
 
 def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
-
-
-async def runtime_dependency(request: Request) -> Runtime:
-    # async: a plain `def` dependency would run in the thread pool on every request.
-    return request.app.state.runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]

@@ -108,11 +108,30 @@ async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    from registry.core.db import _init_connection
+    """The tests' own login (the server's superuser): sees and changes everything."""
+    from registry.core.db import init_connection
 
-    p = await asyncpg.create_pool(database_url, min_size=1, max_size=4, init=_init_connection)
+    p = await asyncpg.create_pool(database_url, min_size=1, max_size=4, init=init_connection)
     yield p
     await p.close()
+
+
+@pytest.fixture(scope="session")
+async def prover(pool: asyncpg.Pool):
+    """Proves tenant contexts as the service does (the key is read with the tests' own login)."""
+    from registry.core.tenancy import ContextProver
+
+    return ContextProver(bytes(await pool.fetchval("SELECT key FROM registry_context_key")))
+
+
+@pytest.fixture
+async def app_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection logged in as the service's request login, like the service's own pool."""
+    from registry.core.db import connect, with_user
+
+    conn = await connect(with_user(database_url, "registry_app"))
+    yield conn
+    await conn.close()
 
 
 @pytest.fixture(scope="session")

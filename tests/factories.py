@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from registry.audit.schemas import AuditIntent
+from registry.audit.actions import AuditAction
+from registry.audit.auditor import Actor, for_work
 from registry.auth.principal import Scope
 from registry.core.db import Tx
 from registry.members import repository as members_repository
@@ -72,13 +73,15 @@ class Registry:
             association = await members_repository.find_association(conn)
             if association is None:
                 member = await members_service.create_member(
-                    tx, MemberCreate(code="ASSOC", name="Lenders' Association", kind=MemberKind.association)
+                    tx, MemberCreate(code="ASSOC", name="Lenders' Association", kind=MemberKind.association),
+                    for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "tests")),
                 )
                 member_id = member.id
             else:
-                member_id = association["id"]
+                member_id = association.id
             created = await members_service.create_client(
-                tx, member_id, ClientCreate(name="test-admin", scopes=[Scope.ADMIN]), AuditIntent("x")  # type: ignore[arg-type]
+                tx, member_id, ClientCreate(name="test-admin", scopes=[Scope.ADMIN]),
+                for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "tests")),
             )
         admin = Client(created.client_id, created.client_secret, member_id, ["admin"])
         admin.token = await fetch_token(http, admin.client_id, admin.client_secret)

@@ -16,7 +16,7 @@ import pytest
 
 from registry.audit import sealing
 from registry.core import migrate
-from registry.core.db import _init_connection
+from registry.core.db import init_connection
 from registry.core.keys import SigningKey, jwk_thumbprint
 from tests.conftest import create_database, drop_database, with_database
 
@@ -57,7 +57,7 @@ async def _tamper(conn, statement: str, *args) -> None:
 
 async def test_seal_and_verify_and_every_kind_of_tampering(own_database, key):
     conn = await asyncpg.connect(own_database)
-    await _init_connection(conn)
+    await init_connection(conn)
     keys = {key.kid: key}
     try:
         await _append(conn, 5, "first")
@@ -94,7 +94,7 @@ async def test_seal_and_verify_and_every_kind_of_tampering(own_database, key):
 
 async def test_checkpoints_cannot_be_rewritten_and_a_forged_one_fails(own_database, key):
     conn = await asyncpg.connect(own_database)
-    await _init_connection(conn)
+    await init_connection(conn)
     try:
         await _append(conn, 2, "cp")
         await sealing.seal(conn, key)
@@ -113,8 +113,8 @@ async def test_checkpoints_cannot_be_rewritten_and_a_forged_one_fails(own_databa
 async def test_rows_of_a_transaction_still_running_wait_for_the_next_seal(own_database, key):
     writer = await asyncpg.connect(own_database)
     sealer = await asyncpg.connect(own_database)
-    await _init_connection(writer)
-    await _init_connection(sealer)
+    await init_connection(writer)
+    await init_connection(sealer)
     try:
         tx = writer.transaction()
         await tx.start()

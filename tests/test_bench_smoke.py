@@ -14,6 +14,7 @@ from bench.dataset import EVENT_COLUMNS, INQUIRY_COLUMNS, RECORD_COLUMNS, Datase
 from bench.dataset import Member as BenchMember
 from bench.measure import query_pool
 from registry.core.subjects import subject_key
+from registry.core.tenancy import Member, Tenancy
 from registry.exposure import repository as exposure_repository
 from registry.records.vocabulary import DELINQUENT_SEVERITY, SEVERITY
 from tests.factories import submit
@@ -87,34 +88,36 @@ async def test_the_exposure_statement_answers_on_the_generated_data(registry, ap
 
     caller = lenders[0]
     keys = [*dataset.keys[:40], subject_key(server_key, dataset.unknown_tokens(1)[0])]
+    prover = app.state.runtime.prover
+    tenancy = Tenancy(prover, Member(caller.id), caller.client.client_id)
     rows = await exposure_repository.query(
-        pool, member_id=caller.id, subject_keys=keys, purpose="loan_application", consent_ref="SMOKE",
-        hard=True, requires_own_record=False, now=NOW, today=REFERENCE, client_id=caller.client.client_id,
-        request_id="bench-smoke", audit_details={"purpose": "loan_application", "subjects": len(keys)},
+        pool, tenancy, subject_keys=keys, purpose="loan_application", consent_ref="SMOKE",
+        hard=True, requires_own_record=False, now=NOW,
+        audit=(caller.id, caller.client.client_id, "bench-smoke", {"purpose": "loan_application", "subjects": len(keys)}),
         quota_per_minute=1_000_000,
     )
-    assert len(rows) == len(keys) and rows[0]["allowed"]
+    assert len(rows) == len(keys) and rows[0].allowed
     live = [r for r in records if r["withdrawn_at"] is None and (r["expires_on"] is None or r["expires_on"] > REFERENCE)]
     window_24m = REFERENCE.replace(year=REFERENCE.year - 2)
     found = 0
     for key, row in zip(keys, rows, strict=True):
         others = [r for r in live if r["subject_key"] == key and r["member_id"] != caller.id]
         own = [r for r in live if r["subject_key"] == key and r["member_id"] == caller.id]
-        assert (row["accounts_total"] or 0) == len(others)
-        assert (row["institutions_reporting"] or 0) == len({r["member_id"] for r in others})
-        assert row["worst"] == (max(SEVERITY[r["status"]] for r in others) if others else None)
-        assert (row["own_accounts"] or 0) == len(own)
+        assert (row.accounts_total or 0) == len(others)
+        assert (row.institutions_reporting or 0) == len({r["member_id"] for r in others})
+        assert row.worst == (max(SEVERITY[r["status"]] for r in others) if others else None)
+        assert (row.own_accounts or 0) == len(own)
         ids = {r["id"] for r in others}
         past = [e["severity"] for e in events if e["record_id"] in ids and e["as_of"] >= window_24m]
-        assert row["worst_24m"] == (max(past) if past else None)
+        assert row.worst_24m == (max(past) if past else None)
         hard = [i for i in inquiries if i["subject_key"] == key and i["hard"] and i["member_id"] != caller.id
                 and NOW - timedelta(days=90) < i["at"] <= NOW]
-        assert (row["last_90d"] or 0) == len(hard)
+        assert (row.last_90d or 0) == len(hard)
         found += bool(others)
-    assert found > 20 and rows[-1]["accounts_total"] is None  # the unknown borrower: nothing
+    assert found > 20 and rows[-1].accounts_total is None  # the unknown borrower: nothing
 
     # The raw baseline's query, on the pool the benchmark would use.
     client = BenchClient(BenchMember(caller.id, caller.code), caller.client.client_id, "")
     pool_keys = [subject_key(server_key, t) for t in query_pool(dataset.tokens, dataset.unknown_tokens(10), 60, seed=12)]
-    query = raw.querier(pool, client, pool_keys, batch_size=20, start=0)
+    query = raw.querier(pool, prover, client, pool_keys, batch_size=20, start=0)
     assert [await query(0), await query(0), await query(0)] == [20, 20, 20]

@@ -14,7 +14,7 @@ DEADLINE = NOW + timedelta(days=20)
 
 async def exposure(http, member, subject, purpose="loan_application"):
     body = {"subjects": [subject], "purpose": purpose}
-    if purpose == "loan_application":
+    if purpose in ("loan_application", "dispute_investigation"):
         body["consent_ref"] = "CONSENT-D"
     return await http.post("/v1/exposure", json=body, headers=member.headers)
 
@@ -58,7 +58,7 @@ async def file(http, member, subject, **fields):
 
 async def filed(http, world):
     r = await file(http, world["a"], world["subject"])
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     return r.json()
 
 
@@ -72,12 +72,17 @@ async def test_filing_covers_every_live_negative_record_and_flags_it_at_once(htt
     before = await answer(http, world["a"], s)
     assert before["disputed"] is False and before["accounts"]["delinquent"] == 2
 
-    body = await filed(http, world)
-    assert body["status"] == "open" and body["records"] == 2 and body["overdue"] is False
-    assert datetime.fromisoformat(body["received_at"]) == NOW
-    assert datetime.fromisoformat(body["deadline"]) == DEADLINE
-    assert body["filed_by_you"] is True and body["covered"] == []  # A holds none of the covered records
-    assert [e["kind"] for e in body["history"]] == ["filed"]
+    filing = await filed(http, world)
+    assert set(filing) == {"id", "status", "received_at", "deadline"} and filing["status"] == "open"
+    assert datetime.fromisoformat(filing["received_at"]) == NOW
+    assert datetime.fromisoformat(filing["deadline"]) == DEADLINE
+    body = (await http.get(f"/v1/disputes/{filing['id']}", headers=world["a"].headers)).json()
+    # A holds none of the covered records: it sees no record of other lenders, nor how many there are.
+    assert body["records"] == 0 and body["overdue"] is False
+    assert body["filed_by_you"] is True and body["covered"] == []
+    assert [(e["kind"], e["details"]) for e in body["history"]] == [("filed", {"reason": "already_settled"})]
+    admin = (await http.get(f"/admin/disputes/{filing['id']}", headers=registry.admin.headers)).json()
+    assert admin["records"] == 2 and len(admin["covered"]) == 2
 
     after = await answer(http, world["a"], s)
     assert after["disputed"] is True and after["accounts"]["delinquent"] == 2
@@ -86,7 +91,7 @@ async def test_filing_covers_every_live_negative_record_and_flags_it_at_once(htt
     assert (await record_of(http, world["c"], ids["C-2"]))["disputed"] is False  # current: not covered
     assert (await record_of(http, world["a"], ids["A-1"]))["disputed"] is False
     rows = await registry.audit_rows(action="disputes.file", resource=f"dispute:{body['id']}")
-    assert [(r["outcome"], r["details"]["records"]) for r in rows] == [(201, 2)]
+    assert [(r["outcome"], "records" in r["details"]) for r in rows] == [(202, False)]
 
 
 async def test_the_20_day_clock_suppresses_covered_records_until_resolved(http, registry, world, clock):
@@ -195,7 +200,8 @@ async def test_a_second_open_dispute_keeps_the_flag_after_the_first_is_rejected(
     s, ids = world["subject"], world["ids"]
     first = await filed(http, world)
     second = await file(http, world["b"], s, record_id=ids["B-1"], reason="wrong_amount")
-    assert second.status_code == 201 and second.json()["records"] == 1
+    assert second.status_code == 202
+    assert (await http.get(f"/v1/disputes/{second.json()['id']}", headers=world["b"].headers)).json()["records"] == 1
     assert (await resolve(http, registry, first["id"], "rejected")).status_code == 200
     assert (await record_of(http, world["b"], ids["B-1"]))["disputed"] is True
     assert (await record_of(http, world["c"], ids["C-1"]))["disputed"] is False

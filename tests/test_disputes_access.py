@@ -17,8 +17,9 @@ async def respond(http, member, dispute_id, **body):
 async def test_a_record_id_covers_that_record_only_and_must_be_the_callers(http, registry, world):
     s, ids = world["subject"], world["ids"]
     own = await file(http, world["a"], s, record_id=ids["A-1"], reason="wrong_amount")
-    assert own.status_code == 201 and own.json()["records"] == 1
-    assert [c["account_ref"] for c in own.json()["covered"]] == ["A-1"]
+    assert own.status_code == 202, own.text
+    view = (await http.get(f"/v1/disputes/{own.json()['id']}", headers=world["a"].headers)).json()
+    assert view["records"] == 1 and [c["account_ref"] for c in view["covered"]] == ["A-1"]
     # Another member's record is not the caller's to name: 404, nothing written.
     other = await file(http, world["a"], s, record_id=ids["B-1"])
     assert other.status_code == 404
@@ -33,10 +34,24 @@ async def test_a_record_id_covers_that_record_only_and_must_be_the_callers(http,
     assert [(c["account_ref"], c["institution"]["code"]) for c in admin.json()["covered"]] == [("C-2", world["c"].code)]
 
 
-async def test_nothing_to_dispute_is_a_422_and_writes_nothing(http, registry, world):
-    r = await file(http, world["a"], token())
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "subject"
+async def test_a_member_files_only_with_a_relationship_or_consent(http, registry, world):
+    """A holds no record about a stranger: without the borrower's consent it may not file
+    (403, nothing written); with it, the dispute is accepted and covers nothing."""
+    stranger = token()
+    r = await file(http, world["a"], stranger)
+    assert r.status_code == 403 and [e["field"] for e in r.json()["errors"]] == ["consent_ref"]
     assert (await http.get("/v1/disputes", headers=world["a"].headers)).json()["data"] == []
+    assert await registry.pool.fetchval("SELECT count(*) FROM disputes WHERE filed_by = $1", world["a"].id) == 0
+    r = await file(http, world["a"], stranger, consent_ref="CONSENT-D-1")
+    assert r.status_code == 202
+    view = (await http.get(f"/v1/disputes/{r.json()['id']}", headers=world["a"].headers)).json()
+    assert (view["records"], view["covered"]) == (0, [])
+    rows = await registry.audit_rows(action="disputes.file", resource=f"dispute:{r.json()['id']}")
+    assert [x["details"]["consent_ref"] for x in rows] == ["CONSENT-D-1"]
+    # The association still gets a plain answer when there is nothing to dispute.
+    admin = await http.post("/admin/disputes", headers=registry.admin.headers,
+                            json={"subject": stranger, "reason": "other", "statement": "s"})
+    assert admin.status_code == 422 and admin.json()["errors"][0]["field"] == "subject"
 
 
 @pytest.mark.parametrize(
@@ -135,10 +150,10 @@ async def test_scopes(http, registry, world):
 
 async def test_a_filed_dispute_admits_dispute_investigation_for_the_filer_only(http, registry, world):
     s = world["subject"]
-    helper = await registry.member()  # files for the borrower, holds no record
+    helper = await registry.member()  # files for the borrower with its consent, holds no record
     refused = await exposure(http, helper, s, purpose="dispute_investigation")
     assert refused.status_code == 403
-    assert (await file(http, helper, s)).status_code == 201
+    assert (await file(http, helper, s, consent_ref="CONSENT-H")).status_code == 202
     allowed = await exposure(http, helper, s, purpose="dispute_investigation")
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["results"][0]["disputed"] is True
@@ -174,11 +189,11 @@ async def test_filing_is_retry_safe(http, registry):
     lender, other = await registry.member(), await registry.member()
     s = token()
     await submit(http, other, item(s, "IDEM-1", status="dpd_31_60"))
-    body = {"subject": s, "reason": "not_mine", "statement": "Never borrowed there."}
+    body = {"subject": s, "reason": "not_mine", "statement": "Never borrowed there.", "consent_ref": "CONSENT-I"}
     headers = {**lender.headers, "Idempotency-Key": f"dispute-{lender.code}"}
     first = await http.post("/v1/disputes", json=body, headers=headers)
     again = await http.post("/v1/disputes", json=body, headers=headers)
-    assert first.status_code == 201 and again.status_code == 201
+    assert first.status_code == 202 and again.status_code == 202
     assert first.json()["id"] == again.json()["id"]
     assert await registry.pool.fetchval("SELECT count(*) FROM disputes WHERE filed_by = $1", lender.id) == 1
     other_body = await http.post("/v1/disputes", json={**body, "reason": "other"}, headers=headers)

@@ -172,17 +172,28 @@ async def test_soft_purposes_need_an_own_record_for_every_subject(http, world, r
     a, s = world["a"], world["subject"]
     stranger = token()
     for purpose in ("account_review", "collection", "dispute_investigation"):
+        consent = "CONSENT-DISPUTE" if purpose == "dispute_investigation" else None
         before = await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", a.id)
-        r = await query(http, a, [s, stranger], purpose=purpose, consent_ref=None)
+        r = await query(http, a, [s, stranger], purpose=purpose, consent_ref=consent)
         assert r.status_code == 403, r.text
         assert [e["message"] for e in r.json()["errors"]] == [f"no record of yours: {stranger}"]
         assert await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", a.id) == before
         audit = await registry.audit_rows(request_id=r.headers["x-request-id"])
         assert [(x["action"], x["outcome"]) for x in audit] == [("exposure.query", 403)]
-        ok = await query(http, a, [s], purpose=purpose, consent_ref=None)
+        ok = await query(http, a, [s], purpose=purpose, consent_ref=consent)
         assert ok.status_code == 200
     soft = await registry.pool.fetch("SELECT hard FROM inquiries WHERE member_id = $1 AND purpose <> 'loan_application'", a.id)
     assert len(soft) == 3 and not any(x["hard"] for x in soft)
+
+
+async def test_dispute_investigation_needs_the_borrowers_consent(http, world, registry):
+    """An open dispute used to unlock this purpose without consent or relationship."""
+    a, s = world["a"], world["subject"]
+    before = await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", a.id)
+    r = await query(http, a, [s], purpose="dispute_investigation", consent_ref=None)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["body"]
+    assert await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", a.id) == before
 
 
 async def test_soft_inquiries_do_not_count_as_hard(http, world):
@@ -259,5 +270,32 @@ async def test_the_exposure_statement_is_planned_once_per_connection(registry):
     )
     assert function["lanname"] == "plpgsql"
     assert "plan_cache_mode=force_generic_plan" in function["proconfig"]
-    statement = (Path(__file__).parents[1] / "migrations" / "sql" / "registry_exposure_v1.sql").read_text()
-    assert statement.rstrip().rstrip(";") in function["prosrc"]
+    assert FROZEN.read_text().rstrip().rstrip(";") in function["prosrc"]
+
+
+FROZEN = Path(__file__).parents[1] / "migrations" / "sql" / "registry_exposure_v2.sql"
+
+
+def test_the_frozen_statement_is_the_composed_one():
+    """registry/exposure/statement.py composes the statement from the rules each domain owns;
+    the copy migration 0011 installed must be exactly that composition."""
+    from registry.exposure.statement import STATEMENT
+
+    frozen = "\n".join(line for line in FROZEN.read_text().splitlines() if not line.startswith("-- registry_exposure")
+                       and not line.startswith("-- A change is"))
+    assert frozen.strip() == STATEMENT.strip()
+
+
+def test_the_statement_is_composed_from_the_domains_rules():
+    """Each rule appears as its owner writes it, not as a copy."""
+    from registry.audit import repository as audit_sql
+    from registry.audit.actions import AuditAction
+    from registry.disputes import rules as dispute_rules
+    from registry.exposure.statement import STATEMENT
+    from registry.records import rules as record_rules
+
+    for fragment in (record_rules.held("r", "$7"), record_rules.uncollected("o", "$7"), record_rules.delinquent("o"),
+                     dispute_rules.answered("h", "$6"), f"INSERT INTO audit_log ({audit_sql.COLUMNS})",
+                     f"'{AuditAction.EXPOSURE_QUERY.value}'"):
+        assert fragment in STATEMENT, fragment
+    assert ">= 3" not in STATEMENT.replace(record_rules.delinquent("o"), "")

@@ -6,6 +6,7 @@ import asyncio
 import random
 from datetime import UTC, date, datetime
 
+from registry.core.tenancy import Member, Tenancy
 from registry.records.service import write_valid
 from registry.records.validation import validate_item
 from tests.factories import item, submit
@@ -145,7 +146,8 @@ async def _write_delinquency_in_tx(conn, app, reporter_id, subject, account_ref)
         0, item(subject, account_ref, status="dpd_1_30", overdue_amount="10.00", as_of="2026-11-15"),
         app.state.runtime.keys.server_key, date(2026, 11, 28),
     )
-    await write_valid(conn, reporter_id, [valid])
+    runtime = app.state.runtime
+    await write_valid(conn, Tenancy(runtime.prover, Member(reporter_id), "test"), [valid])
 
 
 async def test_a_transaction_that_commits_after_a_higher_id_is_not_skipped(http, registry, app):

@@ -157,10 +157,10 @@ async def test_nul_in_a_parameter_name_is_invalid_request_and_audited(http, regi
 
 
 async def test_audit_rows_land_whatever_the_caller_sent(registry):
-    from registry.audit import repository
-    from registry.audit.schemas import AuditEntry
+    from registry.audit import auditor
+    from registry.audit.actions import AuditAction
 
-    await repository.append(registry.pool, AuditEntry(action="auth.failed", outcome=401, client_id="x\x00y",
-                                                      request_id="nul-test-1", details={"k\x00": ["v\x00"]}))
+    await auditor.record_event(registry.pool, AuditAction.AUTH_FAILED, outcome=401, actor=auditor.Actor(None, "x\x00y"),
+                               request_id="nul-test-1", details={"k\x00": ["v\x00"]})
     row = (await registry.audit_rows(request_id="nul-test-1"))[0]
     assert row["client_id"] == "x\ufffdy" and row["details"] == {"k\ufffd": ["v\ufffd"]}

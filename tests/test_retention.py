@@ -52,7 +52,7 @@ async def fixture(http, registry, clock):
     clock.set(datetime(2026, 11, 27, tzinfo=UTC))  # the day before it expired
     dispute = await http.post("/v1/disputes", headers=m.headers,
                               json={"subject": s, "record_id": ids["GONE-TODAY"], "reason": "other", "statement": "old"})
-    assert dispute.status_code == 201, dispute.text
+    assert dispute.status_code == 202, dispute.text
     await ask(http, asker, s, datetime(2024, 11, 28, 11, 59, 59, tzinfo=UTC), clock)  # one second too old
     await ask(http, asker, s, CUTOFF, clock)  # exactly 24 months: kept
     await ask(http, asker, s, datetime(2026, 11, 1, tzinfo=UTC), clock)

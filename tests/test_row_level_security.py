@@ -1,13 +1,15 @@
-"""Tenant isolation in the database itself: as the service's role with member A set, none of
-member B's rows can be read, changed or deleted in any member-owned table; the audit log
-takes inserts and reads only; and the exposure function answers with aggregates alone."""
+"""Tenant isolation in the database itself: logged in as the service's request login with
+member A's proven context, none of member B's rows can be read, changed or deleted in any
+member-owned table; the audit log takes inserts and reads only; and the exposure function
+answers with aggregates alone. (tests/adversarial/test_tenant_context.py tries to forge the
+context itself.)"""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
 
-from registry.core.db import _init_connection, as_association, set_tenant
+from registry.core.tenancy import Association, Member, Tenancy
 from tests.factories import item, submit, token
 
 MEMBER_TABLES = [
@@ -39,7 +41,7 @@ async def b_everywhere(http, registry):
     r = await http.post("/v1/exposure", json={"subjects": [s], "purpose": "loan_application", "consent_ref": "c"}, headers=b.headers)
     assert r.status_code == 200
     d = await http.post("/v1/disputes", json={"subject": s, "reason": "not_mine", "statement": "x"}, headers=b.headers)
-    assert d.status_code == 201, d.text
+    assert d.status_code == 202, d.text
     for table in MEMBER_TABLES:
         n = await registry.pool.fetchval(f"SELECT count(*) FROM {table} WHERE member_id = $1", b.id)
         assert n > 0, f"fixture left {table} without B's rows"
@@ -48,13 +50,9 @@ async def b_everywhere(http, registry):
     return a, b
 
 
-@pytest.fixture
-async def app_conn(database_url):
-    """A connection as the service's role, like the service's pool."""
-    conn = await asyncpg.connect(database_url, server_settings={"role": "registry_app"})
-    await _init_connection(conn)
-    yield conn
-    await conn.close()
+async def enter(prover, conn, member_id, *, association=False):
+    tenant = Association(member_id) if association else Member(member_id)
+    await prover.enter(conn, tenant, "rls-test")
 
 
 def _where(table: str) -> str:
@@ -62,22 +60,22 @@ def _where(table: str) -> str:
 
 
 @pytest.mark.parametrize("table", [*MEMBER_TABLES, *LINKED_TABLES])
-async def test_member_a_sees_none_of_bs_rows(app_conn, b_everywhere, table):
+async def test_member_a_sees_none_of_bs_rows(app_conn, prover, b_everywhere, table):
     a, b = b_everywhere
     async with app_conn.transaction():
-        await set_tenant(app_conn, a.id)
+        await enter(prover, app_conn, a.id)
         assert await app_conn.fetchval(f"SELECT count(*) FROM {table} WHERE {_where(table)}", b.id) == 0
     async with app_conn.transaction():
-        await set_tenant(app_conn, b.id)
+        await enter(prover, app_conn, b.id)
         assert await app_conn.fetchval(f"SELECT count(*) FROM {table} WHERE {_where(table)}", b.id) > 0
 
 
 @pytest.mark.parametrize("table", [*MEMBER_TABLES, *LINKED_TABLES])
-async def test_member_a_cannot_change_or_delete_bs_rows(app_conn, b_everywhere, registry, table):
+async def test_member_a_cannot_change_or_delete_bs_rows(app_conn, prover, b_everywhere, registry, table):
     a, b = b_everywhere
     before = await registry.pool.fetchval(f"SELECT count(*) FROM {table} WHERE {_where(table)}", b.id)
     async with app_conn.transaction():
-        await set_tenant(app_conn, a.id)
+        await enter(prover, app_conn, a.id)
         first_column = await app_conn.fetchval(
             "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
             "AND attgenerated = '' AND attidentity = '' ORDER BY attnum LIMIT 1",
@@ -89,11 +87,11 @@ async def test_member_a_cannot_change_or_delete_bs_rows(app_conn, b_everywhere, 
     assert await registry.pool.fetchval(f"SELECT count(*) FROM {table} WHERE {_where(table)}", b.id) == before
 
 
-async def test_a_member_cannot_write_rows_in_anothers_name(app_conn, b_everywhere):
+async def test_a_member_cannot_write_rows_in_anothers_name(app_conn, prover, b_everywhere):
     a, b = b_everywhere
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with app_conn.transaction():
-            await set_tenant(app_conn, a.id)
+            await enter(prover, app_conn, a.id)
             await app_conn.execute(
                 "INSERT INTO inquiries (member_id, subject_key, purpose, hard, at) VALUES ($1, $2, 'loan_application', true, now())",
                 b.id, b"\x00" * 32,
@@ -106,23 +104,25 @@ async def test_no_member_set_sees_nothing(app_conn, b_everywhere):
         assert await app_conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
 
 
-async def test_association_scope_is_only_for_the_step_that_takes_it(app_conn, b_everywhere):
+async def test_association_scope_is_only_for_the_step_that_takes_it(app_conn, prover, b_everywhere):
     a, b = b_everywhere
+    member = Tenancy(prover, Member(a.id), "rls-test")
     async with app_conn.transaction():
-        await set_tenant(app_conn, a.id)
-        async with as_association(app_conn):
+        await member.enter(app_conn)
+        async with member.across_members(app_conn):
             assert await app_conn.fetchval("SELECT count(*) FROM records WHERE member_id = $1", b.id) > 0
         assert await app_conn.fetchval("SELECT count(*) FROM records WHERE member_id = $1", b.id) == 0
+    association = Tenancy(prover, Association(a.id), "rls-test")
     async with app_conn.transaction():
-        await set_tenant(app_conn, a.id, association=True)
-        async with as_association(app_conn):
+        await association.enter(app_conn)
+        async with association.across_members(app_conn):
             pass
         assert await app_conn.fetchval("SELECT count(*) FROM records WHERE member_id = $1", b.id) > 0
 
 
 async def test_the_service_role_is_bound_and_owns_nothing(registry):
-    role = await registry.pool.fetchrow("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'registry_app'")
-    assert role == (False, False, False)
+    role = await registry.pool.fetchrow("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'registry_app'")
+    assert role == (False, False)
     owned = await registry.pool.fetchval(
         "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
         "WHERE r.rolname = 'registry_app' AND c.relpersistence <> 't'"  # an upload's own temporary staging aside
@@ -146,7 +146,7 @@ async def test_the_audit_log_takes_inserts_and_reads_only(app_conn, registry):
             await app_conn.execute(statement)
 
 
-async def test_the_exposure_function_is_the_only_cross_member_path(app_conn, registry, b_everywhere):
+async def test_the_exposure_function_is_the_only_cross_member_path(app_conn, prover, registry, b_everywhere):
     a, b = b_everywhere
     function = await registry.pool.fetchrow(
         """
@@ -163,9 +163,11 @@ async def test_the_exposure_function_is_the_only_cross_member_path(app_conn, reg
     assert not {name for name in outputs if "member" in name or name in {"id", "record_id", "account_ref", "subject_key"}}
     # Through it, A learns B's record exists only as counts.
     key = await registry.pool.fetchval("SELECT subject_key FROM records WHERE member_id = $1 LIMIT 1", b.id)
+    member_id, _, client, expires, proof = prover.prove(Member(a.id), "x")
     rows = await app_conn.fetch(
-        "SELECT * FROM registry_exposure($1, $2, 'loan_application', 'c', true, now(), current_date, false, 'x', 'rls', '{}', 1000)",
-        a.id, [key],
+        "SELECT * FROM registry_exposure($1, $2, 'loan_application', 'c', true, now(), current_date, false, $3, 'rls', "
+        "'{}', 1000, $4, $5)",
+        member_id, [key], client, expires, proof,
     )
     assert rows[0]["institutions_reporting"] >= 1
     assert str(b.id) not in str([dict(r) for r in rows])

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 
-from registry.core.db import _init_connection, set_tenant
+from registry.core.tenancy import Member
 from registry.stats import repository, service
 from tests.factories import item, submit, token
 
@@ -217,27 +217,24 @@ async def test_figures_follow_the_day_and_a_write_a_moment_ago(http, registry, w
     }
 
 
-async def test_a_member_neither_reads_nor_writes_anothers_tallies(database_url, world):
+async def test_a_member_neither_reads_nor_writes_anothers_tallies(app_conn, prover, world):
     p, q = world["p"], world["q"]
-    conn = await asyncpg.connect(database_url, server_settings={"role": "registry_app"})
-    await _init_connection(conn)
-    try:
-        for member, visible in ((q, 0), (p, 1)):
-            async with conn.transaction():
-                await set_tenant(conn, member.id)
-                n = await conn.fetchval("SELECT count(*) FROM record_tallies WHERE member_id = $1", p.id)
-                assert min(n, 1) == visible
+    conn = app_conn
+    for member, visible in ((q, 0), (p, 1)):
+        async with conn.transaction():
+            await prover.enter(conn, Member(member.id), "test")
+            n = await conn.fetchval("SELECT count(*) FROM record_tallies WHERE member_id = $1", p.id)
+            assert min(n, 1) == visible
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with conn.transaction():
+            await prover.enter(conn, Member(q.id), "test")
+            await conn.execute(
+                "INSERT INTO record_tallies (member_id, product, status, currency, live, overdue_minor, candidates, "
+                "candidate_overdue_minor) VALUES ($1, 'other', 'current', 'CNY', 1000, 0, 0, 0)", p.id)
+    # The service's role appends only: changing or removing a tally is the fold's, as the owner.
+    for statement in ("UPDATE record_tallies SET live = 0", "DELETE FROM record_tallies"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with conn.transaction():
-                await set_tenant(conn, q.id)
-                await conn.execute(
-                    "INSERT INTO record_tallies (member_id, product, status, currency, live, overdue_minor, candidates, "
-                    "candidate_overdue_minor) VALUES ($1, 'other', 'current', 'CNY', 1000, 0, 0, 0)", p.id)
-        # The service's role appends only: changing or removing a tally is the fold's, as the owner.
-        for statement in ("UPDATE record_tallies SET live = 0", "DELETE FROM record_tallies"):
-            with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                async with conn.transaction():
-                    await set_tenant(conn, p.id)
-                    await conn.execute(statement)
-    finally:
-        await conn.close()
+                await prover.enter(conn, Member(p.id), "test")
+                await conn.execute(statement)
+

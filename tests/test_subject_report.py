@@ -40,7 +40,7 @@ async def fixture(http, registry, clock):
     assert (await http.delete(f"/v1/records/{gone}", headers=c.headers)).status_code == 200
     dispute = await http.post("/v1/disputes", headers=b.headers,
                               json={"subject": s, "reason": "wrong_amount", "statement": "Overdue is <b>wrong</b>"})
-    assert dispute.status_code == 201
+    assert dispute.status_code == 202
     # Inquiries: 25 months ago (no longer reported), 23 months ago, 10 days ago; one about another subject.
     await ask(http, c, s, datetime(2024, 10, 20, tzinfo=UTC), clock)
     await ask(http, c, s, datetime(2024, 12, 20, 9, 30, tzinfo=UTC), clock)

@@ -1,42 +1,46 @@
-"""SQL of the audit log: append, and read newest first."""
+"""SQL of the audit log: append (for `registry.audit.auditor` only), and read newest first."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from registry.audit.schemas import AuditEntry
-
-INSERT = """
-INSERT INTO audit_log (member_id, client_id, action, resource, outcome, request_id, details)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-"""
+from registry.core import rows
 
 
-def _scrub(value: Any) -> Any:
-    """jsonb cannot hold NUL characters; whatever a caller sent, the audit row must land."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: int
+    at: datetime
+    member_id: uuid.UUID | None
+    client_id: str | None
+    action: str
+    resource: str | None
+    outcome: int
+    request_id: str | None
+    details: dict[str, Any]
+
+COLUMNS = "member_id, client_id, action, resource, outcome, request_id, details"
+INSERT = f"INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+
+
+def insert_cte(name: str, rows: str) -> str:
+    """A CTE appending the audit rows that the query `rows` yields (columns as COLUMNS), for a
+    statement that writes its own audit row in the same round trip (the exposure statement).
+    The values must come from `registry.audit.auditor` (scrubbed like every other row)."""
+    return f"{name} AS (\n    INSERT INTO audit_log ({COLUMNS})\n    {rows}\n)"
 
 
 async def append(conn: asyncpg.Connection | asyncpg.Pool, entry: AuditEntry) -> None:
+    """Append one row; only `registry.audit.auditor` calls this, with scrubbed values."""
     await conn.execute(
-        INSERT,
-        entry.member_id,
-        _scrub(entry.client_id),
-        entry.action,
-        _scrub(entry.resource),
-        entry.outcome,
-        entry.request_id,
-        _scrub(entry.details),
+        INSERT, entry.member_id, entry.client_id, entry.action, entry.resource, entry.outcome, entry.request_id,
+        entry.details,
     )
 
 
@@ -50,10 +54,10 @@ async def list_events(
     until: datetime | None,
     before_id: int | None,
     limit: int,
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """
-        SELECT id, at, member_id, client_id, action, resource, outcome, request_id, details
+) -> list[AuditRow]:
+    return rows.many(AuditRow, await conn.fetch(
+        f"""
+        SELECT {rows.columns(AuditRow)}
         FROM audit_log
         WHERE ($1::uuid IS NULL OR member_id = $1)
           AND ($2::text IS NULL OR action = $2)
@@ -71,4 +75,4 @@ async def list_events(
         until,
         before_id,
         limit,
-    )
+    ))

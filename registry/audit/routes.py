@@ -11,12 +11,10 @@ from registry.audit import sealing, service
 from registry.audit.actions import AuditAction
 from registry.audit.schemas import AuditEvent
 from registry.audit.sealing import AuditVerification
-from registry.auth.deps import Admin
+from registry.context import Admin, audited
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.core.schemas import IsoDateTime
-from registry.deps import TxDep, audited
-from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/admin", tags=["admin: audit"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -28,8 +26,8 @@ router = APIRouter(prefix="/admin", tags=["admin: audit"], responses=problem_res
     description="Recomputes every checkpoint's hash chain from the rows and checks its signature; "
     "`problems` names each checkpoint that no longer matches.",
 )
-async def verify_audit(_: Admin, tx: TxDep, runtime: RuntimeDep) -> AuditVerification:
-    return await sealing.verify(tx.conn, runtime.tokens.key_set())  # type: ignore[union-attr]
+async def verify_audit(ctx: Admin) -> AuditVerification:
+    return await sealing.verify(ctx.conn, ctx.runtime.tokens.key_set())
 
 
 @router.get(
@@ -39,8 +37,7 @@ async def verify_audit(_: Admin, tx: TxDep, runtime: RuntimeDep) -> AuditVerific
     summary="Search the audit log, newest first",
 )
 async def list_audit(
-    _: Admin,
-    tx: TxDep,
+    ctx: Admin,
     member_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64, examples=["auth.failed"])] = None,
     outcome: Annotated[int | None, Query(ge=100, le=599, description="HTTP status")] = None,
@@ -50,5 +47,5 @@ async def list_audit(
     limit: LimitParam = 100,
 ) -> Page[AuditEvent]:
     return await service.list_events(
-        tx, member_id=member_id, action=action, outcome=outcome, since=since, until=until, cursor=cursor, limit=limit
+        ctx.tx, member_id=member_id, action=action, outcome=outcome, since=since, until=until, cursor=cursor, limit=limit
     )

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from registry.audit.actions import AuditAction
+
 from registry.core.schemas import ResponseModel
 
 
@@ -24,16 +25,6 @@ class AuditEntry:
     resource: str | None = None
     request_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class AuditIntent:
-    """What the current request will be audited as; services fill in resource and details."""
-
-    action: AuditAction
-    resource: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    written: bool = False
 
 
 class AuditEvent(ResponseModel):

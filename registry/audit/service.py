@@ -1,4 +1,4 @@
-"""Rules of the audit log: what a page of events is; writing happens through the request."""
+"""Rules of the audit log: what a page of events is (rows are written by `registry.audit.auditor`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from registry.audit import repository
 from registry.audit.schemas import AuditEvent
 from registry.core.db import Tx
-from registry.core.pagination import Page, decode_cursor, encode_cursor
+from registry.core.pagination import Page, decode_cursor, id_cursor
 
 
 async def list_events(
@@ -33,6 +33,4 @@ async def list_events(
         before_id=int(position[0]) if position else None,
         limit=limit + 1,
     )
-    events = [AuditEvent.model_validate(dict(r)) for r in rows[:limit]]
-    next_cursor = encode_cursor([events[-1].id]) if len(rows) > limit else None
-    return Page[AuditEvent](data=events, next_cursor=next_cursor)
+    return Page[AuditEvent].from_rows(rows, limit, lambda r: AuditEvent.model_validate(r, from_attributes=True), id_cursor)

@@ -12,7 +12,7 @@ from registry.auth import service
 from registry.auth.schemas import JwkSet, OAuthErrorBody, TokenResponse
 from registry.auth.service import OAuthError
 from registry.core.errors import PROBLEM_TYPE_PREFIX, RateLimited, problem_responses
-from registry.deps import TxDep
+from registry.context import PublicTransaction
 from registry.ratelimit import service as ratelimit
 from registry.ratelimit.service import Policy
 from registry.runtime import get_runtime
@@ -63,7 +63,7 @@ _FORM_SCHEMA = {
         **problem_responses(RateLimited),
     },
 )
-async def token(request: Request, tx: TxDep) -> JSONResponse:
+async def token(request: Request, tx: PublicTransaction) -> JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "The body must be application/x-www-form-urlencoded")

@@ -1,9 +1,10 @@
-"""The connection pool and the one transaction each request runs in."""
+"""Connections: the two pools of a worker (the request login, under row-level security, and
+the service's own login for background work), a plain `connect()` for one-off work, and the
+`Tx` a request's work runs in."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +16,27 @@ def _json_encode(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """What every connection of the service needs: json and jsonb as Python values (orjson)."""
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(type_name, encoder=_json_encode, decoder=orjson.loads, schema="pg_catalog")
+
+
+async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
+    """One connection, set up like the pools' (for the CLI, tests and one-off work)."""
+    conn = await asyncpg.connect(asyncpg_dsn(url), **kwargs)
+    await init_connection(conn)
+    return conn
+
+
+def with_user(url: str, user: str) -> str:
+    """The same server and database, logging in as `user` (no password: the server must
+    trust it, or the operator gives the request login its own URL)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(asyncpg_dsn(url))
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -33,21 +52,24 @@ def sqlalchemy_url(url: str) -> str:
 
 
 class Database:
-    """The pools of one worker: `pool` runs as the tenant-bound role (row-level security
-    applies, the transaction says whose rows it may see); `system_pool` runs as the role
-    that bypasses it, for the service's own background work (deliveries, retention,
-    recovery) and association-wide statistics."""
+    """The pools of one worker: `pool` logs in as the request login (`registry_app` by
+    default), under row-level security, whose transactions prove whose rows they may see
+    (registry.core.tenancy); `system_pool` logs in as the service's own login, as the role
+    that bypasses it, for background work (deliveries, retention, recovery) and
+    association-wide statistics. The request login can never become the other role."""
 
     def __init__(
         self,
         url: str,
         *,
+        request_url: str | None = None,
         min_size: int = 2,
         max_size: int = 10,
         role: str | None = None,
         system_role: str | None = None,
     ) -> None:
         self.url = asyncpg_dsn(url)
+        self.request_url = asyncpg_dsn(request_url) if request_url else with_user(self.url, role or "registry_app")
         self._min_size = min_size
         self._max_size = max_size
         self._role = role
@@ -61,11 +83,11 @@ class Database:
             return {"role": role} if role else None
 
         self._pool = await asyncpg.create_pool(
-            self.url, min_size=self._min_size, max_size=self._max_size, init=_init_connection,
+            self.request_url, min_size=self._min_size, max_size=self._max_size, init=init_connection,
             server_settings=settings(self._role),
         )
         self._system_pool = await asyncpg.create_pool(
-            self.url, min_size=1, max_size=4, init=_init_connection, server_settings=settings(self._system_role)
+            self.url, min_size=1, max_size=4, init=init_connection, server_settings=settings(self._system_role)
         )
 
     async def close(self) -> None:
@@ -87,31 +109,29 @@ class Database:
         return self._system_pool
 
 
-TENANT = "SELECT set_config('registry.member_id', $1, $3), set_config('registry.scope', $2, $3)"
+# What makes a request login unsafe: it could read past row-level security itself, or
+# become (SET ROLE) a role that can, or it owns the tables (owners may be exempt).
+REQUEST_ROLE_PROBLEMS = """
+SELECT array_remove(ARRAY[
+    CASE WHEN r.rolsuper THEN 'is a superuser' END,
+    CASE WHEN r.rolbypassrls THEN 'has BYPASSRLS' END,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM pg_roles b
+        WHERE (b.rolsuper OR b.rolbypassrls) AND b.rolname <> session_user
+          AND pg_has_role(session_user, b.oid, 'MEMBER')
+    ) THEN 'can SET ROLE to a role that bypasses row-level security' END,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM pg_class c WHERE c.relname = 'records' AND c.relkind = 'r'
+          AND pg_has_role(session_user, c.relowner, 'MEMBER')
+    ) THEN 'owns the member tables' END
+], NULL)
+FROM pg_roles r WHERE r.rolname = session_user
+"""
 
 
-async def set_tenant(
-    conn: asyncpg.Connection, member_id: object | None, *, association: bool = False, local: bool = True
-) -> None:
-    """Whose rows this transaction (or, with local=False, this checked-out connection) sees."""
-    await conn.execute(TENANT, str(member_id) if member_id else "", "association" if association else "", local)
-
-
-@asynccontextmanager
-async def as_association(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """A cross-member step a member's transaction takes on purpose (alerts for other members'
-    watches, a dispute covering other lenders' records): association scope for its
-    statements only."""
-    # The previous scope is read before it is set (the materialized CTE runs first), so an
-    # admin's transaction stays association-wide and a member's goes back to its own rows.
-    previous = await conn.fetchval(
-        "WITH before AS MATERIALIZED (SELECT coalesce(current_setting('registry.scope', true), '') AS scope) "
-        "SELECT scope FROM before, LATERAL (SELECT set_config('registry.scope', 'association', true)) s"
-    )
-    try:
-        yield
-    finally:
-        await conn.execute("SELECT set_config('registry.scope', $1, true)", previous)
+async def request_role_problems(conn: asyncpg.Connection | asyncpg.Pool) -> list[str]:
+    """Why the login of `conn` could read past row-level security (empty: it cannot)."""
+    return list(await conn.fetchval(REQUEST_ROLE_PROBLEMS) or [])
 
 
 AfterCommit = Callable[[], Awaitable[None] | None]

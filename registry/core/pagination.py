@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, Field
 from registry.core.errors import FieldError, Invalid
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_LIMIT = 500
 
@@ -23,6 +25,13 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page", examples=[None]
     )
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[R], limit: int, item: Callable[[R], T], cursor: Callable[[R], str]) -> Page[T]:
+        """A page of at most `limit` items from `rows`, fetched with LIMIT `limit + 1`: one
+        row more than the page means there is a next page, after the page's last row."""
+        more = len(rows) > limit
+        return cls(data=[item(row) for row in rows[:limit]], next_cursor=cursor(rows[limit - 1]) if more else None)
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -60,3 +69,13 @@ def decode_created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | No
         return datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1]))
     except ValueError:
         raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None
+
+
+def created_cursor(row: Any) -> str:
+    """The cursor after a row (with `created_at` and `id`) of a list ordered by them."""
+    return encode_created_cursor(row.created_at, row.id)
+
+
+def id_cursor(row: Any) -> str:
+    """The cursor after a row of a list ordered by its integer `id`."""
+    return encode_cursor([row.id])

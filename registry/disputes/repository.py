@@ -6,62 +6,133 @@ written only here, in the transaction that changes the disputes behind them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
-from registry.records.vocabulary import DELINQUENT_SEVERITY
+from registry.core import rows
+from registry.core.tenancy import Association, Member, Tenant, only_member
+from registry.records import rules
 
-# A record still held and answered about: the same rule as the exposure statement.
-_HELD = "r.withdrawn_at IS NULL AND (r.expires_on IS NULL OR r.expires_on > $2)"
 
-DISPUTE_COLUMNS = """
+@dataclass(frozen=True, slots=True)
+class CoverableRecord:
+    """A held record a dispute may cover."""
+
+    id: uuid.UUID
+    member_id: uuid.UUID
+    subject_key: bytes
+    account_ref: str
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeRow:
+    id: uuid.UUID
+    subject_key: bytes
+    filed_by: uuid.UUID
+    reason: str
+    statement: str
+    status: str
+    received_at: datetime
+    deadline: datetime
+    records: int
+    resolution: str | None
+    resolution_note: str | None
+    resolved_at: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeView(DisputeRow):
+    filer_code: str
+    filer_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CoveredRow:
+    record_id: uuid.UUID
+    member_id: uuid.UUID
+    response: str | None
+    note: str | None
+    correction: dict[str, Any] | None
+    responded_at: datetime | None
+    outcome: str | None
+    account_ref: str | None
+    as_of: date | None
+    subject_key: bytes | None
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    at: datetime
+    kind: str
+    record_id: uuid.UUID | None
+    details: dict[str, Any]
+    member_id: uuid.UUID | None
+    code: str | None
+    name: str | None
+
+
+def _columns(now: str, viewer: str) -> str:
+    """A dispute's columns; `records` counts what the viewer may know of: for a member ($viewer
+    not null) only its own covered records, for the association all of them."""
+    return f"""
     d.id, d.subject_key, d.filed_by, d.reason, d.statement, d.status, d.received_at, d.deadline,
-    d.records_covered AS records, d.resolution, d.resolution_note, d.resolved_at,
-    (d.status = 'open' AND d.deadline <= $NOW) AS overdue
+    CASE WHEN {viewer}::uuid IS NULL THEN d.records_covered ELSE (
+        SELECT count(*) FROM dispute_records mine WHERE mine.dispute_id = d.id AND mine.member_id = {viewer})::int
+    END AS records,
+    d.resolution, d.resolution_note, d.resolved_at,
+    (d.status = 'open' AND d.deadline <= {now}) AS overdue
 """
 
 
-def _columns(now_param: str) -> str:
-    return DISPUTE_COLUMNS.replace("$NOW", now_param)
-
-
-async def negative_records(conn: asyncpg.Connection, subject_key: bytes, today: date) -> list[asyncpg.Record]:
-    """Every live negative record about the subject, whoever holds it (not suppressed)."""
-    return await conn.fetch(
+async def negative_records(conn: asyncpg.Connection, subject_key: bytes, today: date) -> list[CoverableRecord]:
+    """Every live negative record about the subject, whoever holds it (not suppressed): a
+    cross-member read, in association scope."""
+    return rows.many(CoverableRecord, await conn.fetch(
         f"""
-        SELECT r.id, r.member_id FROM records r
-        WHERE r.subject_key = $1 AND {_HELD} AND NOT r.suppressed AND r.severity >= {DELINQUENT_SEVERITY}
+        SELECT {rows.columns(CoverableRecord, 'r')} FROM records r
+        WHERE r.subject_key = $1 AND {rules.held('r', '$2')} AND NOT r.suppressed AND {rules.delinquent('r')}
         ORDER BY r.id
         """,
         subject_key, today,
-    )
+    ))
 
 
-async def held_record(
-    conn: asyncpg.Connection, record_id: uuid.UUID, today: date, member_id: uuid.UUID | None
-) -> asyncpg.Record | None:
-    """A record that is held (neither withdrawn nor expired); a member's own when member_id is given."""
-    return await conn.fetchrow(
+async def held_record(conn: asyncpg.Connection, tenant: Tenant, record_id: uuid.UUID, today: date) -> CoverableRecord | None:
+    """A record that is held (neither withdrawn nor expired): a member's own, or any for the association."""
+    return rows.one(CoverableRecord, await conn.fetchrow(
         f"""
-        SELECT r.id, r.member_id, r.subject_key, r.account_ref, r.as_of FROM records r
-        WHERE r.id = $1 AND {_HELD} AND ($3::uuid IS NULL OR r.member_id = $3)
+        SELECT {rows.columns(CoverableRecord, 'r')} FROM records r
+        WHERE r.id = $1 AND {rules.held('r', '$2')} AND ($3::uuid IS NULL OR r.member_id = $3)
         """,
-        record_id, today, member_id,
-    )
+        record_id, today, only_member(tenant),
+    ))
+
+
+async def holds_live_record(conn: asyncpg.Connection, member: Member, subject_key: bytes, today: date) -> bool:
+    """The member holds a live record about the subject (a relationship with the borrower)."""
+    return bool(await conn.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM records r WHERE r.subject_key = $1 AND r.member_id = $2 AND {rules.held('r', '$3')})",
+        subject_key, member.member_id, today,
+    ))
 
 
 async def create(
     conn: asyncpg.Connection,
+    filer: Tenant,
     *,
     subject_key: bytes,
-    filed_by: uuid.UUID,
     reason: str,
     statement: str,
     received_at: datetime,
     deadline: datetime,
-    records: list[asyncpg.Record],
+    records: list[CoverableRecord],
 ) -> uuid.UUID:
     """The dispute, the records it covers and its `filed` event, in one statement."""
     return await conn.fetchval(
@@ -81,8 +152,8 @@ async def create(
         )
         SELECT id FROM dispute
         """,
-        subject_key, filed_by, reason, statement, received_at, deadline,
-        [r["id"] for r in records], [r["member_id"] for r in records],
+        subject_key, filer.member_id, reason, statement, received_at, deadline,
+        [r.id for r in records], [r.member_id for r in records],
     )
 
 
@@ -120,22 +191,22 @@ def _visible(member_param: str) -> str:
 
 
 async def get(
-    conn: asyncpg.Connection, dispute_id: uuid.UUID, now: datetime, member_id: uuid.UUID | None, *, lock: bool = False
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+    conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUID, now: datetime, *, lock: bool = False
+) -> DisputeView | None:
+    return rows.one(DisputeView, await conn.fetchrow(
         f"""
-        SELECT {_columns('$2')}, m.code AS filer_code, m.name AS filer_name
+        SELECT {_columns('$2', '$3')}, m.code AS filer_code, m.name AS filer_name
         FROM disputes d JOIN members m ON m.id = d.filed_by
         WHERE d.id = $1 AND ($3::uuid IS NULL OR {_visible('$3')})
         {'FOR UPDATE OF d' if lock else ''}
         """,
-        dispute_id, now, member_id,
-    )
+        dispute_id, now, only_member(tenant),
+    ))
 
 
-async def covered(conn: asyncpg.Connection, dispute_id: uuid.UUID, member_id: uuid.UUID | None) -> list[asyncpg.Record]:
+async def covered(conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUID) -> list[CoveredRow]:
     """The covered records (a member's own only), with each owner's answer and the outcome."""
-    return await conn.fetch(
+    return rows.many(CoveredRow, await conn.fetch(
         """
         SELECT dr.record_id, dr.member_id, dr.action AS response, dr.note, dr.correction, dr.responded_at, dr.outcome,
                r.account_ref, r.as_of, r.subject_key, m.code, m.name
@@ -145,13 +216,13 @@ async def covered(conn: asyncpg.Connection, dispute_id: uuid.UUID, member_id: uu
         WHERE dr.dispute_id = $1 AND ($2::uuid IS NULL OR dr.member_id = $2)
         ORDER BY m.code, r.account_ref, dr.record_id
         """,
-        dispute_id, member_id,
-    )
+        dispute_id, only_member(tenant),
+    ))
 
 
-async def history(conn: asyncpg.Connection, dispute_id: uuid.UUID, member_id: uuid.UUID | None) -> list[asyncpg.Record]:
+async def history(conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUID) -> list[EventRow]:
     """Events of the dispute; a member does not see responses about other members' records."""
-    return await conn.fetch(
+    return rows.many(EventRow, await conn.fetch(
         """
         SELECT e.at, e.kind, e.record_id, e.details, e.member_id, m.code, m.name
         FROM dispute_events e LEFT JOIN members m ON m.id = e.member_id
@@ -159,23 +230,23 @@ async def history(conn: asyncpg.Connection, dispute_id: uuid.UUID, member_id: uu
           AND ($2::uuid IS NULL OR e.kind <> 'response' OR e.member_id = $2)
         ORDER BY e.id
         """,
-        dispute_id, member_id,
-    )
+        dispute_id, only_member(tenant),
+    ))
 
 
 async def list_disputes(
     conn: asyncpg.Connection,
+    tenant: Tenant,
     *,
-    member_id: uuid.UUID | None,
     status: str | None,
     overdue: bool | None,
     now: datetime,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
+) -> list[DisputeRow]:
+    return rows.many(DisputeRow, await conn.fetch(
         f"""
-        SELECT {_columns('$1')} FROM disputes d
+        SELECT {_columns('$1', '$2')} FROM disputes d
         WHERE ($2::uuid IS NULL OR {_visible('$2')})
           AND ($3::text IS NULL OR d.status = $3)
           AND ($4::boolean IS NULL OR (d.status = 'open' AND d.deadline <= $1) = $4)
@@ -183,16 +254,16 @@ async def list_disputes(
         ORDER BY d.received_at, d.id
         LIMIT $7
         """,
-        now, member_id, status, overdue, after[0] if after else None, after[1] if after else None, limit,
-    )
+        now, only_member(tenant), status, overdue, after[0] if after else None, after[1] if after else None, limit,
+    ))
 
 
 async def record_response(
     conn: asyncpg.Connection,
+    owner: Member,
     *,
     dispute_id: uuid.UUID,
     record_id: uuid.UUID,
-    member_id: uuid.UUID,
     action: str,
     note: str,
     correction: dict[str, Any] | None,
@@ -213,19 +284,19 @@ async def record_response(
         )
         SELECT count(*) AS n FROM answered
         """,
-        dispute_id, record_id, member_id, action, note, correction, at,
+        dispute_id, record_id, owner.member_id, action, note, correction, at,
     )
     return bool(row["n"])
 
 
 async def resolve(
     conn: asyncpg.Connection,
+    association: Association,
     *,
     dispute_id: uuid.UUID,
     resolution: str,
     note: str,
     at: datetime,
-    actor: uuid.UUID,
     outcomes: dict[uuid.UUID, str],
 ) -> None:
     """Close the dispute with its per-record outcomes and append the `resolved` event."""
@@ -245,6 +316,6 @@ async def resolve(
         INSERT INTO dispute_events (dispute_id, at, member_id, kind, details)
         VALUES ($1, $4, $5, 'resolved', jsonb_build_object('resolution', $2::text, 'note', $3::text, 'outcomes', $8::jsonb))
         """,
-        dispute_id, resolution, note, at, actor, list(outcomes), list(outcomes.values()), counts,
+        dispute_id, resolution, note, at, association.member_id, list(outcomes), list(outcomes.values()), counts,
     )
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import Admin, Disputes
+from registry.context import Admin, Disputes, WriteQuota, audited
 from registry.core.errors import (
     Conflict,
     Forbidden,
@@ -18,10 +18,10 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import Intent, TxDep, audited
 from registry.disputes import service
 from registry.disputes.schemas import (
     DisputeCreate,
+    DisputeFiled,
     DisputeOut,
     DisputeResolve,
     DisputeResponse,
@@ -30,9 +30,11 @@ from registry.disputes.schemas import (
 )
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.idempotency.service import idempotent
-from registry.runtime import RuntimeDep
 
-router = APIRouter(prefix="/v1/disputes", tags=["disputes"], responses=problem_responses(Unauthenticated, Forbidden))
+router = APIRouter(
+    prefix="/v1/disputes", tags=["disputes"], dependencies=[WriteQuota],
+    responses=problem_responses(Unauthenticated, Forbidden),
+)
 admin_router = APIRouter(
     prefix="/admin/disputes", tags=["admin: disputes"], responses=problem_responses(Unauthenticated, Forbidden)
 )
@@ -51,42 +53,39 @@ FILE_DESCRIPTION = (
 
 @router.post(
     "",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     dependencies=[audited(AuditAction.DISPUTES_FILE)],
     responses=problem_responses(NotFound, Invalid),
     summary="File a dispute for a borrower",
-    description=FILE_DESCRIPTION.format(whose=" (one of yours)"),
+    description=FILE_DESCRIPTION.format(whose=" (one of yours)") + (
+        " You may file for a borrower you hold a live record on, or with the borrower's consent (`consent_ref`), "
+        "else 403. The answer is `202` with the dispute's id whether or not any record is covered: it never tells "
+        "what other lenders hold, and the dispute shows you only your own records."
+    ),
 )
-async def file_dispute(
-    body: DisputeCreate, principal: Disputes, tx: TxDep, runtime: RuntimeDep, audit: Intent,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> DisputeOut:
+async def file_dispute(body: DisputeCreate, ctx: Disputes, idempotency_key: IdempotencyKeyHeader = None) -> DisputeFiled:
     return await idempotent(
-        tx, principal.member_id, "POST /v1/disputes", idempotency_key, body.model_dump(mode="json"), DisputeOut,
-        lambda: service.file(
-            tx, principal, body, server_key=runtime.keys.server_key, now=runtime.clock(), as_admin=False, audit=audit
-        ),
-        status_code=201,
+        ctx.tx, ctx.idempotency(idempotency_key), body.model_dump(mode="json"), DisputeFiled,
+        lambda: service.file_as_member(ctx, body), status_code=202,
     )
 
 
 @router.get("", dependencies=[audited(AuditAction.DISPUTES_LIST)], responses=problem_responses(Invalid),
             summary="Disputes you filed or that cover your records")
 async def list_disputes(
-    principal: Disputes, tx: TxDep, runtime: RuntimeDep, status: StatusFilter = None, overdue: OverdueFilter = None,
-    cursor: CursorParam = None, limit: LimitParam = 100,
+    ctx: Disputes, status: StatusFilter = None, overdue: OverdueFilter = None, cursor: CursorParam = None,
+    limit: LimitParam = 100,
 ) -> Page[DisputeSummary]:
     return await service.list_disputes(
-        tx, principal, as_admin=False, status=status.value if status else None, overdue=overdue,
-        cursor=cursor, limit=limit, now=runtime.clock(),
+        ctx, status=status.value if status else None, overdue=overdue, cursor=cursor, limit=limit
     )
 
 
 @router.get("/{dispute_id}", dependencies=[audited(AuditAction.DISPUTES_READ)],
             responses=problem_responses(NotFound, Invalid),
             summary="One dispute with its history (your records only)")
-async def get_dispute(dispute_id: DisputePath, principal: Disputes, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> DisputeOut:
-    return await service.view(tx, principal, dispute_id, now=runtime.clock(), as_admin=False, audit=audit)
+async def get_dispute(dispute_id: DisputePath, ctx: Disputes) -> DisputeOut:
+    return await service.view(ctx, dispute_id)
 
 
 @router.post(
@@ -99,12 +98,8 @@ async def get_dispute(dispute_id: DisputePath, principal: Disputes, tx: TxDep, r
         "applied only if the association upholds the dispute. A later answer replaces an earlier one until then."
     ),
 )
-async def respond(
-    dispute_id: DisputePath, body: DisputeResponse, principal: Disputes, tx: TxDep, runtime: RuntimeDep, audit: Intent
-) -> DisputeOut:
-    return await service.respond(
-        tx, principal, dispute_id, body, server_key=runtime.keys.server_key, now=runtime.clock(), audit=audit
-    )
+async def respond(dispute_id: DisputePath, body: DisputeResponse, ctx: Disputes) -> DisputeOut:
+    return await service.respond(ctx, dispute_id, body)
 
 
 @admin_router.post(
@@ -115,35 +110,28 @@ async def respond(
     summary="File a dispute for a borrower who came to the association",
     description=FILE_DESCRIPTION.format(whose=""),
 )
-async def admin_file_dispute(
-    body: DisputeCreate, principal: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> DisputeOut:
+async def admin_file_dispute(body: DisputeCreate, ctx: Admin, idempotency_key: IdempotencyKeyHeader = None) -> DisputeOut:
     return await idempotent(
-        tx, principal.member_id, "POST /admin/disputes", idempotency_key, body.model_dump(mode="json"), DisputeOut,
-        lambda: service.file(
-            tx, principal, body, server_key=runtime.keys.server_key, now=runtime.clock(), as_admin=True, audit=audit
-        ),
-        status_code=201,
+        ctx.tx, ctx.idempotency(idempotency_key), body.model_dump(mode="json"), DisputeOut,
+        lambda: service.file_as_association(ctx, body), status_code=201,
     )
 
 
 @admin_router.get("", dependencies=[audited(AuditAction.ADMIN_DISPUTE_LIST)], responses=problem_responses(Invalid),
                   summary="Every dispute, oldest first")
 async def admin_list_disputes(
-    principal: Admin, tx: TxDep, runtime: RuntimeDep, status: StatusFilter = None, overdue: OverdueFilter = None,
-    cursor: CursorParam = None, limit: LimitParam = 100,
+    ctx: Admin, status: StatusFilter = None, overdue: OverdueFilter = None, cursor: CursorParam = None,
+    limit: LimitParam = 100,
 ) -> Page[DisputeSummary]:
     return await service.list_disputes(
-        tx, principal, as_admin=True, status=status.value if status else None, overdue=overdue,
-        cursor=cursor, limit=limit, now=runtime.clock(),
+        ctx, status=status.value if status else None, overdue=overdue, cursor=cursor, limit=limit
     )
 
 
 @admin_router.get("/{dispute_id}", dependencies=[audited(AuditAction.ADMIN_DISPUTE_READ)],
                   responses=problem_responses(NotFound, Invalid), summary="One dispute with every record and its history")
-async def admin_get_dispute(dispute_id: DisputePath, principal: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> DisputeOut:
-    return await service.view(tx, principal, dispute_id, now=runtime.clock(), as_admin=True, audit=audit)
+async def admin_get_dispute(dispute_id: DisputePath, ctx: Admin) -> DisputeOut:
+    return await service.view(ctx, dispute_id)
 
 
 @admin_router.patch(
@@ -157,9 +145,5 @@ async def admin_get_dispute(dispute_id: DisputePath, principal: Admin, tx: TxDep
         "record stays and keeps `disputed: true`, with the owner's check and the borrower's objection both on file."
     ),
 )
-async def resolve_dispute(
-    dispute_id: DisputePath, body: DisputeResolve, principal: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent
-) -> DisputeOut:
-    return await service.resolve(
-        tx, principal, dispute_id, body, server_key=runtime.keys.server_key, now=runtime.clock(), audit=audit
-    )
+async def resolve_dispute(dispute_id: DisputePath, body: DisputeResolve, ctx: Admin) -> DisputeOut:
+    return await service.resolve(ctx, dispute_id, body)

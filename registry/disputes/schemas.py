@@ -58,8 +58,29 @@ class DisputeCreate(RequestModel):
     reason: Reason
     statement: str = Field(min_length=1, max_length=2000, description="The borrower's own words",
                            examples=["I repaid this loan in full in August 2026."])
+    consent_ref: str | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="The borrower's authorization to file for them: required of a member that holds no live "
+        "record about the subject (audited, as for a loan application)",
+        examples=["CONSENT-2026-11-0042"],
+    )
 
-    model_config = {"extra": "forbid"}
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{
+            "subject": "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b", "reason": "already_settled",
+            "statement": "I repaid this loan in full in August 2026.",
+        }]},
+    }
+
+
+class DisputeFiled(ResponseModel):
+    """A member's dispute, accepted: the same answer whether or not any record is covered."""
+
+    id: uuid.UUID
+    status: DisputeStatus
+    received_at: datetime
+    deadline: datetime = Field(description="received_at + 20 days")
 
 
 class DisputeResponse(RequestModel):
@@ -119,7 +140,7 @@ class DisputeSummary(ResponseModel):
     received_at: datetime
     deadline: datetime = Field(description="received_at + 20 days")
     overdue: bool = Field(description="Open past its deadline: the covered records are left out of exposure answers")
-    records: int = Field(description="How many records the dispute covered when filed")
+    records: int = Field(description="How many records the dispute covers: for a member, its own only")
     filed_by_you: bool
     resolution: Resolution | None
     resolution_note: str | None

@@ -1,42 +1,73 @@
-"""SQL of the exposure answer: one call that checks the purpose rule and the member's
-quota, aggregates what other institutions report, records one inquiry per subject (and, for
-a hard inquiry, an alert to each other member watching the subject, with its webhook
-outbox row) and appends the audit row, so an exposure request costs one database round
-trip. It returns aggregates only: no other institution's identity or row leaves it."""
+"""SQL of the exposure answer: one call of `registry_exposure` (registry/exposure/statement.py,
+installed by migration 0011), which checks the caller's proof of its member, the purpose rule
+and the quota, aggregates, writes the inquiries, alerts and audit row, and answers one typed
+row per subject, so an exposure request costs one database round trip."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
-# The statement itself is the `registry_exposure` function (migrations/sql/
-# registry_exposure_v1.sql, run from PL/pgSQL on a plan each connection keeps, migration
-# 0010): it runs as the role that may read every member's rows, and is the only path by
-# which a member's request reaches other members' records.
-EXPOSURE = "SELECT * FROM registry_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+from registry.core import rows
+from registry.core.tenancy import Member, Tenancy
+
+EXPOSURE = "SELECT * FROM registry_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    """One subject's answer (the statement's RESULT_COLUMNS), with the verdict repeated."""
+
+    ord: int
+    allowed: bool
+    within_quota: bool
+    quota_used: int
+    refused: bool
+    institutions_reporting: int | None
+    institutions_delinquent: int | None
+    accounts_total: int | None
+    accounts_delinquent: int | None
+    worst: int | None
+    latest_delinquent_since: date | None
+    uncollected: int | None
+    disputed: bool | None
+    by_status: dict[str, int] | None
+    by_product: dict[str, int] | None
+    amounts: dict[str, list[int]] | None
+    worst_24m: int | None
+    own_accounts: int | None
+    own_delinquent: int | None
+    own_worst: int | None
+    last_30d: int | None
+    last_90d: int | None
+    institutions_30d: int | None
+    institutions_90d: int | None
 
 
 async def query(
     pool: asyncpg.Pool,
+    tenancy: Tenancy,
     *,
-    member_id: uuid.UUID,
     subject_keys: list[bytes],
     purpose: str,
     consent_ref: str | None,
     hard: bool,
     requires_own_record: bool,
     now: datetime,
-    today: date,
-    client_id: str,
-    request_id: str | None,
-    audit_details: dict[str, Any],
+    audit: tuple[uuid.UUID | None, str | None, str | None, dict[str, Any]],
     quota_per_minute: int,
-) -> list[asyncpg.Record]:
-    return await pool.fetch(
+) -> list[SubjectRow]:
+    """`audit`: the request's (member, client, request id, details), from its RequestAudit."""
+    tenant = tenancy.tenant
+    assert isinstance(tenant, Member)
+    member_id, _, client_id, expires, proof = tenancy.prover.prove(tenant, tenancy.client_id)
+    _, _, request_id, details = audit
+    return rows.many(SubjectRow, await pool.fetch(
         EXPOSURE,
-        member_id, subject_keys, purpose, consent_ref, hard, now, today, requires_own_record,
-        client_id, request_id, audit_details, quota_per_minute,
-    )
+        member_id, subject_keys, purpose, consent_ref, hard, now, now.date(), requires_own_record,
+        client_id, request_id, details, quota_per_minute, expires, proof,
+    ))

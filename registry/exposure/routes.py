@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import ExposureRead
+from registry.context import Exposure, audited
 from registry.core.errors import (
     Forbidden,
     Invalid,
@@ -14,10 +14,8 @@ from registry.core.errors import (
     Unauthenticated,
     problem_responses,
 )
-from registry.deps import Intent, audited
 from registry.exposure import service
 from registry.exposure.schemas import ExposureRequest, ExposureResponse
-from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -29,7 +27,8 @@ router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(
     responses=problem_responses(Invalid, PayloadTooLarge),
     summary="A borrower's exposure across other institutions",
     description=(
-        "Up to 1000 subjects. `loan_application` needs `consent_ref` and is a hard inquiry; `account_review`, "
+        "Up to 1000 subjects. `loan_application` needs `consent_ref` and is a hard inquiry; `dispute_investigation` "
+        "needs `consent_ref` too; `account_review`, "
         "`collection` and `dispute_investigation` need a record of yours on every subject (else 403 naming them, "
         "nothing recorded); for `dispute_investigation` an open dispute you filed about the subject also "
         "qualifies. Every figure but `own` counts other institutions only, never naming them. Records suppressed "
@@ -37,22 +36,6 @@ router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(
         "subject of an accepted query is an inquiry; the request is audited."
     ),
 )
-async def exposure(
-    body: ExposureRequest,
-    principal: ExposureRead,
-    request: Request,
-    runtime: RuntimeDep,
-    audit: Intent,
-) -> Response:
-    quota = request.state.standing.exposure_per_minute or runtime.settings.default_exposure_per_minute
-    payload, headers = await service.query(
-        runtime.db,
-        principal,
-        body,
-        server_key=runtime.keys.server_key,
-        now=runtime.clock(),
-        request_id=request.scope["state"].get("request_id"),
-        audit=audit,
-        quota_per_minute=quota,
-    )
+async def exposure(body: ExposureRequest, ctx: Exposure) -> Response:
+    payload, headers = await service.query(ctx, body)
     return Response(payload, media_type="application/json", headers=headers)

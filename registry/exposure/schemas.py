@@ -20,6 +20,8 @@ class Purpose(StrEnum):
 
 
 HARD_PURPOSES = frozenset({Purpose.loan_application})
+# Purposes that act on the borrower's own authorization, which the request must name.
+CONSENTED_PURPOSES = frozenset({Purpose.loan_application, Purpose.dispute_investigation})
 
 EXAMPLE_SUBJECT = "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b"
 
@@ -29,7 +31,8 @@ class ExposureRequest(RequestModel):
     purpose: Purpose
     consent_ref: str | None = Field(
         default=None, min_length=1, max_length=128,
-        description="The borrower's authorization (required for loan_application)", examples=["CONSENT-2026-11-0042"],
+        description="The borrower's authorization (required for loan_application and dispute_investigation)",
+        examples=["CONSENT-2026-11-0042"],
     )
 
     model_config = {
@@ -49,8 +52,8 @@ class ExposureRequest(RequestModel):
 
     @model_validator(mode="after")
     def _consent(self) -> "ExposureRequest":
-        if self.purpose is Purpose.loan_application and self.consent_ref is None:
-            raise ValueError("consent_ref is required for loan_application: the borrower's authorization")
+        if self.purpose in CONSENTED_PURPOSES and self.consent_ref is None:
+            raise ValueError(f"consent_ref is required for {self.purpose.value}: the borrower's authorization")
         return self
 
 

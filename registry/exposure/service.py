@@ -3,19 +3,17 @@ institutions only, never which), and that every accepted subject is an inquiry."
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 
-from registry.audit.schemas import AuditIntent
-from registry.auth.principal import Principal
-from registry.core.db import Database
+from registry.context import MemberContext
 from registry.core.errors import FieldError, Forbidden
 from registry.core.metrics import EXPOSURE_SUBJECTS
-from registry.core.subjects import subject_key
 from registry.exposure import repository
+from registry.exposure.repository import SubjectRow
 from registry.exposure.schemas import HARD_PURPOSES, ExposureRequest, Purpose
+from registry.exposure.statement import QUOTA_NAME, QUOTA_WINDOW_SECONDS
 from registry.ratelimit.service import Policy
 from registry.records.validation import format_minor
 from registry.records.vocabulary import STATUS_BY_SEVERITY
@@ -27,81 +25,70 @@ def _status(severity: int | None) -> str | None:
     return STATUS_BY_SEVERITY[severity] if severity is not None else None
 
 
-def _subject_answer(token: str, row: Any) -> dict[str, Any]:
-    amounts = row["amounts"] or {}
-    reporting = row["institutions_reporting"] or 0
+def _subject_answer(token: str, row: SubjectRow) -> dict[str, Any]:
+    amounts = row.amounts or {}
+    reporting = row.institutions_reporting or 0
     return {
         "subject": token,
         "found": reporting > 0,
         "institutions_reporting": reporting,
-        "institutions_delinquent": row["institutions_delinquent"] or 0,
+        "institutions_delinquent": row.institutions_delinquent or 0,
         "accounts": {
-            "total": row["accounts_total"] or 0,
-            "delinquent": row["accounts_delinquent"] or 0,
-            "by_status": row["by_status"] or {},
-            "by_product": row["by_product"] or {},
+            "total": row.accounts_total or 0,
+            "delinquent": row.accounts_delinquent or 0,
+            "by_status": row.by_status or {},
+            "by_product": row.by_product or {},
         },
-        "worst_status": _status(row["worst"]),
-        "worst_status_24m": _status(row["worst_24m"]),
+        "worst_status": _status(row.worst),
+        "worst_status_24m": _status(row.worst_24m),
         "overdue_amounts": {c: format_minor(int(v[0]), c) for c, v in sorted(amounts.items())},
         "outstanding_amounts": {c: format_minor(int(v[1]), c) for c, v in sorted(amounts.items())},
-        "latest_delinquent_since": row["latest_delinquent_since"].isoformat() if row["latest_delinquent_since"] else None,
-        "uncollected_delinquent_accounts": row["uncollected"] or 0,
-        "disputed": bool(row["disputed"]),
+        "latest_delinquent_since": row.latest_delinquent_since.isoformat() if row.latest_delinquent_since else None,
+        "uncollected_delinquent_accounts": row.uncollected or 0,
+        "disputed": bool(row.disputed),
         "hard_inquiries": {
-            "last_30d": row["last_30d"] or 0,
-            "last_90d": row["last_90d"] or 0,
-            "institutions_30d": row["institutions_30d"] or 0,
-            "institutions_90d": row["institutions_90d"] or 0,
+            "last_30d": row.last_30d or 0,
+            "last_90d": row.last_90d or 0,
+            "institutions_30d": row.institutions_30d or 0,
+            "institutions_90d": row.institutions_90d or 0,
         },
         "own": {
-            "accounts": row["own_accounts"] or 0,
-            "delinquent": row["own_delinquent"] or 0,
-            "worst_status": _status(row["own_worst"]),
+            "accounts": row.own_accounts or 0,
+            "delinquent": row.own_delinquent or 0,
+            "worst_status": _status(row.own_worst),
         },
     }
 
 
-async def query(
-    db: Database,
-    principal: Principal,
-    request: ExposureRequest,
-    *,
-    server_key: bytes,
-    now: datetime,
-    request_id: str | None,
-    audit: AuditIntent,
-    quota_per_minute: int,
-) -> tuple[bytes, dict[str, str]]:
+async def query(ctx: MemberContext, request: ExposureRequest) -> tuple[bytes, dict[str, str]]:
     """The answer as JSON bytes and its RateLimit headers: the one call also wrote the
     inquiries, the alerts and the audit row."""
-    keys = [subject_key(server_key, token) for token in request.subjects]
-    hard = request.purpose in HARD_PURPOSES
-    details = {"purpose": request.purpose.value, "consent_ref": request.consent_ref, "subjects": len(keys)}
+    keys = ctx.subjects.keys(request.subjects)
+    quota_per_minute = ctx.caller.standing.exposure_per_minute or ctx.settings.default_exposure_per_minute
+    now = ctx.now
+    ctx.audit.resource = "exposure"
+    ctx.audit.details = {"purpose": request.purpose.value, "consent_ref": request.consent_ref, "subjects": len(keys)}
     rows = await repository.query(
-        db.pool,
-        member_id=principal.member_id,
+        ctx.runtime.db.pool,
+        ctx.tenancy,
         subject_keys=keys,
         purpose=request.purpose.value,
         consent_ref=request.consent_ref,
-        hard=hard,
+        hard=request.purpose in HARD_PURPOSES,
         requires_own_record=request.purpose is not Purpose.loan_application,
         now=now,
-        today=now.date(),
-        client_id=principal.client_id,
-        request_id=request_id,
-        audit_details=details,
+        audit=ctx.audit.statement_values(),
         quota_per_minute=quota_per_minute,
     )
-    audit.written = True
-    policy = Policy("exposure", quota_per_minute, 60)
-    used = int(rows[0]["quota_used"]) if rows else 0
-    if rows and not rows[0]["within_quota"]:
+    ctx.audit.recorded_by_statement()
+    policy = Policy(QUOTA_NAME, quota_per_minute, QUOTA_WINDOW_SECONDS)
+    used = rows[0].quota_used if rows else 0
+    if rows and not rows[0].within_quota:
         raise policy.refusal(
             now, used, f"Over the exposure quota of {quota_per_minute} subjects per minute; nothing was recorded"
         )
-    if rows and not rows[0]["allowed"]:
-        refused = [request.subjects[row["ord"] - 1] for row in rows if row["refused"]]
+    if rows and not rows[0].allowed:
+        refused = [request.subjects[row.ord - 1] for row in rows if row.refused]
         raise Forbidden(
             f"Purpose {request.purpose.value} needs an existing record of yours for each subject; "
             f"{len(refused)} subject(s) have none. Nothing was recorded.",

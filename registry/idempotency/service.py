@@ -25,10 +25,16 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 @dataclass(frozen=True)
-class Claim:
+class IdempotencyKey:
+    """A caller's Idempotency-Key, scoped to its member and the route's template
+    (`RequestContext.idempotency` makes it)."""
+
     member_id: uuid.UUID
     route: str
     key: str
+
+
+Claim = IdempotencyKey  # a key this request holds until it completes
 
 
 def fingerprint(body: Any) -> bytes:
@@ -39,10 +45,11 @@ def fingerprint(body: Any) -> bytes:
     return hashlib.sha256(canonical).digest()
 
 
-async def claim(tx: Tx, member_id: uuid.UUID, route: str, key: str | None, body: Any) -> tuple[Claim | None, dict[str, Any] | None]:
+async def claim(tx: Tx, scoped: IdempotencyKey | None, body: Any) -> tuple[Claim | None, dict[str, Any] | None]:
     """(claim to complete later, or None without a key; the stored response on a replay)."""
-    if key is None:
+    if scoped is None:
         return None, None
+    member_id, route, key = scoped.member_id, scoped.route, scoped.key
     if not KEY_PATTERN.match(key):
         raise Invalid(
             "The Idempotency-Key header must be 1-255 visible ASCII characters",
@@ -56,7 +63,7 @@ async def claim(tx: Tx, member_id: uuid.UUID, route: str, key: str | None, body:
         )
     existing = await repository.claim(tx.conn, member_id, route, key, digest)
     if existing is None:
-        return Claim(member_id, route, key), None
+        return scoped, None
     if existing["fingerprint"] != digest:
         raise Invalid(
             "This Idempotency-Key was used with a different request body",
@@ -70,11 +77,11 @@ async def complete(tx: Tx, claim: Claim | None, status_code: int, response: dict
         await repository.store_response(tx.conn, claim.member_id, claim.route, claim.key, status_code, response)
 
 
-async def release(tx: Tx, member_id: uuid.UUID, route: str, key: str | None) -> None:
+async def release(tx: Tx, scoped: IdempotencyKey | None) -> None:
     """Free a key whose work was interrupted (an upload cut off mid-file), so a retry with the
     same key starts afresh instead of replaying the interruption."""
-    if key is not None:
-        await repository.release(tx.conn, member_id, route, key)
+    if scoped is not None:
+        await repository.release(tx.conn, scoped.member_id, scoped.route, scoped.key)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -82,16 +89,14 @@ M = TypeVar("M", bound=BaseModel)
 
 async def idempotent(
     tx: Tx,
-    member_id: uuid.UUID,
-    route: str,
-    key: str | None,
+    scoped: IdempotencyKey | None,
     body: Any,
     model: type[M],
     work: Callable[[], Awaitable[M]],
     status_code: int = 200,
 ) -> M:
     """Run `work` once per key: a replay returns the stored answer without running it."""
-    claimed, replay = await claim(tx, member_id, route, key, body)
+    claimed, replay = await claim(tx, scoped, body)
     if replay is not None:
         return model.model_validate(replay)
     result = await work()

@@ -24,6 +24,7 @@ import orjson
 from registry import __version__
 from registry.core.metrics import WEBHOOK_DELIVERIES, count
 from registry.monitoring import repository
+from registry.monitoring.repository import AlertRow, DueDelivery
 from registry.monitoring.egress import loopback_allowed, webhook_transport
 from registry.monitoring.service import alert_out, open_secret
 from registry.monitoring.signatures import HEADER, sign
@@ -130,42 +131,46 @@ class DeliveryWorker:
         count(WEBHOOK_DELIVERIES, (o.status for o in outcomes))
         return len(rows)
 
-    def _body(self, row: Any) -> bytes:
+    def _body(self, row: DueDelivery) -> bytes:
         server_key = self._runtime.keys.server_key
         data: dict[str, Any] = {}
-        if row["event"] == "alert":
-            data = alert_out(server_key, row["member_id"], {**row, "id": row["alert_id"]}).model_dump(mode="json")
-        return orjson.dumps({"id": row["id"], "type": row["event"], "created_at": row["created_at"], "data": data})
+        if row.event == "alert":
+            assert row.alert_id is not None and row.subject_key is not None and row.subject_sealed is not None
+            assert row.kind is not None and row.at is not None
+            alert = AlertRow(id=row.alert_id, subject_key=row.subject_key, subject_sealed=row.subject_sealed,
+                             label=row.label, kind=row.kind, status=row.status, at=row.at, txid=0)
+            data = alert_out(server_key, row.member_id, alert).model_dump(mode="json")
+        return orjson.dumps({"id": row.id, "type": row.event, "created_at": row.created_at, "data": data})
 
-    async def _deliver(self, row: Any, now: datetime) -> Outcome:
-        if row["url"] is None:
-            return Outcome(row["id"], "cancelled", error="webhook removed")
+    async def _deliver(self, row: DueDelivery, now: datetime) -> Outcome:
+        if row.url is None or row.secret_sealed is None:
+            return Outcome(row.id, "cancelled", error="webhook removed")
         assert self._client is not None
         status_code: int | None = None
         try:
             body = self._body(row)
-            secret = open_secret(self._runtime.keys.server_key, row["member_id"], row["secret_sealed"])
+            secret = open_secret(self._runtime.keys.server_key, row.member_id, row.secret_sealed)
             response = await self._client.post(
-                row["url"],
+                row.url,
                 content=body,
                 headers={
                     "Content-Type": "application/json",
                     HEADER: sign(secret, int(now.timestamp()), body),
-                    "Registry-Delivery": str(row["id"]),
-                    "Registry-Event": row["event"],
+                    "Registry-Delivery": str(row.id),
+                    "Registry-Event": row.event,
                 },
             )
             status_code = response.status_code
             if response.is_success:
-                return Outcome(row["id"], "delivered", status_code=status_code)
+                return Outcome(row.id, "delivered", status_code=status_code)
             error = f"HTTP {status_code}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         except Exception as exc:  # a bad row must not stop the others
-            logger.exception("webhook delivery %s could not be sent", row["id"])
+            logger.exception("webhook delivery %s could not be sent", row.id)
             error = f"internal error: {type(exc).__name__}"
-        deadline = row["created_at"] + RETRY_FOR
+        deadline = row.created_at + RETRY_FOR
         if now >= deadline:
-            return Outcome(row["id"], "failed", status_code=status_code, error=error[:ERROR_CHARS])
-        next_attempt = min(now + timedelta(seconds=retry_delay(row["attempts"])), deadline)
-        return Outcome(row["id"], "pending", next_attempt, status_code, error[:ERROR_CHARS])
+            return Outcome(row.id, "failed", status_code=status_code, error=error[:ERROR_CHARS])
+        next_attempt = min(now + timedelta(seconds=retry_delay(row.attempts)), deadline)
+        return Outcome(row.id, "pending", next_attempt, status_code, error[:ERROR_CHARS])

@@ -8,13 +8,87 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import asyncpg
 
+from registry.core import rows
+from registry.core.tenancy import Member
+from registry.records import rules
 from registry.records.vocabulary import DELINQUENT_SEVERITY
 
 D = DELINQUENT_SEVERITY
+
+
+@dataclass(frozen=True, slots=True)
+class WatchAdded:
+    ord: int
+    held: bool
+    created: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRow:
+    id: int
+    subject_key: bytes
+    subject_sealed: bytes
+    label: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    subject_key: bytes
+    subject_sealed: bytes
+    label: str | None
+    kind: str
+    status: str | None
+    at: datetime
+    txid: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRow:
+    url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    event: str
+    alert_id: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A claimed outbox row with what its delivery needs (the alert, the endpoint)."""
+
+    id: int
+    member_id: uuid.UUID
+    alert_id: int | None
+    event: str
+    attempts: int
+    created_at: datetime
+    url: str | None
+    secret_sealed: bytes | None
+    subject_sealed: bytes | None
+    subject_key: bytes | None
+    label: str | None
+    kind: str | None
+    status: str | None
+    at: datetime | None
 
 
 def watcher_holds_live_record(watch: str, today: str) -> str:
@@ -22,7 +96,7 @@ def watcher_holds_live_record(watch: str, today: str) -> str:
     return f"""EXISTS (
         SELECT 1 FROM records watcher_record
         WHERE watcher_record.subject_key = {watch}.subject_key AND watcher_record.member_id = {watch}.member_id
-          AND watcher_record.withdrawn_at IS NULL AND (watcher_record.expires_on IS NULL OR watcher_record.expires_on > {today})
+          AND {rules.held('watcher_record', today)}
     )"""
 
 
@@ -48,35 +122,35 @@ SELECT c.ord, c.held, wr.created FROM checked c LEFT JOIN written wr USING (subj
 
 
 async def add_watches(
-    conn: asyncpg.Connection, member_id: uuid.UUID, subject_keys: list[bytes], sealed: list[bytes],
+    conn: asyncpg.Connection, watcher: Member, subject_keys: list[bytes], sealed: list[bytes],
     label: str | None, today: date,
-) -> list[asyncpg.Record]:
+) -> list[WatchAdded]:
     """Watch every subject, or none when any lacks a live record of the member."""
-    return await conn.fetch(ADD_WATCHES, member_id, subject_keys, sealed, label, today)
+    return rows.many(WatchAdded, await conn.fetch(ADD_WATCHES, watcher.member_id, subject_keys, sealed, label, today))
 
 
 async def list_watches(
-    conn: asyncpg.Connection, member_id: uuid.UUID, *, after_id: int, limit: int, today: date
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    conn: asyncpg.Connection, watcher: Member, *, after_id: int, limit: int, today: date
+) -> list[WatchRow]:
+    return rows.many(WatchRow, await conn.fetch(
         f"""
-        SELECT w.id, w.subject_key, w.subject_sealed, w.label, w.created_at FROM watches w
+        SELECT {rows.columns(WatchRow, 'w')} FROM watches w
         WHERE w.member_id = $1 AND w.id > $2 AND {watcher_holds_live_record('w', '$4')}
         ORDER BY w.id LIMIT $3
         """,
-        member_id, after_id, limit, today,
-    )
+        watcher.member_id, after_id, limit, today,
+    ))
 
 
-async def delete_watch(conn: asyncpg.Connection, member_id: uuid.UUID, subject_key: bytes) -> bool:
+async def delete_watch(conn: asyncpg.Connection, watcher: Member, subject_key: bytes) -> bool:
     row = await conn.fetchrow(
-        "DELETE FROM watches WHERE member_id = $1 AND subject_key = $2 RETURNING 1", member_id, subject_key
+        "DELETE FROM watches WHERE member_id = $1 AND subject_key = $2 RETURNING 1", watcher.member_id, subject_key
     )
     return row is not None
 
 
 async def end_watches_without_live_record(
-    conn: asyncpg.Connection, member_id: uuid.UUID, record_ids: Sequence[uuid.UUID], today: date | None
+    conn: asyncpg.Connection, owner: Member, record_ids: Sequence[uuid.UUID], today: date | None
 ) -> None:
     """After records were withdrawn: drop the member's watches on their subjects that no
     longer have a live record of the member behind them."""
@@ -87,7 +161,7 @@ async def end_watches_without_live_record(
           AND w.member_id = $1 AND w.subject_key = r.subject_key
           AND NOT {watcher_holds_live_record('w', 'coalesce($3::date, current_date)')}
         """,
-        member_id, list(record_ids), today,
+        owner.member_id, list(record_ids), today,
     )
 
 
@@ -134,13 +208,30 @@ SELECT count(*) FROM raised
 
 
 async def raise_delinquency_alerts(
-    conn: asyncpg.Connection, reporter_id: uuid.UUID, record_ids: Sequence[uuid.UUID], today: date | None
+    conn: asyncpg.Connection, reporter: Member, record_ids: Sequence[uuid.UUID], today: date | None
 ) -> int:
-    return await conn.fetchval(DELINQUENCY_ALERTS, reporter_id, list(record_ids), today)
+    return await conn.fetchval(DELINQUENCY_ALERTS, reporter.member_id, list(record_ids), today)
 
 
-# Hard-inquiry alerts are written by the exposure function itself (migrations/sql/
-# registry_exposure_v1.sql), in the same statement as the inquiry that causes them.
+def hard_inquiry_alert_ctes(
+    *, subjects: str, allowed: str, hard: str, inquirer: str, now: str, today: str,
+    raised: str = "hard_inquiry_alerts", queued: str = "hard_inquiry_deliveries",
+) -> str:
+    """Two CTEs for the exposure statement: a hard inquiry by `inquirer` raises, for every
+    other member watching one of the subjects (CTE `subjects` with `subject_key`) and still
+    holding a live record on it, one `hard_inquiry` alert per inquirer and day, with its
+    webhook outbox row. Nothing is raised unless `allowed` and `hard` (SQL booleans) hold."""
+    return f"""{raised} AS (
+    INSERT INTO alerts (member_id, subject_key, subject_sealed, label, kind, status, source_member_id, source_day, at)
+    SELECT w.member_id, w.subject_key, w.subject_sealed, w.label, 'hard_inquiry', NULL, {inquirer},
+           ({now}::timestamptz AT TIME ZONE 'UTC')::date, {now}
+    FROM (SELECT DISTINCT subject_key FROM {subjects}) s
+    JOIN watches w ON w.subject_key = s.subject_key
+    WHERE {allowed} AND {hard} AND w.member_id <> {inquirer} AND {watcher_holds_live_record('w', today)}
+    ON CONFLICT (member_id, subject_key, source_member_id, source_day) WHERE kind = 'hard_inquiry' DO NOTHING
+    RETURNING id, member_id
+),
+{alert_outbox_cte(queued, raised, now)}"""
 
 
 # --- the feed ----------------------------------------------------------------------------
@@ -150,8 +241,8 @@ async def raise_delinquency_alerts(
 # transactions older than the oldest one still running (the snapshot's xmin): those are all
 # finished, so nothing can appear later below the cursor. An alert is held back while an
 # older transaction anywhere in the server is still open, then returned exactly once.
-FEED = """
-SELECT id, subject_key, subject_sealed, label, kind, status, at, txid FROM alerts
+FEED = f"""
+SELECT {rows.columns(AlertRow)} FROM alerts
 WHERE member_id = $1 AND (txid, id) > ($2::bigint, $3::bigint)
   AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 ORDER BY txid, id
@@ -159,34 +250,36 @@ LIMIT $4
 """
 
 
-async def feed(conn: asyncpg.Connection, member_id: uuid.UUID, after: tuple[int, int], limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(FEED, member_id, after[0], after[1], limit)
+async def feed(conn: asyncpg.Connection, watcher: Member, after: tuple[int, int], limit: int) -> list[AlertRow]:
+    return rows.many(AlertRow, await conn.fetch(FEED, watcher.member_id, after[0], after[1], limit))
 
 
 # --- webhook endpoint --------------------------------------------------------------------
 
-async def put_webhook(conn: asyncpg.Connection, member_id: uuid.UUID, url: str, secret_sealed: bytes | None) -> asyncpg.Record:
+async def put_webhook(conn: asyncpg.Connection, owner: Member, url: str, secret_sealed: bytes | None) -> WebhookRow:
     """Set the URL, and the secret when given (None keeps the stored one)."""
-    return await conn.fetchrow(
+    return WebhookRow(**await conn.fetchrow(
         """
         INSERT INTO webhooks AS h (member_id, url, secret_sealed) VALUES ($1, $2, $3)
         ON CONFLICT (member_id) DO UPDATE
             SET url = EXCLUDED.url, secret_sealed = coalesce($3, h.secret_sealed), updated_at = now()
         RETURNING url, created_at, updated_at
         """,
-        member_id, url, secret_sealed,
-    )
+        owner.member_id, url, secret_sealed,
+    ))
 
 
-async def has_webhook(conn: asyncpg.Connection, member_id: uuid.UUID) -> bool:
-    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM webhooks WHERE member_id = $1)", member_id))
+async def has_webhook(conn: asyncpg.Connection, owner: Member) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM webhooks WHERE member_id = $1)", owner.member_id))
 
 
-async def get_webhook(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT url, created_at, updated_at FROM webhooks WHERE member_id = $1", member_id)
+async def get_webhook(conn: asyncpg.Connection, owner: Member) -> WebhookRow | None:
+    return rows.one(WebhookRow, await conn.fetchrow(
+        f"SELECT {rows.columns(WebhookRow)} FROM webhooks WHERE member_id = $1", owner.member_id
+    ))
 
 
-async def delete_webhook(conn: asyncpg.Connection, member_id: uuid.UUID) -> bool:
+async def delete_webhook(conn: asyncpg.Connection, owner: Member) -> bool:
     """Remove the endpoint and cancel what was still waiting to go to it."""
     return bool(
         await conn.fetchval(
@@ -198,34 +291,33 @@ async def delete_webhook(conn: asyncpg.Connection, member_id: uuid.UUID) -> bool
             )
             SELECT EXISTS (SELECT 1 FROM removed)
             """,
-            member_id,
+            owner.member_id,
         )
     )
 
 
-DELIVERY_COLUMNS = """id, event, alert_id, status, attempts, next_attempt_at, last_attempt_at, last_status_code,
-    last_error, created_at, delivered_at"""
+DELIVERY_COLUMNS = rows.columns(DeliveryRow)
 
 
-async def enqueue_ping(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record:
-    return await conn.fetchrow(
+async def enqueue_ping(conn: asyncpg.Connection, owner: Member) -> DeliveryRow:
+    return DeliveryRow(**await conn.fetchrow(
         f"INSERT INTO webhook_deliveries (member_id, event) VALUES ($1, 'ping') RETURNING {DELIVERY_COLUMNS}",
-        member_id,
-    )
+        owner.member_id,
+    ))
 
 
 async def list_deliveries(
-    conn: asyncpg.Connection, member_id: uuid.UUID, *, before_id: int | None, status: str | None, limit: int
-) -> list[asyncpg.Record]:
+    conn: asyncpg.Connection, owner: Member, *, before_id: int | None, status: str | None, limit: int
+) -> list[DeliveryRow]:
     """Newest first."""
-    return await conn.fetch(
+    return rows.many(DeliveryRow, await conn.fetch(
         f"""
         SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
         WHERE member_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::text IS NULL OR status = $3)
         ORDER BY id DESC LIMIT $4
         """,
-        member_id, before_id, status, limit,
-    )
+        owner.member_id, before_id, status, limit,
+    ))
 
 
 # --- the delivery worker -----------------------------------------------------------------
@@ -255,8 +347,9 @@ ORDER BY c.id
 """
 
 
-async def claim_due(pool: asyncpg.Pool, *, now: datetime, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
-    return await pool.fetch(CLAIM, now, limit, lease_seconds)
+async def claim_due(pool: asyncpg.Pool, *, now: datetime, limit: int, lease_seconds: float) -> list[DueDelivery]:
+    """Every member's due deliveries: the delivery worker's, on the service's own login."""
+    return rows.many(DueDelivery, await pool.fetch(CLAIM, now, limit, lease_seconds))
 
 
 async def record_outcomes(

@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import Monitor
+from registry.context import Monitor, WriteQuota, audited
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import Intent, TxDep, audited
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.idempotency.service import idempotent
 from registry.monitoring import service
@@ -24,10 +23,10 @@ from registry.monitoring.schemas import (
     WebhookOut,
     WebhookPut,
 )
-from registry.runtime import RuntimeDep
 
-router = APIRouter(prefix="/v1", tags=["monitoring"], responses=problem_responses(Unauthenticated, Forbidden))
-
+router = APIRouter(
+    prefix="/v1", tags=["monitoring"], dependencies=[WriteQuota], responses=problem_responses(Unauthenticated, Forbidden)
+)
 
 
 @router.post(
@@ -41,35 +40,25 @@ router = APIRouter(prefix="/v1", tags=["monitoring"], responses=problem_response
         "ends by itself when you no longer hold a live record on the subject."
     ),
 )
-async def add_watches(
-    body: WatchCreate, principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> WatchBatchResult:
+async def add_watches(body: WatchCreate, ctx: Monitor, idempotency_key: IdempotencyKeyHeader = None) -> WatchBatchResult:
     return await idempotent(
-        tx, principal.member_id, "POST /v1/watches", idempotency_key, body.model_dump(mode="json"), WatchBatchResult,
-        lambda: service.add_watches(
-            tx, principal, body, server_key=runtime.keys.server_key, today=runtime.clock().date(), audit=audit
-        ),
+        ctx.tx, ctx.idempotency(idempotency_key), body.model_dump(mode="json"), WatchBatchResult,
+        lambda: service.add_watches(ctx, body),
     )
 
 
 @router.get("/watches", dependencies=[audited(AuditAction.MONITOR_WATCH_LIST)], responses=problem_responses(Invalid),
             summary="Your watches in force")
-async def list_watches(
-    principal: Monitor, tx: TxDep, runtime: RuntimeDep, cursor: CursorParam = None, limit: LimitParam = 100
-) -> Page[WatchOut]:
-    return await service.list_watches(
-        tx, principal, server_key=runtime.keys.server_key, cursor=cursor, limit=limit, today=runtime.clock().date()
-    )
+async def list_watches(ctx: Monitor, cursor: CursorParam = None, limit: LimitParam = 100) -> Page[WatchOut]:
+    return await service.list_watches(ctx, cursor=cursor, limit=limit)
 
 
 @router.delete("/watches/{subject}", status_code=204, dependencies=[audited(AuditAction.MONITOR_WATCH_REMOVE)],
                responses=problem_responses(NotFound, Invalid), summary="Stop watching a borrower")
 async def remove_watch(
-    subject: Annotated[str, Path(max_length=64, description="The borrower token")],
-    principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent,
+    subject: Annotated[str, Path(max_length=64, description="The borrower token")], ctx: Monitor
 ) -> None:
-    await service.remove_watch(tx, principal, subject, server_key=runtime.keys.server_key, audit=audit)
+    await service.remove_watch(ctx, subject)
 
 
 @router.get(
@@ -84,13 +73,11 @@ async def remove_watch(
     ),
 )
 async def alerts(
-    principal: Monitor,
-    tx: TxDep,
-    runtime: RuntimeDep,
+    ctx: Monitor,
     after: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous answer")] = None,
     limit: LimitParam = 100,
 ) -> AlertFeed:
-    return await service.alerts(tx, principal, server_key=runtime.keys.server_key, after=after, limit=limit)
+    return await service.alerts(ctx, after=after, limit=limit)
 
 
 @router.put(
@@ -106,37 +93,31 @@ async def alerts(
         "`Registry-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"t.body\")>`."
     ),
 )
-async def put_webhook(body: WebhookPut, principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> WebhookOut:
-    return await service.put_webhook(
-        tx, principal, body, server_key=runtime.keys.server_key, env=runtime.settings.env, audit=audit
-    )
+async def put_webhook(body: WebhookPut, ctx: Monitor) -> WebhookOut:
+    return await service.put_webhook(ctx, body)
 
 
 @router.get("/webhook", dependencies=[audited(AuditAction.MONITOR_WEBHOOK_READ)],
             responses=problem_responses(NotFound), summary="Your webhook endpoint (never its secret)")
-async def get_webhook(principal: Monitor, tx: TxDep) -> WebhookOut:
-    return await service.get_webhook(tx, principal)
+async def get_webhook(ctx: Monitor) -> WebhookOut:
+    return await service.get_webhook(ctx)
 
 
 @router.delete("/webhook", status_code=204, dependencies=[audited(AuditAction.MONITOR_WEBHOOK_DELETE)],
                responses=problem_responses(NotFound), summary="Remove your webhook; pending deliveries are cancelled")
-async def delete_webhook(principal: Monitor, tx: TxDep, audit: Intent) -> None:
-    await service.delete_webhook(tx, principal, audit)
+async def delete_webhook(ctx: Monitor) -> None:
+    await service.delete_webhook(ctx)
 
 
 @router.post("/webhook/test", status_code=202, dependencies=[audited(AuditAction.MONITOR_WEBHOOK_TEST)],
              responses=problem_responses(NotFound), summary="Queue a signed `ping` delivery to your endpoint")
-async def test_webhook(principal: Monitor, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> DeliveryOut:
-    delivery = await service.test_webhook(tx, principal, audit)
-    if runtime.deliveries is not None:
-        tx.after_commit.append(runtime.deliveries.wake)  # type: ignore[attr-defined]
-    return delivery
+async def test_webhook(ctx: Monitor) -> DeliveryOut:
+    return await service.test_webhook(ctx)
 
 
 @router.get("/webhook/deliveries", dependencies=[audited(AuditAction.MONITOR_DELIVERIES_LIST)],
             responses=problem_responses(Invalid), summary="Your webhook deliveries, newest first")
 async def list_deliveries(
-    principal: Monitor, tx: TxDep, status: DeliveryStatus | None = None, cursor: CursorParam = None,
-    limit: LimitParam = 100,
+    ctx: Monitor, status: DeliveryStatus | None = None, cursor: CursorParam = None, limit: LimitParam = 100
 ) -> Page[DeliveryOut]:
-    return await service.list_deliveries(tx, principal, status=status, cursor=cursor, limit=limit)
+    return await service.list_deliveries(ctx, status=status, cursor=cursor, limit=limit)

@@ -11,19 +11,18 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 
-from registry.audit.schemas import AuditIntent
-from registry.auth.principal import Principal
 from registry.config import Environment
-from registry.core.db import Tx
+from registry.context import MemberContext
 from registry.core.errors import FieldError, Forbidden, Invalid, NotFound
-from registry.core.pagination import Page, decode_cursor, encode_cursor
-from registry.core.subjects import is_token, subject_key
+from registry.core.pagination import Page, decode_cursor, encode_cursor, id_cursor
+from registry.core.subjects import is_token
+from registry.core.tenancy import Member
 from registry.monitoring import egress, repository
+from registry.monitoring.repository import AlertRow
 from registry.monitoring.schemas import (
     AlertFeed,
     AlertOut,
@@ -59,21 +58,21 @@ def open_secret(server_key: bytes, member_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(member_id)).decode()
 
 
-def alert_out(server_key: bytes, member_id: uuid.UUID, row: Any) -> AlertOut:
+def alert_out(server_key: bytes, member_id: uuid.UUID, row: AlertRow) -> AlertOut:
     return AlertOut(
-        id=row["id"],
-        subject=open_subject(server_key, member_id, row["subject_key"], row["subject_sealed"]),
-        label=row["label"],
-        kind=row["kind"],
-        status=row["status"],
-        at=row["at"],
+        id=row.id,
+        subject=open_subject(server_key, member_id, row.subject_key, row.subject_sealed),
+        label=row.label,
+        kind=row.kind,
+        status=row.status,
+        at=row.at,
     )
 
 
 # --- raising alerts (called by the records service and the upload loader) ----------------
 
 async def raise_delinquency_alerts(
-    conn: asyncpg.Connection, reporter_id: uuid.UUID, record_ids: Sequence[uuid.UUID], today: date | None = None
+    conn: asyncpg.Connection, reporter: Member, record_ids: Sequence[uuid.UUID], today: date | None = None
 ) -> int:
     """Call in the transaction that created or updated `record_ids` (the reporter's records),
     after the change and its record_events are written: every other member watching one of
@@ -83,38 +82,37 @@ async def raise_delinquency_alerts(
     hold a live record."""
     if not record_ids:
         return 0
-    return await repository.raise_delinquency_alerts(conn, reporter_id, record_ids, today)
+    return await repository.raise_delinquency_alerts(conn, reporter, record_ids, today)
 
 
 async def end_watches_after_withdrawal(
-    conn: asyncpg.Connection, member_id: uuid.UUID, record_ids: Sequence[uuid.UUID], today: date | None = None
+    conn: asyncpg.Connection, owner: Member, record_ids: Sequence[uuid.UUID], today: date | None = None
 ) -> None:
     """Call in the transaction that withdrew `record_ids`: a watch with no live record left ends."""
     if record_ids:
-        await repository.end_watches_without_live_record(conn, member_id, record_ids, today)
+        await repository.end_watches_without_live_record(conn, owner, record_ids, today)
 
 
 # --- watches ------------------------------------------------------------------------------
 
-async def add_watches(
-    tx: Tx, principal: Principal, body: WatchCreate, *, server_key: bytes, today: date, audit: AuditIntent
-) -> WatchBatchResult:
+async def add_watches(ctx: MemberContext, body: WatchCreate) -> WatchBatchResult:
+    server_key, member_id = ctx.runtime.keys.server_key, ctx.tenant.member_id
     tokens = list(dict.fromkeys(t.lower() for t in body.subjects))
-    keys = [subject_key(server_key, t) for t in tokens]
-    sealed = [seal(server_key, bytes.fromhex(t), _token_context(principal.member_id, k)) for t, k in zip(tokens, keys, strict=True)]
-    rows = await repository.add_watches(tx.conn, principal.member_id, keys, sealed, body.label, today)
-    audit.resource = "watches"
-    refused = [tokens[row["ord"] - 1] for row in rows if not row["held"]]
+    keys = ctx.subjects.keys(tokens)
+    sealed = [seal(server_key, bytes.fromhex(t), _token_context(member_id, k)) for t, k in zip(tokens, keys, strict=True)]
+    added = await repository.add_watches(ctx.conn, ctx.tenant, keys, sealed, body.label, ctx.today)
+    ctx.audit.resource = "watches"
+    refused = [tokens[row.ord - 1] for row in added if not row.held]
     if refused:
-        audit.details = {"subjects": len(tokens), "refused": len(refused)}
+        ctx.audit.details = {"subjects": len(tokens), "refused": len(refused)}
         raise Forbidden(
             f"You can watch only borrowers you hold a live record on; {len(refused)} subject(s) have none. "
             "Nothing was watched.",
             errors=[FieldError(field="subjects", message=f"no live record of yours: {t}") for t in refused[:1000]],
         )
-    created = sum(1 for row in rows if row["created"])
-    result = WatchBatchResult(created=created, existing=len(rows) - created)
-    audit.details = result.model_dump()
+    created = sum(1 for row in added if row.created)
+    result = WatchBatchResult(created=created, existing=len(added) - created)
+    ctx.audit.details = result.model_dump()
     return result
 
 
@@ -125,30 +123,24 @@ def _int_cursor(cursor: str | None, arity: int) -> list[int] | None:
     return values  # type: ignore[return-value]
 
 
-async def list_watches(
-    tx: Tx, principal: Principal, *, server_key: bytes, cursor: str | None, limit: int, today: date
-) -> Page[WatchOut]:
+async def list_watches(ctx: MemberContext, *, cursor: str | None, limit: int) -> Page[WatchOut]:
     after = _int_cursor(cursor, 1)
-    rows = await repository.list_watches(
-        tx.conn, principal.member_id, after_id=after[0] if after else 0, limit=limit + 1, today=today
+    server_key, member_id = ctx.runtime.keys.server_key, ctx.tenant.member_id
+    found = await repository.list_watches(
+        ctx.conn, ctx.tenant, after_id=after[0] if after else 0, limit=limit + 1, today=ctx.today
     )
-    data = [
-        WatchOut(
-            subject=open_subject(server_key, principal.member_id, r["subject_key"], r["subject_sealed"]),
-            label=r["label"],
-            created_at=r["created_at"],
-        )
-        for r in rows[:limit]
-    ]
-    next_cursor = encode_cursor([rows[limit - 1]["id"]]) if len(rows) > limit else None
-    return Page[WatchOut](data=data, next_cursor=next_cursor)
+    return Page[WatchOut].from_rows(found, limit, lambda r: WatchOut(
+        subject=open_subject(server_key, member_id, r.subject_key, r.subject_sealed),
+        label=r.label,
+        created_at=r.created_at,
+    ), id_cursor)
 
 
-async def remove_watch(tx: Tx, principal: Principal, subject: str, *, server_key: bytes, audit: AuditIntent) -> None:
-    audit.resource = "watch"
+async def remove_watch(ctx: MemberContext, subject: str) -> None:
+    ctx.audit.resource = "watch"
     if not is_token(subject):
         raise Invalid("subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")])
-    if not await repository.delete_watch(tx.conn, principal.member_id, subject_key(server_key, subject)):
+    if not await repository.delete_watch(ctx.conn, ctx.tenant, ctx.subjects.key(subject)):
         raise NotFound("You do not watch that subject")
 
 
@@ -157,13 +149,13 @@ async def remove_watch(tx: Tx, principal: Principal, subject: str, *, server_key
 START = [0, 0]
 
 
-async def alerts(tx: Tx, principal: Principal, *, server_key: bytes, after: str | None, limit: int) -> AlertFeed:
+async def alerts(ctx: MemberContext, *, after: str | None, limit: int) -> AlertFeed:
     position = _int_cursor(after, 2) or START
-    rows = await repository.feed(tx.conn, principal.member_id, (position[0], position[1]), limit)
-    data = [alert_out(server_key, principal.member_id, r) for r in rows]
-    if rows:
-        position = [rows[-1]["txid"], rows[-1]["id"]]
-    return AlertFeed(data=data, next_cursor=after if after is not None and not rows else encode_cursor(position))
+    found = await repository.feed(ctx.conn, ctx.tenant, (position[0], position[1]), limit)
+    data = [alert_out(ctx.runtime.keys.server_key, ctx.tenant.member_id, r) for r in found]
+    if found:
+        position = [found[-1].txid, found[-1].id]
+    return AlertFeed(data=data, next_cursor=after if after is not None and not found else encode_cursor(position))
 
 
 # --- the webhook endpoint -----------------------------------------------------------------
@@ -233,50 +225,50 @@ async def check_webhook_host(url: str, env: Environment, resolver: egress.Resolv
         raise Invalid(f"The webhook URL is not acceptable: {message}", errors=[FieldError(field="url", message=message)])
 
 
-async def put_webhook(
-    tx: Tx, principal: Principal, body: WebhookPut, *, server_key: bytes, env: Environment, audit: AuditIntent
-) -> WebhookOut:
+async def put_webhook(ctx: MemberContext, body: WebhookPut) -> WebhookOut:
+    env = ctx.settings.env
     check_webhook_url(body.url, env)
     await check_webhook_host(body.url, env)
-    audit.resource = "webhook"
-    audit.details = {"host": urlsplit(body.url).hostname, "secret_generated": body.secret is None}
+    ctx.audit.resource = "webhook"
+    ctx.audit.details = {"host": urlsplit(body.url).hostname, "secret_generated": body.secret is None}
     secret = body.secret or SECRET_PREFIX + secrets.token_urlsafe(32)
-    row = await repository.put_webhook(
-        tx.conn, principal.member_id, body.url, seal(server_key, secret.encode(), _secret_context(principal.member_id))
-    )
-    return WebhookOut(url=row["url"], secret=None if body.secret else secret, created_at=row["created_at"], updated_at=row["updated_at"])
+    sealed = seal(ctx.runtime.keys.server_key, secret.encode(), _secret_context(ctx.tenant.member_id))
+    row = await repository.put_webhook(ctx.conn, ctx.tenant, body.url, sealed)
+    return WebhookOut(url=row.url, secret=None if body.secret else secret, created_at=row.created_at,
+                      updated_at=row.updated_at)
 
 
-async def get_webhook(tx: Tx, principal: Principal) -> WebhookOut:
-    row = await repository.get_webhook(tx.conn, principal.member_id)
+async def get_webhook(ctx: MemberContext) -> WebhookOut:
+    row = await repository.get_webhook(ctx.conn, ctx.tenant)
     if row is None:
         raise NotFound("No webhook is configured")
-    return WebhookOut.model_validate(dict(row))
+    return WebhookOut.model_validate(row, from_attributes=True)
 
 
-async def delete_webhook(tx: Tx, principal: Principal, audit: AuditIntent) -> None:
-    audit.resource = "webhook"
-    if not await repository.delete_webhook(tx.conn, principal.member_id):
+async def delete_webhook(ctx: MemberContext) -> None:
+    ctx.audit.resource = "webhook"
+    if not await repository.delete_webhook(ctx.conn, ctx.tenant):
         raise NotFound("No webhook is configured")
 
 
-async def test_webhook(tx: Tx, principal: Principal, audit: AuditIntent) -> DeliveryOut:
-    audit.resource = "webhook"
-    if not await repository.has_webhook(tx.conn, principal.member_id):
+async def test_webhook(ctx: MemberContext) -> DeliveryOut:
+    ctx.audit.resource = "webhook"
+    if not await repository.has_webhook(ctx.conn, ctx.tenant):
         raise NotFound("No webhook is configured")
-    row = await repository.enqueue_ping(tx.conn, principal.member_id)
-    audit.details = {"delivery_id": row["id"]}
-    return DeliveryOut.model_validate(dict(row))
+    row = await repository.enqueue_ping(ctx.conn, ctx.tenant)
+    ctx.audit.details = {"delivery_id": row.id}
+    if ctx.runtime.deliveries is not None:
+        ctx.tx.after_commit.append(ctx.runtime.deliveries.wake)
+    return DeliveryOut.model_validate(row, from_attributes=True)
 
 
 async def list_deliveries(
-    tx: Tx, principal: Principal, *, status: DeliveryStatus | None, cursor: str | None, limit: int
+    ctx: MemberContext, *, status: DeliveryStatus | None, cursor: str | None, limit: int
 ) -> Page[DeliveryOut]:
     before = _int_cursor(cursor, 1)
-    rows = await repository.list_deliveries(
-        tx.conn, principal.member_id, before_id=before[0] if before else None,
+    found = await repository.list_deliveries(
+        ctx.conn, ctx.tenant, before_id=before[0] if before else None,
         status=status.value if status else None, limit=limit + 1,
     )
-    data = [DeliveryOut.model_validate(dict(r)) for r in rows[:limit]]
-    next_cursor = encode_cursor([data[-1].id]) if len(rows) > limit else None
-    return Page[DeliveryOut](data=data, next_cursor=next_cursor)
+    return Page[DeliveryOut].from_rows(found, limit, lambda r: DeliveryOut.model_validate(r, from_attributes=True),
+                                       id_cursor)

@@ -6,20 +6,36 @@ from datetime import datetime
 
 import asyncpg
 
-# Counted in this connection's shard; the answer is the window's total over all shards
-# (other connections' in-flight hits aside, so a limit may be passed by at most the
-# number of concurrent requests).
-HIT = """
-WITH mine AS (
+
+def bucket_sql(policy_name: str, key: str) -> str:
+    """SQL of a policy's bucket for the key expression `key` (as ratelimit.service names it)."""
+    return f"'{policy_name}:' || {key}"
+
+
+def window_start_sql(window_seconds: int, now: str) -> str:
+    """SQL of the start of the fixed window holding `now` (as Policy.window_start computes it)."""
+    return f"to_timestamp(floor(extract(epoch FROM {now}) / {window_seconds}) * {window_seconds})"
+
+
+def counting_ctes(bucket: str, window_start: str, amount: str, *, counted: str = "counted", used: str = "used") -> str:
+    """Two CTEs that count `amount` hits in `bucket`'s window (SQL expressions): `counted`
+    adds them to this connection's shard, `used` (one column `n`) is the window's total over
+    all shards. Other connections' in-flight hits are not seen, so a limit may be passed by
+    at most the number of concurrent requests; shards keep writers from queueing on one row."""
+    return f"""{counted} AS (
     INSERT INTO rate_counters AS c (bucket, window_start, shard, hits)
-    VALUES ($1, $2, pg_backend_pid(), $3)
+    VALUES ({bucket}, {window_start}, pg_backend_pid(), {amount})
     ON CONFLICT (bucket, window_start, shard) DO UPDATE SET hits = c.hits + EXCLUDED.hits
     RETURNING hits
-)
-SELECT (SELECT hits FROM mine)
-     + coalesce((SELECT sum(hits) FROM rate_counters
-                 WHERE bucket = $1 AND window_start = $2 AND shard <> pg_backend_pid()), 0)
-"""
+),
+{used} AS (
+    SELECT (SELECT hits FROM {counted}) + coalesce((
+        SELECT sum(hits) FROM rate_counters
+        WHERE bucket = {bucket} AND window_start = {window_start} AND shard <> pg_backend_pid()), 0) AS n
+)"""
+
+
+HIT = f"WITH {counting_ctes('$1', '$2', '$3')}\nSELECT n FROM used"
 
 TOTAL = "SELECT coalesce(sum(hits), 0) FROM rate_counters WHERE bucket = $1 AND window_start = $2"
 

@@ -1,16 +1,85 @@
 """SQL of records: the batched upsert (one statement for records and their events), the
-member's own reads, and withdrawal. Every query is keyed by the caller's member id."""
+member's own reads, and withdrawal. Every query is keyed by the member whose rows it touches
+(a `Member` tenant); the answers are typed rows."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import asyncpg
 
+from registry.core import rows
+from registry.core.tenancy import Member
+from registry.records import rules
 from registry.records.validation import ValidItem
 from registry.records.vocabulary import DELINQUENT_SEVERITY, severity_sql
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """A record as its owner reads it back (never the subject key: the token is not stored)."""
+
+    id: uuid.UUID
+    account_ref: str
+    subject_type: str
+    product: str
+    status: str
+    collection_stage: str
+    currency: str
+    principal_minor: int
+    outstanding_minor: int
+    overdue_minor: int
+    opened_on: date | None
+    delinquent_since: date | None
+    notice_sent_on: date | None
+    closed_on: date | None
+    as_of: date
+    disputed: bool
+    suppressed: bool
+    expires_on: date | None
+    withdrawn_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    kind: str
+    version: int
+    status: str
+    as_of: date
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A row the upsert created or updated."""
+
+    account_ref: str
+    id: uuid.UUID
+    inserted: bool
+    severity: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    account_ref: str
+    id: uuid.UUID
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What a bulk upsert did: rows created, updated and stale, and the ids now delinquent."""
+
+    created: int
+    updated: int
+    stale: int
+    delinquent: list[uuid.UUID]
 
 NEGATIVE = DELINQUENT_SEVERITY
 
@@ -42,7 +111,7 @@ UNNEST_INPUT = f"""
 
 
 # What the upsert answers: each applied row (POST /v1/records gives every item its record id)...
-PER_ROW = "SELECT account_ref, id, inserted, severity FROM upserted"
+PER_ROW = f"SELECT {rows.columns(Applied)} FROM upserted"
 # ...or, for bulk input, one row of counts: the rows created, updated and stale (an input
 # row not applied is stale when the stored report is newer, otherwise unchanged; the stored
 # rows are read as they were before this statement) and the ids that are now delinquent.
@@ -129,13 +198,19 @@ events AS (
 UPSERT = upsert_statement(UNNEST_INPUT)
 
 
-async def upsert(conn: asyncpg.Connection, member_id: uuid.UUID, items: Sequence[ValidItem]) -> list[asyncpg.Record]:
-    """Apply every item; returns the rows created or updated (the others were stale or unchanged)."""
+async def upsert(conn: asyncpg.Connection, owner: Member, items: Sequence[ValidItem]) -> list[Applied]:
+    """Apply every item as `owner`'s; returns the rows created or updated (the others were
+    stale or unchanged)."""
     columns: list[list[object]] = [[] for _ in range(17)]
     for v in items:
         for column, value in zip(columns, input_values(v), strict=True):
             column.append(value)
-    return await conn.fetch(UPSERT, member_id, *columns)
+    return rows.many(Applied, await conn.fetch(UPSERT, owner.member_id, *columns))
+
+
+async def upsert_counted(conn: asyncpg.Connection, owner: Member, statement: str) -> Counted:
+    """Run a bulk upsert (`upsert_statement(input, COUNTED)`) as `owner`'s; one row of counts."""
+    return Counted(**await conn.fetchrow(statement, owner.member_id))
 
 
 def input_values(v: ValidItem) -> tuple[object, ...]:
@@ -149,24 +224,20 @@ def input_values(v: ValidItem) -> tuple[object, ...]:
     )
 
 
-async def current_versions(conn: asyncpg.Connection, member_id: uuid.UUID, account_refs: list[str]) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT account_ref, id, as_of FROM records WHERE member_id = $1 AND account_ref = ANY($2::text[])",
-        member_id,
+async def current_versions(conn: asyncpg.Connection, owner: Member, account_refs: list[str]) -> list[StoredVersion]:
+    return rows.many(StoredVersion, await conn.fetch(
+        f"SELECT {rows.columns(StoredVersion)} FROM records WHERE member_id = $1 AND account_ref = ANY($2::text[])",
+        owner.member_id,
         account_refs,
-    )
+    ))
 
 
-RECORD_COLUMNS = """
-    id, account_ref, subject_type, product, status, collection_stage, currency,
-    principal_minor, outstanding_minor, overdue_minor, opened_on, delinquent_since, notice_sent_on,
-    closed_on, as_of, disputed, suppressed, expires_on, withdrawn_at, version, created_at, updated_at
-"""
+RECORD_COLUMNS = rows.columns(RecordRow)
 
 
 async def list_own(
     conn: asyncpg.Connection,
-    member_id: uuid.UUID,
+    owner: Member,
     *,
     subject_key: bytes | None,
     status: str | None,
@@ -174,12 +245,12 @@ async def list_own(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
     today: date,
-) -> list[asyncpg.Record]:
+) -> list[RecordRow]:
     """Own live records: neither withdrawn nor expired."""
-    return await conn.fetch(
+    return rows.many(RecordRow, await conn.fetch(
         f"""
-        SELECT {RECORD_COLUMNS} FROM records
-        WHERE member_id = $1 AND withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on > $8)
+        SELECT {RECORD_COLUMNS} FROM records r
+        WHERE member_id = $1 AND {rules.held('r', '$8')}
           AND ($2::bytea IS NULL OR subject_key = $2)
           AND ($3::text IS NULL OR status = $3)
           AND ($4::text IS NULL OR product = $4)
@@ -187,28 +258,28 @@ async def list_own(
         ORDER BY created_at, id
         LIMIT $7
         """,
-        member_id, subject_key, status, product,
+        owner.member_id, subject_key, status, product,
         after[0] if after else None, after[1] if after else None, limit, today,
-    )
+    ))
 
 
-async def get_own(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {RECORD_COLUMNS} FROM records WHERE id = $1 AND member_id = $2", record_id, member_id
-    )
+async def get_own(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> RecordRow | None:
+    return rows.one(RecordRow, await conn.fetchrow(
+        f"SELECT {RECORD_COLUMNS} FROM records WHERE id = $1 AND member_id = $2", record_id, owner.member_id
+    ))
 
 
-async def events_of(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uuid.UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        "SELECT kind, version, status, as_of, at FROM record_events WHERE record_id = $1 AND member_id = $2 ORDER BY id",
+async def events_of(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> list[EventRow]:
+    return rows.many(EventRow, await conn.fetch(
+        f"SELECT {rows.columns(EventRow)} FROM record_events WHERE record_id = $1 AND member_id = $2 ORDER BY id",
         record_id,
-        member_id,
-    )
+        owner.member_id,
+    ))
 
 
-async def withdraw(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uuid.UUID) -> asyncpg.Record | None:
+async def withdraw(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> RecordRow | None:
     """Withdraw a live record and append the event; None when it is not the member's or already withdrawn."""
-    return await conn.fetchrow(
+    return rows.one(RecordRow, await conn.fetchrow(
         f"""
         WITH withdrawn AS (
             UPDATE records SET withdrawn_at = now(), version = version + 1, updated_at = now()
@@ -221,6 +292,6 @@ async def withdraw(conn: asyncpg.Connection, member_id: uuid.UUID, record_id: uu
         SELECT {RECORD_COLUMNS} FROM withdrawn
         """,
         record_id,
-        member_id,
-    )
+        owner.member_id,
+    ))
 

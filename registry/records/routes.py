@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import RecordsRead, RecordsWrite
+from registry.context import RecordsRead, RecordsWrite, WriteQuota, audited
 from registry.core.errors import (
     Forbidden,
     Invalid,
@@ -18,14 +18,15 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import Intent, TxDep, audited
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.records import service
 from registry.records.schemas import BatchResult, RecordBatch, RecordDetail, RecordOut
 from registry.records.vocabulary import Product, Status
-from registry.runtime import RuntimeDep
 
-router = APIRouter(prefix="/v1/records", tags=["records"], responses=problem_responses(Unauthenticated, Forbidden))
+router = APIRouter(
+    prefix="/v1/records", tags=["records"], dependencies=[WriteQuota],
+    responses=problem_responses(Unauthenticated, Forbidden),
+)
 
 RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
 
@@ -41,27 +42,14 @@ RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
         "reasons. A structurally bad body (duplicate `account_ref`, more than 1000 items) is a 422 and writes nothing."
     ),
 )
-async def submit_records(
-    batch: RecordBatch, principal: RecordsWrite, tx: TxDep, runtime: RuntimeDep, audit: Intent,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> BatchResult:
-    return await service.submit(
-        tx,
-        principal,
-        batch.records,
-        server_key=runtime.keys.server_key,
-        today=runtime.clock().date(),
-        idempotency_key=idempotency_key,
-        audit=audit,
-    )
+async def submit_records(batch: RecordBatch, ctx: RecordsWrite, idempotency_key: IdempotencyKeyHeader = None) -> BatchResult:
+    return await service.submit(ctx, batch.records, idempotency_key)
 
 
 @router.get("", dependencies=[audited(AuditAction.RECORDS_LIST)], responses=problem_responses(Invalid),
             summary="List own live records")
 async def list_records(
-    principal: RecordsRead,
-    tx: TxDep,
-    runtime: RuntimeDep,
+    ctx: RecordsRead,
     subject: Annotated[str | None, Query(max_length=64, description="Only records about this borrower token")] = None,
     status: Status | None = None,
     product: Product | None = None,
@@ -69,19 +57,18 @@ async def list_records(
     limit: LimitParam = 100,
 ) -> Page[RecordOut]:
     return await service.list_records(
-        tx, principal, server_key=runtime.keys.server_key, subject=subject,
-        status=status.value if status else None, product=product.value if product else None,
-        cursor=cursor, limit=limit, today=runtime.clock().date(),
+        ctx, subject=subject, status=status.value if status else None, product=product.value if product else None,
+        cursor=cursor, limit=limit,
     )
 
 
 @router.get("/{record_id}", dependencies=[audited(AuditAction.RECORDS_READ)],
             responses=problem_responses(NotFound, Invalid), summary="One own record with its history")
-async def get_record(record_id: RecordPath, principal: RecordsRead, tx: TxDep, audit: Intent) -> RecordDetail:
-    return await service.get_record(tx, principal, record_id, audit)
+async def get_record(record_id: RecordPath, ctx: RecordsRead) -> RecordDetail:
+    return await service.get_record(ctx, record_id)
 
 
 @router.delete("/{record_id}", dependencies=[audited(AuditAction.RECORDS_WITHDRAW)],
                responses=problem_responses(NotFound, Invalid), summary="Withdraw an own record")
-async def withdraw_record(record_id: RecordPath, principal: RecordsWrite, tx: TxDep, audit: Intent) -> RecordOut:
-    return await service.withdraw(tx, principal, record_id, audit)
+async def withdraw_record(record_id: RecordPath, ctx: RecordsWrite) -> RecordOut:
+    return await service.withdraw(ctx, record_id)

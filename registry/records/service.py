@@ -11,16 +11,17 @@ from typing import Any
 
 import asyncpg
 
-from registry.audit.schemas import AuditIntent
-from registry.auth.principal import Principal
-from registry.core.db import Tx, as_association
+from registry.context import MemberContext
+from registry.core import rows
 from registry.core.errors import FieldError, Invalid, NotFound
 from registry.core.metrics import RECORDS, count
-from registry.core.pagination import Page, decode_created_cursor, encode_created_cursor
-from registry.core.subjects import is_token, subject_key
+from registry.core.pagination import Page, created_cursor, decode_created_cursor
+from registry.core.subjects import SubjectKeyer, is_token
+from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
 from registry.monitoring import service as monitoring
 from registry.records import repository
+from registry.records.repository import Counted, RecordRow
 from registry.records.schemas import (
     BatchResult,
     BatchSummary,
@@ -33,35 +34,26 @@ from registry.records.schemas import (
 from registry.records.validation import ValidItem, format_minor, validate_item
 from registry.records.vocabulary import DELINQUENT_SEVERITY
 
-SUBMIT_ROUTE = "POST /v1/records"
-
 
 def _duplicate_refs(records: list[Any]) -> list[str]:
     refs = Counter(r.get("account_ref") for r in records if isinstance(r, dict) and isinstance(r.get("account_ref"), str))
     return sorted(ref for ref, n in refs.items() if n > 1)
 
 
-async def submit(
-    tx: Tx,
-    principal: Principal,
-    records: list[Any],
-    *,
-    server_key: bytes,
-    today: date,
-    idempotency_key: str | None,
-    audit: AuditIntent,
-) -> BatchResult:
+async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | None) -> BatchResult:
     duplicates = _duplicate_refs(records)
     if duplicates:
         raise Invalid(
             "An account_ref appears more than once in the batch; nothing was written",
             errors=[FieldError(field="records", message=f"duplicate account_ref: {ref}") for ref in duplicates[:20]],
         )
-    claim, replay = await idempotency.claim(tx, principal.member_id, SUBMIT_ROUTE, idempotency_key, records)
+    claim, replay = await idempotency.claim(ctx.tx, ctx.idempotency(idempotency_key), records)
     if replay is not None:
-        audit.details = {"idempotent_replay": True, **replay.get("summary", {})}
+        ctx.audit.details = {"idempotent_replay": True, **replay.get("summary", {})}
         return BatchResult.model_validate(replay)
 
+    today = ctx.today
+    server_key = ctx.runtime.keys.server_key
     results: list[ItemResult | None] = [None] * len(records)
     valid: list[ValidItem] = []
     for index, raw in enumerate(records):
@@ -73,7 +65,7 @@ async def submit(
             valid.append(checked)
 
     if valid:
-        for written in await write_valid(tx.conn, principal.member_id, valid, today=today):
+        for written in await write_valid(ctx.conn, ctx.tenancy, valid, today=today):
             results[written.index] = written
 
     final = [r for r in results if r is not None]
@@ -81,61 +73,53 @@ async def submit(
     count(RECORDS, counts.elements())
     summary = BatchSummary(**{o.value: counts.get(o.value, 0) for o in Outcome})
     result = BatchResult(results=final, summary=summary)
-    audit.details = summary.model_dump()
-    audit.resource = "records"
-    await idempotency.complete(tx, claim, 200, result.model_dump(mode="json"))
+    ctx.audit.details = summary.model_dump()
+    ctx.audit.resource = "records"
+    await idempotency.complete(ctx.tx, claim, 200, result.model_dump(mode="json"))
     return result
 
 
 async def write_valid(
-    conn: asyncpg.Connection,
-    member_id: uuid.UUID,
-    valid: Sequence[ValidItem],
-    *,
-    today: date | None = None,
+    conn: asyncpg.Connection, tenancy: Tenancy, valid: Sequence[ValidItem], *, today: date | None = None
 ) -> list[ItemResult]:
     """The one write path of records: apply valid items, at most one per account_ref, and
     give each its result (see apply_valid)."""
     return [
         ItemResult(index=v.index, account_ref=v.item.account_ref, outcome=outcome, record_id=record_id)
-        for v, outcome, record_id in await apply_valid(conn, member_id, valid, today=today)
+        for v, outcome, record_id in await apply_valid(conn, tenancy, valid, today=today)
     ]
 
 
 async def apply_valid(
-    conn: asyncpg.Connection,
-    member_id: uuid.UUID,
-    valid: Sequence[ValidItem],
-    *,
-    today: date | None = None,
+    conn: asyncpg.Connection, tenancy: Tenancy, valid: Sequence[ValidItem], *, today: date | None = None
 ) -> list[tuple[ValidItem, Outcome, uuid.UUID]]:
-    """The write path of records item by item (POST /v1/records): apply valid items, at
-    most one per account_ref, and give each its outcome and record id."""
-    rows = await repository.upsert(conn, member_id, valid)
-    await _alert_watchers(conn, member_id, [row["id"] for row in rows if row["severity"] >= DELINQUENT_SEVERITY], today)
-    applied = {row["account_ref"]: row for row in rows}
+    """The write path of records item by item (POST /v1/records): apply valid items as the
+    tenancy's member's, at most one per account_ref, and give each its outcome and record id."""
+    owner = tenancy.member
+    applied = {row.account_ref: row for row in await repository.upsert(conn, owner, valid)}
+    await _alert_watchers(conn, tenancy, [row.id for row in applied.values() if row.severity >= DELINQUENT_SEVERITY], today)
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}
     if untouched:
-        stored = {row["account_ref"]: row for row in await repository.current_versions(conn, member_id, untouched)}
+        stored = {row.account_ref: row for row in await repository.current_versions(conn, owner, untouched)}
     results = []
     for v in valid:
         ref = v.item.account_ref
         if ref in applied:
-            row = applied[ref]
-            outcome = Outcome.created if row["inserted"] else Outcome.updated
+            outcome = Outcome.created if applied[ref].inserted else Outcome.updated
+            record_id = applied[ref].id
         else:
-            row = stored[ref]
-            outcome = Outcome.stale if row["as_of"] > v.item.as_of else Outcome.unchanged
-        results.append((v, outcome, row["id"]))
+            outcome = Outcome.stale if stored[ref].as_of > v.item.as_of else Outcome.unchanged
+            record_id = stored[ref].id
+        results.append((v, outcome, record_id))
     return results
 
 
 async def apply_counted(
     conn: asyncpg.Connection,
-    member_id: uuid.UUID,
+    tenancy: Tenancy,
     total: int,
-    upsert_counted: Callable[[], Awaitable[asyncpg.Record]],
+    upsert_counted: Callable[[], Awaitable[Counted]],
     *,
     today: date | None = None,
 ) -> Counter[str]:
@@ -144,83 +128,74 @@ async def apply_counted(
     repository.COUNTED; returns how many rows had each outcome. Nothing per row comes back
     to the service."""
     counted = await upsert_counted()
-    await _alert_watchers(conn, member_id, counted["delinquent"], today)
-    outcomes = Counter({Outcome.created.value: counted["created"], Outcome.updated.value: counted["updated"],
-                        Outcome.stale.value: counted["stale"]})
+    await _alert_watchers(conn, tenancy, counted.delinquent, today)
+    outcomes = Counter({Outcome.created.value: counted.created, Outcome.updated.value: counted.updated,
+                        Outcome.stale.value: counted.stale})
     outcomes[Outcome.unchanged.value] = total - sum(outcomes.values())
     return +outcomes  # without the zeros
 
 
-async def _alert_watchers(conn: asyncpg.Connection, member_id: uuid.UUID, delinquent: list[uuid.UUID],
+async def _alert_watchers(conn: asyncpg.Connection, tenancy: Tenancy, delinquent: list[uuid.UUID],
                           today: date | None) -> None:
     """Other members watching a subject that became delinquent or worse are alerted in the
     same transaction."""
     if delinquent:
-        async with as_association(conn):  # other members' watches and alerts
-            await monitoring.raise_delinquency_alerts(conn, member_id, delinquent, today)
+        async with tenancy.across_members(conn):  # other members' watches and alerts
+            await monitoring.raise_delinquency_alerts(conn, tenancy.member, delinquent, today)
 
 
-def _record_out(row: Any) -> dict[str, Any]:
-    data = dict(row)
-    currency = data["currency"]
+def record_fields(row: RecordRow) -> dict[str, Any]:
+    """A record row as the API shows it: amounts in major units of its currency."""
+    data = rows.as_dict(row)
+    currency = row.currency
     for name in ("principal", "outstanding", "overdue"):
         data[f"{name}_amount"] = format_minor(data.pop(f"{name}_minor"), currency)
     return data
 
 
-def token_filter(server_key: bytes, subject: str | None) -> bytes | None:
+def token_filter(subjects: SubjectKeyer, subject: str | None) -> bytes | None:
     if subject is None:
         return None
     if not is_token(subject):
         raise Invalid("subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")])
-    return subject_key(server_key, subject)
+    return subjects.key(subject)
 
 
 async def list_records(
-    tx: Tx,
-    principal: Principal,
-    *,
-    server_key: bytes,
-    subject: str | None,
-    status: str | None,
-    product: str | None,
-    cursor: str | None,
+    ctx: MemberContext, *, subject: str | None, status: str | None, product: str | None, cursor: str | None,
     limit: int,
-    today: date,
 ) -> Page[RecordOut]:
-    after = decode_created_cursor(cursor)
-    rows = await repository.list_own(
-        tx.conn,
-        principal.member_id,
-        subject_key=token_filter(server_key, subject),
+    found = await repository.list_own(
+        ctx.conn,
+        ctx.tenant,
+        subject_key=token_filter(ctx.subjects, subject),
         status=status,
         product=product,
-        after=after,
+        after=decode_created_cursor(cursor),
         limit=limit + 1,
-        today=today,
+        today=ctx.today,
     )
-    data = [RecordOut.model_validate(_record_out(r)) for r in rows[:limit]]
-    next_cursor = encode_created_cursor(data[-1].created_at, data[-1].id) if len(rows) > limit else None
-    return Page[RecordOut](data=data, next_cursor=next_cursor)
+    return Page[RecordOut].from_rows(found, limit, lambda r: RecordOut.model_validate(record_fields(r)), created_cursor)
 
 
-async def get_record(tx: Tx, principal: Principal, record_id: uuid.UUID, audit: AuditIntent) -> RecordDetail:
-    audit.resource = f"record:{record_id}"
-    row = await repository.get_own(tx.conn, principal.member_id, record_id)
+async def get_record(ctx: MemberContext, record_id: uuid.UUID) -> RecordDetail:
+    ctx.audit.resource = f"record:{record_id}"
+    row = await repository.get_own(ctx.conn, ctx.tenant, record_id)
     if row is None:
         raise NotFound("No record with that id")
-    events = [RecordEventOut.model_validate(dict(e)) for e in await repository.events_of(tx.conn, principal.member_id, record_id)]
-    return RecordDetail.model_validate({**_record_out(row), "events": events})
+    events = [RecordEventOut.model_validate(e, from_attributes=True)
+              for e in await repository.events_of(ctx.conn, ctx.tenant, record_id)]
+    return RecordDetail.model_validate({**record_fields(row), "events": events})
 
 
-async def withdraw(tx: Tx, principal: Principal, record_id: uuid.UUID, audit: AuditIntent) -> RecordOut:
-    audit.resource = f"record:{record_id}"
-    row = await repository.withdraw(tx.conn, principal.member_id, record_id)
+async def withdraw(ctx: MemberContext, record_id: uuid.UUID) -> RecordOut:
+    ctx.audit.resource = f"record:{record_id}"
+    row = await repository.withdraw(ctx.conn, ctx.tenant, record_id)
     if row is None:
-        row = await repository.get_own(tx.conn, principal.member_id, record_id)
+        row = await repository.get_own(ctx.conn, ctx.tenant, record_id)
         if row is None:
             raise NotFound("No record with that id")
-        audit.details = {"already_withdrawn": True}
+        ctx.audit.details = {"already_withdrawn": True}
     else:
-        await monitoring.end_watches_after_withdrawal(tx.conn, principal.member_id, [record_id])
-    return RecordOut.model_validate(_record_out(row))
+        await monitoring.end_watches_after_withdrawal(ctx.conn, ctx.tenant, [record_id])
+    return RecordOut.model_validate(record_fields(row))

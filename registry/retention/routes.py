@@ -5,12 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import Admin
+from registry.context import Admin, audited
 from registry.core.errors import Forbidden, Unauthenticated, problem_responses
-from registry.deps import Intent, TxDep, audited
 from registry.retention import service
 from registry.retention.schemas import RetentionResult
-from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -25,10 +23,8 @@ router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], respons
         "request also holds. The service runs the same pass daily."
     ),
 )
-async def run_retention(
-    _: Admin, tx: TxDep, runtime: RuntimeDep,
-    audit: Intent,
-) -> RetentionResult:
-    result = await service.run(tx, now=runtime.clock(), audit=audit)
-    audit.details["via"] = "api"
+async def run_retention(ctx: Admin) -> RetentionResult:
+    result = await service.run(ctx.tx, now=ctx.now)
+    ctx.audit.resource = service.RESOURCE
+    ctx.audit.details = service.details(result, "api")
     return result

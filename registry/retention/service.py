@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from registry.audit import repository as audit_repository
+from registry.audit import auditor
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditEntry, AuditIntent
+from registry.audit.auditor import Actor
 from registry.core.db import Tx
 from registry.retention import repository
 from registry.retention.policy import alerts_cutoff, deliveries_cutoff, inquiries_cutoff
@@ -19,24 +19,25 @@ from registry.retention.schemas import RetentionResult
 SCHEDULER_ACTOR = "scheduler"
 
 
-async def run(tx: Tx, *, now: datetime, audit: AuditIntent) -> RetentionResult:
-    """Purge inside the caller's transaction; the caller's audit row carries the counts."""
+RESOURCE = "retention"
+
+
+async def run(tx: Tx, *, now: datetime) -> RetentionResult:
+    """Purge inside the caller's transaction; the caller audits the counts (`details`)."""
     cutoffs = {"inquiries_before": inquiries_cutoff(now), "alerts_before": alerts_cutoff(now),
                "webhook_deliveries_before": deliveries_cutoff(now)}
     counts = await repository.purge(tx.conn, now.date(), **cutoffs)
-    result = RetentionResult(day=now.date(), **cutoffs, **counts)
-    audit.resource = "retention"
-    audit.details = result.model_dump(mode="json")
-    return result
+    return RetentionResult(day=now.date(), **cutoffs, **counts)
+
+
+def details(result: RetentionResult, via: str) -> dict[str, object]:
+    """What the audit row of a pass holds: the counts and cutoffs, never a token."""
+    return {**result.model_dump(mode="json"), "via": via}
 
 
 async def run_and_audit(tx: Tx, *, now: datetime, actor: str) -> RetentionResult:
-    """A pass started by the service itself or the CLI, which write their own audit row."""
-    intent = AuditIntent(AuditAction.RETENTION_RUN)
-    result = await run(tx, now=now, audit=intent)
-    await audit_repository.append(
-        tx.conn,
-        AuditEntry(action=intent.action, outcome=200, client_id=actor, resource=intent.resource,
-                   details={**intent.details, "via": actor}),
-    )
+    """A pass started by the service itself or the CLI, audited as their own work."""
+    result = await run(tx, now=now)
+    await auditor.record_event(tx.conn, AuditAction.RETENTION_RUN, actor=Actor(None, actor), resource=RESOURCE,
+                               details=details(result, actor))
     return result

@@ -8,17 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import Admin
+from registry.context import Admin, audited
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
-from registry.deps import Intent, TxDep, audited
-from registry.runtime import RuntimeDep
 from registry.stats import service
 from registry.stats.schemas import IndustryStats, MemberStats
 
 router = APIRouter(prefix="/admin/stats", tags=["admin: statistics"], responses=problem_responses(Unauthenticated, Forbidden))
 
 # The aggregates run on pooled connections of their own (see registry/stats/service.py);
-# the request's transaction (TxDep) carries the audit row.
+# the request's transaction carries the audit row.
 
 
 @router.get(
@@ -31,8 +29,8 @@ router = APIRouter(prefix="/admin/stats", tags=["admin: statistics"], responses=
         "30 days, and loan stacking (subjects with hard inquiries from 3 or more institutions in 30 days)."
     ),
 )
-async def industry_stats(_: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent) -> IndustryStats:
-    return await service.industry(runtime.db.system_pool, now=runtime.clock(), audit=audit)
+async def industry_stats(ctx: Admin) -> IndustryStats:
+    return await service.industry(ctx)
 
 
 @router.get(
@@ -41,8 +39,5 @@ async def industry_stats(_: Admin, tx: TxDep, runtime: RuntimeDep, audit: Intent
     responses=problem_responses(NotFound, Invalid),
     summary="One member's figures with a 12-month series",
 )
-async def member_stats(
-    member_id: Annotated[uuid.UUID, Path(description="Member id")], _: Admin, tx: TxDep, runtime: RuntimeDep,
-    audit: Intent,
-) -> MemberStats:
-    return await service.member(runtime.db.system_pool, member_id, now=runtime.clock(), audit=audit)
+async def member_stats(member_id: Annotated[uuid.UUID, Path(description="Member id")], ctx: Admin) -> MemberStats:
+    return await service.member(ctx, member_id)

@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from registry.audit.schemas import AuditIntent
+from registry.context import AssociationContext
 from registry.core.db import Database
 from registry.core.errors import NotFound
 from registry.records.validation import format_minor
@@ -153,8 +153,13 @@ def _member_figures(member: Any, figures: Figures) -> MemberFigures:
                          **figures.model_dump())
 
 
-async def industry(pool: asyncpg.Pool, *, now: datetime, audit: AuditIntent) -> IndustryStats:
-    audit.resource = "stats"
+async def industry(ctx: AssociationContext) -> IndustryStats:
+    ctx.audit.resource = "stats"
+    return await industry_stats(ctx.runtime.db.system_pool, ctx.now)
+
+
+async def industry_stats(pool: asyncpg.Pool, now: datetime) -> IndustryStats:
+    """Every member's figures and the industry's, read on `pool` (the service's own login)."""
     members, figures = await _figures(pool, now, None)
     return IndustryStats(
         as_of=now, industry=figures[INDUSTRY], members=[_member_figures(m, figures[m["id"]]) for m in members]
@@ -166,8 +171,13 @@ def _month_keys(now: datetime) -> list[date]:
     return [months_before(datetime(first.year, first.month, 1), -i).date() for i in range(12)]
 
 
-async def member(pool: asyncpg.Pool, member_id: uuid.UUID, *, now: datetime, audit: AuditIntent) -> MemberStats:
-    audit.resource = f"member:{member_id}"
+async def member(ctx: AssociationContext, member_id: uuid.UUID) -> MemberStats:
+    ctx.audit.resource = f"member:{member_id}"
+    return await member_stats(ctx.runtime.db.system_pool, member_id, ctx.now)
+
+
+async def member_stats(pool: asyncpg.Pool, member_id: uuid.UUID, now: datetime) -> MemberStats:
+    """One member's figures with its 12-month series, read on `pool`."""
     months = _month_keys(now)
     (members, figures), series = await asyncio.gather(
         _figures(pool, now, member_id), _on(pool, repository.monthly, member_id, months[0])

@@ -1,21 +1,42 @@
-"""SQL of the subject report: what is held about one subject key, with institution names."""
+"""SQL of the subject report: what is held about one subject key, with institution names
+(the association reads across members)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
-from registry.records.repository import RECORD_COLUMNS
+from registry.core import rows
+from registry.core.tenancy import Association
+from registry.records import rules
+from registry.records.repository import RecordRow
 
 
-async def records(conn: asyncpg.Connection, subject_key: bytes, today: date) -> list[asyncpg.Record]:
+@dataclass(frozen=True, slots=True)
+class ReportedRecordRow(RecordRow):
+    institution_code: str
+    institution_name: str
+    disputes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedInquiryRow:
+    institution_code: str
+    institution_name: str
+    purpose: str
+    consent_ref: str | None
+    at: datetime
+
+
+async def records(conn: asyncpg.Connection, _: Association, subject_key: bytes, today: date) -> list[ReportedRecordRow]:
     """Every live record (neither withdrawn nor expired), suppressed ones included, with the
     disputes that covered it (so the borrower's statements stay with the record)."""
-    columns = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
-    return await conn.fetch(
+    return rows.many(ReportedRecordRow, await conn.fetch(
         f"""
-        SELECT {columns}, m.code AS institution_code, m.name AS institution_name,
+        SELECT {rows.columns(RecordRow, 'r')}, m.code AS institution_code, m.name AS institution_name,
                coalesce((
                    SELECT jsonb_agg(jsonb_build_object(
                               'dispute_id', d.id, 'reason', d.reason, 'statement', d.statement, 'status', d.status,
@@ -24,15 +45,15 @@ async def records(conn: asyncpg.Connection, subject_key: bytes, today: date) -> 
                    WHERE dr.record_id = r.id
                ), '[]'::jsonb) AS disputes
         FROM records r JOIN members m ON m.id = r.member_id
-        WHERE r.subject_key = $1 AND r.withdrawn_at IS NULL AND (r.expires_on IS NULL OR r.expires_on > $2)
+        WHERE r.subject_key = $1 AND {rules.held('r', '$2')}
         ORDER BY m.code, r.account_ref
         """,
         subject_key, today,
-    )
+    ))
 
 
-async def inquiries(conn: asyncpg.Connection, subject_key: bytes, since: datetime) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def inquiries(conn: asyncpg.Connection, _: Association, subject_key: bytes, since: datetime) -> list[ReportedInquiryRow]:
+    return rows.many(ReportedInquiryRow, await conn.fetch(
         """
         SELECT m.code AS institution_code, m.name AS institution_name, i.purpose, i.consent_ref, i.at
         FROM inquiries i JOIN members m ON m.id = i.member_id
@@ -40,4 +61,4 @@ async def inquiries(conn: asyncpg.Connection, subject_key: bytes, since: datetim
         ORDER BY i.at DESC, i.id DESC
         """,
         subject_key, since,
-    )
+    ))

@@ -9,10 +9,8 @@ from fastapi import APIRouter, Header
 from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import Admin
+from registry.context import Admin, audited
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
-from registry.deps import Intent, TxDep, audited
-from registry.runtime import RuntimeDep
 from registry.subject_report import service
 from registry.subject_report.render import (
     CONTENT_SECURITY_POLICY,
@@ -42,15 +40,12 @@ router = APIRouter(prefix="/admin", tags=["admin: borrowers"], responses=problem
 )
 async def subject_report(
     body: SubjectReportRequest,
-    _: Admin,
-    tx: TxDep,
-    runtime: RuntimeDep,
-    audit: Intent,
+    ctx: Admin,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    report = await service.report(tx, body.subject, server_key=runtime.keys.server_key, now=runtime.clock(), audit=audit)
+    report = await service.report(ctx, body.subject)
     media_type = media_type_for(accept)
-    audit.details["format"] = media_type
+    ctx.audit.details["format"] = media_type
     if media_type == NDJSON:
         content = b"".join(orjson.dumps(line) + b"\n" for line in report.lines())
         return Response(content, media_type=NDJSON)

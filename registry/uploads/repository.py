@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import orjson
 
+from registry.core import rows
+from registry.core.tenancy import Member
 from registry.records import repository as records_repository
+from registry.records.repository import Counted
 from registry.records.validation import ValidItem
 
 STAGING_COLUMNS = (
@@ -44,11 +49,52 @@ UPSERT_STAGED = records_repository.upsert_statement(
     records_repository.COUNTED,
 )
 
-JOB_COLUMNS = """
-    id, status, format, gzip, received_lines, total_lines, processed_lines,
-    created_lines, updated_lines, unchanged_lines, stale_lines, rejected_lines, error,
-    created_at, updated_at, finished_at
-"""
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    id: uuid.UUID
+    status: str
+    format: str
+    gzip: bool
+    received_lines: int
+    total_lines: int | None
+    processed_lines: int
+    created_lines: int
+    updated_lines: int
+    unchanged_lines: int
+    stale_lines: int
+    rejected_lines: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedJob(JobRow):
+    """A job as it ended, with who ran it (for the audit row of a recovered job)."""
+
+    member_id: uuid.UUID
+    client_id: str
+    request_id: str | None
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    line: int
+    account_ref: str | None
+    errors: list[dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    received_lines: int
+    processed_lines: int
+
+
+JOB_COLUMNS = rows.columns(JobRow)
 
 # One advisory lock per job, held by the connection that runs it: a job whose lock is free
 # has no live owner, whichever process or machine started it.
@@ -68,9 +114,9 @@ async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> No
     await conn.copy_records_to_table("upload_staging", records=rows, columns=STAGING_COLUMNS)
 
 
-async def upsert_staged(conn: asyncpg.Connection, member_id: uuid.UUID) -> asyncpg.Record:
-    """Apply the staged chunk; one row of counts (records_repository.COUNTED)."""
-    return await conn.fetchrow(UPSERT_STAGED, member_id)
+async def upsert_staged(conn: asyncpg.Connection, owner: Member) -> Counted:
+    """Apply the staged chunk as `owner`'s records; one row of counts (records_repository.COUNTED)."""
+    return await records_repository.upsert_counted(conn, owner, UPSERT_STAGED)
 
 
 async def lock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
@@ -83,23 +129,23 @@ async def unlock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
 
 async def create_job(
     conn: asyncpg.Connection,
+    owner: Member,
     job_id: uuid.UUID,
-    member_id: uuid.UUID,
     *,
     client_id: str,
     request_id: str | None,
     idempotency_key: str | None,
     format: str,
     gzip: bool,
-) -> asyncpg.Record:
-    return await conn.fetchrow(
+) -> JobRow:
+    return JobRow(**await conn.fetchrow(
         f"""
         INSERT INTO upload_jobs (id, member_id, client_id, request_id, idempotency_key, format, gzip, status)
         VALUES ($1, $2, $3, $4, $5, $6, $7, 'receiving')
         RETURNING {JOB_COLUMNS}
         """,
-        job_id, member_id, client_id, request_id, idempotency_key, format, gzip,
-    )
+        job_id, owner.member_id, client_id, request_id, idempotency_key, format, gzip,
+    ))
 
 
 async def add_errors(conn: asyncpg.Connection, job_id: uuid.UUID, errors: Sequence[tuple[int, str | None, list[dict]]]) -> None:
@@ -134,9 +180,9 @@ async def record_progress(
 
 async def finish(
     conn: asyncpg.Connection, job_id: uuid.UUID, *, status: str, error: str | None, received: int | None
-) -> asyncpg.Record:
+) -> FinishedJob:
     """End the job (completed or failed); `received` None keeps the count it has."""
-    return await conn.fetchrow(
+    return FinishedJob(**await conn.fetchrow(
         f"""
         UPDATE upload_jobs SET
             status = $2, error = $3,
@@ -144,44 +190,44 @@ async def finish(
             total_lines = CASE WHEN $2 = 'completed' THEN coalesce($4, received_lines) END,
             updated_at = now(), finished_at = now()
         WHERE id = $1
-        RETURNING member_id, client_id, request_id, idempotency_key, {JOB_COLUMNS}
+        RETURNING {rows.columns(FinishedJob)}
         """,
         job_id, status, error, received,
-    )
+    ))
 
 
-async def get_own(conn: asyncpg.Connection | asyncpg.Pool, member_id: uuid.UUID, job_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {JOB_COLUMNS} FROM upload_jobs WHERE id = $1 AND member_id = $2", job_id, member_id
-    )
+async def get_own(conn: asyncpg.Connection, owner: Member, job_id: uuid.UUID) -> JobRow | None:
+    return rows.one(JobRow, await conn.fetchrow(
+        f"SELECT {JOB_COLUMNS} FROM upload_jobs WHERE id = $1 AND member_id = $2", job_id, owner.member_id
+    ))
 
 
 async def list_own(
-    conn: asyncpg.Connection, member_id: uuid.UUID, *, after: tuple[Any, uuid.UUID] | None, limit: int
-) -> list[asyncpg.Record]:
+    conn: asyncpg.Connection, owner: Member, *, after: tuple[Any, uuid.UUID] | None, limit: int
+) -> list[JobRow]:
     """Newest first."""
-    return await conn.fetch(
+    return rows.many(JobRow, await conn.fetch(
         f"""
         SELECT {JOB_COLUMNS} FROM upload_jobs
         WHERE member_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
         ORDER BY created_at DESC, id DESC
         LIMIT $4
         """,
-        member_id, after[0] if after else None, after[1] if after else None, limit,
-    )
+        owner.member_id, after[0] if after else None, after[1] if after else None, limit,
+    ))
 
 
 async def errors_page(
-    conn: asyncpg.Connection, member_id: uuid.UUID, job_id: uuid.UUID, after_line: int, limit: int
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """
-        SELECT e.line, e.account_ref, e.errors FROM upload_errors e
+    conn: asyncpg.Connection, owner: Member, job_id: uuid.UUID, after_line: int, limit: int
+) -> list[ErrorRow]:
+    return rows.many(ErrorRow, await conn.fetch(
+        f"""
+        SELECT {rows.columns(ErrorRow, 'e')} FROM upload_errors e
         JOIN upload_jobs j ON j.id = e.job_id AND j.member_id = $2
         WHERE e.job_id = $1 AND e.line > $3 ORDER BY e.line LIMIT $4
         """,
-        job_id, member_id, after_line, limit,
-    )
+        job_id, owner.member_id, after_line, limit,
+    ))
 
 
 async def unfinished_jobs(conn: asyncpg.Connection) -> list[uuid.UUID]:
@@ -194,11 +240,11 @@ async def try_lock_job_for_transaction(conn: asyncpg.Connection, job_id: uuid.UU
     return await conn.fetchval(f"SELECT pg_try_advisory_xact_lock({_JOB_LOCK})", job_id)
 
 
-async def lock_unfinished(conn: asyncpg.Connection, job_id: uuid.UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        """
-        SELECT received_lines, processed_lines FROM upload_jobs
+async def lock_unfinished(conn: asyncpg.Connection, job_id: uuid.UUID) -> Progress | None:
+    return rows.one(Progress, await conn.fetchrow(
+        f"""
+        SELECT {rows.columns(Progress)} FROM upload_jobs
         WHERE id = $1 AND status IN ('receiving', 'processing') FOR UPDATE
         """,
         job_id,
-    )
+    ))

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
 from registry.audit.actions import AuditAction
-from registry.auth.deps import RecordsWrite
+from registry.context import RecordsWrite, Uploads, WriteQuota, audited
 from registry.core.errors import (
     BadRequest,
     Forbidden,
@@ -24,13 +24,14 @@ from registry.core.errors import (
     problem_responses,
 )
 from registry.core.pagination import CursorParam, LimitParam, Page
-from registry.deps import Intent, TxDep, audited
-from registry.runtime import RuntimeDep
 from registry.uploads import service
 from registry.uploads.lines import Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=problem_responses(Unauthenticated, Forbidden))
+router = APIRouter(
+    prefix="/v1/uploads", tags=["uploads"], dependencies=[WriteQuota],
+    responses=problem_responses(Unauthenticated, Forbidden),
+)
 
 JobPath = Annotated[uuid.UUID, Path(description="Upload job id")]
 IdempotencyKey = Annotated[
@@ -71,20 +72,14 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
     ),
 )
 async def upload(
-    request: Request, response: Response, principal: RecordsWrite, runtime: RuntimeDep, audit: Intent,
-    idempotency_key: IdempotencyKey = None,
+    request: Request, response: Response, ctx: Uploads, idempotency_key: IdempotencyKey = None
 ) -> UploadJobOut:
     job = await service.upload(
-        runtime.db.pool,
-        principal,
+        ctx,
         _body(request),
         content_type=request.headers.get("content-type"),
         content_encoding=request.headers.get("content-encoding"),
         idempotency_key=idempotency_key,
-        request_id=request.scope.get("state", {}).get("request_id"),
-        server_key=runtime.keys.server_key,
-        today=runtime.clock().date(),
-        audit=audit,
     )
     response.headers["Location"] = f"/v1/uploads/{job.id}"
     return job
@@ -92,14 +87,14 @@ async def upload(
 
 @router.get("", dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)], responses=problem_responses(Invalid),
             summary="List own uploads, newest first")
-async def list_uploads(principal: RecordsWrite, tx: TxDep, cursor: CursorParam = None, limit: LimitParam = 50) -> Page[UploadJobOut]:
-    return await service.list_jobs(tx, principal, cursor=cursor, limit=limit)
+async def list_uploads(ctx: RecordsWrite, cursor: CursorParam = None, limit: LimitParam = 50) -> Page[UploadJobOut]:
+    return await service.list_jobs(ctx, cursor=cursor, limit=limit)
 
 
 @router.get("/{job_id}", dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
             responses=problem_responses(NotFound, Invalid), summary="One own upload: status, progress, counts")
-async def get_upload(job_id: JobPath, principal: RecordsWrite, tx: TxDep, audit: Intent) -> UploadJobOut:
-    return await service.get_job(tx, principal, job_id, audit)
+async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
+    return await service.get_job(ctx, job_id)
 
 
 @router.get(
@@ -113,11 +108,9 @@ async def get_upload(job_id: JobPath, principal: RecordsWrite, tx: TxDep, audit:
     response_class=StreamingResponse,
     summary="The rejected lines of an own upload (NDJSON)",
 )
-async def upload_errors(
-    job_id: JobPath, principal: RecordsWrite, tx: TxDep, runtime: RuntimeDep, audit: Intent
-) -> StreamingResponse:
-    job = await service.get_job(tx, principal, job_id, audit)
-    audit.details = {"rejected": job.rejected}
+async def upload_errors(job_id: JobPath, ctx: RecordsWrite) -> StreamingResponse:
+    job = await service.get_job(ctx, job_id)
+    ctx.audit.details = {"rejected": job.rejected}
     return StreamingResponse(
-        service.error_lines(runtime.db.pool, principal.member_id, job.id), media_type="application/x-ndjson"
+        service.error_lines(ctx.runtime.db.pool, ctx.tenancy, job.id), media_type="application/x-ndjson"
     )

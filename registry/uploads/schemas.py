@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from registry.core import rows
 from registry.core.schemas import ResponseModel
 from registry.records.schemas import ItemError
 from registry.uploads.lines import Format
@@ -44,7 +45,8 @@ class UploadJobOut(ResponseModel):
 
     @classmethod
     def of(cls, row: Any) -> "UploadJobOut":
-        data = dict(row)
+        """From a job row (registry.uploads.repository.JobRow), whose counts end in `_lines`."""
+        data = rows.as_dict(row)
         for outcome in ("created", "updated", "unchanged", "stale", "rejected"):
             data[outcome] = data.pop(f"{outcome}_lines")
         return cls.model_validate(data)

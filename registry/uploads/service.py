@@ -23,19 +23,22 @@ from typing import Any
 import asyncpg
 import orjson
 
-from registry.audit import repository as audit_repository
+from registry.audit import auditor
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditEntry, AuditIntent
-from registry.auth.principal import Principal
-from registry.core.db import Tx, set_tenant
+from registry.audit.auditor import Actor
+from registry.context import MemberContext
+from registry.core.db import Tx
 from registry.core.errors import BadRequest, FieldError, Invalid, NotFound, UnsupportedMediaType
 from registry.core.metrics import UPLOAD_LINES, count
-from registry.core.pagination import Page, decode_created_cursor, encode_created_cursor
+from registry.core.pagination import Page, created_cursor, decode_created_cursor
+from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
+from registry.idempotency.service import IdempotencyKey
 from registry.records import service as records_service
 from registry.records.schemas import ItemError
 from registry.records.validation import validate_item
 from registry.uploads import repository
+from registry.uploads.repository import JobRow
 from registry.uploads.lines import (
     MAX_LINE_BYTES,
     MEDIA_TYPES,
@@ -93,11 +96,11 @@ class _Loader:
     database's work. Up to WRITE_AHEAD chunks wait for the writer, so neither side idles
     while the other has a slow chunk."""
 
-    def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, member_id: uuid.UUID,
+    def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, tenancy: Tenancy,
                  columns: list[str] | None, server_key: bytes, today: date) -> None:
         self.conn = conn
         self.job_id = job_id
-        self.member_id = member_id
+        self.tenancy = tenancy
         self.columns = columns
         self.server_key = server_key
         self.today = today
@@ -180,11 +183,12 @@ class _Loader:
     async def _write(self, chunk: _Chunk, received: int, status: str) -> None:
         counts: Counter[str] = Counter()
         async with self.conn.transaction():
+            await self.tenancy.enter(self.conn)
             if chunk.staged:
                 await repository.stage(self.conn, chunk.staged)
                 counts.update(await records_service.apply_counted(
-                    self.conn, self.member_id, len(chunk.staged),
-                    functools.partial(repository.upsert_staged, self.conn, self.member_id), today=self.today,
+                    self.conn, self.tenancy, len(chunk.staged),
+                    functools.partial(repository.upsert_staged, self.conn, self.tenancy.member), today=self.today,
                 ))
             if chunk.rejected:
                 await repository.add_errors(self.conn, self.job_id, chunk.rejected)
@@ -229,76 +233,68 @@ async def _read_head(lines: Batches, fmt: Format) -> _Head:
     raise Invalid("The file holds no records", errors=[FieldError(field="body", message="no data lines")])
 
 
-def _audit_entry(job: Any, member_id: uuid.UUID, client_id: str | None, request_id: str | None,
-                 outcome: int, **details: Any) -> AuditEntry:
+def _described(job: JobRow, **extra: Any) -> tuple[str, dict[str, Any]]:
+    """The audit resource and details of a job: its outcome counts, never a line's content."""
     out = UploadJobOut.of(job)
     summary = {k: getattr(out, k) for k in ("created", "updated", "unchanged", "stale", "rejected")}
-    return AuditEntry(
-        action=AuditAction.RECORDS_UPLOAD, outcome=outcome, member_id=member_id, client_id=client_id,
-        resource=f"upload:{out.id}", request_id=request_id,
-        details={"status": out.status.value, "lines": out.received_lines, **summary,
-                 **({"error": out.error} if out.error else {}), **details},
-    )
+    details = {"status": out.status.value, "lines": out.received_lines, **summary,
+               **({"error": out.error} if out.error else {}), **extra}
+    return f"upload:{out.id}", details
 
 
-async def _end(conn: asyncpg.Connection, loader: _Loader, principal: Principal, request_id: str | None,
-               idempotency_key: str | None, *, error: str | None, interrupted: bool) -> asyncpg.Record:
-    """Complete or fail the job; its audit row commits with it."""
+async def _end(conn: asyncpg.Connection, loader: _Loader, ctx: MemberContext, key: IdempotencyKey | None, *,
+               error: str | None, interrupted: bool) -> JobRow:
+    """Complete or fail the job; the request's audit row commits with it."""
     async with conn.transaction():
+        await ctx.tenancy.enter(conn)
         job = await repository.finish(
             conn, loader.job_id, status="failed" if error else "completed", error=error, received=loader.received
         )
         if interrupted:
-            await idempotency.release(Tx(conn), principal.member_id, ROUTE, idempotency_key)
-        await audit_repository.append(
-            conn, _audit_entry(job, principal.member_id, principal.client_id, request_id, 202)
-        )
+            await idempotency.release(Tx(conn), key)
+        if not ctx.audit.recorded:
+            ctx.audit.resource, ctx.audit.details = _described(job)
+            await ctx.audit.record(conn, 202)
     return job
 
 
 async def upload(
-    pool: asyncpg.Pool,
-    principal: Principal,
+    ctx: MemberContext,
     body: AsyncIterator[bytes],
     *,
     content_type: str | None,
     content_encoding: str | None,
     idempotency_key: str | None,
-    request_id: str | None,
-    server_key: bytes,
-    today: date,
-    audit: AuditIntent,
 ) -> UploadJobOut:
     """Load the whole body and return the finished job (completed, or failed with its
     reason). Problems visible before any line is applied are 4xx and leave no job."""
     fmt, gzip = upload_format(content_type, content_encoding)
     lines = numbered_lines(inflate(body, gzip))
-    async with pool.acquire() as conn:
-        # This connection commits chunk by chunk: its rows are the member's for its whole checkout.
-        await set_tenant(conn, principal.member_id, local=False)
+    key = ctx.idempotency(idempotency_key)
+    async with ctx.runtime.db.pool.acquire() as conn:
+        # This connection commits chunk by chunk; each transaction enters the member's tenancy.
         async with conn.transaction():
+            await ctx.tenancy.enter(conn)
             tx = Tx(conn)
-            claim, replay = await idempotency.claim(
-                tx, principal.member_id, ROUTE, idempotency_key, {"format": fmt.value, "gzip": gzip}
-            )
+            claim, replay = await idempotency.claim(tx, key, {"format": fmt.value, "gzip": gzip})
             if replay is not None:
-                job = await repository.get_own(conn, principal.member_id, uuid.UUID(replay["job_id"]))
-                await audit_repository.append(conn, _audit_entry(
-                    job, principal.member_id, principal.client_id, request_id, 202, idempotent_replay=True))
-                audit.written = True
-                return UploadJobOut.of(job)
+                replayed = await repository.get_own(conn, ctx.tenant, uuid.UUID(replay["job_id"]))
+                assert replayed is not None
+                ctx.audit.resource, ctx.audit.details = _described(replayed, idempotent_replay=True)
+                await ctx.audit.record(conn, 202)
+                return UploadJobOut.of(replayed)
             head = await _read_head(lines, fmt)
             job_id = uuid.uuid4()
             # Locked before the job row is visible to anyone, held until the job ends.
             await repository.lock_job(conn, job_id)
             await repository.create_job(
-                conn, job_id, principal.member_id, client_id=principal.client_id, request_id=request_id,
+                conn, ctx.tenant, job_id, client_id=ctx.principal.client_id, request_id=ctx.request_id,
                 idempotency_key=idempotency_key, format=fmt.value, gzip=gzip,
             )
             await idempotency.complete(tx, claim, 202, {"job_id": str(job_id)})
             await repository.ensure_staging(conn)
-        audit.resource = f"upload:{job_id}"
-        loader = _Loader(conn, job_id, principal.member_id, head.columns, server_key, today)
+        ctx.audit.resource = f"upload:{job_id}"
+        loader = _Loader(conn, job_id, ctx.tenancy, head.columns, ctx.runtime.keys.server_key, ctx.today)
         error: str | None = None
         interrupted = False
         try:
@@ -313,11 +309,11 @@ async def upload(
             except Interrupted as exc:
                 error, interrupted = f"The upload was interrupted: {exc}", True
             await loader.drain()
-            job = await _end(conn, loader, principal, request_id, idempotency_key, error=error, interrupted=interrupted)
+            job = await _end(conn, loader, ctx, key, error=error, interrupted=interrupted)
         except Exception:
             await loader.abandon()
             try:
-                await _end(conn, loader, principal, request_id, idempotency_key,
+                await _end(conn, loader, ctx, key,
                            error="The service failed while loading this file; upload it again", interrupted=True)
             except Exception:
                 logger.exception("could not mark upload %s failed; the next start-up will", job_id)
@@ -330,7 +326,6 @@ async def upload(
                 await repository.unlock_job(conn, job_id)
             except Exception:
                 pass  # the pool's reset releases every advisory lock of the connection
-    audit.written = True
     return UploadJobOut.of(job)
 
 
@@ -347,14 +342,17 @@ async def recover_abandoned(pool: asyncpg.Pool) -> int:
                 if progress is None:
                     continue
                 error = (
-                    f"The service stopped while this upload was running: {progress['processed_lines']} of the "
-                    f"{progress['received_lines']} lines received were applied. Upload the file again to finish; "
+                    f"The service stopped while this upload was running: {progress.processed_lines} of the "
+                    f"{progress.received_lines} lines received were applied. Upload the file again to finish; "
                     "lines already applied come back unchanged."
                 )
                 job = await repository.finish(conn, job_id, status="failed", error=error, received=None)
-                await idempotency.release(Tx(conn), job["member_id"], ROUTE, job["idempotency_key"])
-                await audit_repository.append(
-                    conn, _audit_entry(job, job["member_id"], job["client_id"], job["request_id"], 500, recovered=True)
+                if job.idempotency_key is not None:
+                    await idempotency.release(Tx(conn), IdempotencyKey(job.member_id, ROUTE, job.idempotency_key))
+                resource, details = _described(job, recovered=True)
+                await auditor.record_event(
+                    conn, AuditAction.RECORDS_UPLOAD, actor=Actor(job.member_id, job.client_id), outcome=500,
+                    resource=resource, details=details, request_id=job.request_id,
                 )
                 failed += 1
     if failed:
@@ -362,34 +360,31 @@ async def recover_abandoned(pool: asyncpg.Pool) -> int:
     return failed
 
 
-async def get_job(tx: Tx, principal: Principal, job_id: uuid.UUID, audit: AuditIntent) -> UploadJobOut:
-    audit.resource = f"upload:{job_id}"
-    row = await repository.get_own(tx.conn, principal.member_id, job_id)
+async def get_job(ctx: MemberContext, job_id: uuid.UUID) -> UploadJobOut:
+    ctx.audit.resource = f"upload:{job_id}"
+    row = await repository.get_own(ctx.conn, ctx.tenant, job_id)
     if row is None:
         raise NotFound("No upload with that id")
     return UploadJobOut.of(row)
 
 
-async def list_jobs(tx: Tx, principal: Principal, *, cursor: str | None, limit: int) -> Page[UploadJobOut]:
-    after = decode_created_cursor(cursor)
-    rows = await repository.list_own(tx.conn, principal.member_id, after=after, limit=limit + 1)
-    data = [UploadJobOut.of(r) for r in rows[:limit]]
-    next_cursor = encode_created_cursor(data[-1].created_at, data[-1].id) if len(rows) > limit else None
-    return Page[UploadJobOut](data=data, next_cursor=next_cursor)
+async def list_jobs(ctx: MemberContext, *, cursor: str | None, limit: int) -> Page[UploadJobOut]:
+    found = await repository.list_own(ctx.conn, ctx.tenant, after=decode_created_cursor(cursor), limit=limit + 1)
+    return Page[UploadJobOut].from_rows(found, limit, UploadJobOut.of, created_cursor)
 
 
-async def error_lines(pool: asyncpg.Pool, member_id: uuid.UUID, job_id: uuid.UUID) -> AsyncIterator[bytes]:
+async def error_lines(pool: asyncpg.Pool, tenancy: Tenancy, job_id: uuid.UUID) -> AsyncIterator[bytes]:
     """The job's rejected lines as NDJSON, read from the database a page at a time."""
     after = 0
     while True:
-        async with pool.acquire() as conn:
-            await set_tenant(conn, member_id, local=False)
-            rows = await repository.errors_page(conn, member_id, job_id, after, ERROR_PAGE)
-        if rows:
+        async with pool.acquire() as conn, conn.transaction():
+            await tenancy.enter(conn)
+            page = await repository.errors_page(conn, tenancy.member, job_id, after, ERROR_PAGE)
+        if page:
             yield b"".join(
-                orjson.dumps({"line": r["line"], "account_ref": r["account_ref"], "errors": r["errors"]}) + b"\n"
-                for r in rows
+                orjson.dumps({"line": r.line, "account_ref": r.account_ref, "errors": r.errors}) + b"\n"
+                for r in page
             )
-        if len(rows) < ERROR_PAGE:
+        if len(page) < ERROR_PAGE:
             return
-        after = rows[-1]["line"]
+        after = page[-1].line
