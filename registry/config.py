@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")
+    client_assertion_max_lifetime_seconds: int = Field(
+        default=3600, ge=60, le=86_400, description="Longest a private_key_jwt assertion may still live when it arrives"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -43,9 +43,13 @@ async def touch_client(conn: asyncpg.Connection, client_id: str) -> None:
     await conn.execute("UPDATE api_clients SET last_used_at = now() WHERE client_id = $1", client_id)
 
 
-async def record_assertion(conn: asyncpg.Connection, client_id: str, jti: str, expires_at: int) -> bool:
-    """Remember a used client assertion until it expires; False when it was used before."""
-    await conn.execute("DELETE FROM client_assertions WHERE expires_at < now() - interval '1 minute'")
+async def record_assertion(conn: asyncpg.Connection, client_id: str, jti: str, expires_at: int, now: float) -> bool:
+    """Remember a used client assertion until it expires; False when it was used before.
+    A row is forgotten a minute after its `exp` (past the 30 s leeway), when the assertion
+    can no longer verify; `now` is the token clock, the one the assertion was checked by."""
+    await conn.execute(
+        "DELETE FROM client_assertions WHERE expires_at < to_timestamp($1) - interval '1 minute'", now
+    )
     return bool(
         await conn.fetchval(
             """

@@ -76,7 +76,8 @@ async def token(request: Request, tx: TxDep) -> JSONResponse:
     if runtime.settings.public_url:
         audiences.append(runtime.settings.public_url.rstrip("/") + "/oauth/token")
     issued = await service.issue_token(
-        tx, runtime.tokens, credentials, form, request.scope["state"].get("request_id"), audiences  # type: ignore[arg-type]
+        tx, runtime.tokens, credentials, form, request.scope["state"].get("request_id"), audiences,  # type: ignore[arg-type]
+        runtime.settings.client_assertion_max_lifetime_seconds,
     )
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

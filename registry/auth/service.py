@@ -107,7 +107,9 @@ def granted_scopes(client_scopes: list[str], requested: str | None) -> list[str]
     return sorted(wanted)
 
 
-async def _authenticate(tx: Tx, client: Any, credentials: ClientCredentials, audiences: list[str]) -> None:
+async def _authenticate(
+    tx: Tx, client: Any, credentials: ClientCredentials, audiences: list[str], now: float, max_lifetime: int
+) -> None:
     fail = OAuthError("invalid_client", "Client authentication failed", 401, basic=credentials.via_basic,
                       client_id=credentials.client_id if client is not None else None)
     if credentials.assertion is None:
@@ -118,11 +120,14 @@ async def _authenticate(tx: Tx, client: Any, credentials: ClientCredentials, aud
     if client is None or client["public_jwk"] is None:
         raise fail
     try:
-        jti, exp = assertions.verify(credentials.assertion, credentials.client_id, client["public_jwk"], audiences)
+        jti, exp = assertions.verify(
+            credentials.assertion, credentials.client_id, client["public_jwk"], audiences,
+            now=now, max_lifetime=max_lifetime,
+        )
     except (assertions.InvalidAssertion, assertions.InvalidJwk) as exc:
         fail.description = f"Client authentication failed: {exc}"
         raise fail from None
-    if not await repository.record_assertion(tx.conn, credentials.client_id, jti, exp):
+    if not await repository.record_assertion(tx.conn, credentials.client_id, jti, exp, now):
         fail.description = "Client authentication failed: assertion already used"
         raise fail
 
@@ -134,14 +139,16 @@ async def issue_token(
     form: dict[str, str],
     request_id: str | None,
     audiences: list[str],
+    assertion_max_lifetime: int,
 ) -> IssuedToken:
     """Authenticate the client, issue its token, and audit the issuance in the same transaction.
-    `audiences`: what a client assertion may name as `aud` (the token endpoint URL, the issuer)."""
+    `audiences`: what a client assertion may name as `aud` (the token endpoint URL, the issuer);
+    `assertion_max_lifetime`: the longest a client assertion may still live."""
     grant = form.get("grant_type")
     if grant is None:
         raise OAuthError("invalid_request", "grant_type is required")
     client = await repository.find_client(tx.conn, credentials.client_id) if len(credentials.client_id) <= 64 else None
-    await _authenticate(tx, client, credentials, audiences)
+    await _authenticate(tx, client, credentials, audiences, tokens.now(), assertion_max_lifetime)
     if client["status"] != "active" or client["member_status"] != "active":
         raise OAuthError("invalid_client", "The client is revoked or its member is suspended", 401,
                          basic=credentials.via_basic, client_id=credentials.client_id)
