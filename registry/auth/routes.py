@@ -1,4 +1,10 @@
-"""HTTP of authentication: the token endpoint and the public key set."""
+"""HTTP of authentication: the token endpoint and the public key set.
+
+Failed client authentication is throttled per (client id, client address) pair, so that a
+stranger who knows a client id cannot lock the client out from elsewhere, and per address
+with a cap high enough for a proxy that many members share. The client address is the
+connecting peer, or what a trusted proxy says (`forwarded_allow_ips`, applied by
+uvicorn's ProxyHeadersMiddleware in the app factory)."""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from registry.audit.schemas import AuditEntry
 from registry.auth import service
 from registry.auth.schemas import JwkSet, OAuthErrorBody, TokenResponse
 from registry.auth.service import OAuthError
-from registry.core.errors import PROBLEM_TYPE_PREFIX, RateLimited, problem_responses
+from registry.core.errors import PROBLEM_TYPE_PREFIX, RateLimited
 from registry.deps import TxDep
 from registry.ratelimit import service as ratelimit
 from registry.ratelimit.service import Policy
@@ -60,7 +66,16 @@ _FORM_SCHEMA = {
     responses={
         400: {"model": OAuthErrorBody, "description": "invalid_request, invalid_scope or unsupported_grant_type"},
         401: {"model": OAuthErrorBody, "description": "invalid_client"},
-        **problem_responses(RateLimited),
+        429: {
+            "model": OAuthErrorBody,
+            "description": "temporarily_unavailable: too many failed attempts from this address "
+            "(for this client, or in all); wait `Retry-After` seconds",
+            "headers": {
+                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}},
+                "RateLimit-Policy": {"schema": {"type": "string"}},
+                "RateLimit": {"schema": {"type": "string"}},
+            },
+        },
     },
 )
 async def token(request: Request, tx: TxDep) -> JSONResponse:
@@ -71,7 +86,12 @@ async def token(request: Request, tx: TxDep) -> JSONResponse:
     credentials = service.client_credentials(request.headers.get("authorization"), form)
     runtime = get_runtime(request)
     request.state.throttle_keys = _throttle_keys(request, credentials.client_id)
-    await ratelimit.check(runtime.db.pool, request.state.throttle_keys, runtime.clock())
+    try:
+        await ratelimit.check(runtime.db.pool, request.state.throttle_keys, runtime.clock())
+    except RateLimited as exc:
+        # RFC 6749 clients read `error`, not a problem type; temporarily_unavailable is the
+        # standard code for "try again later" (docs/auth.md says why not slow_down).
+        raise OAuthError("temporarily_unavailable", exc.detail, 429, headers=exc.headers) from None
     audiences = [runtime.settings.issuer, str(request.url.replace(query=None))]
     if runtime.settings.public_url:
         audiences.append(runtime.settings.public_url.rstrip("/") + "/oauth/token")
@@ -93,14 +113,34 @@ def _throttle_keys(request: Request, client_id: str) -> list[tuple[Policy, str]]
     window = settings.token_failure_window_seconds
     address = request.client.host if request.client else "unknown"
     return [
-        (Policy("token-failures-client", settings.token_failures_per_client, window), client_id[:64]),
+        (Policy("token-failures-client", settings.token_failures_per_client, window), f"{client_id[:64]}|{address}"),
         (Policy("token-failures-address", settings.token_failures_per_address, window), address),
     ]
+
+
+def _oauth_error_response(request: Request, exc: OAuthError) -> JSONResponse:
+    headers = {"Cache-Control": "no-store", **exc.headers}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="registry"' if exc.basic else 'Bearer'
+    body = OAuthErrorBody(
+        error=exc.error,
+        error_description=exc.description,
+        type=PROBLEM_TYPE_PREFIX + "oauth-" + exc.error.replace("_", "-"),
+        title=exc.error,
+        status=exc.status,
+        detail=exc.description,
+        request_id=request.scope.get("state", {}).get("request_id"),
+    )
+    return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
 
 
 def install_oauth_error_handler(app: FastAPI) -> None:
     async def handle(request: Request, exc: OAuthError) -> JSONResponse:
         runtime = get_runtime(request)
+        if exc.status == 429:
+            # A throttled attempt writes nothing (no audit row, no count): the failures that
+            # led to the throttle were audited, and refusals stay cheap under a flood.
+            return _oauth_error_response(request, exc)
         if exc.status == 401:
             keys = getattr(request.state, "throttle_keys", None) or _throttle_keys(request, exc.client_id or "")
             await ratelimit.count(runtime.db.pool, keys, runtime.clock())
@@ -115,18 +155,6 @@ def install_oauth_error_handler(app: FastAPI) -> None:
                 details={"error": exc.error, "reason": exc.description},
             ),
         )
-        headers = {"Cache-Control": "no-store"}
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="registry"' if exc.basic else 'Bearer'
-        body = OAuthErrorBody(
-            error=exc.error,
-            error_description=exc.description,
-            type=PROBLEM_TYPE_PREFIX + "oauth-" + exc.error.replace("_", "-"),
-            title=exc.error,
-            status=exc.status,
-            detail=exc.description,
-            request_id=request.scope.get("state", {}).get("request_id"),
-        )
-        return JSONResponse(body.model_dump(), status_code=exc.status, headers=headers)
+        return _oauth_error_response(request, exc)
 
     app.add_exception_handler(OAuthError, handle)  # type: ignore[arg-type]

@@ -19,16 +19,18 @@ from registry.core.db import Tx
 
 
 class OAuthError(Exception):
-    """An RFC 6749 §5.2 error; `status` 401 for client authentication failures, else 400."""
+    """An RFC 6749 §5.2 error; `status` 401 for client authentication failures, 429 when
+    throttled (`temporarily_unavailable`, with Retry-After in `headers`), else 400."""
 
     def __init__(self, error: str, description: str, status: int = 400, *, basic: bool = False,
-                 client_id: str | None = None) -> None:
+                 client_id: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
         self.basic = basic
         self.client_id = client_id
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
