@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from registry import __version__
 from registry.audit import sealing
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(RequestMetricsMiddleware, metrics=settings.metrics_enabled)  # inside RequestId: it reads the id
     app.add_middleware(RequestIdMiddleware)
+    if settings.forwarded_allow_ips:  # outermost: everything inside sees the client a trusted proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
     for router in (health_router, auth_router, members_router, audit_router, records_router, exposure_router,

@@ -139,6 +139,13 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on", envvar="PORT")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
     no_migrate: Annotated[bool, typer.Option("--no-migrate", help="Do not apply migrations first")] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Proxies trusted for X-Forwarded-For/-Proto: addresses, networks or * "
+            "(default: REGISTRY_FORWARDED_ALLOW_IPS; empty trusts none)"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (migrating the database first)."""
     import logging.config
@@ -148,6 +155,9 @@ def serve(
     from registry.core.logging import log_config
     from registry.core.metrics import MULTIPROCESS_ENV, prepare_multiprocess_dir
 
+    if forwarded_allow_ips is not None:  # the app applies it (create_app), in every worker
+        os.environ["REGISTRY_FORWARDED_ALLOW_IPS"] = forwarded_allow_ips
+        get_settings.cache_clear()
     settings = _settings()
     logging_config = log_config(settings)
     logging.config.dictConfig(logging_config)
@@ -174,7 +184,7 @@ def serve(
         log_level=settings.log_level.lower(),
         log_config=logging_config,
         access_log=False,  # the service writes its own access lines (route template, no query string)
-        proxy_headers=False,
+        proxy_headers=False,  # the app trusts proxies itself, from settings (forwarded_allow_ips)
         server_header=False,
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,8 +72,12 @@ class Settings(BaseSettings):
     # Quotas: a member's own quota (set by admins) wins over these defaults.
     default_exposure_per_minute: int = Field(default=60_000, ge=1, description="Exposure subjects per minute per member")
     default_writes_per_second: int = Field(default=50, ge=1, description="Write requests per second per member")
-    token_failures_per_client: int = Field(default=10, ge=1, description="Failed token requests per client id per window")
-    token_failures_per_address: int = Field(default=50, ge=1, description="Failed token requests per address per window")
+    token_failures_per_client: int = Field(
+        default=10, ge=1, description="Failed token requests per (client id, client address) pair per window"
+    )
+    token_failures_per_address: int = Field(
+        default=1000, ge=1, description="Failed token requests per client address per window, whatever the client id"
+    )
     token_failure_window_seconds: int = Field(default=300, ge=10)
 
     # Webhook deliveries (registry/monitoring/delivery.py): each process runs a worker that
@@ -85,6 +90,27 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Proxies trusted to say who the client is (X-Forwarded-For, X-Forwarded-Proto): comma-separated "
+        "addresses or networks, or *; empty: the connecting peer is the client",
+    )
+    client_assertion_max_lifetime_seconds: int = Field(
+        default=3600, ge=60, le=86_400, description="Longest a private_key_jwt assertion may still live when it arrives"
+    )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        # uvicorn would take a mistyped address as a literal host name and silently trust nothing.
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+            except ValueError:
+                raise ValueError(f"forwarded_allow_ips: {entry!r} is not an address, a network or *") from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -113,11 +113,14 @@ async def test_bad_token_is_401_problem(http, app, registry, case):
 
 
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer ", "Basic abc", "Token abc"])
-async def test_missing_or_other_scheme_is_401(http, header):
+async def test_missing_or_other_scheme_is_401(http, registry, header):
     headers = {"Authorization": header} if header is not None else {}
     r = await http.get(PROTECTED, headers=headers)
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["www-authenticate"].startswith("Bearer")
+    rows = await registry.audit_rows(action="auth.failed", request_id=r.headers["x-request-id"])
+    assert len(rows) == 1 and rows[0]["outcome"] == 401 and rows[0]["client_id"] is None
 
 
 async def test_a_well_formed_token_passes(http, app, registry):
@@ -153,7 +156,7 @@ async def test_revocation_from_another_process_reaches_this_worker(http, registr
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("UPDATE api_clients SET status = 'revoked' WHERE client_id = $1", member.client.client_id)
         await conn.execute("NOTIFY registry_credentials")
-    for _ in range(50):
+    for _ in range(250):  # up to 5 s: a loaded machine may deliver the notification late
         if (await http.get("/admin/members", headers=member.headers)).status_code == 401:
             break
         await asyncio.sleep(0.02)
@@ -187,3 +190,31 @@ async def test_key_location_headers_are_never_followed(http, app, registry):
     finally:
         server.shutdown()
     assert fetched == []
+
+
+async def test_a_cached_token_is_refused_once_past_exp_and_skew(http, app, registry, monkeypatch):
+    """A verified token is served from the cache; the cache must not outlive the token.
+    The app runs on a token clock the test moves (a fresh TokenService, so the shared
+    cache is not disturbed)."""
+    from registry.auth.tokens import TokenService
+    from tests.factories import fetch_token
+
+    runtime = app.state.runtime
+    skew = runtime.settings.clock_skew_seconds
+    member = await registry.member()
+    now = [time.time()]
+    tokens = TokenService(runtime.settings, runtime.keys, clock=lambda: now[0])
+    monkeypatch.setattr(runtime, "tokens", tokens)
+    token = await fetch_token(http, member.client.client_id, member.client.client_secret)
+    headers = {"Authorization": f"Bearer {token}"}
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    assert (await http.get("/v1/records", headers=headers)).status_code == 200  # verified, now cached
+    assert len(tokens._verified) == 1
+    now[0] = exp + skew - 1
+    assert (await http.get("/v1/records", headers=headers)).status_code == 200  # still within the skew
+    now[0] = exp + skew
+    refused = await http.get("/v1/records", headers=headers)
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith("Bearer")
+    rows = await registry.audit_rows(action="auth.failed", request_id=refused.headers["x-request-id"])
+    assert len(rows) == 1 and rows[0]["details"]["reason"] == "rejected: ExpiredSignatureError"

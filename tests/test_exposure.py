@@ -288,7 +288,7 @@ def test_the_frozen_statement_is_the_composed_one():
 
 def test_the_statement_is_composed_from_the_domains_rules():
     """Each rule appears as its owner writes it, not as a copy."""
-    from registry.audit import repository as audit_sql
+    from registry.audit import auditor as audit_sql
     from registry.audit.actions import AuditAction
     from registry.disputes import rules as dispute_rules
     from registry.exposure.statement import STATEMENT

@@ -31,11 +31,29 @@ async def test_client_secret_basic_issues_a_signed_token(http, registry):
 
 
 async def test_client_secret_post(http, registry):
-    c = (await registry.member()).client
+    member = await registry.member()
+    c = member.client
     r = await http.post(
         TOKEN, data={"grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.client_secret}
     )
     assert r.status_code == 200, r.text
+    claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == c.client_id and claims["member"] == str(member.id)
+    assert set(claims["scope"].split()) == set(c.scopes) and claims["exp"] - claims["iat"] == 900
+    rows = await registry.audit_rows(action="auth.token", request_id=r.headers["x-request-id"])
+    assert len(rows) == 1 and rows[0]["details"]["method"] == "client_secret_post"
+
+
+async def test_the_jwks_is_pyjwts_export_of_each_signing_key(http, app):
+    """Each entry is what PyJWT exports for the public key, with its kid, alg and use."""
+    from jwt.algorithms import OKPAlgorithm
+
+    published = (await http.get("/.well-known/jwks.json")).json()["keys"]
+    keys = app.state.runtime.tokens.key_set()
+    assert {k["kid"] for k in published} == set(keys)
+    for entry in published:
+        exported = OKPAlgorithm.to_jwk(keys[entry["kid"]].public_key, as_dict=True)
+        assert entry == {**exported, "kid": entry["kid"], "alg": "EdDSA", "use": "sig"}
 
 
 async def test_scope_narrowing(http, registry):

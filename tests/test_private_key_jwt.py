@@ -87,7 +87,7 @@ async def test_bad_assertions_are_invalid_client(http, registry, case):
     if case == "wrong audience":
         signed = assertion(private, alg, client_id, aud="https://elsewhere.example/token")
     elif case == "too long lived":
-        signed = assertion(private, alg, client_id, exp=now + 3600)
+        signed = assertion(private, alg, client_id, exp=now + 3600 + 120)  # beyond the hour allowed by default
     elif case == "expired":
         signed = assertion(private, alg, client_id, iat=now - 600, exp=now - 300)
     elif case == "sub differs":
@@ -112,6 +112,62 @@ async def test_bad_assertions_are_invalid_client(http, registry, case):
     r = await grant(http, signed, **extra)
     assert r.status_code == 401, (case, r.text)
     assert r.json()["error"] == "invalid_client"
+
+
+@pytest.fixture
+def token_clock(app, monkeypatch):
+    """The token clock of the running app, set by the test: `token_clock.at = seconds`.
+    A fresh TokenService (the app's settings and keys), so the shared one's cache is untouched."""
+    from registry.auth.tokens import TokenService
+
+    runtime = app.state.runtime
+
+    class Clock:
+        at = time.time()
+
+    service = TokenService(runtime.settings, runtime.keys, clock=lambda: Clock.at)
+    monkeypatch.setattr(runtime, "tokens", service)
+    return Clock
+
+
+async def test_an_hour_long_assertion_is_accepted_and_the_maximum_is_a_setting(http, registry, app, monkeypatch):
+    """Common clients (authlib by default) sign assertions that live an hour."""
+    private, jwk, alg = keypair("P-256")
+    client_id = (await register(http, registry, jwk)).json()["client_id"]
+    now = int(time.time())
+    hour_long = assertion(private, alg, client_id, exp=now + 3600)
+    ok = await grant(http, hour_long)
+    assert ok.status_code == 200, ok.text
+    stored = await registry.pool.fetchval(
+        "SELECT extract(epoch FROM expires_at)::bigint FROM client_assertions WHERE client_id = $1", client_id
+    )
+    assert stored == now + 3600  # the jti is kept until the assertion's own exp
+    monkeypatch.setattr(app.state.runtime.settings, "client_assertion_max_lifetime_seconds", 300)
+    refused = await grant(http, assertion(private, alg, client_id, exp=now + 3600))
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    assert "maximum of 300 s" in refused.json()["error_description"]
+    assert (await grant(http, assertion(private, alg, client_id, exp=now + 300))).status_code == 200
+
+
+async def test_a_used_jti_is_kept_until_its_assertion_expires(http, registry, token_clock):
+    """An hour-long assertion replayed just before its exp is refused, although other
+    clients' requests have cleaned the replay table in between; after exp it is expired."""
+    private, jwk, alg = keypair("Ed25519")
+    client_id = (await register(http, registry, jwk)).json()["client_id"]
+    other_private, other_jwk, _ = keypair("Ed25519")
+    other = (await register(http, registry, other_jwk)).json()["client_id"]
+    start = int(token_clock.at)
+    used = assertion(private, alg, client_id, iat=start, exp=start + 3600)
+    assert (await grant(http, used)).status_code == 200
+    token_clock.at = start + 3500
+    # Another client's assertion made at that moment: its request forgets what has expired.
+    fresh = assertion(other_private, alg, other, iat=start + 3500, exp=start + 3560)
+    assert (await grant(http, fresh)).status_code == 200, "the token clock drives assertion checks"
+    replay = await grant(http, used)
+    assert replay.status_code == 401 and "already used" in replay.json()["error_description"]
+    token_clock.at = start + 3600 + 31  # past exp and the 30 s leeway
+    late = await grant(http, used)
+    assert late.status_code == 401 and "ExpiredSignatureError" in late.json()["error_description"]
 
 
 @pytest.mark.parametrize(

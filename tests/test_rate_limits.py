@@ -18,36 +18,69 @@ def assert_limited(r, policy):
     assert r.headers["ratelimit"].startswith(f'"{policy}";r=0;t=')
 
 
-async def test_repeated_token_failures_lock_the_client_out_for_the_window(http, registry, clock):
+def assert_token_throttled(r, policy):
+    """The token endpoint's 429 is an RFC 6749 error (application/json, `error`) with the
+    problem fields beside it, and the same throttle headers as every other 429."""
+    assert r.status_code == 429, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert int(r.headers["retry-after"]) >= 1 and r.headers["cache-control"] == "no-store"
+    assert r.headers["ratelimit-policy"].startswith(f'"{policy}";q=')
+    assert r.headers["ratelimit"].startswith(f'"{policy}";r=0;t=')
+    body = r.json()
+    assert body["error"] == "temporarily_unavailable" and body["error_description"]
+    assert body["status"] == 429 and body["type"].endswith("oauth-temporarily-unavailable")
+    assert body["request_id"] == r.headers["x-request-id"]
+
+
+def from_address(app, address):
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 4711)), base_url="http://registry.test")
+
+
+async def test_repeated_token_failures_lock_the_client_out_from_that_address_for_the_window(app, registry, clock):
     clock.set(FROZEN)
     c = (await registry.member()).client
-    for _ in range(10):
-        r = await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, "brs_guess"))
-        assert r.status_code == 401
-    # Even the right secret waits for the window to pass.
-    r = await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
-    assert_limited(r, "token-failures-client")
+    async with from_address(app, "192.0.2.41") as h:
+        for _ in range(10):
+            r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, "brs_guess"))
+            assert r.status_code == 401
+        # From that address even the right secret waits for the window to pass.
+        r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+        assert_token_throttled(r, "token-failures-client")
+        # The refusal is not a failure: it neither counts nor writes an audit row.
+        assert await registry.audit_rows(request_id=r.headers["x-request-id"]) == []
+    # From an address that has not failed, the client works.
+    async with from_address(app, "192.0.2.42") as h:
+        r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+        assert r.status_code == 200, r.text
     clock.set(datetime(2026, 11, 28, 10, 5, 1, tzinfo=UTC))
-    r = await http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
-    assert r.status_code == 200
+    async with from_address(app, "192.0.2.41") as h:
+        r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
+        assert r.status_code == 200
 
 
 async def test_failures_from_one_address_are_throttled(app, registry, clock, monkeypatch):
     clock.set(FROZEN)
     c = (await registry.member()).client
     monkeypatch.setattr(app.state.runtime.settings, "token_failures_per_address", 5)
-    transport = httpx.ASGITransport(app=app, client=("192.0.2.77", 4711))
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as h:
+    async with from_address(app, "192.0.2.77") as h:
         for n in range(5):
             r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(f"brc_nobody{n:07d}", "x"))
             assert r.status_code == 401, (n, r.text)
         r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
-        assert_limited(r, "token-failures-address")
+        assert_token_throttled(r, "token-failures-address")
     # Another address is not affected.
-    other = httpx.ASGITransport(app=app, client=("192.0.2.78", 4711))
-    async with httpx.AsyncClient(transport=other, base_url="http://registry.test") as h:
+    async with from_address(app, "192.0.2.78") as h:
         r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
         assert r.status_code == 200
+
+
+def test_the_per_address_cap_leaves_room_for_a_shared_proxy():
+    """A proxy many members share must survive one member's mistakes: each of its clients
+    counts at most `token_failures_per_client` failures per window."""
+    from registry.config import Settings
+
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    assert defaults["token_failures_per_address"] >= 50 * defaults["token_failures_per_client"]
 
 
 async def test_write_quota_per_member_second(http, registry, clock):

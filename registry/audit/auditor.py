@@ -24,6 +24,12 @@ from registry.audit.schemas import AuditEntry
 
 ERROR_CHARS = 200
 
+# For a statement that writes its request's audit row itself, in the same round trip as the
+# work (the exposure statement): the CTE and its columns, with values from
+# `RequestAudit.statement_values`.
+COLUMNS = repository.COLUMNS
+insert_cte = repository.insert_cte
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

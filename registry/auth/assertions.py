@@ -1,10 +1,14 @@
 """private_key_jwt client authentication (RFC 7523 §2.2, RFC 7521): a client registered
-with a public JWK proves itself with a short-lived JWT it signs; each assertion is usable
-once. Public keys are Ed25519 (OKP) or P-256 (EC); private members of a JWK are refused."""
+with a public JWK proves itself with a JWT it signs; each assertion is usable once. Public
+keys are Ed25519 (OKP) or P-256 (EC); private members of a JWK are refused.
+
+How long an assertion may live is a setting (`client_assertion_max_lifetime_seconds`, an
+hour by default): common OAuth clients (authlib among them) sign assertions that live an
+hour, and refusing them would make every integrator change a default. Replay stays
+impossible because each `jti` is kept until its assertion's `exp` (repository.record_assertion)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import jwt
@@ -12,8 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
+from registry.auth.tokens import NO_PYJWT_TIME_CHECKS, check_time_claims
+
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_ASSERTION_LIFETIME = 300
+LEEWAY = 30  # seconds of clock difference allowed between a client and the registry
 MAX_ASSERTION_BYTES = 4096
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 
@@ -60,8 +66,10 @@ def unverified_client_id(assertion: str) -> str | None:
     return sub if isinstance(sub, str) and len(sub) <= 64 else None
 
 
-def verify(assertion: str, client_id: str, jwk: dict[str, Any], audiences: list[str]) -> tuple[str, int]:
-    """Check the assertion; returns (jti, exp) for the replay record."""
+def verify(
+    assertion: str, client_id: str, jwk: dict[str, Any], audiences: list[str], *, now: float, max_lifetime: int
+) -> tuple[str, int]:
+    """Check the assertion at `now`; returns (jti, exp) for the replay record."""
     if len(assertion) > MAX_ASSERTION_BYTES:
         raise InvalidAssertion("assertion too long")
     key, algorithm = public_key_of(jwk)
@@ -75,9 +83,9 @@ def verify(assertion: str, client_id: str, jwk: dict[str, Any], audiences: list[
             algorithms=[algorithm],
             audience=audiences,
             issuer=client_id,
-            leeway=30,
-            options={"require": ["iss", "sub", "aud", "exp", "jti"]},
+            options={"require": ["iss", "sub", "aud", "exp", "jti"], **NO_PYJWT_TIME_CHECKS},
         )
+        check_time_claims(claims, now, LEEWAY)
     except jwt.InvalidTokenError as exc:
         raise InvalidAssertion(f"rejected: {exc.__class__.__name__}") from None
     except (UnicodeDecodeError, ValueError):
@@ -85,8 +93,8 @@ def verify(assertion: str, client_id: str, jwk: dict[str, Any], audiences: list[
     if claims.get("sub") != client_id:
         raise InvalidAssertion("sub must equal the client id")
     exp, jti = claims["exp"], claims["jti"]
-    if not isinstance(exp, int) or exp - time.time() > MAX_ASSERTION_LIFETIME + 30:
-        raise InvalidAssertion("assertion lifetime beyond five minutes")
+    if not isinstance(exp, int) or exp - now > max_lifetime + LEEWAY:
+        raise InvalidAssertion(f"assertion lifetime beyond the maximum of {max_lifetime} s")
     if not isinstance(jti, str) or not 1 <= len(jti) <= 200:
         raise InvalidAssertion("malformed jti")
     return jti, exp

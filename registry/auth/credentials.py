@@ -95,7 +95,7 @@ class CredentialStatus:
         generation = self._generation
         row = await repository.client_standing(self._db.pool, client_id, member_id)
         standing = (
-            Standing(bool(row["active"]), row["quota_exposure_per_minute"], row["quota_writes_per_second"])
+            Standing(bool(row.active), row.quota_exposure_per_minute, row.quota_writes_per_second)
             if row is not None
             else REFUSED
         )

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from registry.audit import repository as audit_repository
-from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditEntry
+from registry.audit.auditor import Actor, RequestAudit
 from registry.auth import assertions, repository
 from registry.auth.principal import ALL_SCOPES
 from registry.auth.secrets import secret_matches
@@ -19,16 +17,18 @@ from registry.core.db import Tx
 
 
 class OAuthError(Exception):
-    """An RFC 6749 §5.2 error; `status` 401 for client authentication failures, else 400."""
+    """An RFC 6749 §5.2 error; `status` 401 for client authentication failures, 429 when
+    throttled (`temporarily_unavailable`, with Retry-After in `headers`), else 400."""
 
     def __init__(self, error: str, description: str, status: int = 400, *, basic: bool = False,
-                 client_id: str | None = None) -> None:
+                 client_id: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
         self.basic = basic
         self.client_id = client_id
+        self.headers = headers or {}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class ClientCredentials:
 
 
 MAX_FORM_BYTES = 8192
+TOKEN_RESOURCE = "POST /oauth/token"
 
 
 def parse_form(body: bytes) -> dict[str, str]:
@@ -107,22 +108,27 @@ def granted_scopes(client_scopes: list[str], requested: str | None) -> list[str]
     return sorted(wanted)
 
 
-async def _authenticate(tx: Tx, client: Any, credentials: ClientCredentials, audiences: list[str]) -> None:
+async def _authenticate(
+    tx: Tx, client: Any, credentials: ClientCredentials, audiences: list[str], now: float, max_lifetime: int
+) -> None:
     fail = OAuthError("invalid_client", "Client authentication failed", 401, basic=credentials.via_basic,
                       client_id=credentials.client_id if client is not None else None)
     if credentials.assertion is None:
-        stored_hash = client["secret_hash"] if client is not None else None
+        stored_hash = client.secret_hash if client is not None else None
         if not secret_matches(credentials.client_secret or "", stored_hash) or client is None:
             raise fail
         return
-    if client is None or client["public_jwk"] is None:
+    if client is None or client.public_jwk is None:
         raise fail
     try:
-        jti, exp = assertions.verify(credentials.assertion, credentials.client_id, client["public_jwk"], audiences)
+        jti, exp = assertions.verify(
+            credentials.assertion, credentials.client_id, client.public_jwk, audiences,
+            now=now, max_lifetime=max_lifetime,
+        )
     except (assertions.InvalidAssertion, assertions.InvalidJwk) as exc:
         fail.description = f"Client authentication failed: {exc}"
         raise fail from None
-    if not await repository.record_assertion(tx.conn, credentials.client_id, jti, exp):
+    if not await repository.record_assertion(tx.conn, credentials.client_id, jti, exp, now):
         fail.description = "Client authentication failed: assertion already used"
         raise fail
 
@@ -132,34 +138,28 @@ async def issue_token(
     tokens: TokenService,
     credentials: ClientCredentials,
     form: dict[str, str],
-    request_id: str | None,
+    audit: RequestAudit,
     audiences: list[str],
+    assertion_max_lifetime: int,
 ) -> IssuedToken:
-    """Authenticate the client, issue its token, and audit the issuance in the same transaction.
-    `audiences`: what a client assertion may name as `aud` (the token endpoint URL, the issuer)."""
+    """Authenticate the client and issue its token; the request's audit row (committed with
+    the client's last use) names the client and the scope.
+    `audiences`: what a client assertion may name as `aud` (the token endpoint URL, the issuer);
+    `assertion_max_lifetime`: the longest a client assertion may still live."""
     grant = form.get("grant_type")
     if grant is None:
         raise OAuthError("invalid_request", "grant_type is required")
     client = await repository.find_client(tx.conn, credentials.client_id) if len(credentials.client_id) <= 64 else None
-    await _authenticate(tx, client, credentials, audiences)
-    if client["status"] != "active" or client["member_status"] != "active":
+    await _authenticate(tx, client, credentials, audiences, tokens.now(), assertion_max_lifetime)
+    if client.status != "active" or client.member_status != "active":
         raise OAuthError("invalid_client", "The client is revoked or its member is suspended", 401,
                          basic=credentials.via_basic, client_id=credentials.client_id)
     if grant != "client_credentials":
         raise OAuthError("unsupported_grant_type", "Only the client_credentials grant is supported")
-    scopes = granted_scopes(list(client["scopes"]), form.get("scope"))
+    scopes = granted_scopes(list(client.scopes), form.get("scope"))
     await repository.touch_client(tx.conn, credentials.client_id)
-    issued = tokens.issue(credentials.client_id, str(client["member_id"]), scopes)
-    await audit_repository.append(
-        tx.conn,
-        AuditEntry(
-            action=AuditAction.AUTH_TOKEN,
-            outcome=200,
-            member_id=client["member_id"],
-            client_id=credentials.client_id,
-            resource="POST /oauth/token",
-            request_id=request_id,
-            details={"scope": issued.scope, "method": credentials.method},
-        ),
-    )
+    issued = tokens.issue(credentials.client_id, str(client.member_id), scopes)
+    audit.actor = Actor(client.member_id, credentials.client_id)
+    audit.resource = TOKEN_RESOURCE
+    audit.details = {"scope": issued.scope, "method": credentials.method}
     return issued

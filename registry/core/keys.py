@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from jwt.algorithms import OKPAlgorithm
 
 from registry.config import Environment, Settings
 
@@ -34,8 +35,8 @@ class SigningKey:
         return self.private_key.public_key()
 
     def public_jwk(self) -> dict[str, str]:
-        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "kid": self.kid, "alg": "EdDSA", "use": "sig"}
+        """The JWKS entry: PyJWT's own JWK export of the public key, named and pinned to EdDSA."""
+        return {**OKPAlgorithm.to_jwk(self.public_key, as_dict=True), "kid": self.kid, "alg": "EdDSA", "use": "sig"}
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,10 @@ def b64url(raw: bytes) -> str:
 
 
 def jwk_thumbprint(public_key: Ed25519PublicKey) -> str:
-    """RFC 7638 thumbprint: a stable `kid` derived from the key itself."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}, separators=(",", ":"), sort_keys=True)
+    """RFC 7638 thumbprint: a stable `kid` derived from the key itself (the required
+    members of PyJWT's JWK export, in lexicographic order, without whitespace)."""
+    jwk = OKPAlgorithm.to_jwk(public_key, as_dict=True)
+    canonical = json.dumps({name: jwk[name] for name in ("crv", "kty", "x")}, separators=(",", ":"), sort_keys=True)
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 

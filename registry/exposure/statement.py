@@ -18,7 +18,7 @@ $12 subjects-per-minute quota."""
 
 from __future__ import annotations
 
-from registry.audit import repository as audit_sql
+from registry.audit import auditor as audit_sql
 from registry.audit.actions import AuditAction
 from registry.disputes import rules as dispute_rules
 from registry.monitoring import repository as monitoring_sql
