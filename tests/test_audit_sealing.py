@@ -1,6 +1,7 @@
-"""Tamper evidence: sealed checkpoints chain the audit rows and are signed; verification
-notices a changed row, a removed row, a row slipped into a sealed range, and a forged
-checkpoint. Runs on its own database, since it tampers on purpose."""
+"""Tamper evidence: every audit row is hashed at insert, sealed checkpoints chain the hashes
+and are signed; verification notices a changed row (and names it), a removed row, a row
+slipped into a sealed range, and a forged checkpoint.
+Tests that tamper or publish run on a database of their own."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ import os
 import secrets
 import subprocess
 import sys
+import uuid
+from types import SimpleNamespace
 
 import asyncpg
+import httpx
 import pytest
 
+from registry.app import create_app
 from registry.audit import sealing
+from registry.config import Environment, Settings
 from registry.core import migrate
 from registry.core.db import _init_connection
 from registry.core.keys import SigningKey, jwk_thumbprint
 from tests.conftest import create_database, drop_database, with_database
+from tests.factories import Registry, token
 
 
 @pytest.fixture
@@ -69,10 +76,29 @@ async def test_seal_and_verify_and_every_kind_of_tampering(own_database, key):
         report = await sealing.verify(conn, keys)
         assert report.ok and report.checkpoints == 2 and report.sealed_rows == 8 and report.unsealed_rows == 2
 
+        changed_id = await conn.fetchval("SELECT id FROM audit_log WHERE request_id = 'first-2'")
         await _tamper(conn, "UPDATE audit_log SET outcome = 200 WHERE request_id = 'first-2'")
         report = await sealing.verify(conn, keys)
-        assert not report.ok and report.problems == ["checkpoint 1: rows differ from what was sealed"]
+        assert not report.ok and report.problems == [f"row {changed_id} (auth.failed, no member): changed after checkpoint 1 sealed it"]
+        assert [(r.id, r.action, r.checkpoint, r.found) for r in report.changed_rows] == [
+            (changed_id, "auth.failed", 1, "after_sealing")
+        ]
         await _tamper(conn, "UPDATE audit_log SET outcome = 401 WHERE request_id = 'first-2'")
+        assert (await sealing.verify(conn, keys)).ok
+
+        # Rewriting the stored hash along with the content does not help once the row is sealed.
+        await _tamper(
+            conn,
+            "UPDATE audit_log SET outcome = 200, row_hash = audit_row_hash(id, txid, at, member_id, client_id, action, "
+            "resource, 200::smallint, request_id, details) WHERE request_id = 'first-2'",
+        )
+        report = await sealing.verify(conn, keys)
+        assert report.problems == ["checkpoint 1: rows differ from what was sealed"]
+        await _tamper(
+            conn,
+            "UPDATE audit_log SET outcome = 401, row_hash = audit_row_hash(id, txid, at, member_id, client_id, action, "
+            "resource, 401::smallint, request_id, details) WHERE request_id = 'first-2'",
+        )
         assert (await sealing.verify(conn, keys)).ok
 
         await _tamper(conn, "DELETE FROM audit_log WHERE request_id = 'second-1'")
@@ -129,16 +155,101 @@ async def test_rows_of_a_transaction_still_running_wait_for_the_next_seal(own_da
         await sealer.close()
 
 
-async def test_admin_verify_endpoint_and_cli(http, registry, database_url, tmp_path, app):
+async def test_admin_verify_endpoint(http, registry):
     r = await http.get("/admin/audit/verify", headers=registry.admin.headers)
-    assert r.status_code == 200 and r.json()["ok"] is True
+    assert r.status_code == 200 and r.json()["ok"] is True and r.json()["changed_rows"] == []
     member = await registry.member()
     assert (await http.get("/admin/audit/verify", headers=member.headers)).status_code == 403
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "registry", "audit", *args], env=env, capture_output=True, text=True)
+
+
+async def test_cli_seals_what_is_unsealed_and_verifies_it(own_database, tmp_path):
+    conn = await asyncpg.connect(own_database)
+    await _init_connection(conn)
+    try:
+        await _append(conn, 3, "cli")
+    finally:
+        await conn.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(REGISTRY_DATABASE_URL=database_url, REGISTRY_DATA_DIR=str(app.state.runtime.settings.data_dir))
-    sealed = subprocess.run([sys.executable, "-m", "registry", "audit", "seal"], env=env, capture_output=True, text=True)
+    env.update(REGISTRY_DATABASE_URL=own_database, REGISTRY_DATA_DIR=str(tmp_path))
+    sealed = await asyncio.to_thread(_cli, env, "seal")
     assert sealed.returncode == 0, sealed.stderr
-    assert json.loads(sealed.stdout)["sealed_rows"] >= 0
-    verified = subprocess.run([sys.executable, "-m", "registry", "audit", "verify"], env=env, capture_output=True, text=True)
+    assert json.loads(sealed.stdout) == {"sealed_rows": 3}
+    again = await asyncio.to_thread(_cli, env, "seal")
+    assert json.loads(again.stdout) == {"sealed_rows": 0}
+    verified = await asyncio.to_thread(_cli, env, "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    assert json.loads(verified.stdout)["ok"] is True
+    report = json.loads(verified.stdout)
+    assert report["ok"] is True and (report["checkpoints"], report["sealed_rows"], report["unsealed_rows"]) == (1, 3, 0)
+
+
+# --- each row's own hash -------------------------------------------------------------------
+
+async def _rows(conn, where: str = "true", *args) -> list:
+    return await conn.fetch(f"SELECT {sealing.COLUMNS} FROM audit_log WHERE {where} ORDER BY id", *args)
+
+
+async def test_every_row_carries_its_hash_from_insert_and_an_untouched_log_verifies(own_database, key):
+    """The trigger's hash and the verifier's agree on every kind of value (NULLs, other
+    scripts, nested details, quotes), and a hash the inserting statement supplies is ignored."""
+    conn = await asyncpg.connect(own_database)
+    await _init_connection(conn)
+    try:
+        await conn.execute(
+            "INSERT INTO audit_log (member_id, client_id, action, resource, outcome, request_id, details, row_hash) "
+            "VALUES ($1, 'brc_1', 'exposure.query', 'exposure', 200, '请求-1', $2, '\\x00')",
+            uuid.uuid4(), {"purpose": "loan_application", "nested": {"b": [1, 2.5, None, "é\n\"x\""]}, "a": ""},
+        )
+        await conn.execute("INSERT INTO audit_log (action, outcome) VALUES ('auth.failed', 401)")
+        await _append(conn, 2, "plain")
+        rows = await _rows(conn)
+        assert len(rows) == 4
+        assert all(r["row_hash"] == sealing.row_hash(r) for r in rows)
+        assert rows[0]["row_hash"] != b"\x00"
+        assert await sealing.seal(conn, key) == 4
+        await _append(conn, 1, "unsealed")
+        report = await sealing.verify(conn, {key.kid: key})
+        assert report.ok and report.changed_rows == [] and (report.sealed_rows, report.unsealed_rows) == (4, 1)
+        assert await conn.fetchval("SELECT format FROM audit_checkpoints") == 2
+    finally:
+        await conn.close()
+
+
+async def test_the_exposure_functions_audit_rows_carry_hashes(http, registry, pool):
+    member = await registry.member()
+    r = await http.post(
+        "/v1/exposure", json={"subjects": [token()], "purpose": "loan_application", "consent_ref": "C-1"},
+        headers=member.headers,
+    )
+    assert r.status_code == 200
+    rows = await _rows(pool, "request_id = $1", r.headers["x-request-id"])
+    assert [row["action"] for row in rows] == ["exposure.query"]
+    assert rows[0]["row_hash"] == sealing.row_hash(rows[0])
+    refused = await http.post("/v1/exposure", json={"subjects": [token()], "purpose": "account_review"}, headers=member.headers)
+    assert refused.status_code == 403
+    rows = await _rows(pool, "request_id = $1", refused.headers["x-request-id"])
+    assert [(row["action"], row["outcome"]) for row in rows] == [("exposure.query", 403)]
+    assert rows[0]["row_hash"] == sealing.row_hash(rows[0])
+
+
+@pytest.fixture
+async def own_app(own_database, tmp_path):
+    """The service on a database of its own, with no background sealer or publisher: tests
+    that tamper with the log keep the shared database clean."""
+    settings = Settings(
+        env=Environment.test, database_url=own_database, data_dir=tmp_path / "data", audit_seal_seconds=0,
+        webhook_poll_seconds=0, retention_daily=False, _env_file=None,  # type: ignore[call-arg]
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http,
+            asyncpg.create_pool(own_database, min_size=1, max_size=2, init=_init_connection) as db_pool,
+        ):
+            registry = await Registry.bootstrap(http, db_pool)
+            yield SimpleNamespace(app=application, runtime=application.state.runtime, http=http, registry=registry,
+                                  pool=db_pool)

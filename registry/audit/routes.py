@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 
 from registry.audit import sealing, service
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditEvent
-from registry.audit.sealing import AuditVerification
+from registry.audit.schemas import AuditEvent, AuditVerification
 from registry.auth.deps import Admin
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
@@ -25,8 +24,9 @@ router = APIRouter(prefix="/admin", tags=["admin: audit"], responses=problem_res
     "/audit/verify",
     dependencies=[audited(AuditAction.ADMIN_AUDIT_VERIFY)],
     summary="Verify the audit log against its signed checkpoints",
-    description="Recomputes every checkpoint's hash chain from the rows and checks its signature; "
-    "`problems` names each checkpoint that no longer matches.",
+    description="Recomputes every row's hash and every checkpoint's chain, and checks every signature. "
+    "`changed_rows` names each row (id, action, member) whose content no longer matches the hash it got at "
+    "insert, and whether it changed before or after it was sealed; `problems` says each finding in words.",
 )
 async def verify_audit(_: Admin, tx: TxDep, runtime: RuntimeDep) -> AuditVerification:
     return await sealing.verify(tx.conn, runtime.tokens.key_set())  # type: ignore[union-attr]
@@ -52,3 +52,4 @@ async def list_audit(
     return await service.list_events(
         tx, member_id=member_id, action=action, outcome=outcome, since=since, until=until, cursor=cursor, limit=limit
     )
+
