@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")
+    # Publishing the audit checkpoint head to members (registry/audit/publishing.py).
+    audit_publish_seconds: float = Field(
+        default=86_400.0, ge=0,
+        description="How often the latest signed audit checkpoint is put in every active member's alert feed (0: never)",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

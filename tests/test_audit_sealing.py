@@ -1,25 +1,29 @@
 """Tamper evidence: every audit row is hashed at insert, sealed checkpoints chain the hashes
 and are signed; verification notices a changed row (and names it), a removed row, a row
-slipped into a sealed range, and a forged checkpoint.
+slipped into a sealed range, and a forged checkpoint; the chain's head reaches members.
 Tests that tamper or publish run on a database of their own."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import secrets
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import asyncpg
 import httpx
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from registry.app import create_app
-from registry.audit import sealing
+from registry.audit import publishing, sealing
 from registry.config import Environment, Settings
 from registry.core import migrate
 from registry.core.db import _init_connection
@@ -235,13 +239,15 @@ async def test_the_exposure_functions_audit_rows_carry_hashes(http, registry, po
     assert rows[0]["row_hash"] == sealing.row_hash(rows[0])
 
 
+# --- the checkpoint head published to members ---------------------------------------------
+
 @pytest.fixture
 async def own_app(own_database, tmp_path):
     """The service on a database of its own, with no background sealer or publisher: tests
-    that tamper with the log keep the shared database clean."""
+    that tamper with the log, or publish to every member, keep the shared database clean."""
     settings = Settings(
         env=Environment.test, database_url=own_database, data_dir=tmp_path / "data", audit_seal_seconds=0,
-        webhook_poll_seconds=0, retention_daily=False, _env_file=None,  # type: ignore[call-arg]
+        audit_publish_seconds=0, webhook_poll_seconds=0, retention_daily=False, _env_file=None,  # type: ignore[call-arg]
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):
@@ -253,3 +259,90 @@ async def own_app(own_database, tmp_path):
             registry = await Registry.bootstrap(http, db_pool)
             yield SimpleNamespace(app=application, runtime=application.state.runtime, http=http, registry=registry,
                                   pool=db_pool)
+
+
+def _head_verifies(head: dict, jwks: dict) -> bool:
+    """What a member does with a head, written from docs/security.md alone."""
+    jwk = next(k for k in jwks["keys"] if k["kid"] == head["kid"])
+    public_key = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4)))
+    position = [head["last_txid"], head["last_id"], head["rows"]]
+    if head["format"] >= 2:
+        position.append(head["changed_rows"])
+    message = (
+        f"registry-audit-v{head['format']}|".encode() + bytes.fromhex(head["previous_digest"])
+        + bytes.fromhex(head["digest"]) + json.dumps(position, separators=(",", ":")).encode()
+    )
+    try:
+        public_key.verify(bytes.fromhex(head["signature"]), message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+async def _feed(http, member) -> list[dict]:
+    r = await http.get("/v1/alerts", headers=member.headers)
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+async def _seal_and_publish(service, now: datetime) -> int | None:
+    async with service.runtime.db.system_pool.acquire() as conn:
+        await sealing.seal(conn, service.runtime.tokens.current_key())
+        return await publishing.publish_if_due(conn, now=now, every_seconds=86_400)
+
+
+async def test_a_checkpoint_head_reaches_every_active_members_feed_and_verifies_with_the_published_key(own_app):
+    http, registry = own_app.http, own_app.registry
+    holder, suspended = await registry.member(), await registry.member()
+    r = await http.patch(f"/admin/members/{suspended.id}", json={"status": "suspended"}, headers=registry.admin.headers)
+    assert r.status_code == 200
+    now = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+
+    first = await _seal_and_publish(own_app, now)
+    assert first is not None
+    [alert] = await _feed(http, holder)
+    assert (alert["kind"], alert["subject"], alert["label"], alert["status"]) == ("audit_checkpoint", None, None, None)
+    head = alert["checkpoint"]
+    assert head["id"] == first and head["format"] == 2 and head["changed_rows"] == []
+    jwks = (await http.get("/.well-known/jwks.json")).json()
+    assert _head_verifies(head, jwks)
+    assert not _head_verifies({**head, "rows": head["rows"] + 1}, jwks)
+    assert await own_app.pool.fetchval(
+        "SELECT count(*) FROM alerts WHERE member_id = $1 AND kind = 'audit_checkpoint'", suspended.id
+    ) == 0
+    [published] = await own_app.pool.fetch("SELECT * FROM audit_log WHERE action = 'audit.checkpoint.publish'")
+    assert published["details"]["checkpoint"] == first and published["details"]["members"] == 2  # holder, association
+
+    # Not again within the interval; a day later the newer head.
+    assert await _seal_and_publish(own_app, now + timedelta(hours=23)) is None
+    assert len(await _feed(http, holder)) == 1
+    second = await _seal_and_publish(own_app, now + timedelta(days=1))
+    assert second is not None and second > first
+    heads = [a["checkpoint"] for a in await _feed(http, holder)]
+    assert [h["id"] for h in heads] == [first, second]
+
+    # The chain from the head held to the newer one: each links to the one before, each signed.
+    chain = []
+    cursor = None
+    while True:
+        params = {"from_checkpoint": first, "limit": 1} | ({"cursor": cursor} if cursor else {})
+        r = await http.get("/v1/audit/checkpoints", params=params, headers=holder.headers)
+        assert r.status_code == 200, r.text
+        chain += r.json()["data"]
+        if not (cursor := r.json()["next_cursor"]):
+            break
+    assert chain[0] == heads[0] and chain[-1] == heads[1] and len(chain) >= 2
+    assert all(later["previous_digest"] == earlier["digest"] for earlier, later in zip(chain, chain[1:]))
+    assert all(_head_verifies(h, jwks) for h in chain)
+
+
+async def test_the_checkpoint_chain_needs_the_monitor_scope(own_app):
+    http, registry = own_app.http, own_app.registry
+    assert (await http.get("/v1/audit/checkpoints")).status_code == 401
+    reader = await registry.member(scopes=["records:read"])
+    assert (await http.get("/v1/audit/checkpoints", headers=reader.headers)).status_code == 403
+    assert (await http.get("/v1/audit/checkpoints", params={"cursor": "bad"}, headers=registry.admin.headers)).status_code == 403
+    watcher = await registry.member(scopes=["monitor"])
+    assert (await http.get("/v1/audit/checkpoints", params={"cursor": "bad"}, headers=watcher.headers)).status_code == 422
+    r = await http.get("/v1/audit/checkpoints", params={"from_checkpoint": 0}, headers=watcher.headers)
+    assert r.status_code == 422

@@ -1,4 +1,4 @@
-"""audit rows carry their own hash from insert
+"""audit rows carry their own hash from insert; checkpoint heads are published to members
 
 Revision ID: 0011
 Revises: 0010
@@ -15,6 +15,10 @@ checkpoint's `changed_rows`, which the signature covers. Checkpoints sealed befo
 
 Existing rows get their hash here, from their content as it is now: for rows already sealed,
 their format-1 checkpoint still proves that content; rows not yet sealed are taken as they are.
+
+`alerts` also carries `audit_checkpoint` alerts: the head of the chain published to every
+active member's feed, which have no subject (nor a member that caused them) but a
+`checkpoint_id`.
 
 Downgrade: format-2 checkpoints do not verify under the code of revision 0010.
 """
@@ -60,6 +64,16 @@ END
 $$
 """
 
+KIND_KNOWN_BEFORE = "kind IN ('new_delinquency','worsened','hard_inquiry')"
+KIND_KNOWN = "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint')"
+# An alert is either about a subject (and caused by a member) or a published checkpoint head.
+SHAPE = (
+    "CASE WHEN kind = 'audit_checkpoint' "
+    "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL AND source_member_id IS NULL "
+    "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
+    "AND source_member_id IS NOT NULL END"
+)
+
 
 def upgrade() -> None:
     op.execute(ROW_HASH)
@@ -83,8 +97,33 @@ def upgrade() -> None:
         sa.Column("changed_rows", sa.ARRAY(sa.BigInteger()), server_default=sa.text("'{}'"), nullable=False),
     )
 
+    for column in ("subject_key", "subject_sealed", "source_member_id"):
+        op.alter_column("alerts", column, nullable=True)
+    op.add_column("alerts", sa.Column("checkpoint_id", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_alerts_checkpoint_id_audit_checkpoints"), "alerts", "audit_checkpoints", ["checkpoint_id"], ["id"]
+    )
+    op.drop_constraint(op.f("ck_alerts_kind_known"), "alerts", type_="check")
+    op.create_check_constraint(op.f("ck_alerts_kind_known"), "alerts", KIND_KNOWN)
+    op.create_check_constraint(op.f("ck_alerts_shape"), "alerts", SHAPE)
+    # The publisher asks for the last published head.
+    op.create_index(
+        "ix_alerts_checkpoint_id", "alerts", ["checkpoint_id"], unique=False,
+        postgresql_where=sa.text("kind = 'audit_checkpoint'"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_alerts_checkpoint_id", table_name="alerts")
+    op.execute("DELETE FROM alerts WHERE kind = 'audit_checkpoint'")
+    op.drop_constraint(op.f("ck_alerts_shape"), "alerts", type_="check")
+    op.drop_constraint(op.f("ck_alerts_kind_known"), "alerts", type_="check")
+    op.create_check_constraint(op.f("ck_alerts_kind_known"), "alerts", KIND_KNOWN_BEFORE)
+    op.drop_constraint(op.f("fk_alerts_checkpoint_id_audit_checkpoints"), "alerts", type_="foreignkey")
+    op.drop_column("alerts", "checkpoint_id")
+    for column in ("subject_key", "subject_sealed", "source_member_id"):
+        op.alter_column("alerts", column, nullable=False)
+
     op.drop_column("audit_checkpoints", "changed_rows")
     op.drop_column("audit_checkpoints", "format")
 

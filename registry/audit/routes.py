@@ -1,4 +1,4 @@
-"""HTTP of the audit log (scope `admin`)."""
+"""HTTP of the audit log (scope `admin`), and its checkpoint chain for members (scope `monitor`)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from registry.audit import sealing, service
+from registry.audit import publishing, sealing, service
 from registry.audit.actions import AuditAction
-from registry.audit.schemas import AuditEvent, AuditVerification
-from registry.auth.deps import Admin
+from registry.audit.schemas import AuditEvent, AuditVerification, CheckpointHead
+from registry.auth.deps import Admin, Monitor
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.core.schemas import IsoDateTime
-from registry.deps import TxDep, audited
+from registry.deps import Intent, TxDep, audited
 from registry.runtime import RuntimeDep
 
 router = APIRouter(prefix="/admin", tags=["admin: audit"], responses=problem_responses(Unauthenticated, Forbidden))
+member_router = APIRouter(prefix="/v1", tags=["audit"], responses=problem_responses(Unauthenticated, Forbidden))
 
 
 @router.get(
@@ -53,3 +54,23 @@ async def list_audit(
         tx, member_id=member_id, action=action, outcome=outcome, since=since, until=until, cursor=cursor, limit=limit
     )
 
+
+@member_router.get(
+    "/audit/checkpoints",
+    dependencies=[audited(AuditAction.AUDIT_CHECKPOINTS_READ)],
+    responses=problem_responses(Invalid),
+    summary="The audit log's signed checkpoint chain, from a head you hold",
+    description="Checkpoint headers in chain order from `from_checkpoint` (inclusive): each names the previous "
+    "digest, its own digest and the signature over them (keys at `/.well-known/jwks.json`). Rows are never shown. "
+    "Check that the head you kept from your alert feed is here unchanged and that each later checkpoint follows "
+    "the one before (docs/security.md).",
+)
+async def checkpoint_chain(
+    _: Monitor,
+    tx: TxDep,
+    audit: Intent,
+    from_checkpoint: Annotated[int, Query(ge=1, le=2**62, description="Id of the first checkpoint to list")] = 1,
+    cursor: CursorParam = None,
+    limit: LimitParam = 100,
+) -> Page[CheckpointHead]:
+    return await publishing.checkpoint_chain(tx, from_checkpoint=from_checkpoint, cursor=cursor, limit=limit, audit=audit)

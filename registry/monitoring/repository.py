@@ -150,17 +150,44 @@ async def raise_delinquency_alerts(
 # transactions older than the oldest one still running (the snapshot's xmin): those are all
 # finished, so nothing can appear later below the cursor. An alert is held back while an
 # older transaction anywhere in the server is still open, then returned exactly once.
+# A published checkpoint head carries its checkpoint (`c.*`, registry.audit.sealing).
 FEED = """
-SELECT id, subject_key, subject_sealed, label, kind, status, at, txid FROM alerts
-WHERE member_id = $1 AND (txid, id) > ($2::bigint, $3::bigint)
-  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-ORDER BY txid, id
+SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid,
+       c.id AS checkpoint_id, c.format, c.last_txid, c.last_id, c.rows, c.changed_rows, c.previous_digest, c.digest,
+       c.kid, c.signature, c.sealed_at
+FROM alerts a LEFT JOIN audit_checkpoints c ON c.id = a.checkpoint_id
+WHERE a.member_id = $1 AND (a.txid, a.id) > ($2::bigint, $3::bigint)
+  AND a.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY a.txid, a.id
 LIMIT $4
 """
 
 
 async def feed(conn: asyncpg.Connection, member_id: uuid.UUID, after: tuple[int, int], limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(FEED, member_id, after[0], after[1], limit)
+
+
+# --- published audit checkpoint heads (registry/audit/publishing.py) ---------------------
+
+async def last_published_checkpoint(conn: asyncpg.Connection) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT checkpoint_id, at FROM alerts WHERE kind = 'audit_checkpoint' ORDER BY checkpoint_id DESC LIMIT 1"
+    )
+
+
+async def raise_checkpoint_alerts(conn: asyncpg.Connection, checkpoint_id: int, at: datetime) -> int:
+    """One `audit_checkpoint` alert in the feed of every active member; feed only, no webhook."""
+    return await conn.fetchval(
+        """
+        WITH raised AS (
+            INSERT INTO alerts (member_id, kind, checkpoint_id, at)
+            SELECT id, 'audit_checkpoint', $1, $2 FROM members WHERE status = 'active'
+            RETURNING 1
+        )
+        SELECT count(*) FROM raised
+        """,
+        checkpoint_id, at,
+    )
 
 
 # --- webhook endpoint --------------------------------------------------------------------

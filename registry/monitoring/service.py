@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from registry.audit.schemas import AuditIntent
+from registry.audit.sealing import checkpoint_head
 from registry.auth.principal import Principal
 from registry.config import Environment
 from registry.core.db import Tx
@@ -26,7 +27,9 @@ from registry.core.subjects import is_token, subject_key
 from registry.monitoring import egress, repository
 from registry.monitoring.schemas import (
     AlertFeed,
+    AlertKind,
     AlertOut,
+    CheckpointAlertOut,
     DeliveryOut,
     DeliveryStatus,
     WatchBatchResult,
@@ -59,7 +62,10 @@ def open_secret(server_key: bytes, member_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(member_id)).decode()
 
 
-def alert_out(server_key: bytes, member_id: uuid.UUID, row: Any) -> AlertOut:
+def alert_out(server_key: bytes, member_id: uuid.UUID, row: Any) -> AlertOut | CheckpointAlertOut:
+    if row["kind"] == AlertKind.audit_checkpoint:
+        head = checkpoint_head({**row, "id": row["checkpoint_id"]})
+        return CheckpointAlertOut(id=row["id"], kind=AlertKind.audit_checkpoint, at=row["at"], checkpoint=head)
     return AlertOut(
         id=row["id"],
         subject=open_subject(server_key, member_id, row["subject_key"], row["subject_sealed"]),
