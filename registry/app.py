@@ -11,7 +11,8 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from registry import __version__
-from registry.audit import sealing
+from registry.audit import publishing, sealing
+from registry.audit.routes import member_router as audit_member_router
 from registry.audit.routes import router as audit_router
 from registry.auth.credentials import CredentialStatus
 from registry.auth.routes import install_oauth_error_handler
@@ -103,6 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with db.system_pool.acquire() as conn:
                 AUDIT_ROWS_SEALED.inc(await sealing.seal(conn, runtime.tokens.current_key()))
 
+        async def publish_audit_head() -> None:
+            async with db.system_pool.acquire() as conn:
+                await publishing.publish_if_due(conn, now=runtime.clock(), every_seconds=settings.audit_publish_seconds)
+
         async def forget_old_counters() -> None:
             await ratelimit.forget_old(db.system_pool, runtime.clock())
 
@@ -110,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with (
                 retention_scheduler.running(db, lambda: runtime.clock(), settings.retention_daily),
                 periodic.every(settings.audit_seal_seconds, seal_audit, "audit-seal"),
+                periodic.every(publishing.check_every(settings.audit_publish_seconds), publish_audit_head,
+                               "audit-publish", run_first=True),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
             ):
@@ -136,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_oauth_error_handler(app)
     for router in (health_router, auth_router, members_router, audit_router, records_router, exposure_router,
                    monitoring_router, uploads_router, disputes_router, admin_disputes_router, subject_report_router,
-                   stats_router, retention_router):
+                   stats_router, retention_router, audit_member_router):
         app.include_router(router)
     if settings.metrics_enabled:
         app.include_router(metrics_router)

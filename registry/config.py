@@ -111,6 +111,11 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"forwarded_allow_ips: {entry!r} is not an address, a network or *") from None
         return value
+    # Publishing the audit checkpoint head to members (registry/audit/publishing.py).
+    audit_publish_seconds: float = Field(
+        default=86_400.0, ge=0,
+        description="How often the latest signed audit checkpoint is put in every active member's alert feed (0: never)",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

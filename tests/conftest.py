@@ -88,6 +88,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Tests share one client address; the per-address throttle is tested on its own.
         token_failures_per_address=100_000,
         webhook_poll_seconds=0,  # tests run delivery passes themselves (tests/test_monitoring_webhooks.py)
+        audit_publish_seconds=0,  # tests publish checkpoint heads themselves (tests/test_audit_sealing.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -15,6 +15,8 @@ class AuditAction(StrEnum):
     ADMIN_CLIENT_REVOKE = "admin.client.revoke"
     ADMIN_AUDIT_READ = "admin.audit.read"
     ADMIN_AUDIT_VERIFY = "admin.audit.verify"
+    AUDIT_CHECKPOINT_PUBLISH = "audit.checkpoint.publish"
+    AUDIT_CHECKPOINTS_READ = "audit.checkpoints.read"
     RECORDS_SUBMIT = "records.submit"
     RECORDS_LIST = "records.list"
     RECORDS_READ = "records.read"

@@ -33,6 +33,9 @@ class AuditLog(SQLModel, table=True):
     txid: int | None = column(
         sa.BigInteger, server_default=sa.text("(pg_current_xact_id()::text)::bigint"), index=True
     )
+    # SHA-256 over the row's fields, set by a BEFORE INSERT trigger on every insert path
+    # (`audit_row_hash`, migration 0012); the sealer folds it into the next checkpoint.
+    row_hash: bytes | None = column(pg.BYTEA)
 
 
 class AuditCheckpoint(SQLModel, table=True):
@@ -47,3 +50,8 @@ class AuditCheckpoint(SQLModel, table=True):
     kid: str = column(sa.Text)
     signature: bytes = column(pg.BYTEA)
     sealed_at: datetime | None = timestamp()
+    # 1: chains the rows' content (checkpoints sealed before migration 0012); 2: chains the
+    # row hashes stored at insert. `changed_rows`: ids of rows of the range whose content no
+    # longer matched their hash when sealed.
+    format: int = column(sa.SmallInteger, server_default="1")
+    changed_rows: list[int] = column(pg.ARRAY(sa.BigInteger), server_default=sa.text("'{}'"))

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from registry.audit.actions import AuditAction
 
 from registry.core.schemas import ResponseModel
+
+MAX_NAMED_ROWS = 1000  # changed rows a verification names one by one
 
 
 @dataclass
@@ -37,3 +40,56 @@ class AuditEvent(ResponseModel):
     outcome: int = Field(description="HTTP status of the request", examples=[201])
     request_id: str | None = Field(examples=["2f1c7d0a9b8e4c3d"])
     details: dict[str, Any] = Field(examples=[{"code": "BANK001"}])
+
+
+class ChangeFound(StrEnum):
+    at_sealing = "at_sealing"
+    after_sealing = "after_sealing"
+    unsealed = "unsealed"
+
+
+class ChangedRow(BaseModel):
+    """An audit row whose content no longer matches the hash it got when it was inserted.
+    `action` and `member_id` are what the row says now."""
+
+    id: int = Field(examples=[4211])
+    action: str = Field(examples=["exposure.query"])
+    member_id: uuid.UUID | None
+    checkpoint: int | None = Field(description="The checkpoint that sealed the row; null while unsealed")
+    found: ChangeFound = Field(
+        description="`at_sealing`: the sealer found the row changed and recorded it in the checkpoint; "
+        "`after_sealing`: sealed intact, changed since; `unsealed`: changed after insert, not sealed yet"
+    )
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    checkpoints: int
+    sealed_rows: int
+    unsealed_rows: int
+    changed_rows: list[ChangedRow] = Field(
+        description=f"Rows changed after they were written (the first {MAX_NAMED_ROWS}), in log order"
+    )
+    problems: list[str] = Field(
+        examples=[["row 4211 (exposure.query, member 1b4e28ba-2fa1-11d2-883f-0016d3cca427): changed after "
+                   "checkpoint 17 sealed it"]]
+    )
+
+
+class CheckpointHead(BaseModel):
+    """A signed checkpoint of the audit chain. Its Ed25519 signature (key `kid`, published at
+    `/.well-known/jwks.json`) covers `registry-audit-v<format>|` + previous_digest + digest +
+    the compact JSON array `[last_txid, last_id, rows, changed_rows]` (format 1: without
+    `changed_rows`); digests and signature are hex here. See docs/security.md."""
+
+    id: int = Field(examples=[981])
+    format: int = Field(description="1: chains the rows' content; 2: chains the row hashes set at insert", examples=[2])
+    last_txid: int = Field(examples=[48210377])
+    last_id: int = Field(description="The last audit row the checkpoint seals", examples=[1204417])
+    rows: int = Field(description="Rows sealed by this checkpoint", examples=[312])
+    changed_rows: list[int] = Field(description="Rows found changed after insert when sealed (normally empty)")
+    previous_digest: str = Field(description="Hex digest of the checkpoint before (64 zeros for the first)")
+    digest: str = Field(description="Hex SHA-256 chain digest after this checkpoint's rows")
+    kid: str
+    signature: str = Field(description="Hex Ed25519 signature")
+    sealed_at: datetime

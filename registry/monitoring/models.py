@@ -47,18 +47,33 @@ class Alert(SQLModel, table=True):
             unique=True,
             postgresql_where=sa.text("kind = 'hard_inquiry'"),
         ),
-        sa.CheckConstraint("kind IN ('new_delinquency','worsened','hard_inquiry')", name="kind_known"),
+        # The publisher's look-up of the last published checkpoint head.
+        sa.Index("ix_alerts_checkpoint_id", "checkpoint_id", postgresql_where=sa.text("kind = 'audit_checkpoint'")),
+        sa.CheckConstraint(
+            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint')", name="kind_known"
+        ),
+        # An alert is about a watched subject (caused by a member), or is a published head of
+        # the audit checkpoint chain (registry/audit/publishing.py), which has neither.
+        sa.CheckConstraint(
+            "CASE WHEN kind = 'audit_checkpoint' "
+            "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL "
+            "AND source_member_id IS NULL "
+            "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
+            "AND source_member_id IS NOT NULL END",
+            name="shape",
+        ),
     )
 
     id: int | None = column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
     member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
-    subject_key: bytes = column(pg.BYTEA)
-    subject_sealed: bytes = column(pg.BYTEA)
+    subject_key: bytes | None = column(pg.BYTEA, nullable=True)
+    subject_sealed: bytes | None = column(pg.BYTEA, nullable=True)
     label: str | None = column(sa.Text, nullable=True)
     kind: str = column(sa.Text)
     status: str | None = column(sa.Text, nullable=True)
     # Who caused the alert: kept for oversight and de-duplication, never shown to the watcher.
-    source_member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"))
+    source_member_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), nullable=True)
+    checkpoint_id: int | None = column(sa.BigInteger, sa.ForeignKey("audit_checkpoints.id"), nullable=True)
     source_day: date | None = column(sa.Date, nullable=True)
     txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
     at: datetime | None = timestamp()

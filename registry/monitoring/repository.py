@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -39,14 +40,41 @@ class WatchRow:
 
 @dataclass(frozen=True, slots=True)
 class AlertRow:
+    """An alert of the feed: about a subject, or a published audit checkpoint head (then the
+    checkpoint's columns are set and the subject's are not)."""
+
     id: int
-    subject_key: bytes
-    subject_sealed: bytes
+    subject_key: bytes | None
+    subject_sealed: bytes | None
     label: str | None
     kind: str
     status: str | None
     at: datetime
     txid: int
+    checkpoint_id: int | None = None
+    format: int | None = None
+    last_txid: int | None = None
+    last_id: int | None = None
+    rows: int | None = None
+    changed_rows: list[int] | None = None
+    previous_digest: bytes | None = None
+    digest: bytes | None = None
+    kid: str | None = None
+    signature: bytes | None = None
+    sealed_at: datetime | None = None
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The published checkpoint's columns, as registry.audit.sealing reads them."""
+        return {"id": self.checkpoint_id, "format": self.format, "last_txid": self.last_txid,
+                "last_id": self.last_id, "rows": self.rows, "changed_rows": self.changed_rows or [],
+                "previous_digest": self.previous_digest, "digest": self.digest, "kid": self.kid,
+                "signature": self.signature, "sealed_at": self.sealed_at}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    checkpoint_id: int
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,17 +269,44 @@ def hard_inquiry_alert_ctes(
 # transactions older than the oldest one still running (the snapshot's xmin): those are all
 # finished, so nothing can appear later below the cursor. An alert is held back while an
 # older transaction anywhere in the server is still open, then returned exactly once.
-FEED = f"""
-SELECT {rows.columns(AlertRow)} FROM alerts
-WHERE member_id = $1 AND (txid, id) > ($2::bigint, $3::bigint)
-  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-ORDER BY txid, id
+# A published checkpoint head carries its checkpoint (`c.*`, registry.audit.sealing).
+FEED = """
+SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid,
+       c.id AS checkpoint_id, c.format, c.last_txid, c.last_id, c.rows, c.changed_rows, c.previous_digest, c.digest,
+       c.kid, c.signature, c.sealed_at
+FROM alerts a LEFT JOIN audit_checkpoints c ON c.id = a.checkpoint_id
+WHERE a.member_id = $1 AND (a.txid, a.id) > ($2::bigint, $3::bigint)
+  AND a.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY a.txid, a.id
 LIMIT $4
 """
 
 
 async def feed(conn: asyncpg.Connection, watcher: Member, after: tuple[int, int], limit: int) -> list[AlertRow]:
     return rows.many(AlertRow, await conn.fetch(FEED, watcher.member_id, after[0], after[1], limit))
+
+
+# --- published audit checkpoint heads (registry/audit/publishing.py) ---------------------
+
+async def last_published_checkpoint(conn: asyncpg.Connection) -> Published | None:
+    return rows.one(Published, await conn.fetchrow(
+        "SELECT checkpoint_id, at FROM alerts WHERE kind = 'audit_checkpoint' ORDER BY checkpoint_id DESC LIMIT 1"
+    ))
+
+
+async def raise_checkpoint_alerts(conn: asyncpg.Connection, checkpoint_id: int, at: datetime) -> int:
+    """One `audit_checkpoint` alert in the feed of every active member; feed only, no webhook."""
+    return await conn.fetchval(
+        """
+        WITH raised AS (
+            INSERT INTO alerts (member_id, kind, checkpoint_id, at)
+            SELECT id, 'audit_checkpoint', $1, $2 FROM members WHERE status = 'active'
+            RETURNING 1
+        )
+        SELECT count(*) FROM raised
+        """,
+        checkpoint_id, at,
+    )
 
 
 # --- webhook endpoint --------------------------------------------------------------------

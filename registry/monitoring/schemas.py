@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from registry.audit.schemas import CheckpointHead
 from registry.core.schemas import RequestModel, ResponseModel
 from registry.records.schemas import Token
 from registry.records.vocabulary import Status
@@ -37,6 +39,7 @@ class AlertKind(StrEnum):
     new_delinquency = "new_delinquency"
     worsened = "worsened"
     hard_inquiry = "hard_inquiry"
+    audit_checkpoint = "audit_checkpoint"
 
 
 class AlertOut(BaseModel):
@@ -50,8 +53,21 @@ class AlertOut(BaseModel):
     at: datetime
 
 
+class CheckpointAlertOut(BaseModel):
+    """The signed head of the audit log's checkpoint chain, put in every active member's feed
+    so that members can hold the association to it: keep it (docs/security.md)."""
+
+    id: int = Field(examples=[4712])
+    subject: None = Field(default=None, description="Always null: the alert is about no borrower")
+    label: None = None
+    kind: Literal[AlertKind.audit_checkpoint]
+    status: None = None
+    at: datetime
+    checkpoint: CheckpointHead
+
+
 class AlertFeed(BaseModel):
-    data: list[AlertOut]
+    data: list[AlertOut | CheckpointAlertOut]
     next_cursor: str = Field(
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
     )

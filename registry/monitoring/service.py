@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from registry.audit.sealing import checkpoint_head
 from registry.config import Environment
 from registry.context import MemberContext
 from registry.core.errors import FieldError, Forbidden, Invalid, NotFound
@@ -25,7 +26,9 @@ from registry.monitoring import egress, repository
 from registry.monitoring.repository import AlertRow
 from registry.monitoring.schemas import (
     AlertFeed,
+    AlertKind,
     AlertOut,
+    CheckpointAlertOut,
     DeliveryOut,
     DeliveryStatus,
     WatchBatchResult,
@@ -58,7 +61,11 @@ def open_secret(server_key: bytes, member_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(member_id)).decode()
 
 
-def alert_out(server_key: bytes, member_id: uuid.UUID, row: AlertRow) -> AlertOut:
+def alert_out(server_key: bytes, member_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
+    if row.kind == AlertKind.audit_checkpoint:
+        return CheckpointAlertOut(id=row.id, kind=AlertKind.audit_checkpoint, at=row.at,
+                                  checkpoint=checkpoint_head(row.checkpoint()))
+    assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(
         id=row.id,
         subject=open_subject(server_key, member_id, row.subject_key, row.subject_sealed),

@@ -22,7 +22,7 @@ def _alert_line(alert: Alert) -> str:
             alert.at.isoformat(),
             f"{alert.kind:<15}",
             f"{alert.status or '-':<12}",
-            alert.subject,
+            alert.subject or f"checkpoint {(alert.checkpoint or {}).get('id')}",
             alert.label or "",
         ]
     ).rstrip()

@@ -33,18 +33,21 @@ class AlertKind(StrEnum):
     NEW_DELINQUENCY = "new_delinquency"
     WORSENED = "worsened"
     HARD_INQUIRY = "hard_inquiry"
+    AUDIT_CHECKPOINT = "audit_checkpoint"
 
 
 class Alert(ResponseModel):
     """Something another institution did about a watched borrower; never says which one.
-    `status` is None for `hard_inquiry`."""
+    `status` is None for `hard_inquiry`. An `audit_checkpoint` alert has no subject: it
+    carries `checkpoint`, the signed head of the registry's audit log, to keep."""
 
     id: str
-    subject: str
+    subject: str | None = None
     label: str | None = None
     kind: str
     status: str | None = None
     at: datetime
+    checkpoint: dict[str, Any] | None = None
 
 
 class AlertFeed(ResponseModel):
