@@ -26,6 +26,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 
 from registry.audit.schemas import MAX_NAMED_ROWS, AuditVerification, ChangedRow, ChangeFound, CheckpointHead
+from registry.core import rows as typed
 from registry.core.keys import SigningKey
 
 logger = logging.getLogger(__name__)
@@ -63,17 +64,52 @@ ORDER BY txid, id
 LIMIT $3
 """
 
-CHECKPOINT_COLUMNS = "id, format, last_txid, last_id, rows, changed_rows, previous_digest, digest, kid, signature, sealed_at"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRow:
+    """An audit row as sealing reads it: each field as the row hash covers it."""
+
+    id: int
+    txid: int
+    at_us: int
+    member_id: str | None
+    client_id: str | None
+    action: str
+    resource: str | None
+    outcome: int
+    request_id: str | None
+    details: str
+    row_hash: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    id: int
+    format: int
+    last_txid: int
+    last_id: int
+    rows: int
+    changed_rows: list[int]
+    previous_digest: bytes
+    digest: bytes
+    kid: str
+    signature: bytes
+    sealed_at: Any
+
+
+CHECKPOINT_COLUMNS = typed.columns(Checkpoint)
 
 # The fields a row hash covers, in order (migration 0012 `audit_row_hash` is the same in SQL).
 HASHED = ("id", "txid", "at_us", "member_id", "client_id", "action", "resource", "outcome", "request_id", "details")
 
 
 def row_hash(row: Any) -> bytes:
-    """SHA-256 over a version tag and each field as `<byte length>:<text>`, or `-` for NULL."""
+    """SHA-256 over a version tag and each field as `<byte length>:<text>`, or `-` for NULL
+    (`row`: a SealedRow, or a record with the same columns)."""
     digest = hashlib.sha256(ROW_HASH_TAG)
     for name in HASHED:
-        value = row[name]
+        value = getattr(row, name) if isinstance(row, SealedRow) else row[name]
         if value is None:
             digest.update(b"-")
         else:
@@ -83,18 +119,15 @@ def row_hash(row: Any) -> bytes:
     return digest.digest()
 
 
-def row_bytes(row: Any) -> bytes:
+def row_bytes(row: SealedRow) -> bytes:
     """What a format-1 checkpoint chained: the row's content."""
-    return orjson.dumps(
-        [row["id"], row["txid"], row["at_us"], row["member_id"], row["client_id"], row["action"],
-         row["resource"], row["outcome"], row["request_id"], row["details"]]
-    )
+    return orjson.dumps([getattr(row, name) for name in HASHED])
 
 
-def chain(previous: bytes, rows: Sequence[Any], fmt: int = FORMAT) -> bytes:
+def chain(previous: bytes, rows: Sequence[SealedRow], fmt: int = FORMAT) -> bytes:
     digest = previous
     for row in rows:
-        link = row_bytes(row) if fmt == 1 else (row["row_hash"] or b"")
+        link = row_bytes(row) if fmt == 1 else (row.row_hash or b"")
         digest = hashlib.sha256(digest + link).digest()
     return digest
 
@@ -107,16 +140,22 @@ def signed_message(
 
 
 def checkpoint_head(cp: Any) -> CheckpointHead:
+    """A checkpoint's public header (`cp`: a Checkpoint, or a mapping of its columns)."""
+    cp = cp if isinstance(cp, Checkpoint) else Checkpoint(**{name: cp[name] for name in Checkpoint.__slots__})
     return CheckpointHead(
-        id=cp["id"], format=cp["format"], last_txid=cp["last_txid"], last_id=cp["last_id"], rows=cp["rows"],
-        changed_rows=list(cp["changed_rows"]), previous_digest=cp["previous_digest"].hex(), digest=cp["digest"].hex(),
-        kid=cp["kid"], signature=cp["signature"].hex(), sealed_at=cp["sealed_at"],
+        id=cp.id, format=cp.format, last_txid=cp.last_txid, last_id=cp.last_id, rows=cp.rows,
+        changed_rows=list(cp.changed_rows), previous_digest=cp.previous_digest.hex(), digest=cp.digest.hex(),
+        kid=cp.kid, signature=cp.signature.hex(), sealed_at=cp.sealed_at,
     )
 
 
-def _named(row: Any) -> str:
-    member = f"member {row['member_id']}" if row["member_id"] else "no member"
-    return f"row {row['id']} ({row['action']}, {member})"
+def _named(row: SealedRow) -> str:
+    member = f"member {row.member_id}" if row.member_id else "no member"
+    return f"row {row.id} ({row.action}, {member})"
+
+
+async def _fetch(conn: asyncpg.Connection, statement: str, *args: Any) -> list[SealedRow]:
+    return typed.many(SealedRow, await conn.fetch(statement, *args))
 
 
 async def _last(conn: asyncpg.Connection) -> tuple[int, int, bytes]:
@@ -134,14 +173,14 @@ async def seal(conn: asyncpg.Connection, key: SigningKey, batch: int = BATCH) ->
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", SEAL_LOCK):
                 return sealed
             last_txid, last_id, previous = await _last(conn)
-            rows = await conn.fetch(SEALABLE, last_txid, last_id, batch)
+            rows = await _fetch(conn, SEALABLE, last_txid, last_id, batch)
             if not rows:
                 return sealed
-            changed = [r for r in rows if row_hash(r) != r["row_hash"]]
-            changed_ids = [r["id"] for r in changed]
+            changed = [r for r in rows if row_hash(r) != r.row_hash]
+            changed_ids = [r.id for r in changed]
             digest = chain(previous, rows)
             end = rows[-1]
-            message = signed_message(FORMAT, previous, digest, end["txid"], end["id"], len(rows), changed_ids)
+            message = signed_message(FORMAT, previous, digest, end.txid, end.id, len(rows), changed_ids)
             checkpoint_id = await conn.fetchval(
                 """
                 INSERT INTO audit_checkpoints
@@ -149,7 +188,7 @@ async def seal(conn: asyncpg.Connection, key: SigningKey, batch: int = BATCH) ->
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 RETURNING id
                 """,
-                end["txid"], end["id"], len(rows), previous, digest, key.kid, key.private_key.sign(message), FORMAT,
+                end.txid, end.id, len(rows), previous, digest, key.kid, key.private_key.sign(message), FORMAT,
                 changed_ids,
             )
             if changed:
@@ -169,29 +208,29 @@ class _Walk:
     changed_total: int = 0
     sealed: int = 0
 
-    def changed_row(self, row: Any, checkpoint: int | None, found: ChangeFound, problem: str) -> None:
+    def changed_row(self, row: SealedRow, checkpoint: int | None, found: ChangeFound, problem: str) -> None:
         self.changed_total += 1
         if len(self.changed) < MAX_NAMED_ROWS:
             self.changed.append(
-                ChangedRow(id=row["id"], action=row["action"], member_id=row["member_id"], checkpoint=checkpoint, found=found)
+                ChangedRow(id=row.id, action=row.action, member_id=row.member_id, checkpoint=checkpoint, found=found)
             )
             self.problems.append(f"{_named(row)}: {problem}")
 
-    def check_rows(self, rows: Sequence[Any], checkpoint: Any | None) -> None:
-        recorded = set(checkpoint["changed_rows"]) if checkpoint is not None else set()
+    def check_rows(self, rows: Sequence[SealedRow], checkpoint: Checkpoint | None) -> None:
+        recorded = set(checkpoint.changed_rows) if checkpoint is not None else set()
         for row in rows:
-            matches = row_hash(row) == row["row_hash"]
+            matches = row_hash(row) == row.row_hash
             if checkpoint is None:
                 if not matches:
                     self.changed_row(row, None, ChangeFound.unsealed, "changed after it was written (not sealed yet)")
-            elif row["id"] in recorded:
-                problem = f"changed after it was written, before checkpoint {checkpoint['id']} sealed it"
+            elif row.id in recorded:
+                problem = f"changed after it was written, before checkpoint {checkpoint.id} sealed it"
                 if matches:
                     problem += " (it matches its hash again)"
-                self.changed_row(row, checkpoint["id"], ChangeFound.at_sealing, problem)
+                self.changed_row(row, checkpoint.id, ChangeFound.at_sealing, problem)
             elif not matches:
                 self.changed_row(
-                    row, checkpoint["id"], ChangeFound.after_sealing, f"changed after checkpoint {checkpoint['id']} sealed it"
+                    row, checkpoint.id, ChangeFound.after_sealing, f"changed after checkpoint {checkpoint.id} sealed it"
                 )
 
 
@@ -199,37 +238,35 @@ async def verify(conn: asyncpg.Connection, keys: dict[str, SigningKey]) -> Audit
     """Recompute every row's hash and every checkpoint, and check every signature."""
     walk = _Walk()
     cursor = GENESIS
-    checkpoints = await conn.fetch(f"SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id")
+    checkpoints = typed.many(Checkpoint, await conn.fetch(f"SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id"))
     for cp in checkpoints:
-        name = f"checkpoint {cp['id']}"
-        if cp["previous_digest"] != cursor[2]:
+        name = f"checkpoint {cp.id}"
+        if cp.previous_digest != cursor[2]:
             walk.problems.append(f"{name}: does not follow the previous checkpoint")
-        rows = await conn.fetch(ROWS, cursor[0], cursor[1], cp["last_txid"], cp["last_id"])
-        if len(rows) != cp["rows"]:
-            walk.problems.append(f"{name}: sealed {cp['rows']} rows, {len(rows)} are there now")
-        if chain(cp["previous_digest"], rows, cp["format"]) != cp["digest"]:
+        rows = await _fetch(conn, ROWS, cursor[0], cursor[1], cp.last_txid, cp.last_id)
+        if len(rows) != cp.rows:
+            walk.problems.append(f"{name}: sealed {cp.rows} rows, {len(rows)} are there now")
+        if chain(cp.previous_digest, rows, cp.format) != cp.digest:
             walk.problems.append(f"{name}: rows differ from what was sealed")
         walk.check_rows(rows, cp)
-        key = keys.get(cp["kid"])
+        key = keys.get(cp.kid)
         if key is None:
-            walk.problems.append(f"{name}: signed by key {cp['kid']}, which is not in the key set")
+            walk.problems.append(f"{name}: signed by key {cp.kid}, which is not in the key set")
         else:
-            message = signed_message(
-                cp["format"], cp["previous_digest"], cp["digest"], cp["last_txid"], cp["last_id"], cp["rows"],
-                cp["changed_rows"],
-            )
+            message = signed_message(cp.format, cp.previous_digest, cp.digest, cp.last_txid, cp.last_id, cp.rows,
+                                     cp.changed_rows)
             try:
-                key.public_key.verify(cp["signature"], message)
+                key.public_key.verify(cp.signature, message)
             except InvalidSignature:
                 walk.problems.append(f"{name}: signature does not verify")
         walk.sealed += len(rows)
-        cursor = (cp["last_txid"], cp["last_id"], cp["digest"])
+        cursor = (cp.last_txid, cp.last_id, cp.digest)
     unsealed = 0
     position = cursor[:2]
-    while rows := await conn.fetch(UNSEALED, position[0], position[1], BATCH):
+    while rows := await _fetch(conn, UNSEALED, position[0], position[1], BATCH):
         walk.check_rows(rows, None)
         unsealed += len(rows)
-        position = (rows[-1]["txid"], rows[-1]["id"])
+        position = (rows[-1].txid, rows[-1].id)
     if walk.changed_total > len(walk.changed):
         walk.problems.append(f"{walk.changed_total - len(walk.changed)} more changed rows are not named here")
     return AuditVerification(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from registry_client.cli import _fail, app, clean_errors, ctx_client, err, out
+from registry_client._cli_common import _fail, app, clean_errors, ctx_client, err, out
 from registry_client.types.monitoring import Alert
 
 watch_app = typer.Typer(help="Borrowers you watch for alerts.", no_args_is_help=True)

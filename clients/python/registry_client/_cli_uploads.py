@@ -10,7 +10,15 @@ from typing import Annotated, cast
 import typer
 from rich.table import Table
 
-from registry_client.cli import EXIT_REJECTED, _fail, app, clean_errors, ctx_client, err, out
+from registry_client._cli_common import (
+    EXIT_REJECTED,
+    _fail,
+    app,
+    clean_errors,
+    ctx_client,
+    err,
+    out,
+)
 from registry_client.resources.uploads import FileFormat
 from registry_client.types.uploads import UploadErrorLine, UploadJob, UploadStatus
 

@@ -1,0 +1,134 @@
+"""What every `registry-client` command shares: the Typer app and its global options, the
+consoles, the exit codes, and turning failures into one line on stderr. The command modules
+(`cli`, `_cli_uploads`, `_cli_monitoring`) import from here, never from each other."""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
+
+try:
+    import typer
+    from rich.console import Console
+except ImportError as exc:  # pragma: no cover - depends on how the package was installed
+    raise SystemExit(
+        "registry-client: the command line needs the cli extra: pip install 'registry-client[cli]'"
+    ) from exc
+
+from pydantic import ValidationError
+
+from registry_client import identity
+from registry_client._client import RegistryClient
+from registry_client._exceptions import RegistryError
+
+EXIT_ERROR = 1
+EXIT_REJECTED = 3
+
+app = typer.Typer(
+    name="registry-client",
+    help=(
+        "Borrower Registry client: hash identities, submit and upload records, query exposure, "
+        "watch borrowers and read alerts."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+records_app = typer.Typer(help="The member's own records.", no_args_is_help=True)
+app.add_typer(records_app, name="records")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class Settings:
+    """Global options; None means the SDK reads its environment variable."""
+
+    url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    hashing_key: str | None = None
+
+    def client(self) -> RegistryClient:
+        return RegistryClient(self.url, self.client_id, self.client_secret, self.hashing_key)
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn every expected failure into one line on stderr and exit 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (RegistryError, ValueError, OSError, csv.Error) as exc:
+            _fail(_one_line(exc))
+
+    return wrapper
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    url: Annotated[
+        str | None, typer.Option(envvar="REGISTRY_URL", help="Registry base URL.")
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option(envvar="REGISTRY_CLIENT_ID", help="OAuth client id.")
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="REGISTRY_CLIENT_SECRET",
+            help="OAuth client secret (prefer the variable).",
+            show_default=False,
+        ),
+    ] = None,
+    hashing_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="REGISTRY_HASHING_KEY",
+            help="K_assoc, 64 hex (prefer the variable).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = Settings(url, client_id, client_secret, hashing_key)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+
+
+def _hashing_key(settings: Settings) -> bytes:
+    if not settings.hashing_key:
+        _fail("no hashing key: set REGISTRY_HASHING_KEY or pass --hashing-key")
+    return identity.parse_key(settings.hashing_key)
+
+
+@contextmanager
+def ctx_client(ctx: typer.Context) -> Iterator[RegistryClient]:
+    with _settings(ctx).client() as client:
+        yield client
