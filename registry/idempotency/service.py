@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -20,18 +18,9 @@ from pydantic import BaseModel
 from registry.core.db import Tx
 from registry.core.errors import Conflict, FieldError, Invalid
 from registry.idempotency import repository
+from registry.idempotency.repository import IdempotencyKey
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-
-@dataclass(frozen=True)
-class IdempotencyKey:
-    """A caller's Idempotency-Key, scoped to its member and the route's template
-    (`RequestContext.idempotency` makes it)."""
-
-    member_id: uuid.UUID
-    route: str
-    key: str
 
 
 Claim = IdempotencyKey  # a key this request holds until it completes
@@ -49,39 +38,38 @@ async def claim(tx: Tx, scoped: IdempotencyKey | None, body: Any) -> tuple[Claim
     """(claim to complete later, or None without a key; the stored response on a replay)."""
     if scoped is None:
         return None, None
-    member_id, route, key = scoped.member_id, scoped.route, scoped.key
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.match(scoped.key):
         raise Invalid(
             "The Idempotency-Key header must be 1-255 visible ASCII characters",
             errors=[FieldError(field="Idempotency-Key", message="malformed key")],
         )
     digest = fingerprint(body)
-    if not await repository.try_lock(tx.conn, member_id, route, key):
+    if not await repository.try_lock(tx.conn, scoped):
         raise Conflict(
             "A request with this Idempotency-Key is still being processed; retry shortly",
             headers={"Retry-After": "1", "X-Should-Retry": "true"},
         )
-    existing = await repository.claim(tx.conn, member_id, route, key, digest)
+    existing = await repository.claim(tx.conn, scoped, digest)
     if existing is None:
         return scoped, None
-    if existing["fingerprint"] != digest:
+    if existing.fingerprint != digest:
         raise Invalid(
             "This Idempotency-Key was used with a different request body",
             errors=[FieldError(field="Idempotency-Key", message="reused with another body")],
         )
-    return None, existing["response"]
+    return None, existing.response
 
 
 async def complete(tx: Tx, claim: Claim | None, status_code: int, response: dict[str, Any]) -> None:
     if claim is not None:
-        await repository.store_response(tx.conn, claim.member_id, claim.route, claim.key, status_code, response)
+        await repository.store_response(tx.conn, claim, status_code, response)
 
 
 async def release(tx: Tx, scoped: IdempotencyKey | None) -> None:
     """Free a key whose work was interrupted (an upload cut off mid-file), so a retry with the
     same key starts afresh instead of replaying the interruption."""
     if scoped is not None:
-        await repository.release(tx.conn, scoped.member_id, scoped.route, scoped.key)
+        await repository.release(tx.conn, scoped)
 
 
 M = TypeVar("M", bound=BaseModel)

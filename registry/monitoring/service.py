@@ -45,30 +45,32 @@ RESOLVE_SECONDS = 2.0  # registration waits this long at most for the webhook ho
 
 # --- sealing helpers: a token is bound to its member and subject, a secret to its member --
 
-def _token_context(member_id: uuid.UUID, key: bytes) -> bytes:
-    return b"watch|" + member_id.bytes + key
+def _token_context(owner_id: uuid.UUID, key: bytes) -> bytes:
+    return b"watch|" + owner_id.bytes + key
 
 
-def _secret_context(member_id: uuid.UUID) -> bytes:
-    return b"webhook|" + member_id.bytes
+def _secret_context(owner_id: uuid.UUID) -> bytes:
+    return b"webhook|" + owner_id.bytes
 
 
-def open_subject(server_key: bytes, member_id: uuid.UUID, key: bytes, sealed: bytes) -> str:
-    return unseal(server_key, sealed, _token_context(member_id, key)).hex()
+def open_subject(server_key: bytes, owner_id: uuid.UUID, key: bytes, sealed: bytes) -> str:
+    """A watched token, unsealed: `owner_id` is the member it was sealed for (a watch or
+    alert's own `member_id`), bound into the ciphertext so no other member's row opens it."""
+    return unseal(server_key, sealed, _token_context(owner_id, key)).hex()
 
 
-def open_secret(server_key: bytes, member_id: uuid.UUID, sealed: bytes) -> str:
-    return unseal(server_key, sealed, _secret_context(member_id)).decode()
+def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
+    return unseal(server_key, sealed, _secret_context(owner_id)).decode()
 
 
-def alert_out(server_key: bytes, member_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
+def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
     if row.kind == AlertKind.audit_checkpoint:
         return CheckpointAlertOut(id=row.id, kind=AlertKind.audit_checkpoint, at=row.at,
                                   checkpoint=checkpoint_head(row.checkpoint()))
     assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(
         id=row.id,
-        subject=open_subject(server_key, member_id, row.subject_key, row.subject_sealed),
+        subject=open_subject(server_key, owner_id, row.subject_key, row.subject_sealed),
         label=row.label,
         kind=row.kind,
         status=row.status,
