@@ -27,6 +27,7 @@ from registry.core.errors import (
     Problem,
     ProblemDetails,
     RateLimited,
+    ServiceUnavailable,
     Unauthenticated,
     install_error_handlers,
     problem_response,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_size=settings.pool_max_size,
             role=settings.database_role or None,
             system_role=settings.database_system_role or None,
+            connect_timeout=settings.database_connect_timeout_seconds,
         )
         await db.connect()
         keys = load_keyring(settings)
@@ -146,15 +148,15 @@ def _openapi(app: FastAPI) -> dict:
         components.setdefault(model.__name__, model_schema)
     # Every operation documents the problems the shared machinery can answer: validation
     # (FastAPI's own shape replaced by ours), body size, and for authenticated routes
-    # 401/403/429.
+    # 401/403/429/503.
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             standard: list[type[Problem]] = [Invalid]
             if "requestBody" in operation:
                 standard += [BadRequest, PayloadTooLarge]  # 400: a body that is not text at all
-            if operation.get("security"):
-                standard += [Unauthenticated, Forbidden, RateLimited]
+            if operation.get("security"):  # these also read the database: 503 while it is unreachable
+                standard += [Unauthenticated, Forbidden, RateLimited, ServiceUnavailable]
             for cls in standard:
                 if cls is Invalid or str(cls.status) not in responses:
                     responses[str(cls.status)] = problem_response(cls)

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")
+    # The database going away (registry/core/db.py, registry/core/embedded.py): a connect that
+    # takes longer fails, and the request waiting on it answers 503 instead of hanging.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
