@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = resolve_database_url(settings.database_url, settings.data_dir)
+        # An embedded PostgreSQL started here (no URL, and not under `registry serve`, which
+        # starts and supervises it itself) is restarted by this process when it dies.
+        url = resolve_database_url(settings.database_url, settings.data_dir, supervise=True)
         db = Database(
             url,
             min_size=settings.pool_min_size,

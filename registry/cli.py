@@ -161,7 +161,9 @@ def serve(
         load_keyring(settings)  # generate development keys once, before workers race for them
     except KeyConfigurationError as exc:
         _fail(str(exc))
-    url = _database_url(settings)
+    # This process owns the embedded PostgreSQL (when no URL is set) and restarts it if it
+    # dies; its workers only connect to it.
+    url = resolve_database_url(settings.database_url, settings.data_dir, supervise=True)
     if not no_migrate:
         migrations.upgrade(url)
     os.environ["REGISTRY_DATABASE_URL"] = url  # workers join the same database
