@@ -151,6 +151,7 @@ def serve(
 
     import uvicorn
 
+    from registry.core.http_protocols import HTTP_PROTOCOL
     from registry.core.logging import log_config
     from registry.core.metrics import MULTIPROCESS_ENV, prepare_multiprocess_dir
 
@@ -184,6 +185,7 @@ def serve(
         access_log=False,  # the service writes its own access lines (route template, no query string)
         proxy_headers=False,
         server_header=False,
+        http=HTTP_PROTOCOL,  # a request uvicorn cannot parse is answered as a problem too
     )
 
 
