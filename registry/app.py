@@ -108,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 periodic.every(settings.audit_seal_seconds, seal_audit, "audit-seal"),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
+                # Uploads cut off by a lost database, not only by a stopped process.
+                periodic.every(settings.upload_recovery_seconds, lambda: recover_abandoned_uploads(db.system_pool),
+                               "upload-recovery"),
             ):
                 yield
         finally:

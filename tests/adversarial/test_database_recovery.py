@@ -5,7 +5,8 @@
   (never 500) meanwhile, recovers within 30 s, and every acknowledged write is there after.
 - With an external database URL, the pools reconnect after their backends are terminated
   (also mid-request), and after the server is stopped and started again; while it is down,
-  requests and /readyz answer 503 and say why.
+  requests and /readyz answer 503 and say why. An upload cut off with its connection ends
+  `failed` without a restart.
 - A request uvicorn cannot parse (a control character in a header) is a problem+json 400."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import orjson
 import pytest
 
 from registry.app import create_app
@@ -255,6 +257,7 @@ async def served(external: External, tmp_path_factory: pytest.TempPathFactory) -
         database_url=external.url,
         data_dir=tmp_path_factory.mktemp("external-data"),
         webhook_poll_seconds=0,
+        upload_recovery_seconds=0.5,
         _env_file=None,  # type: ignore[call-arg]
     )
     app = create_app(settings)
@@ -295,17 +298,7 @@ async def test_pools_reconnect_after_every_backend_of_the_service_is_terminated(
     app, http, registry = served
     member = await registry.member(scopes=["records:write", "records:read"])
     assert (await submit(http, member, item(token()))).status_code == 200
-    conn = await superuser(external.url)
-    try:
-        others = await conn.fetchval(
-            "SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-        )
-        terminated = await conn.fetchval(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest($1::int[]) pid", others
-        )
-    finally:
-        await conn.close()
+    terminated = await terminate_service_backends(external.url)
     assert terminated >= 3  # the two pools' connections and the credential listener
 
     async def written() -> httpx.Response | None:
@@ -388,6 +381,60 @@ async def test_while_the_server_is_stopped_requests_answer_503_and_all_comes_bac
     assert (await http.get("/readyz")).json()["status"] == "ready"
     # Revocations reach this worker again through the listener, not only by asking each time.
     await eventually(listening(app), seconds=15)
+
+
+async def terminate_service_backends(url: str) -> int:
+    conn = await superuser(url)
+    try:
+        others = await conn.fetchval(
+            "SELECT array_agg(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        return await conn.fetchval(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM unnest($1::int[]) pid", others
+        )
+    finally:
+        await conn.close()
+
+
+async def test_an_upload_whose_connection_dies_is_a_503_and_its_job_ends_failed_without_a_restart(served, external):
+    app, http, registry = served
+    member = await registry.member(scopes=["records:write", "records:read"])
+    release = asyncio.Event()
+
+    async def paused_body() -> AsyncIterator[bytes]:
+        yield orjson.dumps(item(token())) + b"\n"
+        await release.wait()
+        yield orjson.dumps(item(token())) + b"\n"
+
+    sending = asyncio.create_task(http.post(
+        "/v1/uploads", content=paused_body(), headers={**member.headers, "Content-Type": "application/x-ndjson"}
+    ))
+    conn = await superuser(external.url)
+    try:
+        async def receiving() -> asyncpg.Record | None:
+            return await conn.fetchrow("SELECT id, status FROM upload_jobs WHERE member_id = $1", member.id)
+
+        job = await eventually(receiving, seconds=10)
+        assert job["status"] == "receiving"
+        await conn.close()
+        assert await terminate_service_backends(external.url) >= 1  # the upload's connection among them
+        release.set()
+        assert_unavailable(await sending)
+
+        conn = await superuser(external.url)
+
+        async def failed() -> asyncpg.Record | None:
+            row = await conn.fetchrow("SELECT status, error FROM upload_jobs WHERE id = $1", job["id"])
+            return row if row["status"] == "failed" else None
+
+        ended = await eventually(failed, seconds=10)  # the periodic pass, not a restart
+        assert "Upload the file again" in ended["error"]
+    finally:
+        release.set()
+        await conn.close()
+    answer = await http.get(f"/v1/uploads/{job['id']}", headers=member.headers)
+    assert answer.json()["status"] == "failed"
 
 
 # --- requests uvicorn cannot parse -------------------------------------------------------
