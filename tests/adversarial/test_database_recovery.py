@@ -196,18 +196,19 @@ async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_
             await conn.close()
         lost = {ref for ref, record_id in traffic.acknowledged.items() if stored.get(ref) != record_id}
         assert not lost, f"{len(lost)} acknowledged writes lost"
-    finally:
         proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        finally:
-            log.close()
-    # The restarted server stopped with the service, as the first one would have.
-    assert not (data_dir / "pgdata" / "postmaster.pid").exists()
-    shutil.rmtree(root, ignore_errors=True)
+        proc.wait(timeout=30)
+        # The restarted server stopped with the service, as the first one would have.
+        assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+    finally:
+        if proc.poll() is None:  # a failed test: stop it the same way (it stops its PostgreSQL)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # --- an external database: backends terminated, server stopped and started -----------------
