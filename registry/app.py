@@ -30,6 +30,7 @@ from registry.core.errors import (
     Problem,
     ProblemDetails,
     RateLimited,
+    ServiceUnavailable,
     Unauthenticated,
     install_error_handlers,
     problem_response,
@@ -77,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = resolve_database_url(settings.database_url, settings.data_dir)
+        # An embedded PostgreSQL started here (no URL, and not under `registry serve`, which
+        # starts and supervises it itself) is restarted by this process when it dies.
+        url = resolve_database_url(settings.database_url, settings.data_dir, supervise=True)
         db = Database(
             url,
             request_url=settings.database_request_url,
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_size=settings.pool_max_size,
             role=settings.database_role or None,
             system_role=settings.database_system_role or None,
+            connect_timeout=settings.database_connect_timeout_seconds,
         )
         await db.connect()
         await _check_request_role(db, settings)
@@ -119,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                "audit-publish", run_first=True),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
+                # Uploads cut off by a lost database, not only by a stopped process.
+                periodic.every(settings.upload_recovery_seconds, lambda: recover_abandoned_uploads(db.system_pool),
+                               "upload-recovery"),
             ):
                 yield
         finally:
@@ -177,15 +184,15 @@ def _openapi(app: FastAPI) -> dict:
         components.setdefault(model.__name__, model_schema)
     # Every operation documents the problems the shared machinery can answer: validation
     # (FastAPI's own shape replaced by ours), body size, and for authenticated routes
-    # 401/403/429.
+    # 401/403/429/503.
     for path, item in schema.get("paths", {}).items():
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             standard: list[type[Problem]] = [Invalid]
             if "requestBody" in operation:
                 standard += [BadRequest, PayloadTooLarge]  # 400: a body that is not text at all
-            if operation.get("security"):
-                standard += [Unauthenticated, Forbidden, RateLimited]
+            if operation.get("security"):  # these also read the database: 503 while it is unreachable
+                standard += [Unauthenticated, Forbidden, RateLimited, ServiceUnavailable]
             for cls in standard:
                 if cls is Invalid or str(cls.status) not in responses:
                     responses[str(cls.status)] = problem_response(cls)

@@ -152,6 +152,7 @@ def serve(
 
     import uvicorn
 
+    from registry.core.http_protocols import HTTP_PROTOCOL
     from registry.core.logging import log_config
     from registry.core.metrics import MULTIPROCESS_ENV, prepare_multiprocess_dir
 
@@ -165,7 +166,9 @@ def serve(
         load_keyring(settings)  # generate development keys once, before workers race for them
     except KeyConfigurationError as exc:
         _fail(str(exc))
-    url = _database_url(settings)
+    # This process owns the embedded PostgreSQL (when no URL is set) and restarts it if it
+    # dies; its workers only connect to it.
+    url = resolve_database_url(settings.database_url, settings.data_dir, supervise=True)
     if not no_migrate:
         migrations.upgrade(url)
     os.environ["REGISTRY_DATABASE_URL"] = url  # workers join the same database
@@ -186,6 +189,7 @@ def serve(
         access_log=False,  # the service writes its own access lines (route template, no query string)
         proxy_headers=False,  # the app trusts proxies itself, from settings (forwarded_allow_ips)
         server_header=False,
+        http=HTTP_PROTOCOL,  # a request uvicorn cannot parse is answered as a problem too
     )
 
 

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         default=86_400.0, ge=0,
         description="How often the latest signed audit checkpoint is put in every active member's alert feed (0: never)",
     )
+    # The database going away (registry/core/db.py, registry/core/embedded.py): a connect that
+    # takes longer fails, and the request waiting on it answers 503 instead of hanging.
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # An upload whose connection died with the database is failed, with how far it got, by
+    # this periodic pass (also run at start-up), so its job does not stay `receiving`.
+    upload_recovery_seconds: float = Field(default=60.0, ge=0, description="0: only at start-up")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

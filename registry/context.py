@@ -31,6 +31,7 @@ from registry.auth.deps import Caller, require
 from registry.auth.principal import Principal, Scope
 from registry.config import Settings
 from registry.core.db import Tx
+from registry.core.errors import database_unavailable_reason
 from registry.core.subjects import SubjectKeyer
 from registry.core.tenancy import Association, Member, Tenancy, Tenant
 from registry.idempotency.service import IdempotencyKey
@@ -217,8 +218,13 @@ async def audit_failure(request: Request, status: int, reason: str) -> None:
         return
     try:
         await audit.record_failure(runtime.db.pool, status, reason)
-    except Exception:  # noqa: BLE001 - logged; the client still gets its answer
-        logger.exception("could not audit a failed request", extra={"request_id": audit.request_id})
+    except Exception as exc:  # noqa: BLE001 - logged; the client still gets its answer
+        unavailable = database_unavailable_reason(exc)
+        if unavailable is not None:  # one line, not a traceback per refused request
+            logger.warning("could not audit a failed request: the database is unavailable (%s)", unavailable,
+                           extra={"request_id": audit.request_id})
+        else:
+            logger.exception("could not audit a failed request", extra={"request_id": audit.request_id})
 
 
 __all__ = [

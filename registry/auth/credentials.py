@@ -19,6 +19,7 @@ from registry.core.db import Database, Tx
 logger = logging.getLogger(__name__)
 
 CHANNEL = "registry_credentials"
+RECONNECT_MAX_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +46,26 @@ class CredentialStatus:
         return self._listener is not None and not self._listener.is_closed()
 
     async def start(self) -> None:
+        if not await self._listen():
+            self._schedule_reconnect()
+
+    async def _listen(self) -> bool:
+        conn: asyncpg.Connection | None = None
         try:
-            conn = await asyncpg.connect(self._db.url)
+            conn = await asyncpg.connect(self._db.url, timeout=self._db.connect_timeout)
             await conn.add_listener(CHANNEL, self._on_notify)
             conn.add_termination_listener(self._on_lost)
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             logger.warning("credential listener unavailable, checking the database on every request: %s", exc)
-            self._schedule_reconnect()
-            return
+            if conn is not None:
+                conn.terminate()
+            return False
+        if self._closing:
+            await conn.close()
+            return False
         self._listener = conn
         self.invalidate()
+        return True
 
     async def close(self) -> None:
         self._closing = True
@@ -81,8 +92,13 @@ class CredentialStatus:
             return
 
         async def retry() -> None:
-            await asyncio.sleep(1.0)
-            await self.start()
+            # Until the database is back, however long that takes (it may be restarting).
+            delay = 1.0
+            while not self._closing:
+                await asyncio.sleep(delay)
+                if await self._listen():
+                    return
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
 
         self._reconnect = asyncio.get_running_loop().create_task(retry())
 

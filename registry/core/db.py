@@ -11,6 +11,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from registry.core.errors import DatabaseUnavailable, database_unavailable_reason
+
 
 def _json_encode(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -51,12 +53,39 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def _unreachable(exc: OSError) -> str:
+    """A failed connect in words a client may read (the OS message names the host or socket)."""
+    if isinstance(exc, TimeoutError):
+        return "connection timed out"
+    if isinstance(exc, ConnectionRefusedError | FileNotFoundError):  # TCP, or a Unix socket's file gone
+        return "connection refused"
+    return "network error"
+
+
+async def connect_or_unavailable(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """`asyncpg.connect`, where a server that cannot be reached (down, restarting, recovering,
+    out of connections) is a `DatabaseUnavailable`: the request it serves answers 503."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except OSError as exc:
+        raise DatabaseUnavailable(_unreachable(exc)) from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        reason = database_unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise DatabaseUnavailable(reason) from exc
+
+
 class Database:
     """The pools of one worker: `pool` logs in as the request login (`registry_app` by
     default), under row-level security, whose transactions prove whose rows they may see
     (registry.core.tenancy); `system_pool` logs in as the service's own login, as the role
     that bypasses it, for background work (deliveries, retention, recovery) and
-    association-wide statistics. The request login can never become the other role."""
+    association-wide statistics. The request login can never become the other role.
+
+    The pools outlive the database server: a connection it drops (restart, crash,
+    pg_terminate_backend) is replaced at the next acquire, and until the server answers
+    again every acquire fails fast with `DatabaseUnavailable`."""
 
     def __init__(
         self,
@@ -67,9 +96,11 @@ class Database:
         max_size: int = 10,
         role: str | None = None,
         system_role: str | None = None,
+        connect_timeout: float = 5.0,
     ) -> None:
         self.url = asyncpg_dsn(url)
         self.request_url = asyncpg_dsn(request_url) if request_url else with_user(self.url, role or "registry_app")
+        self.connect_timeout = connect_timeout
         self._min_size = min_size
         self._max_size = max_size
         self._role = role
@@ -84,10 +115,11 @@ class Database:
 
         self._pool = await asyncpg.create_pool(
             self.request_url, min_size=self._min_size, max_size=self._max_size, init=init_connection,
-            server_settings=settings(self._role),
+            server_settings=settings(self._role), connect=connect_or_unavailable, timeout=self.connect_timeout,
         )
         self._system_pool = await asyncpg.create_pool(
-            self.url, min_size=1, max_size=4, init=init_connection, server_settings=settings(self._system_role)
+            self.url, min_size=1, max_size=4, init=init_connection, server_settings=settings(self._system_role),
+            connect=connect_or_unavailable, timeout=self.connect_timeout,
         )
 
     async def close(self) -> None:

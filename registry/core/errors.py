@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -101,6 +104,68 @@ class RateLimited(Problem):
     status, title, slug = 429, "Too many requests", "rate-limited"
 
 
+# Seconds a client is asked to wait while the database is unreachable: the embedded
+# PostgreSQL is back within a few seconds of dying (registry/core/embedded.py).
+RETRY_AFTER_SECONDS = 5
+
+
+class ServiceUnavailable(Problem):
+    """The service cannot answer now; the same request can be sent again after `Retry-After`."""
+
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+    def __init__(self, detail: str, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or dropped the connection mid-request. A write may or
+    may not have committed when the connection dropped during its commit: clients repeat it
+    with the same Idempotency-Key."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The database is unreachable ({reason}); retry shortly")
+        self.reason = reason
+
+
+# What PostgreSQL says when it ends or refuses a connection, in words a client may read
+# (never the server's own message: it can name hosts, sockets and roles).
+_UNAVAILABLE_SQLSTATES = {
+    "57P01": "the server ended the connection",  # shutdown, or pg_terminate_backend
+    "57P02": "the server is restarting after a crash",
+    "57P03": "the server is starting up or recovering",
+    "57P05": "the server ended an idle session",
+    "53300": "too many connections",
+}
+
+
+def database_unavailable_reason(exc: BaseException | None) -> str | None:
+    """Why, when `exc` (or an exception it was raised from) says that the connection to the
+    database is gone or cannot be made; None for every other failure, SQL errors included."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DatabaseUnavailable):
+            return exc.reason
+        if isinstance(exc, asyncpg.PostgresError):
+            reason = _UNAVAILABLE_SQLSTATES.get(exc.sqlstate or "")
+            if reason is None and isinstance(exc, asyncpg.PostgresConnectionError):  # class 08
+                reason = "the connection was lost"
+            if reason is not None:
+                return reason
+        elif isinstance(exc, asyncpg.InterfaceError) and "connection is closed" in str(exc):
+            return "the connection was lost"
+        elif isinstance(exc, asyncpg.InternalClientError):
+            # The server's last words on a connection it is closing (a FATAL sent while the
+            # connection sat idle in the pool) leave the client's protocol waiting for a
+            # sync that never comes; the next statement on it fails this way, until the
+            # connection's end is read and the pool replaces it.
+            return "the connection broke"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 _HTTP_TITLES = {
     400: BadRequest,
     401: Unauthenticated,
@@ -111,6 +176,7 @@ _HTTP_TITLES = {
     415: UnsupportedMediaType,
     422: Invalid,
     429: RateLimited,
+    503: ServiceUnavailable,
 }
 
 
@@ -184,12 +250,32 @@ def validation_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
 FailureHook = Any  # async callable(request, status) -> None, set by the app
 
 
+# How long the audit of a request refused for want of a database may take: it is tried (the
+# database may be back, or only one connection was lost) but never holds up the answer.
+UNAVAILABLE_AUDIT_SECONDS = 1.0
+
+
 def install_error_handlers(app: FastAPI, on_failure: FailureHook) -> None:
     """One handler map for the whole app; `on_failure` audits failed authenticated requests."""
 
     async def problem_handler(request: Request, exc: Problem) -> JSONResponse:
+        if isinstance(exc, ServiceUnavailable):
+            return await unavailable(request, exc)
         await on_failure(request, exc.status, exc.detail)
         return render(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
+
+    async def unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
+        logger.warning("service unavailable: %s", exc.detail, extra={"request_id": request_id_of(request)})
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(UNAVAILABLE_AUDIT_SECONDS):
+                await on_failure(request, exc.status, exc.detail)
+        return render(request, exc.status, exc.title, exc.slug, exc.detail, exc.errors, exc.headers)
+
+    async def database_handler(request: Request, exc: Exception) -> JSONResponse:
+        reason = database_unavailable_reason(exc)
+        if reason is None:
+            raise exc  # a real failure: the catch-all below answers 500
+        return await unavailable(request, DatabaseUnavailable(reason))
 
     async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(list(exc.errors()))
@@ -209,6 +295,11 @@ def install_error_handlers(app: FastAPI, on_failure: FailureHook) -> None:
         return render(request, exc.status_code, title, slug, detail, headers=getattr(exc, "headers", None))
 
     async def unhandled(request: Request, exc: Exception) -> JSONResponse:
+        # A lost database reaches here too when it fails another handler (one that writes
+        # to the database itself): still a 503, not a 500.
+        reason = database_unavailable_reason(exc)
+        if reason is not None:
+            return await unavailable(request, DatabaseUnavailable(reason))
         logger.exception("unhandled error", extra={"request_id": request_id_of(request)})
         await on_failure(request, 500, "internal error")
         return render(request, 500, Problem.title, Problem.slug, "The service failed; the request was not applied")
@@ -216,4 +307,9 @@ def install_error_handlers(app: FastAPI, on_failure: FailureHook) -> None:
     app.add_exception_handler(Problem, problem_handler)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_handler)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_handler)  # type: ignore[arg-type]
+    # Connection-level failures (the server died, restarted, ended the session) are 503s;
+    # every other database error falls through to the catch-all.
+    app.add_exception_handler(asyncpg.PostgresError, database_handler)
+    app.add_exception_handler(asyncpg.InterfaceError, database_handler)
+    app.add_exception_handler(asyncpg.InternalClientError, database_handler)
     app.add_exception_handler(Exception, unhandled)

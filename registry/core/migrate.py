@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -43,3 +44,8 @@ def head_revision() -> str:
     if head is None:
         raise RuntimeError("no migrations found")
     return head
+
+
+async def current_revision(conn: asyncpg.Connection | asyncpg.Pool) -> str | None:
+    """The revision the database is migrated to (None: never migrated)."""
+    return await conn.fetchval("SELECT version_num FROM alembic_version")

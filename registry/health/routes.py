@@ -5,25 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 
 from registry.core import metrics as prometheus
+from registry.core.errors import RETRY_AFTER_SECONDS
 from registry.core.migrate import head_revision
+from registry.health import service
+from registry.health.schemas import Health, Readiness
 from registry.runtime import get_runtime
 
 router = APIRouter(tags=["ops"])
 metrics_router = APIRouter(tags=["ops"])
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    database: str
-    migration: str | None
-    expected_migration: str
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")
@@ -33,17 +24,10 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, summary="Readiness", responses={503: {"model": Readiness}})
 async def readyz(request: Request) -> JSONResponse:
-    runtime = get_runtime(request)
-    expected = request.app.state.head_revision
-    try:
-        current = await runtime.db.pool.fetchval("SELECT version_num FROM alembic_version")
-        database = "ok"
-    except Exception:  # noqa: BLE001 - any failure means not ready
-        current, database = None, "unreachable"
-    ready = database == "ok" and current == expected
-    body = Readiness(status="ready" if ready else "not ready", database=database, migration=current,
-                     expected_migration=expected)
-    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+    body = await service.readiness(get_runtime(request).db, request.app.state.head_revision)
+    ready = body.status == "ready"
+    headers = None if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503, headers=headers)
 
 
 @metrics_router.get(
