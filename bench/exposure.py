@@ -1,7 +1,8 @@
 """The exposure benchmark, in one run (`python -m bench.exposure`, `make bench`):
 
 1. a fresh database (BENCH_DATABASE_URL's server, else a local server on 127.0.0.1:5432,
-   else an embedded PostgreSQL), migrated, loaded with the generated data set, analyzed;
+   else an embedded PostgreSQL), migrated, loaded with the generated data set, vacuumed
+   and analyzed;
 2. three sides asking the same members about the same subjects in the same order:
    - pgbench: the exposure call from a C client with prepared statements (bench/pgbench.py),
      the database's own limit;
@@ -10,10 +11,11 @@
      process (bench/loadgen.py);
 
 for single-subject queries and for batches, each side measured in `--rounds` windows whose
-order rotates from round to round. It prints subjects/s, p50/p99 latency, where the cores
-went and the CPU per query of each party, then the ratios service/pgbench (the headline)
-and service/asyncpg, and refuses a ratio when either side failed a query or was bound by
-its own client. docs/performance.md explains."""
+order rotates from round to round (with three rounds, each side leads once). It prints
+subjects/s, p50/p99 latency, where the cores went and the CPU per query of each party,
+then the ratios service/pgbench (the headline) and service/asyncpg, and refuses a ratio
+when either side failed a query or was bound by its own client. docs/performance.md
+explains."""
 
 from __future__ import annotations
 
@@ -71,8 +73,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run = parser.add_argument_group("run")
     run.add_argument("--duration", type=float, default=15.0, help="measured seconds per window (default 15)")
     run.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds before each window (default 5)")
-    run.add_argument("--rounds", type=int, default=2,
-                     help="windows per side and phase; the sides' order rotates each round (default 2)")
+    run.add_argument("--rounds", type=int, default=3,
+                     help="windows per side and phase; the sides' order rotates each round, so with 3 each "
+                          "side goes first once (default 3)")
     run.add_argument("--sides", default=",".join(SIDES), help=f"which of {','.join(SIDES)} to run (default all)")
     run.add_argument("--concurrency", type=int, default=64,
                      help="concurrent queries of the asyncpg and service sides (default 64)")
