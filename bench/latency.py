@@ -13,8 +13,10 @@ batches, and the highest rate at which p99 stays within the target.
 5. The plots (latency against offered load; latency by percentile at each level) as PNG
    under `--plots` (needs matplotlib: `pip install -e '.[bench]'`).
 
-A level whose generator was late (dispatch lag p99 over `--max-lag` ms), used over
-`--max-client-share` of the cores, or saw a failed request is marked and not trusted."""
+A window with a failed request is void (its latency is missing). A caveat marks one whose
+generator was late (dispatch lag p99 over `--max-lag` ms) or used over
+`--max-client-share` of the cores (pessimistic: the delay is in its latencies), or that
+holds under 100 requests (its p99 is near its maximum)."""
 
 from __future__ import annotations
 
@@ -61,7 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--concurrency", type=int, default=64, help="concurrency of the closed-loop maximum (default 64)")
     run.add_argument("--target-p99", type=float, default=50.0, help="the p99 the search keeps within, ms (default 50)")
     run.add_argument("--search-steps", type=int, default=4, help="bisection steps of the search (default 4; 0: none)")
-    run.add_argument("--search-duration", type=float, default=10.0, help="measured seconds per search step (default 10)")
+    run.add_argument("--search-duration", type=float, default=10.0,
+                     help="measured seconds per search step, at least enough for --min-requests (default 10)")
+    run.add_argument("--min-requests", type=int, default=200,
+                     help="requests a search step measures at least, so its p99 is not its maximum (default 200; "
+                          "steps last 60 s at most)")
     run.add_argument("--max-connections", type=int, default=256,
                      help="keep-alive connections the generator may open (default 256)")
     run.add_argument("--timeout", type=float, default=30.0, help="a request unanswered this long fails (default 30 s)")
@@ -107,22 +113,26 @@ def open_loop(running: service.Service, tokens: list[str], subjects_file: Path, 
     if done.returncode != 0:
         raise RuntimeError(f"the open-loop generator failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout)
-    result["flags"] = flags(result, args)
+    result["invalid"], result["warnings"] = judge(result, args)
     return result
 
 
-def flags(result: dict, args: argparse.Namespace) -> list[str]:
-    """Why a level's figures cannot be trusted (empty: they can)."""
-    out = []
+def judge(result: dict, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Why a window's figures are void (a failed request: its latency is missing), and what
+    makes them pessimistic (a late or busy generator adds its delay to the latencies, which
+    run from the scheduled time, and bunches the arrivals)."""
+    invalid, warnings = [], []
     if result["failed"] or result["errors_total"]:
-        out.append(f"{result['errors_total']} failed requests (first: {result['first_error']})")
+        invalid.append(f"{result['errors_total']} failed requests (first: {result['first_error']})")
+    if result["answered"] < 100:
+        warnings.append(f"only {result['answered']} requests: the p99 is near the maximum")
     if result["lag_p99_ms"] > args.max_lag:
-        out.append(f"generator late: dispatch lag p99 {result['lag_p99_ms']:.1f} ms")
+        warnings.append(f"generator late: dispatch lag p99 {result['lag_p99_ms']:.1f} ms")
     cores = os.cpu_count() or 1
     client = result["cores"].get("client")
     if client is not None and client / cores > args.max_client_share:
-        out.append(f"generator used {client:.2f} cores")
-    return out
+        warnings.append(f"generator used {client:.2f} cores")
+    return invalid, warnings
 
 
 HEADER = (f"{'':<16}{'offered/s':>10}{'% max':>7}{'answered/s':>11}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}"
@@ -136,7 +146,11 @@ def line(label: str, r: dict, maximum: float) -> str:
     text = (f"{label:<16}{r['rate']:>10,.1f}{100 * r['rate'] / maximum:>6.0f}%{r['answered'] / r['duration']:>11,.1f}"
             f"{r['p50_ms']:>8.1f}{r['p95_ms']:>8.1f}{r['p99_ms']:>8.1f}{r['max_ms']:>8.1f}{r['connections']:>6}"
             f"{r['lag_p99_ms']:>8.1f}          {split}")
-    return text + ("   ! " + "; ".join(r["flags"]) if r["flags"] else "")
+    if r["invalid"]:
+        text += "   VOID: " + "; ".join(r["invalid"])
+    if r["warnings"]:
+        text += "   (caveat: " + "; ".join(r["warnings"]) + ")"
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 for path in written:
                     say(f"plot: {path}")
-        trusted = all(not r["flags"] for phase in results.values() for r in phase["levels"])
-        return 0 if trusted else 1
+        void = any(r["invalid"] for phase in results.values() for r in [*phase["levels"], *phase["search"]])
+        return 1 if void else 0
     finally:
         if not keep:
             asyncio.run(database.drop_database(server, args.database_name))
@@ -221,7 +235,7 @@ def run_phase(phase: str, args: argparse.Namespace, running: service.Service, to
         levels.append(r)
         say(line(f"{level:g}% of max", r, maximum))
     search = []
-    within = [r["rate"] for r in levels if r["p99_ms"] <= args.target_p99 and not r["flags"]]
+    within = [r["rate"] for r in levels if r["p99_ms"] <= args.target_p99 and not r["invalid"]]
     beyond = [r["rate"] for r in levels if r["p99_ms"] > args.target_p99]
     low = max(within, default=0.0)
     high = min([b for b in beyond if b > low], default=maximum)
@@ -229,12 +243,13 @@ def run_phase(phase: str, args: argparse.Namespace, running: service.Service, to
         if high - low < max(1.0, 0.02 * maximum):
             break
         rate = (low + high) / 2
+        seconds = min(60.0, max(args.search_duration, args.min_requests / rate))
         r = open_loop(running, tokens, subjects_file, work_dir, name=f"{label} search", batch_size=batch, rate=rate,
-                      duration=args.search_duration, warmup=args.warmup, seed=seed + 100 + step, args=args,
+                      duration=seconds, warmup=args.warmup, seed=seed + 100 + step, args=args,
                       postmaster=postmaster)
         search.append(r)
         say(line(f"search {step + 1}", r, maximum))
-        if r["p99_ms"] <= args.target_p99 and not r["flags"]:
+        if r["p99_ms"] <= args.target_p99 and not r["invalid"]:
             low = rate
         else:
             high = rate
@@ -242,7 +257,7 @@ def run_phase(phase: str, args: argparse.Namespace, running: service.Service, to
     say(f"{label}: highest rate with p99 <= {args.target_p99:g} ms: {low:,.1f}/s ({100 * low / maximum:.0f}% of the "
         f"maximum; the next rate tried, {high:,.1f}/s, was beyond)")
     if goal_level is not None:
-        met = goal_level["p99_ms"] <= args.target_p99 and not goal_level["flags"]
+        met = goal_level["p99_ms"] <= args.target_p99 and not goal_level["invalid"]
         say(f"{label}: goal p99 <= {args.target_p99:g} ms at 70% of the maximum: p99 {goal_level['p99_ms']:.1f} ms, "
             f"{'met' if met else 'MISSED'}")
     return {"label": label, "batch_size": batch, "maximum": maximum, "closed": closed.summary(), "levels": levels,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,11 @@ def request_heads(host: str, port: int, access_tokens: list[str]) -> list[bytes]
     ]
 
 
+# uvicorn closes a keep-alive connection idle for 5 s (its default); a client reusing one
+# that old would race the close, so it opens a fresh one instead, as HTTP clients do.
+IDLE_REOPEN = 4.0
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection; requests one at a time, as a browser-less client would."""
 
@@ -46,10 +52,15 @@ class Connection:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used = 0.0
 
     async def open(self) -> None:
+        now = time.monotonic()
+        if self._writer is not None and not self._writer.is_closing() and now - self._used > IDLE_REOPEN:
+            self._writer.close()
         if self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._used = now
 
     async def post(self, head: bytes, body: bytes) -> tuple[int, bytes]:
         await self.open()
@@ -75,6 +86,7 @@ class Connection:
             raise
         if close:
             self._writer.close()
+        self._used = time.monotonic()
         return status, payload
 
     async def close(self) -> None:
