@@ -204,8 +204,8 @@ def refusals(m: Measurement, cores: int, max_share: float) -> list[str]:
 
 def verdict(phase: str, baseline: str, service_rounds: list[Measurement], base_rounds: list[Measurement],
             cores: int, max_share: float) -> Verdict:
-    service_all = Measurement.combined(service_rounds[0].name, service_rounds)
-    base_all = Measurement.combined(base_rounds[0].name, base_rounds)
+    service_all = Measurement.combined(service_rounds[0].name.split(" #")[0], service_rounds)
+    base_all = Measurement.combined(base_rounds[0].name.split(" #")[0], base_rounds)
     reasons = tuple(refusals(service_all, cores, max_share) + refusals(base_all, cores, max_share))
     by_round = tuple(s.subjects_per_second / b.subjects_per_second if b.subjects_per_second else 0.0
                      for s, b in zip(service_rounds, base_rounds, strict=True))
