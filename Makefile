@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup bench bench-uploads clean
+.PHONY: run test setup bench bench-latency bench-dataset bench-uploads clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,21 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+# Exposure throughput: the service against pgbench and an asyncpg client (docs/performance.md).
 bench: setup
 	$(BIN)/python -m bench.exposure
+
+# Exposure latency at fixed offered load (open loop), plotted into docs/performance/.
+bench-latency: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.latency
+
+# The data set generator alone: its rate and peak RSS.
+bench-dataset: setup
+	$(BIN)/python -m bench.dataset
 
 bench-uploads: setup
 	$(BIN)/python -m bench.uploads

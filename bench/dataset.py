@@ -6,17 +6,28 @@ history through `POST /v1/records`: subject keys are `subject_key(K_server, toke
 snapshot and `content_hash` are built like `registry.records.validation`, and the derived
 columns (`ever_delinquent`, `delinquency_ended_on`, `expires_on`) replay the records
 upsert's rules over each record's versions (tests/test_bench_smoke.py checks both against
-the service). Rows come out in COPY column order, one member's portfolio at a time, so a
-borrower's accounts lie apart on disk as they would after years of separate reports."""
+the service).
+
+The generator streams: borrowers are made in chunks of `CHUNK_SUBJECTS`, each from its own
+seeded generator, and a chunk's rows (records, events, inquiries) come out in COPY column
+order before the next chunk is made, so memory stays flat whatever the size (`python -m
+bench.dataset` prints the peak RSS). A borrower's token follows from the seed and its
+number alone, so any borrower can be named without generating the others. Within a chunk
+the records come one member after another, so a borrower's accounts at different lenders
+lie apart on disk as they would after years of separate reports; the loader puts the
+inquiries in time order (bench/database.py)."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import random
+import resource
+import sys
+import time
 import uuid
-from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
@@ -82,10 +93,12 @@ CURED_SHARE = {"current": 0.08, "settled": 0.3, "restructured": 0.8}  # had a de
 CLOSED_CURRENT_SHARE = 0.12
 WORSE_BEFORE_SHARE = 0.2  # delinquent accounts whose previous report was one bucket worse
 WITHDRAWN_SHARE = 0.004
-DISPUTED_SHARE = 0.003
+DISPUTED_SHARE = 0.003  # flagged as a dispute resolved `unverifiable` leaves a record (no deadline)
 HARD_INQUIRY_SHARE = 0.75
 INQUIRY_HISTORY_DAYS = 365
 NEGATIVE = DELINQUENT_SEVERITY
+CHUNK_SUBJECTS = 10_000  # borrowers generated at a time (part of what the seed reproduces)
+GENERATOR_VERSION = 2  # 2: streamed in chunks, ordered record ids, inquirers that hold a live record
 
 
 @dataclass(frozen=True)
@@ -98,10 +111,18 @@ class DatasetSpec:
     seed: int = 20261128
     reference_date: date = field(default_factory=lambda: datetime.now(UTC).date())
     inquiries_per_subject: float = 1.0
+    hard_inquiry_share: float = HARD_INQUIRY_SHARE
+    withdrawn_share: float = WITHDRAWN_SHARE
+    disputed_share: float = DISPUTED_SHARE
 
     def __post_init__(self) -> None:
         if self.subjects < 1 or self.members < 2 or self.records < self.subjects:
             raise ValueError("need at least one subject, two members and one record per subject")
+
+    def description(self) -> dict:
+        """What identifies the generated rows (a loaded database is reused only for the same)."""
+        return {**asdict(self), "reference_date": self.reference_date.isoformat(), "generator": GENERATOR_VERSION,
+                "chunk_subjects": CHUNK_SUBJECTS}
 
 
 @dataclass(frozen=True)
@@ -222,100 +243,169 @@ def derive(reports: Sequence[Report]) -> Derived:
     return Derived(ever, ended, plus_five_years(date.fromordinal(base)) if base is not None else None)
 
 
+def ordered_uuid(moment: datetime, rng: random.Random) -> uuid.UUID:
+    """A UUIDv7 for `moment`, of the form the service gives new records (migration 0009:
+    48 bits of Unix milliseconds, the version, then random bits with the variant)."""
+    millis = int(moment.timestamp() * 1000)
+    return uuid.UUID(int=(millis << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62)
+                     | rng.getrandbits(62))
+
+
+@dataclass(slots=True)
+class Held:
+    """One record of a borrower, as an inquiry needs to know it: who holds it, and when it was live."""
+
+    member: int
+    created_at: datetime
+    withdrawn_at: datetime | None
+    expires_on: date | None
+
+    def live_at(self, moment: datetime) -> bool:
+        return (self.created_at <= moment and (self.withdrawn_at is None or self.withdrawn_at > moment)
+                and (self.expires_on is None or self.expires_on > moment.date()))
+
+
+Chunk = tuple[list[tuple], list[tuple], list[tuple]]  # records, events, inquiries
+
+
+def _share(total: int, part: int, whole: int) -> int:
+    """The integer part of `total` falling to the first `part` of `whole` (sums exactly)."""
+    return total * part // whole
+
+
 class Dataset:
-    """The borrowers (tokens and keys), who reports them, and the rows to load."""
+    """The borrowers (tokens and keys, by number), who reports them, and the rows to load."""
 
     def __init__(self, spec: DatasetSpec, server_key: bytes, members: Sequence[Member]) -> None:
         if len(members) != spec.members:
             raise ValueError(f"the spec has {spec.members} members, {len(members)} given")
         self.spec = spec
         self.members = list(members)
+        self._server_key = server_key
+        self._token_prefix = f"{spec.seed}:subject:".encode()
         self._reference = spec.reference_date.toordinal()
         self._reference_time = datetime.combine(spec.reference_date, datetime.min.time(), UTC)
         self._midnights: dict[int, datetime] = {}
         self._dates: dict[int, date] = {}
         self._isos: dict[int, str] = {}
-        rng = random.Random(f"{spec.seed}:subjects")
-        self.tokens: list[str] = [rng.randbytes(32).hex() for _ in range(spec.subjects)]
-        self.keys: list[bytes] = [subject_key(server_key, token) for token in self.tokens]
-        self._enterprise = bytearray(rng.random() < ENTERPRISE_SHARE for _ in range(spec.subjects))
-        self._tier = bytearray(_pick(TIER_TABLE, rng) for _ in range(spec.subjects))
-        counts = self._account_counts(rng)
         weights = [1 / (m + 1) ** 0.8 for m in range(spec.members)]  # a few large lenders, many small ones
         self._member_weights = list(accumulate(weights))
-        # Accounts grouped by borrower: borrower s holds accounts first[s] .. first[s+1]-1.
-        self._first = array("L", accumulate(counts, initial=0))
-        self._reporter = array("H", rng.choices(range(spec.members), cum_weights=self._member_weights, k=spec.records))
 
-    def _account_counts(self, rng: random.Random) -> list[int]:
-        counts = [_pick(ACCOUNT_TABLE, rng) for _ in range(self.spec.subjects)]
-        surplus = sum(counts) - self.spec.records
-        while surplus > 0:  # too many accounts: take some from borrowers with several
-            s = rng.randrange(self.spec.subjects)
-            if counts[s] > 1:
-                counts[s] -= 1
-                surplus -= 1
-        while surplus < 0:
-            counts[rng.randrange(self.spec.subjects)] += 1
-            surplus += 1
-        return counts
+    # Borrowers, by number -------------------------------------------------------------
+
+    def token(self, s: int) -> str:
+        """Borrower `s`'s token (64 hex digits), from the seed and `s` alone."""
+        return hashlib.sha256(self._token_prefix + str(s).encode()).hexdigest()
+
+    def key(self, s: int) -> bytes:
+        return subject_key(self._server_key, self.token(s))
 
     def unknown_tokens(self, count: int) -> list[str]:
         """Tokens of borrowers the registry has never heard of (a first-time applicant)."""
-        rng = random.Random(f"{self.spec.seed}:unknown")
-        return [rng.randbytes(32).hex() for _ in range(count)]
+        prefix = f"{self.spec.seed}:unknown:".encode()
+        return [hashlib.sha256(prefix + str(n).encode()).hexdigest() for n in range(count)]
 
-    def members_of(self, s: int) -> list[int]:
-        """Indexes of the members reporting borrower `s` (with repeats for several accounts)."""
-        return list(self._reporter[self._first[s]:self._first[s + 1]])
+    def query_pool(self, size: int, unknown_share: float = 0.1) -> list[str]:
+        """`size` distinct tokens in a fixed random order, the subjects every side of a benchmark
+        asks about: reported borrowers, and in `unknown_share` borrowers nobody reported."""
+        rng = random.Random(f"{self.spec.seed}:queries")
+        n_unknown = int(size * unknown_share)
+        known = rng.sample(range(self.spec.subjects), min(self.spec.subjects, size - n_unknown))
+        chosen = [self.token(s) for s in known] + self.unknown_tokens(n_unknown)
+        rng.shuffle(chosen)
+        return chosen
 
-    def portfolios(self) -> Iterator[tuple[list[tuple], list[tuple]]]:
-        """Per member, in turn: its record rows and their event rows."""
-        holders: list[array] = [array("L") for _ in range(self.spec.members)]
-        for s in range(self.spec.subjects):
-            for m in self._reporter[self._first[s]:self._first[s + 1]]:
-                holders[m].append(s)
-        for m, subjects in enumerate(holders):
-            rng = random.Random(f"{self.spec.seed}:member:{m}")
-            records: list[tuple] = []
-            events: list[tuple] = []
-            member = self.members[m]
-            for seq, s in enumerate(subjects):
-                self._account(rng, member, f"{member.code}-{seq:08d}", s, records, events)
-            yield records, events
+    # The rows, chunk by chunk ------------------------------------------------------------
 
-    def inquiries(self) -> list[tuple]:
-        """Past inquiries, oldest first: hard ones from any member, soft ones from members
-        holding an account of the borrower, and bursts of applications by troubled borrowers."""
+    def chunks(self) -> Iterator[Chunk]:
+        """The rows of each chunk of borrowers in turn: its records (member after member),
+        their events, and its borrowers' past inquiries (in no particular order)."""
         spec = self.spec
-        rng = random.Random(f"{spec.seed}:inquiries")
+        next_ref = [0] * spec.members  # each member's account numbers run on across chunks
+        for c, first in enumerate(range(0, spec.subjects, CHUNK_SUBJECTS)):
+            last = min(first + CHUNK_SUBJECTS, spec.subjects)
+            yield self._chunk(c, first, last, next_ref)
+
+    def _chunk(self, c: int, first: int, last: int, next_ref: list[int]) -> Chunk:
+        spec = self.spec
+        rng = random.Random(f"{spec.seed}:chunk:{c}")
+        n = last - first
+        enterprise = [rng.random() < ENTERPRISE_SHARE for _ in range(n)]
+        tier = [_pick(TIER_TABLE, rng) for _ in range(n)]
+        target = _share(spec.records, last, spec.subjects) - _share(spec.records, first, spec.subjects)
+        counts = self._account_counts(rng, n, target)
+        reporters = rng.choices(range(spec.members), cum_weights=self._member_weights, k=target)
+        holders: list[list[int]] = [[] for _ in range(spec.members)]
+        at = 0
+        for i, count in enumerate(counts):
+            for m in reporters[at:at + count]:
+                holders[m].append(i)
+            at += count
+        keys = [self.key(s) for s in range(first, last)]
+        held: list[list[Held]] = [[] for _ in range(n)]
+        records: list[tuple] = []
+        events: list[tuple] = []
+        for m, borrowers in enumerate(holders):
+            member = self.members[m]
+            for i in borrowers:
+                account_ref = f"{member.code}-{next_ref[m]:08d}"
+                next_ref[m] += 1
+                self._account(rng, m, account_ref, keys[i], enterprise[i], tier[i], records, events, held[i])
+        n_inquiries = (_share(int(spec.subjects * spec.inquiries_per_subject), last, spec.subjects)
+                       - _share(int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects))
+        number = _share(int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects)
+        inquiries = self._inquiries(rng, n_inquiries, number, keys, tier, held)
+        return records, events, inquiries
+
+    def _account_counts(self, rng: random.Random, n: int, target: int) -> list[int]:
+        counts = [_pick(ACCOUNT_TABLE, rng) for _ in range(n)]
+        surplus = sum(counts) - target
+        while surplus > 0:  # too many accounts: take some from borrowers with several
+            i = rng.randrange(n)
+            if counts[i] > 1:
+                counts[i] -= 1
+                surplus -= 1
+        while surplus < 0:
+            counts[rng.randrange(n)] += 1
+            surplus += 1
+        return counts
+
+    def _inquiries(self, rng: random.Random, count: int, number: int, keys: list[bytes], tier: list[int],
+                   held: list[list[Held]]) -> list[tuple]:
+        """Past inquiries about the chunk's borrowers: hard ones from any member; soft ones
+        (account review, collection) from a member holding a live record of the borrower at
+        the time, as the service requires (hard when none does); and bursts of applications to
+        several lenders within the last month by troubled borrowers (loan stacking)."""
+        spec = self.spec
         rows: list[tuple] = []
         window = INQUIRY_HISTORY_DAYS * 86400
         member_range = range(spec.members)
-        for n in range(int(spec.subjects * spec.inquiries_per_subject)):
-            s = rng.randrange(spec.subjects)
+        ids = [m.id for m in self.members]
+        for k in range(count):
+            n = number + k
+            i = rng.randrange(len(keys))
             at = self._reference_time - timedelta(seconds=rng.randrange(window))
-            if rng.random() < HARD_INQUIRY_SHARE:
-                m = rng.choices(member_range, cum_weights=self._member_weights)[0]
-                rows.append((self.members[m].id, self.keys[s], "loan_application", True, f"CONSENT-{n:09d}", at))
-            else:
-                m = rng.choice(self.members_of(s))
+            holders = None
+            if rng.random() >= spec.hard_inquiry_share:
+                holders = [h.member for h in held[i] if h.live_at(at)]
+            if holders:
                 purpose = "account_review" if rng.random() < 0.8 else "collection"
-                rows.append((self.members[m].id, self.keys[s], purpose, False, None, at))
-            if self._tier[s] == 2 and rng.random() < 0.3:  # loan stacking: several lenders in a month
+                rows.append((ids[rng.choice(holders)], keys[i], purpose, False, None, at))
+            else:
+                m = rng.choices(member_range, cum_weights=self._member_weights)[0]
+                rows.append((ids[m], keys[i], "loan_application", True, f"CONSENT-{n:09d}", at))
+            if tier[i] == 2 and rng.random() < 0.3:  # loan stacking: several lenders in a month
                 for m in rng.sample(member_range, min(spec.members, _between(rng, 2, 5))):
                     at = self._reference_time - timedelta(seconds=rng.randrange(30 * 86400))
-                    rows.append((self.members[m].id, self.keys[s], "loan_application", True, f"CONSENT-{n:09d}-{m}", at))
-        rows.sort(key=lambda row: row[5])
+                    rows.append((ids[m], keys[i], "loan_application", True, f"CONSENT-{n:09d}-{m}", at))
         return rows
 
     # One account --------------------------------------------------------------------
 
-    def _account(self, rng: random.Random, member: Member, account_ref: str, s: int,
-                 records: list[tuple], events: list[tuple]) -> None:
+    def _account(self, rng: random.Random, m: int, account_ref: str, key: bytes, enterprise: bool, tier: int,
+                 records: list[tuple], events: list[tuple], held: list[Held]) -> None:
         reference = self._reference
-        enterprise = bool(self._enterprise[s])
-        status = _pick(STATUS_TABLES[self._tier[s]], rng)
+        status = _pick(STATUS_TABLES[tier], rng)
         product = _pick(PRODUCT_TABLES[enterprise], rng)
         currency = _pick(CURRENCY_TABLE, rng)
         digits = MINOR_UNITS[currency]
@@ -375,7 +465,8 @@ class Dataset:
             stage = ("restructuring" if rng.random() < 0.7 else "negotiation") if status == "restructured" else "none"
             final = Report(status, stage, open_outstanding, 0, delinquent_since, notice, None, as_of)
         reports.append(final)
-        self._rows(rng, member, account_ref, s, product, currency, digits, principal, opened, reports, records, events)
+        self._rows(rng, m, account_ref, key, enterprise, product, currency, digits, principal, opened, reports,
+                   records, events, held)
 
     def _past_report(self, rng: random.Random, status: str, day: int, delinquent_since: int | None,
                      notice: int | None, cured_on: int | None, principal: int, outstanding: int) -> Report:
@@ -413,16 +504,17 @@ class Dataset:
             value = self._isos[day] = date.fromordinal(day).isoformat()
         return value
 
-    def _rows(self, rng: random.Random, member: Member, account_ref: str, s: int, product: str, currency: str,
-              digits: int, principal: int, opened: int, reports: list[Report],
-              records: list[tuple], events: list[tuple]) -> None:
-        key = self.keys[s]
-        record_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-        subject_type = "enterprise" if self._enterprise[s] else "individual"
+    def _rows(self, rng: random.Random, m: int, account_ref: str, key: bytes, enterprise: bool, product: str,
+              currency: str, digits: int, principal: int, opened: int, reports: list[Report],
+              records: list[tuple], events: list[tuple], held: list[Held]) -> None:
+        member = self.members[m]
+        subject_type = "enterprise" if enterprise else "individual"
         iso, day = self._iso, self._date
         opened_on = iso(opened)
         principal_text = money(principal, digits)
         offset = timedelta(minutes=int(rng.random() * 600))
+        created_at = self._at(reports[0].as_of, offset)
+        record_id = ordered_uuid(created_at, rng)
         snapshot = b""
         for version, report in enumerate(reports, start=1):
             snapshot = orjson.dumps(
@@ -442,10 +534,9 @@ class Dataset:
         final = reports[-1]
         derived = derive(reports)
         version = len(reports)
-        created_at = self._at(reports[0].as_of, offset)
         updated_at = self._at(final.as_of, offset)
         withdrawn_at = None
-        if rng.random() < WITHDRAWN_SHARE:
+        if rng.random() < self.spec.withdrawn_share:
             version += 1
             withdrawn_at = updated_at = updated_at + timedelta(hours=1)
             events.append((record_id, member.id, key, "withdrawn", version, final.status, SEVERITY[final.status],
@@ -455,7 +546,32 @@ class Dataset:
             currency, principal, final.outstanding, final.overdue, day(opened),
             day(final.delinquent_since), day(final.notice_sent_on), day(final.closed_on),
             day(final.as_of), derived.ever_delinquent, day(derived.delinquency_ended_on),
-            derived.expires_on, rng.random() < DISPUTED_SHARE, withdrawn_at,
+            derived.expires_on, rng.random() < self.spec.disputed_share, withdrawn_at,
             hashlib.sha256(key + snapshot).digest(), version, created_at, updated_at,
         ))
+        held.append(Held(m, created_at, withdrawn_at, derived.expires_on))
 
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate a data set and throw the rows away: its size, the time, and the peak RSS."""
+    parser = argparse.ArgumentParser(prog="python -m bench.dataset", description=main.__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--subjects", type=int, default=500_000)
+    parser.add_argument("--members", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=20261128)
+    args = parser.parse_args(argv)
+    spec = DatasetSpec(records=args.records, subjects=args.subjects, members=args.members, seed=args.seed)
+    members = [Member(uuid.UUID(int=n + 1, version=4), f"BM{n:03d}") for n in range(spec.members)]
+    started = time.perf_counter()
+    records = events = inquiries = 0
+    for chunk_records, chunk_events, chunk_inquiries in Dataset(spec, b"bench" * 8, members).chunks():
+        records, events, inquiries = records + len(chunk_records), events + len(chunk_events), inquiries + len(chunk_inquiries)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"{records:,} records, {events:,} events, {inquiries:,} inquiries over {spec.subjects:,} borrowers "
+          f"in {time.perf_counter() - started:.1f} s; peak RSS {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

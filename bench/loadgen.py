@@ -1,25 +1,28 @@
 """The HTTP load generator, run as its own process (`python -m bench.loadgen CONFIG`):
-`POST /v1/exposure` from N keep-alive connections, each holding one member's access token,
-on a minimal HTTP/1.1 client over asyncio streams (a fraction of httpx's cost per request,
-so the generator takes little of the CPU the service and PostgreSQL need). Prints the
-phase's measurement as JSON on stdout.
+`POST /v1/exposure` from N keep-alive connections, query number k asked with the access
+token of the plan's member for k (one token per member, in the members' order), on a
+minimal HTTP/1.1 client over asyncio streams (a fraction of httpx's cost per request, so
+the generator takes little of the CPU the service and PostgreSQL need). Prints the phase's
+measurement as JSON on stdout.
 
 CONFIG is a JSON file: host, port, access_tokens, subjects_file (one token a line), name,
 batch_size, concurrency, duration, warmup, consent_ref, and for CPU accounting the
-service's process ids (service_pids) and the database name (database)."""
+service's process ids (service_pids), the database name (database) and its server's
+postmaster (postmaster, or null)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from bench.cpu import CpuSample
-from bench.measure import Measurement, Query, Slices, run_loop, run_phase
+from bench.measure import Measurement, Query, QueryPlan, run_loop, run_phase
 
 PATH = "/v1/exposure"
 
@@ -28,29 +31,47 @@ class HttpError(Exception):
     pass
 
 
+def request_heads(host: str, port: int, access_tokens: list[str]) -> list[bytes]:
+    """The head of a `POST /v1/exposure` for each member's access token, up to Content-Length."""
+    return [
+        (f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+         "Content-Type: application/json\r\nAccept: application/json\r\n").encode()
+        for token in access_tokens
+    ]
+
+
+# uvicorn closes a keep-alive connection idle for 5 s (its default); a client reusing one
+# that old would race the close, so it opens a fresh one instead, as HTTP clients do.
+IDLE_REOPEN = 4.0
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection; requests one at a time, as a browser-less client would."""
 
-    def __init__(self, host: str, port: int, access_token: str) -> None:
+    def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self._head = (
-            f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {access_token}\r\n"
-            "Content-Type: application/json\r\nAccept: application/json\r\n"
-        ).encode()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used = 0.0
 
-    async def post(self, body: bytes) -> tuple[int, bytes]:
+    async def open(self) -> None:
+        now = time.monotonic()
+        if self._writer is not None and not self._writer.is_closing() and now - self._used > IDLE_REOPEN:
+            self._writer.close()
         if self._writer is None or self._writer.is_closing():
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        assert self._reader is not None
-        self._writer.write(self._head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self._used = now
+
+    async def post(self, head: bytes, body: bytes) -> tuple[int, bytes]:
+        await self.open()
+        assert self._reader is not None and self._writer is not None
+        self._writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         try:
-            head = await self._reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
+            received = await self._reader.readuntil(b"\r\n\r\n")
+            status = int(received[9:12])
             length = None
             close = False
-            for line in head.split(b"\r\n")[1:]:
+            for line in received.split(b"\r\n")[1:]:
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
                 if name == b"content-length":
@@ -65,6 +86,7 @@ class Connection:
             raise
         if close:
             self._writer.close()
+        self._used = time.monotonic()
         return status, payload
 
     async def close(self) -> None:
@@ -79,20 +101,19 @@ def body_of(subjects: list[str], consent_ref: str) -> bytes:
 async def drive(config: dict[str, Any]) -> Measurement:
     tokens = Path(config["subjects_file"]).read_text().split()
     batch, concurrency = config["batch_size"], config["concurrency"]
-    connections = [
-        Connection(config["host"], config["port"], config["access_tokens"][w % len(config["access_tokens"])])
-        for w in range(concurrency)
-    ]
+    heads = request_heads(config["host"], config["port"], config["access_tokens"])
+    plan = QueryPlan(len(tokens), batch, len(heads))
+    connections = [Connection(config["host"], config["port"]) for _ in range(concurrency)]
     checked = False
 
     def query_for(worker: int) -> Query:
         connection = connections[worker]
-        slices = Slices(tokens, batch, start=worker * len(tokens) // concurrency)
 
-        async def query(_: int) -> int:
+        async def query(k: int) -> int:
             nonlocal checked
-            subjects = list(slices.take())
-            status, payload = await connection.post(body_of(subjects, config["consent_ref"]))
+            start, end = plan.bounds(k)
+            subjects = tokens[start:end]
+            status, payload = await connection.post(heads[plan.member(k)], body_of(subjects, config["consent_ref"]))
             if status != 200:
                 raise HttpError(f"HTTP {status}: {payload[:200]!r}")
             if not checked:  # the answer is the contract's, once per phase (parsing costs)
@@ -107,7 +128,8 @@ async def drive(config: dict[str, Any]) -> Measurement:
     try:
         return await run_phase(
             config["name"], query_for, batch_size=batch, concurrency=concurrency, duration=config["duration"],
-            warmup=config["warmup"], cpu=lambda: CpuSample.take(config["database"], config["service_pids"]),
+            warmup=config["warmup"],
+            cpu=lambda: CpuSample.take(config["database"], config["service_pids"], postmaster=config.get("postmaster")),
         )
     finally:
         for connection in connections:

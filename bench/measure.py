@@ -1,12 +1,14 @@
-"""What a benchmark phase measures, the same way for the raw baseline and the service: N
-concurrent workers loop over queries for `warmup + duration` seconds; the queries that
-complete inside the window (after the warm-up) count, with their latencies. Also the pool
-of query subjects both sides draw from, so they ask about the same borrowers."""
+"""What a benchmark phase measures, the same way on every side: N concurrent workers loop
+over queries for `warmup + duration` seconds; the queries that complete inside the window
+(after the warm-up) count, with their latencies. And which query comes next: every side
+asks the same sequence (`QueryPlan`), so they ask about the same borrowers, as the same
+members, in the same order."""
 
 from __future__ import annotations
 
 import asyncio
-import random
+import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
@@ -15,9 +17,6 @@ from typing import Any, TypeVar
 from bench.cpu import CpuSample
 
 T = TypeVar("T")
-
-# A query about a borrower nobody reported (a first-time applicant) in this share.
-UNKNOWN_SHARE = 0.1
 
 
 @dataclass
@@ -44,10 +43,12 @@ class Measurement:
         return self.queries / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+        return percentile(sorted(self.latencies_ms), p)
+
+    def cpu_ms_per_query(self, who: str) -> float:
+        """Milliseconds of CPU `who` spent per query answered in the window."""
+        qps = self.queries_per_second
+        return self.cores.get(who, 0.0) / qps * 1000 if qps else float("nan")
 
     def summary(self) -> dict:
         out = {k: v for k, v in asdict(self).items() if k != "latencies_ms"}
@@ -60,38 +61,61 @@ class Measurement:
         return out
 
     @classmethod
-    def from_summary(cls, summary: dict, latencies_ms: list[float]) -> "Measurement":
+    def from_summary(cls, summary: dict, latencies_ms: list[float]) -> Measurement:
         fields = {k: summary[k] for k in ("name", "batch_size", "concurrency", "seconds", "queries", "subjects",
                                           "errors", "first_error", "cores")}
         return cls(**fields, latencies_ms=latencies_ms)
 
+    @classmethod
+    def combined(cls, name: str, parts: Sequence[Measurement]) -> Measurement:
+        """Several windows of the same side as one: counts added, latencies pooled, cores
+        averaged over the windows' time."""
+        seconds = sum(m.seconds for m in parts)
+        cores: dict[str, float] = {}
+        for m in parts:
+            for who, value in m.cores.items():
+                cores[who] = cores.get(who, 0.0) + value * m.seconds / seconds
+        return cls(
+            name, parts[0].batch_size, parts[0].concurrency, seconds,
+            queries=sum(m.queries for m in parts), subjects=sum(m.subjects for m in parts),
+            errors=sum(m.errors for m in parts), latencies_ms=[x for m in parts for x in m.latencies_ms],
+            first_error=next((m.first_error for m in parts if m.first_error), None),
+            cores={who: round(value, 3) for who, value in cores.items()},
+        )
 
-def query_pool(known: Sequence[str], unknown: Sequence[str], size: int, seed: int) -> list[str]:
-    """`size` distinct tokens in a fixed random order: mostly reported borrowers, some unknown."""
-    rng = random.Random(f"{seed}:queries")
-    n_unknown = min(len(unknown), int(size * UNKNOWN_SHARE))
-    chosen = rng.sample(list(known), min(len(known), size - n_unknown)) + list(unknown[:n_unknown])
-    rng.shuffle(chosen)
-    return chosen
+
+def percentile(ordered: Sequence[float], p: float) -> float:
+    """The `p`th percentile of sorted values (nearest rank); NaN for none."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
-class Slices:
-    """Consecutive slices of the query pool (distinct within a slice), from a worker's own start."""
+@dataclass(frozen=True)
+class QueryPlan:
+    """Query number k of a phase, the same on every side: member `k % members` asks about
+    slice `k % slices` of the query pool (consecutive, distinct subjects). Concurrent workers
+    draw k from one counter; pgbench's clients compute it (bench/pgbench.py), so all sides
+    walk the same sequence whatever their concurrency."""
 
-    def __init__(self, pool: Sequence, batch_size: int, start: int) -> None:
-        if batch_size > len(pool):
-            raise ValueError(f"a batch of {batch_size} needs a query pool at least that large ({len(pool)})")
-        self._pool = pool
-        self._batch = batch_size
-        self._next = start % len(pool)
+    pool_size: int
+    batch_size: int
+    members: int
 
-    def take(self) -> Sequence:
-        start = self._next
-        end = start + self._batch
-        if end > len(self._pool):
-            start, end = 0, self._batch
-        self._next = end
-        return self._pool[start:end]
+    def __post_init__(self) -> None:
+        if self.batch_size > self.pool_size:
+            raise ValueError(f"a batch of {self.batch_size} needs a query pool at least that large ({self.pool_size})")
+
+    @property
+    def slices(self) -> int:
+        return self.pool_size // self.batch_size
+
+    def member(self, k: int) -> int:
+        return k % self.members
+
+    def bounds(self, k: int) -> tuple[int, int]:
+        start = (k % self.slices) * self.batch_size
+        return start, start + self.batch_size
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
@@ -104,16 +128,18 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-Query = Callable[[int], Awaitable[int]]  # worker index -> subjects answered; raises on failure
+Query = Callable[[int], Awaitable[int]]  # query number k -> subjects answered; raises on failure
 
 
 async def run_phase(name: str, query_factory: Callable[[int], Query], *, batch_size: int, concurrency: int,
                     duration: float, warmup: float, cpu: Callable[[], CpuSample] | None = None) -> Measurement:
-    """Drive `concurrency` workers; each builds its query once (`query_factory(worker)`).
-    `cpu` samples the machine at the start and the end of the window."""
+    """Drive `concurrency` workers; each builds its query once (`query_factory(worker)`) and
+    runs query after query, numbered from one counter. `cpu` samples the machine at the start
+    and the end of the window."""
     measurement = Measurement(name, batch_size, concurrency, duration)
     started = time.perf_counter()
     window_start, window_end = started + warmup, started + warmup + duration
+    numbers = itertools.count()
 
     async def account_cpu() -> None:
         if cpu is None:
@@ -127,7 +153,7 @@ async def run_phase(name: str, query_factory: Callable[[int], Query], *, batch_s
         query = query_factory(index)
         while (begin := time.perf_counter()) < window_end:
             try:
-                answered = await query(index)
+                answered = await query(next(numbers))
             except Exception as exc:  # noqa: BLE001 - a failed query is counted, not fatal
                 measurement.errors += 1
                 measurement.first_error = measurement.first_error or f"{type(exc).__name__}: {exc}"[:300]

@@ -48,6 +48,9 @@ class Service:
         except OSError:
             return []
 
+    def pids(self) -> list[int]:
+        return [self.process.pid, *self.worker_pids()]
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -58,8 +61,10 @@ class Service:
                 self.process.wait()
 
 
-def start(database_url: str, server_key: bytes, data_dir: Path, *, workers: int, log_level: str) -> Service:
-    """Serve the registry on the bench database and wait until every worker answers."""
+def start(database_url: str, server_key: bytes, data_dir: Path, *, workers: int, log_level: str,
+          role: str | None, quota_per_minute: int) -> Service:
+    """Serve the registry on the bench database and wait until every worker answers. Its
+    role and exposure quota are given, so the other sides can pass the very same."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     env.update(
@@ -68,6 +73,8 @@ def start(database_url: str, server_key: bytes, data_dir: Path, *, workers: int,
         REGISTRY_DATA_DIR=str(data_dir),
         REGISTRY_ACCESS_TOKEN_TTL_SECONDS="3600",  # outlives the run: no token expires mid-phase
         REGISTRY_LOG_LEVEL=log_level,
+        REGISTRY_DATABASE_ROLE=role or "",
+        REGISTRY_DEFAULT_EXPOSURE_PER_MINUTE=str(quota_per_minute),
     )
     log_path = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -109,14 +116,14 @@ def access_tokens(service: Service, clients: Sequence[BenchClient]) -> list[str]
 
 def run_load(service: Service, tokens: Sequence[str], subjects_file: Path, work_dir: Path, *, name: str,
              batch_size: int, concurrency: int, duration: float, warmup: float, consent_ref: str,
-             database: str) -> Measurement:
+             database: str, postmaster: int | None) -> Measurement:
     """Run the load generator process against the service and read back its measurement."""
     config_path = work_dir / f"loadgen-{name.replace(' ', '-')}.json"
     config = {
         "host": service.host, "port": service.port, "access_tokens": list(tokens),
         "subjects_file": str(subjects_file), "name": name, "batch_size": batch_size,
         "concurrency": concurrency, "duration": duration, "warmup": warmup, "consent_ref": consent_ref,
-        "database": database, "service_pids": [service.process.pid, *service.worker_pids()],
+        "database": database, "service_pids": service.pids(), "postmaster": postmaster,
     }
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds access tokens
     with os.fdopen(fd, "w") as handle:
