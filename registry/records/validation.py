@@ -71,7 +71,10 @@ def amount_text(minor: int, digits: int) -> str:
     return f"{text[:-digits]}.{text[-digits:]}"
 
 
-_DATE_FIELDS = ("opened_on", "delinquent_since", "notice_sent_on", "closed_on", "as_of")
+# Every date an item carries, so that a date field added to RecordItem gets the same rules.
+_DATE_FIELDS = tuple(name for name, f in RecordItem.model_fields.items() if f.annotation in (date, date | None))
+# No account in the registry predates it; a year like 0001 is a file's placeholder or a typo.
+EARLIEST_DATE = date(1900, 1, 1)
 # (earlier, later): when both are given, the first must not be after the second.
 _DATE_ORDER = (
     ("opened_on", "delinquent_since"),
@@ -88,6 +91,8 @@ def _date_rules(item: RecordItem, today: date, errors: list[ItemError]) -> None:
         value = days[field]
         if value is not None and value > today:
             errors.append(ItemError(field=field, message="must not be in the future"))
+        elif value is not None and value < EARLIEST_DATE:
+            errors.append(ItemError(field=field, message=f"must not be before {EARLIEST_DATE.isoformat()}"))
     if is_delinquent(item.status):
         for field in ("delinquent_since", "notice_sent_on"):
             if days[field] is None:
