@@ -27,6 +27,7 @@ from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.deps import Intent, TxDep, audited
 from registry.runtime import RuntimeDep
 from registry.uploads import service
+from registry.uploads.limits import UploadLimits
 from registry.uploads.lines import Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
 
@@ -84,6 +85,7 @@ async def upload(
         request_id=request.scope.get("state", {}).get("request_id"),
         server_key=runtime.keys.server_key,
         today=runtime.clock().date(),
+        limits=UploadLimits.of(runtime.settings),
         audit=audit,
     )
     response.headers["Location"] = f"/v1/uploads/{job.id}"
