@@ -18,6 +18,9 @@ from registry.records.schemas import ItemError, RecordItem
 from registry.records.vocabulary import is_delinquent
 
 MAX_MINOR = 2**63 - 1
+# An object with more keys than this is refused with one reason rather than one per unknown
+# key: a 64 KiB upload line of 6 500 keys took 40 ms to report key by key.
+MAX_ITEM_KEYS = 64
 MAX_MINOR_DIGITS = len(str(MAX_MINOR)) - 1  # the exponent of MAX_MINOR's leading digit
 
 
@@ -109,6 +112,9 @@ def _date_rules(item: RecordItem, today: date, errors: list[ItemError]) -> None:
 def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> ValidItem | list[ItemError]:
     if not isinstance(raw, dict):
         return [ItemError(field="item", message="each record must be a JSON object")]
+    if len(raw) > MAX_ITEM_KEYS:
+        return [ItemError(field="item", message=f"{len(raw)} fields: a record item has at most "
+                          f"{len(RecordItem.model_fields)}, and one with more than {MAX_ITEM_KEYS} is not read")]
     try:
         item = RecordItem.model_validate(raw)
     except ValidationError as exc:

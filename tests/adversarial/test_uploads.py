@@ -243,15 +243,27 @@ async def test_a_million_bad_lines_store_a_bounded_report_and_count_them_all(htt
 
 async def test_what_is_kept_of_one_rejected_line_is_bounded(http, registry):
     member = await registry.member()
-    many_keys = {f"extra_{n}": n for n in range(100)}
+    many_keys = {f"extra_{n}": n for n in range(60)}
     body = ndjson({**item(token(), "R" * 60_000), "x" * 1000: 1}, many_keys)
     job = (await post(http, member, body, NDJSON)).json()
     assert job["rejected"] == 2
     long_ref, many = await report(http, member, job["id"])
     assert long_ref["account_ref"] == "R" * 64 + "…"
     assert {"field": "x" * 64 + "…", "message": "Extra inputs are not permitted"} in long_ref["errors"]
-    assert len(many["errors"]) == 17  # 8 missing fields and 100 unknown ones: 16 kept, then a count
-    assert many["errors"][-1] == {"field": "line", "message": "92 more reasons left out"}
+    assert len(many["errors"]) == 17  # 8 missing fields and 60 unknown ones: 16 kept, then a count
+    assert many["errors"][-1] == {"field": "line", "message": "52 more reasons left out"}
+
+
+async def test_an_item_of_thousands_of_keys_is_refused_with_one_reason(http, registry):
+    """Was: a 64 KiB line of 6 500 keys was reported key by key, holding the worker for tens
+    of milliseconds for that line alone (and storing 6 500 reasons)."""
+    member = await registry.member()
+    crowded = {**item(token(), "CROWDED"), **{f"k{n}": 1 for n in range(6500)}}
+    reason = {"field": "item", "message": "6511 fields: a record item has at most 15, and one with more than 64 "
+                                          "is not read"}
+    assert (await submit(http, member, crowded)).json()["results"][0]["errors"] == [reason]
+    job = (await post(http, member, ndjson(crowded), NDJSON)).json()
+    assert (await report(http, member, job["id"]))[0]["errors"] == [reason]
 
 
 # 4. Dates before 1900 -------------------------------------------------------------------
