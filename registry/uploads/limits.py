@@ -65,12 +65,18 @@ class Pacer:
 
 class LineTally:
     """Blank and rejected lines against the physical lines read: past `bad_line_share_after`
-    lines, a share of them above `max_bad_line_share` stops the file."""
+    lines, a share of them above `max_bad_line_share` stops the file. The share can only pass
+    the limit on a bad line, or on line `after` when it is first judged: the reader calls
+    `bad_line` for each bad line and `check` for line `after` alone."""
 
     def __init__(self, limits: UploadLimits) -> None:
         self.share = limits.max_bad_line_share
         self.after = limits.bad_line_share_after
         self.bad = 0
+
+    def bad_line(self, number: int) -> None:
+        self.bad += 1
+        self.check(number)
 
     def check(self, number: int) -> None:
         """After line `number` (physical, from 1) has been counted."""

@@ -122,7 +122,7 @@ class _Loader:
     def _reject(self, number: int, account_ref: Any, errors: list[ItemError]) -> None:
         """Count the line rejected; store what may be stored of it while the cap allows."""
         self.chunk.rejected_lines += 1
-        self.tally.bad += 1
+        self.tally.bad_line(number)
         if self.stored_errors < self.max_stored_errors:
             self.chunk.rejected.append((number, stored_ref(account_ref), stored_reasons(errors)))
         elif self.stored_errors == self.max_stored_errors:
@@ -133,6 +133,7 @@ class _Loader:
 
     async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
         columns, server_key, today, pacer, tally = self.columns, self.server_key, self.today, self.pacer, self.tally
+        judged_from = tally.after
         for number, line in batch:
             # Time, not lines kept, decides when to let the writer's round trips and other
             # requests go out: blank and rejected lines are work too.
@@ -140,8 +141,7 @@ class _Loader:
                 await pacer.rest()
             # Any byte above the space is not whitespace: most lines are known non-blank at once.
             if line is not None and not (line and line[0] > 32) and is_blank(line):
-                tally.bad += 1
-                tally.check(number)
+                tally.bad_line(number)
                 continue
             self.received += 1
             if line is None:
@@ -161,7 +161,8 @@ class _Loader:
                         chunk.refs.add(ref)
                 if errors is not None:
                     self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
-            tally.check(number)
+            if number == judged_from:
+                tally.check(number)
             if len(self.chunk.staged) + self.chunk.rejected_lines >= CHUNK_LINES:
                 await self.flush()
 
@@ -235,8 +236,7 @@ async def _read_head(lines: Batches, fmt: Format, limits: UploadLimits) -> _Head
                 if pacer.due():
                     await pacer.rest()
                 if line is not None and is_blank(line):
-                    tally.bad += 1
-                    tally.check(number)
+                    tally.bad_line(number)
                     continue
                 if header_seen:
                     return _Head(columns, [batch[position:]], pacer, tally)
