@@ -1,11 +1,13 @@
 """Does an upload slow down the other requests of the worker that reads it? (issue 18, 6)
 
-One real `registry serve` worker on a fresh database. A prober process sends single-subject
-exposure queries and GET /healthz at a fixed Poisson arrival rate (open loop, so queueing
-behind a held event loop is not hidden), first while the worker is idle, then while the
-same worker ingests a large NDJSON upload from this process, then idle again (how far the
-machine's other work moved the baseline). Prints p50/p95/p99/max of each phase, the ratio of
-the p99s (ingesting / first idle) against the goal (within 2x), and where the cores went.
+A real `registry serve` worker on a fresh database. A prober process sends single-subject
+exposure queries and GET /healthz to it at a fixed Poisson arrival rate (open loop, so
+queueing behind a held event loop is not hidden): while it is idle; while it ingests a
+large NDJSON upload itself; while a second worker on the same database ingests one (the
+control: the database and the machine are as busy, the probed event loop is not); and
+idle again (how far the machine's other work moved the baseline). Prints p50/p95/p99/max of
+each phase, the p99 ratios ingesting / idle (the goal: within 2x) and ingesting / control
+(what the probed worker's own event loop adds), and where the cores went.
 
     python -m bench.ingest_interference                  # 400,000 upload rows, 50 queries/s
     python -m bench.ingest_interference --rows 1000000 --rate 100 --seconds 30
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -72,11 +75,11 @@ async def prepare(server_url: str) -> tuple[str, dict[str, tuple[str, str]]]:
     return url, clients
 
 
-def serve(url: str, data_dir: Path) -> bench_service.Service:
+def serve(url: str, data_dir: Path, server_key: bytes) -> bench_service.Service:
     """`registry serve` with one worker (uvicorn runs it in the server process itself)."""
     port = bench_service.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(REGISTRY_DATABASE_URL=url, REGISTRY_SERVER_KEY=secrets.token_bytes(32).hex(),
+    env.update(REGISTRY_DATABASE_URL=url, REGISTRY_SERVER_KEY=server_key.hex(),
                REGISTRY_DATA_DIR=str(data_dir), REGISTRY_ACCESS_TOKEN_TTL_SECONDS="3600",
                REGISTRY_LOG_LEVEL="WARNING")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +205,38 @@ def row(name: str, values: list[float]) -> str:
     return f"{name:28} n {len(values):5}  {figures}  ms"
 
 
+@dataclass
+class Phase:
+    name: str
+    latencies_ms: dict[str, list[float]]
+    errors: list[str]
+    cores: dict[str, float]
+    upload: str = ""  # how the phase's upload went, if it had one
+
+
+async def probed(name: str, config: dict, workdir: Path, database: str, pids: list[int],
+                 upload_to: httpx.AsyncClient | None = None, upload_token: str = "", rows: int = 0,
+                 settle: float = 0.0) -> Phase:
+    """One phase: the probes, alone or while an upload runs through `upload_to`."""
+    ingest = None
+    started = time.perf_counter()
+    if upload_to is not None:
+        ingest = asyncio.create_task(upload(upload_to, upload_token, rows, f"L{secrets.token_hex(3)}"))
+        await asyncio.sleep(settle)  # past the job's creation: the worker is ingesting
+    before = CpuSample.take(database, pids)
+    result = await run_probe({**config, "seed": random.randrange(2**32)}, workdir)
+    cores = CpuSample.take(database, pids).cores_since(before)
+    phase = Phase(name, result["latencies_ms"], result["errors"], cores)
+    if ingest is not None:
+        probe_end = time.perf_counter() - started
+        job = await ingest
+        took = time.perf_counter() - started
+        phase.upload = (f"{job['created']} rows in {took:.1f} s ({job['created'] / took:.0f} rows/s), "
+                        f"probed from {settle:.0f} s to {probe_end:.1f} s"
+                        + ("" if probe_end < took else "  (WARNING: the upload ended first; use more --rows)"))
+    return phase
+
+
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-interference-"))
     embedded = None
@@ -211,59 +246,57 @@ async def main(args: argparse.Namespace) -> None:
 
         embedded = start_embedded(workdir / "pg")
         server_url = socket_url(embedded, "postgres")
-    service = None
+    services: list[bench_service.Service] = []
     try:
         url, clients = await prepare(server_url)
         database = urlsplit(url).path.lstrip("/")
-        service = await asyncio.to_thread(serve, url, workdir / "data")
-        async with httpx.AsyncClient(base_url=service.base_url, timeout=600) as http:
-            uploader, querier = await token(http, clients["UPLOADER"]), await token(http, clients["QUERIER"])
-            await upload(http, querier, SEED_ROWS, "SEED")
+        # The probed worker, and another one on the same database for the control phase.
+        server_key = secrets.token_bytes(32)
+        for name in ("probed", "other"):
+            services.append(await asyncio.to_thread(serve, url, workdir / name, server_key))
+        probed_service, other_service = services
+        async with httpx.AsyncClient(base_url=probed_service.base_url, timeout=600) as here, \
+                httpx.AsyncClient(base_url=other_service.base_url, timeout=600) as elsewhere:
+            uploader, querier = await token(here, clients["UPLOADER"]), await token(here, clients["QUERIER"])
+            uploader_elsewhere = await token(elsewhere, clients["UPLOADER"])  # each worker signs its own
+            await upload(here, querier, SEED_ROWS, "SEED")
             subjects = [f"{n:064x}" for n in range(SEED_ROWS)]
-            config = {"base_url": service.base_url, "token": querier, "subjects": subjects, "rate": args.rate,
-                      "seconds": args.seconds}
-            pids = [service.process.pid]
-
-            before = CpuSample.take(database, pids)
-            idle = await run_probe({**config, "seed": 1}, workdir)
-            idle_cores = CpuSample.take(database, pids).cores_since(before)
-
-            started = time.perf_counter()
-            ingest = asyncio.create_task(upload(http, uploader, args.rows, "LOAD"))
-            await asyncio.sleep(args.settle)  # past the job's creation: the worker is ingesting
-            before = CpuSample.take(database, pids)
-            loaded = await run_probe({**config, "seed": 2}, workdir)
-            loaded_cores = CpuSample.take(database, pids).cores_since(before)
-            probe_end = time.perf_counter() - started
-            job = await ingest
-            upload_seconds = time.perf_counter() - started
-
-            # Idle again: how much the machine's other work moved the baseline meanwhile.
-            before = CpuSample.take(database, pids)
-            after = await run_probe({**config, "seed": 3}, workdir)
-            after_cores = CpuSample.take(database, pids).cores_since(before)
+            config = {"base_url": probed_service.base_url, "token": querier, "subjects": subjects,
+                      "rate": args.rate, "seconds": args.seconds}
+            pids = [probed_service.process.pid, other_service.process.pid]
+            phases = [
+                await probed("idle", config, workdir, database, pids),
+                await probed("ingesting", config, workdir, database, pids, here, uploader, args.rows, args.settle),
+                await probed("other ingests", config, workdir, database, pids, elsewhere, uploader_elsewhere, args.rows,
+                             args.settle),
+                await probed("idle after", config, workdir, database, pids),
+            ]
     finally:
-        if service is not None:
+        for service in services:
             service.stop()
         if embedded is not None:
             embedded.cleanup()  # type: ignore[attr-defined]
 
-    print(f"one worker; probes at {args.rate}/s each (Poisson), {args.seconds:.0f} s per phase")
-    print(f"upload: {job['created']} rows in {upload_seconds:.1f} s ({job['created'] / upload_seconds:.0f} rows/s); "
-          f"probed from {args.settle:.0f} s to {probe_end:.1f} s"
-          + ("" if probe_end < upload_seconds else "  (WARNING: the upload ended before the probes; use more --rows)"))
-    phases = (("idle", idle, idle_cores), ("ingesting", loaded, loaded_cores), ("idle after", after, after_cores))
-    for name, result, _ in phases:
+    print(f"probes at {args.rate:g}/s each (Poisson), {args.seconds:g} s per phase, against one worker: idle; "
+          "ingesting an upload itself; while another worker on the same database ingests one (the control: "
+          "the database and the machine are as busy, the probed event loop is not); idle again")
+    for phase in phases:
+        if phase.upload:
+            print(f"upload, {phase.name}: {phase.upload}")
+    for phase in phases:
         for kind in ("exposure", "healthz"):
-            print(row(f"{kind} {name}", result["latencies_ms"][kind]))
-        if result["errors"]:
-            print(f"  {len(result['errors'])} errors, first: {result['errors'][0]}")
+            print(row(f"{kind} {phase.name}", phase.latencies_ms[kind]))
+        if phase.errors:
+            print(f"  {len(phase.errors)} errors, first: {phase.errors[0]}")
+    idle, loaded, control = phases[0], phases[1], phases[2]
     for kind in ("exposure", "healthz"):
-        ratio = percentile(loaded["latencies_ms"][kind], 99) / percentile(idle["latencies_ms"][kind], 99)
-        verdict = "meets" if ratio <= GOAL else "misses"
-        print(f"p99 ingesting / idle, {kind:9} {ratio:5.2f}  ({verdict} the goal of {GOAL:.0f}x)")
-    for name, _, cores in phases:
-        print(f"cores busy, {name:10} " + "  ".join(f"{who} {value:.2f}" for who, value in cores.items()))
+        p99 = {phase.name: percentile(phase.latencies_ms[kind], 99) for phase in phases}
+        ratio = p99["ingesting"] / p99["idle"]
+        print(f"p99 {kind:8}: ingesting / idle {ratio:5.2f} ({'meets' if ratio <= GOAL else 'misses'} the goal of "
+              f"{GOAL:g}x); ingesting / other ingests {p99['ingesting'] / p99['other ingests']:5.2f} "
+              "(the probed event loop's own share)")
+    for phase in phases:
+        print(f"cores busy, {phase.name:14} " + "  ".join(f"{who} {value:.2f}" for who, value in phase.cores.items()))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
