@@ -24,6 +24,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -282,6 +283,7 @@ async def main(args: argparse.Namespace) -> None:
             service.stop()
         if embedded is not None:
             embedded.cleanup()  # type: ignore[attr-defined]
+        shutil.rmtree(workdir, ignore_errors=True)
     report(args, rounds)
 
 
