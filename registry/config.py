@@ -122,6 +122,19 @@ class Settings(BaseSettings):
     # An upload whose connection died with the database is failed, with how far it got, by
     # this periodic pass (also run at start-up), so its job does not stay `receiving`.
     upload_recovery_seconds: float = Field(default=60.0, ge=0, description="0: only at start-up")
+    # Uploads (registry/uploads/limits.py): what stops one file from stalling a worker or filling the disk.
+    upload_max_decompressed_bytes: int = Field(
+        default=2 * 1024**3, ge=1, description="A gzip upload that grows past this many bytes once decompressed fails"
+    )
+    upload_max_bad_line_share: float = Field(
+        default=0.5, gt=0, le=1, description="An upload whose blank and rejected lines pass this share fails (1: never)"
+    )
+    upload_bad_line_share_after: int = Field(
+        default=10_000, ge=1, description="Lines read before the share of blank and rejected lines is judged"
+    )
+    upload_max_stored_errors: int = Field(
+        default=10_000, ge=0, description="Rejected lines kept in an upload's error report (all are counted)"
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

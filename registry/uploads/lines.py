@@ -1,7 +1,8 @@
 """The streaming side of an upload: gunzip on the fly with bounded output, split into
 numbered physical lines with a bounded length, and decode CSV or NDJSON lines into the
 raw items that `registry.records.validation.validate_item` checks. Nothing here holds more
-than one network chunk (or one decompressed slice) of the file."""
+than one network chunk (or one decompressed slice) of the file, and no step holds more than
+MAX_BATCH_LINES lines or MAX_INFLATE_BYTES bytes before handing them on."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from typing import Any
 import orjson
 
 from registry.records.schemas import ItemError, RecordItem
+from registry.uploads.limits import LimitExceeded
 
 MAX_LINE_BYTES = 64 * 1024
 # Output of one decompression step: bounds memory whatever the compression ratio.
 MAX_INFLATE_BYTES = 1024 * 1024
+# Lines per batch: a slice of blank lines holds a million of them, and splitting them all
+# before the reader sees one would hold the event loop for a quarter of a second.
+MAX_BATCH_LINES = 1000
 ITEM_FIELDS = frozenset(RecordItem.model_fields)
 REQUIRED_FIELDS = frozenset(name for name, f in RecordItem.model_fields.items() if f.is_required())
 
@@ -51,8 +56,9 @@ class HeaderError(Exception):
         self.problems = problems
 
 
-async def inflate(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[bytes]:
-    """The body's bytes, gunzipped when `gzip` (concatenated gzip members are one stream)."""
+async def inflate(chunks: AsyncIterator[bytes], gzip: bool, max_bytes: int) -> AsyncIterator[bytes]:
+    """The body's bytes, gunzipped when `gzip` (concatenated gzip members are one stream);
+    gzip output past `max_bytes` raises LimitExceeded."""
     if not gzip:
         async for chunk in chunks:
             if chunk:
@@ -60,6 +66,7 @@ async def inflate(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[byt
         return
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     in_member = False
+    inflated = 0
     try:
         async for chunk in chunks:
             data = chunk
@@ -67,6 +74,12 @@ async def inflate(chunks: AsyncIterator[bytes], gzip: bool) -> AsyncIterator[byt
                 in_member = True
                 out = inflater.decompress(data, MAX_INFLATE_BYTES)
                 if out:
+                    inflated += len(out)
+                    if inflated > max_bytes:
+                        raise LimitExceeded(
+                            f"The file is larger than {max_bytes:,} bytes once decompressed, the most a gzip "
+                            "upload may grow to; split it, or send it uncompressed"
+                        )
                     yield out
                 if inflater.eof:
                     # Another gzip member may follow the end of this one.
@@ -106,6 +119,9 @@ async def numbered_lines(data: AsyncIterator[bytes]) -> AsyncIterator[list[tuple
             else:
                 batch.append((number, buffer[start:end]))
             start = end + 1
+            if len(batch) == MAX_BATCH_LINES:
+                yield batch
+                batch = []
         rest = buffer[start:]
         if too_long or len(rest) > MAX_LINE_BYTES:
             too_long = True

@@ -53,7 +53,9 @@ class UploadJobOut(ResponseModel):
 
 
 class UploadErrorLine(BaseModel):
-    """One line of `GET /v1/uploads/{id}/errors` (NDJSON)."""
+    """One line of `GET /v1/uploads/{id}/errors` (NDJSON). A report keeps a job's first
+    rejected lines only (10 000 by default); where it stops, one more entry says so, with the
+    reason field `report`."""
 
     line: int = Field(description="Physical line number in the file, from 1 (a CSV header is line 1)", examples=[7])
     account_ref: str | None = Field(examples=["LN-2024-000187"])

@@ -38,6 +38,15 @@ from registry.records import service as records_service
 from registry.records.schemas import ItemError
 from registry.records.validation import validate_item
 from registry.uploads import repository
+from registry.uploads.limits import (
+    LimitExceeded,
+    LineTally,
+    Pacer,
+    UploadLimits,
+    omitted_notice,
+    stored_reasons,
+    stored_ref,
+)
 from registry.uploads.repository import JobRow
 from registry.uploads.lines import (
     MAX_LINE_BYTES,
@@ -60,7 +69,6 @@ logger = logging.getLogger(__name__)
 ROUTE = "POST /v1/uploads"
 CHUNK_LINES = 5000
 WRITE_AHEAD = 2
-YIELD_LINES = 50
 ERROR_PAGE = 1000
 
 Batches = AsyncIterator[list[tuple[int, bytes | None]]]
@@ -86,7 +94,8 @@ def upload_format(content_type: str | None, content_encoding: str | None) -> tup
 @dataclass
 class _Chunk:
     staged: list[tuple[Any, ...]] = field(default_factory=list)  # one row per valid line
-    rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)
+    rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)  # those stored
+    rejected_lines: int = 0  # all of them, stored or not
     refs: set[str] = field(default_factory=set)
 
 
@@ -96,29 +105,46 @@ class _Loader:
     database's work. Up to WRITE_AHEAD chunks wait for the writer, so neither side idles
     while the other has a slow chunk."""
 
-    def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, tenancy: Tenancy,
-                 columns: list[str] | None, server_key: bytes, today: date) -> None:
+    def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, tenancy: Tenancy, head: _Head,
+                 server_key: bytes, today: date, limits: UploadLimits) -> None:
         self.conn = conn
         self.job_id = job_id
         self.tenancy = tenancy
-        self.columns = columns
+        self.columns = head.columns
+        self.pacer = head.pacer
+        self.tally = head.tally
         self.server_key = server_key
         self.today = today
+        self.max_stored_errors = limits.max_stored_errors
+        self.stored_errors = 0
         self.received = 0
         self.chunk = _Chunk()
         self.pending: asyncio.Queue[tuple[_Chunk, int, str] | None] = asyncio.Queue(maxsize=WRITE_AHEAD)
         self.writer: asyncio.Task[None] | None = None
 
     def _reject(self, number: int, account_ref: Any, errors: list[ItemError]) -> None:
-        ref = account_ref if isinstance(account_ref, str) else None
-        self.chunk.rejected.append((number, ref, [e.model_dump() for e in errors]))
+        """Count the line rejected; store what may be stored of it while the cap allows."""
+        self.chunk.rejected_lines += 1
+        self.tally.bad_line(number)
+        if self.stored_errors < self.max_stored_errors:
+            self.chunk.rejected.append((number, stored_ref(account_ref), stored_reasons(errors)))
+        elif self.stored_errors == self.max_stored_errors:
+            self.chunk.rejected.append((number, None, omitted_notice(self.max_stored_errors)))
+        else:
+            return
+        self.stored_errors += 1
 
     async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
-        columns, server_key, today = self.columns, self.server_key, self.today
-        since_yield = 0
+        columns, server_key, today, pacer, tally = self.columns, self.server_key, self.today, self.pacer, self.tally
+        judged_from = tally.after
         for number, line in batch:
+            # Time, not lines kept, decides when to let the writer's round trips and other
+            # requests go out: blank and rejected lines are work too.
+            if pacer.due():
+                await pacer.rest()
             # Any byte above the space is not whitespace: most lines are known non-blank at once.
             if line is not None and not (line and line[0] > 32) and is_blank(line):
+                tally.bad_line(number)
                 continue
             self.received += 1
             if line is None:
@@ -138,15 +164,10 @@ class _Loader:
                         chunk.refs.add(ref)
                 if errors is not None:
                     self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
-            if len(self.chunk.staged) + len(self.chunk.rejected) >= CHUNK_LINES:
+            if number == judged_from:
+                tally.check(number)
+            if len(self.chunk.staged) + self.chunk.rejected_lines >= CHUNK_LINES:
                 await self.flush()
-            since_yield += 1
-            if since_yield == YIELD_LINES:
-                # Let the writer's round trips go out while this slice is validated: each one
-                # waits for the next yield, so a long slice between them would stall the database.
-                since_yield = 0
-                await asyncio.sleep(0)
-        await asyncio.sleep(0)
 
     async def flush(self, status: str = "receiving") -> None:
         """Queue the current chunk for the writer; waits while WRITE_AHEAD chunks are queued,
@@ -192,42 +213,48 @@ class _Loader:
                 ))
             if chunk.rejected:
                 await repository.add_errors(self.conn, self.job_id, chunk.rejected)
-                counts["rejected"] = len(chunk.rejected)
+            if chunk.rejected_lines:
+                counts["rejected"] = chunk.rejected_lines
             await repository.record_progress(self.conn, self.job_id, received=received, counts=counts, status=status)
         count(UPLOAD_LINES, counts.elements())  # after the chunk's commit
 
 
 @dataclass
 class _Head:
-    """What must be read before a job exists: the CSV columns and the first data lines."""
+    """What must be read before a job exists: the CSV columns and the first data lines, with
+    the pace and the blank lines counted so far."""
 
     columns: list[str] | None
     batches: list[list[tuple[int, bytes | None]]]
+    pacer: Pacer
+    tally: LineTally
 
 
-async def _read_head(lines: Batches, fmt: Format) -> _Head:
+async def _read_head(lines: Batches, fmt: Format, limits: UploadLimits) -> _Head:
     columns: list[str] | None = None
     header_seen = fmt is not Format.csv
+    pacer, tally = Pacer(), LineTally(limits)
     try:
         async for batch in lines:
-            rest = batch
-            if not header_seen:
-                for position, (_, line) in enumerate(batch):
-                    if line is None or not is_blank(line):
-                        if line is None:
-                            raise HeaderError("The CSV header line is too long", ["header: too long"])
-                        columns = csv_header(line)
-                        header_seen = True
-                        rest = batch[position + 1:]
-                        break
-                else:
+            for position, (number, line) in enumerate(batch):
+                if pacer.due():
+                    await pacer.rest()
+                if line is not None and is_blank(line):
+                    tally.bad_line(number)
                     continue
-            if any(line is None or not is_blank(line) for _, line in rest):
-                return _Head(columns, [rest])
+                if header_seen:
+                    return _Head(columns, [batch[position:]], pacer, tally)
+                if line is None:
+                    raise HeaderError("The CSV header line is too long", ["header: too long"])
+                columns = csv_header(line)
+                header_seen = True
     except HeaderError as exc:
         raise Invalid(str(exc), errors=[FieldError(field="header", message=p) for p in exc.problems]) from None
     except BodyError as exc:
         raise Invalid(f"The body cannot be read: {exc}", errors=[FieldError(field="body", message=str(exc))]) from None
+    except LimitExceeded as exc:
+        raise Invalid(f"The file is refused before its first record: {exc}",
+                      errors=[FieldError(field="body", message=str(exc))]) from None
     except Interrupted as exc:
         raise BadRequest(f"The upload was interrupted before its first line: {exc}") from None
     raise Invalid("The file holds no records", errors=[FieldError(field="body", message="no data lines")])
@@ -243,8 +270,8 @@ def _described(job: JobRow, **extra: Any) -> tuple[str, dict[str, Any]]:
 
 
 async def _end(conn: asyncpg.Connection, loader: _Loader, ctx: MemberContext, key: IdempotencyKey | None, *,
-               error: str | None, interrupted: bool) -> JobRow:
-    """Complete or fail the job; the request's audit row commits with it."""
+               error: str | None, interrupted: bool, outcome: int = 202) -> JobRow:
+    """Complete or fail the job; the request's audit row (its only one) commits with it."""
     async with conn.transaction():
         await ctx.tenancy.enter(conn)
         job = await repository.finish(
@@ -254,7 +281,7 @@ async def _end(conn: asyncpg.Connection, loader: _Loader, ctx: MemberContext, ke
             await idempotency.release(Tx(conn), key)
         if not ctx.audit.recorded:
             ctx.audit.resource, ctx.audit.details = _described(job)
-            await ctx.audit.record(conn, 202)
+            await ctx.audit.record(conn, outcome)
     return job
 
 
@@ -269,7 +296,8 @@ async def upload(
     """Load the whole body and return the finished job (completed, or failed with its
     reason). Problems visible before any line is applied are 4xx and leave no job."""
     fmt, gzip = upload_format(content_type, content_encoding)
-    lines = numbered_lines(inflate(body, gzip))
+    limits = UploadLimits.of(ctx.settings)
+    lines = numbered_lines(inflate(body, gzip, limits.max_decompressed_bytes))
     key = ctx.idempotency(idempotency_key)
     async with ctx.runtime.db.pool.acquire() as conn:
         # This connection commits chunk by chunk; each transaction enters the member's tenancy.
@@ -283,7 +311,7 @@ async def upload(
                 ctx.audit.resource, ctx.audit.details = _described(replayed, idempotent_replay=True)
                 await ctx.audit.record(conn, 202)
                 return UploadJobOut.of(replayed)
-            head = await _read_head(lines, fmt)
+            head = await _read_head(lines, fmt, limits)
             job_id = uuid.uuid4()
             # Locked before the job row is visible to anyone, held until the job ends.
             await repository.lock_job(conn, job_id)
@@ -294,7 +322,7 @@ async def upload(
             await idempotency.complete(tx, claim, 202, {"job_id": str(job_id)})
             await repository.ensure_staging(conn)
         ctx.audit.resource = f"upload:{job_id}"
-        loader = _Loader(conn, job_id, ctx.tenancy, head.columns, ctx.runtime.keys.server_key, ctx.today)
+        loader = _Loader(conn, job_id, ctx.tenancy, head, ctx.runtime.keys.server_key, ctx.today, limits)
         error: str | None = None
         interrupted = False
         try:
@@ -306,6 +334,8 @@ async def upload(
                 await loader.flush("processing")
             except BodyError as exc:
                 error = f"The file could not be read after line {loader.received} of data: {exc}"
+            except LimitExceeded as exc:
+                error = f"{exc}. Lines applied before it stay applied"
             except Interrupted as exc:
                 error, interrupted = f"The upload was interrupted: {exc}", True
             await loader.drain()
@@ -314,7 +344,8 @@ async def upload(
             await loader.abandon()
             try:
                 await _end(conn, loader, ctx, key,
-                           error="The service failed while loading this file; upload it again", interrupted=True)
+                           error="The service failed while loading this file; upload it again", interrupted=True,
+                           outcome=500)  # the job's end is the request's audit row: the error handler adds none
             except Exception:
                 logger.exception("could not mark upload %s failed; the next start-up will", job_id)
             raise
