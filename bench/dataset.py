@@ -40,9 +40,10 @@ from registry.records.vocabulary import DELINQUENT_SEVERITY, SEVERITY
 RECORD_COLUMNS = (
     "id", "member_id", "account_ref", "subject_key", "subject_type", "product", "status", "collection_stage",
     "currency", "principal_minor", "outstanding_minor", "overdue_minor", "opened_on", "delinquent_since",
-    "notice_sent_on", "closed_on", "as_of", "ever_delinquent", "delinquency_ended_on", "expires_on", "disputed",
+    "notice_sent_on", "closed_on", "as_of", "branch_code", "last_collection_action_on", "recovered_minor",
+    "arrangement", "ever_delinquent", "delinquency_ended_on", "expires_on", "disputed",
     "withdrawn_at", "content_hash", "version", "created_at", "updated_at",
-)  # `severity` is a generated column: PostgreSQL computes it
+)  # `severity` and `uncollected` are generated columns: PostgreSQL computes them
 EVENT_COLUMNS = ("record_id", "member_id", "subject_key", "kind", "version", "status", "severity", "as_of", "snapshot", "at")
 INQUIRY_COLUMNS = ("member_id", "subject_key", "purpose", "hard", "consent_ref", "at")
 
@@ -92,13 +93,22 @@ ACCOUNT_SHARES = {1: 50, 2: 25, 3: 12, 4: 6, 5: 3, 6: 2, 8: 1.5, 12: 0.5}
 CURED_SHARE = {"current": 0.08, "settled": 0.3, "restructured": 0.8}  # had a delinquency that ended
 CLOSED_CURRENT_SHARE = 0.12
 WORSE_BEFORE_SHARE = 0.2  # delinquent accounts whose previous report was one bucket worse
+# Collection outcomes of a delinquent account's latest report: a hardship arrangement, a
+# recent collection action (in the 30 days up to as_of; else an older one or none), money
+# recovered. The rest sit uncollected, which is what the scorecards are for.
+ARRANGEMENT_SHARE = 0.08
+ARRANGEMENTS = ("payment_plan", "extension", "restructure")
+RECENT_ACTION_SHARE = 0.45
+OLD_ACTION_SHARE = 0.2
+RECOVERED_SHARE = 0.3
+BRANCHES_PER_MEMBER = 10
 WITHDRAWN_SHARE = 0.004
 DISPUTED_SHARE = 0.003  # flagged as a dispute resolved `unverifiable` leaves a record (no deadline)
 HARD_INQUIRY_SHARE = 0.75
 INQUIRY_HISTORY_DAYS = 365
 NEGATIVE = DELINQUENT_SEVERITY
 CHUNK_SUBJECTS = 10_000  # borrowers generated at a time (part of what the seed reproduces)
-GENERATOR_VERSION = 2  # 2: streamed in chunks, ordered record ids, inquirers that hold a live record
+GENERATOR_VERSION = 3  # 2: streamed in chunks, ordered record ids, inquirers that hold a live record; 3: collection outcomes
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,10 @@ class Report:
     notice_sent_on: int | None
     closed_on: int | None
     as_of: int
+    branch_code: str | None = None
+    last_action: int | None = None
+    recovered: int = 0
+    arrangement: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +467,7 @@ class Dataset:
         if negative:
             overdue = open_outstanding if status == "written_off" else int(open_outstanding * (0.02 + 0.38 * rng.random()))
             final = Report(status, _stage(status, rng), open_outstanding, overdue, delinquent_since, notice, None, as_of)
+            self._collection(rng, final, principal)
             last = reports[-1] if reports else None
             if last is not None and last.as_of >= notice and status in DPD_BUCKETS[:-1] and rng.random() < WORSE_BEFORE_SHARE:
                 worse = DPD_BUCKETS[DPD_BUCKETS.index(status) + 1]
@@ -467,6 +482,21 @@ class Dataset:
         reports.append(final)
         self._rows(rng, m, account_ref, key, enterprise, product, currency, digits, principal, opened, reports,
                    records, events, held)
+
+    @staticmethod
+    def _collection(rng: random.Random, report: Report, principal: int) -> None:
+        """What collection did about a delinquent report (see ARRANGEMENT_SHARE)."""
+        since = report.delinquent_since
+        assert since is not None
+        if rng.random() < ARRANGEMENT_SHARE:
+            report.arrangement = ARRANGEMENTS[int(rng.random() * len(ARRANGEMENTS))]
+        draw = rng.random()
+        if draw < RECENT_ACTION_SHARE:
+            report.last_action = max(since, report.as_of - _between(rng, 0, 29))
+        elif draw < RECENT_ACTION_SHARE + OLD_ACTION_SHARE and report.as_of - since > 31:
+            report.last_action = _between(rng, since, report.as_of - 31)
+        if rng.random() < RECOVERED_SHARE:
+            report.recovered = int(principal * 0.1 * rng.random())
 
     def _past_report(self, rng: random.Random, status: str, day: int, delinquent_since: int | None,
                      notice: int | None, cured_on: int | None, principal: int, outstanding: int) -> Report:
@@ -508,6 +538,7 @@ class Dataset:
               currency: str, digits: int, principal: int, opened: int, reports: list[Report],
               records: list[tuple], events: list[tuple], held: list[Held]) -> None:
         member = self.members[m]
+        branch = f"{member.code}-B{int(rng.random() * BRANCHES_PER_MEMBER):02d}"
         subject_type = "enterprise" if enterprise else "individual"
         iso, day = self._iso, self._date
         opened_on = iso(opened)
@@ -517,17 +548,23 @@ class Dataset:
         record_id = ordered_uuid(created_at, rng)
         snapshot = b""
         for version, report in enumerate(reports, start=1):
-            snapshot = orjson.dumps(
-                {
-                    "subject_type": subject_type, "account_ref": account_ref, "product": product,
-                    "status": report.status, "collection_stage": report.collection_stage, "currency": currency,
-                    "principal_amount": principal_text, "outstanding_amount": money(report.outstanding, digits),
-                    "overdue_amount": money(report.overdue, digits), "opened_on": opened_on,
-                    "delinquent_since": iso(report.delinquent_since), "notice_sent_on": iso(report.notice_sent_on),
-                    "closed_on": iso(report.closed_on), "as_of": iso(report.as_of),
-                },
-                option=orjson.OPT_SORT_KEYS,
-            )
+            report.branch_code = branch
+            fields = {
+                "subject_type": subject_type, "account_ref": account_ref, "product": product,
+                "status": report.status, "collection_stage": report.collection_stage, "currency": currency,
+                "principal_amount": principal_text, "outstanding_amount": money(report.outstanding, digits),
+                "overdue_amount": money(report.overdue, digits), "opened_on": opened_on,
+                "delinquent_since": iso(report.delinquent_since), "notice_sent_on": iso(report.notice_sent_on),
+                "closed_on": iso(report.closed_on), "as_of": iso(report.as_of), "branch_code": branch,
+            }
+            # The collection fields appear only when not their default (registry/records/validation.py).
+            if report.last_action is not None:
+                fields["last_collection_action_on"] = iso(report.last_action)
+            if report.recovered:
+                fields["recovered_amount"] = money(report.recovered, digits)
+            if report.arrangement != "none":
+                fields["arrangement"] = report.arrangement
+            snapshot = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
             events.append((record_id, member.id, key, "created" if version == 1 else "updated", version,
                            report.status, SEVERITY[report.status], day(report.as_of),
                            snapshot.decode(), self._at(report.as_of, offset)))
@@ -545,7 +582,8 @@ class Dataset:
             record_id, member.id, account_ref, key, subject_type, product, final.status, final.collection_stage,
             currency, principal, final.outstanding, final.overdue, day(opened),
             day(final.delinquent_since), day(final.notice_sent_on), day(final.closed_on),
-            day(final.as_of), derived.ever_delinquent, day(derived.delinquency_ended_on),
+            day(final.as_of), final.branch_code, day(final.last_action), final.recovered, final.arrangement,
+            derived.ever_delinquent, day(derived.delinquency_ended_on),
             derived.expires_on, rng.random() < self.spec.disputed_share, withdrawn_at,
             hashlib.sha256(key + snapshot).digest(), version, created_at, updated_at,
         ))

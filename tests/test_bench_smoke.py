@@ -62,6 +62,14 @@ def histories(events, key_of) -> dict:
     return {key: sorted(evs, key=lambda e: e["version"]) for key, evs in out.items()}
 
 
+def uncollected(r) -> bool:
+    """The rule of docs/api.md, written out again over a generated row."""
+    window = timedelta(days=30)
+    return (SEVERITY[r["status"]] >= DELINQUENT_SEVERITY and r["delinquent_since"] is not None
+            and r["delinquent_since"] < r["as_of"] - window and r["arrangement"] == "none"
+            and (r["last_collection_action_on"] is None or r["last_collection_action_on"] < r["as_of"] - window))
+
+
 def uuid7_millis(value: uuid.UUID) -> int:
     assert value.version == 7 and value.variant == uuid.RFC_4122, value
     return value.int >> 80
@@ -144,7 +152,7 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
     stored = {(row["member_id"], row["account_ref"]): dict(row)
               for row in await pool.fetch("SELECT * FROM records WHERE member_id = ANY($1)", ids)}
     assert set(stored) == set(generated_key.values())
-    derived_by_table = {"severity", "suppressed", "dispute_deadline"}
+    derived_by_table = {"severity", "uncollected", "suppressed", "dispute_deadline"}
     assert set(next(iter(stored.values()))) == set(RECORD_COLUMNS) | derived_by_table  # a new column fails here
     exact = [c for c in RECORD_COLUMNS if c not in STAMPED]
     service_key = {row["id"]: key for key, row in stored.items()}
@@ -156,6 +164,7 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
         mine = stored[key]
         assert {c: mine[c] for c in exact} == {c: r[c] for c in exact}, key
         assert (mine["severity"], mine["suppressed"], mine["dispute_deadline"]) == (SEVERITY[r["status"]], False, None)
+        assert mine["uncollected"] == uncollected(r), key
         # Clock-stamped columns follow the same rules on both sides: created with the first
         # event, updated with the last, withdrawn at the withdrawal; ids are UUIDv7 of creation.
         for row, history in ((r, generated_history[key]), (mine, service_history[key])):

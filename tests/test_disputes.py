@@ -108,7 +108,7 @@ async def test_the_20_day_clock_suppresses_covered_records_until_resolved(http, 
     overdue = await answer(http, world["a"], s)
     # Both delinquent records leave the answer; C's current account stays.
     assert overdue["accounts"] == {"total": 1, "delinquent": 0, "by_status": {"current": 1},
-                                   "by_product": {"credit_card": 1}}
+                                   "by_product": {"credit_card": 1}, "in_arrangement": 0}
     assert overdue["disputed"] is False and overdue["worst_status"] == "current"
     assert overdue["overdue_amounts"] == {"CNY": "0.00"}
     view = (await http.get(f"/v1/disputes/{dispute['id']}", headers=world["a"].headers)).json()
@@ -156,7 +156,7 @@ async def test_upheld_applies_the_owners_correction_and_suppresses_the_rest(http
 
     body = await answer(http, world["a"], s)
     assert body["accounts"] == {"total": 2, "delinquent": 0, "by_status": {"current": 1, "settled": 1},
-                                "by_product": {"consumer_loan": 1, "credit_card": 1}}
+                                "by_product": {"consumer_loan": 1, "credit_card": 1}, "in_arrangement": 0}
     assert body["disputed"] is False
     b1 = await record_of(http, world["b"], ids["B-1"])
     assert (b1["status"], b1["disputed"], b1["suppressed"], b1["version"]) == ("settled", False, False, 2)

@@ -78,6 +78,7 @@ async def test_every_figure_of_the_contract(http, world):
                     "delinquent": 1,
                     "by_status": {"current": 2, "dpd_31_60": 1},
                     "by_product": {"auto_loan": 2, "consumer_loan": 1},
+                    "in_arrangement": 0,
                 },
                 "worst_status": "dpd_31_60",
                 "worst_status_24m": "dpd_61_90",
@@ -97,7 +98,7 @@ async def test_the_same_subject_from_a_reporters_side(http, world):
     """B sees A and C as the others, and its own accounts apart."""
     body = (await query(http, world["b"], [world["subject"]])).json()["results"][0]
     assert body["institutions_reporting"] == 2 and body["institutions_delinquent"] == 0
-    assert body["accounts"] == {"total": 2, "delinquent": 0, "by_status": {"current": 2}, "by_product": {"consumer_loan": 2}}
+    assert body["accounts"] == {"total": 2, "delinquent": 0, "by_status": {"current": 2}, "by_product": {"consumer_loan": 2}, "in_arrangement": 0}
     assert body["own"] == {"accounts": 2, "delinquent": 1, "worst_status": "dpd_31_60"}
     assert body["worst_status_24m"] == "current" and body["uncollected_delinquent_accounts"] == 0
     # C's hard inquiry counts for B; B's own do not.
@@ -110,7 +111,7 @@ async def test_collection_action_removes_an_account_from_uncollected(http, world
         http, world["b"],
         item(s, "B-2", product="auto_loan", status="dpd_31_60", collection_stage="reminder", principal_amount="40000",
              outstanding_amount="30000", overdue_amount="6200", delinquent_since="2026-09-20",
-             notice_sent_on="2026-09-25", as_of="2026-11-20"),
+             notice_sent_on="2026-09-25", last_collection_action_on="2026-11-10", as_of="2026-11-20"),
     )
     body = (await query(http, world["a"], [s])).json()["results"][0]
     assert body["uncollected_delinquent_accounts"] == 0 and body["worst_status"] == "dpd_31_60"
@@ -122,7 +123,7 @@ async def test_unknown_subjects_answer_found_false_with_zeros(http, world):
     assert [x["subject"] for x in body] == [unknown, world["subject"]]
     assert body[0] == {
         "subject": unknown, "found": False, "institutions_reporting": 0, "institutions_delinquent": 0,
-        "accounts": {"total": 0, "delinquent": 0, "by_status": {}, "by_product": {}},
+        "accounts": {"total": 0, "delinquent": 0, "by_status": {}, "by_product": {}, "in_arrangement": 0},
         "worst_status": None, "worst_status_24m": None, "overdue_amounts": {}, "outstanding_amounts": {},
         "latest_delinquent_since": None, "uncollected_delinquent_accounts": 0, "disputed": False,
         "hard_inquiries": {"last_30d": 0, "last_90d": 0, "institutions_30d": 0, "institutions_90d": 0},
@@ -273,7 +274,7 @@ async def test_the_exposure_statement_is_planned_once_per_connection(registry):
     assert FROZEN.read_text().rstrip().rstrip(";") in function["prosrc"]
 
 
-FROZEN = Path(__file__).parents[1] / "migrations" / "sql" / "registry_exposure_v2.sql"
+FROZEN = Path(__file__).parents[1] / "migrations" / "sql" / "registry_exposure_v3.sql"
 
 
 def test_the_frozen_statement_is_the_composed_one():
@@ -294,7 +295,7 @@ def test_the_statement_is_composed_from_the_domains_rules():
     from registry.exposure.statement import STATEMENT
     from registry.records import rules as record_rules
 
-    for fragment in (record_rules.held("r", "$7"), record_rules.uncollected("o", "$7"), record_rules.delinquent("o"),
+    for fragment in (record_rules.held("r", "$7"), record_rules.uncollected("o"), record_rules.delinquent("o"),
                      dispute_rules.answered("h", "$6"), f"INSERT INTO audit_log ({audit_sql.COLUMNS})",
                      f"'{AuditAction.EXPOSURE_QUERY.value}'"):
         assert fragment in STATEMENT, fragment

@@ -39,7 +39,8 @@ async def world(http, registry, clock):
         http, p,
         item(s, "P-1", as_of="2026-11-20"),
         negative(s, "P-2", "dpd_61_90", "2026-09-01", "3000", product="auto_loan"),
-        negative(s, "P-3", "dpd_31_60", "2026-09-15", "1000", product="auto_loan", collection_stage="reminder"),
+        negative(s, "P-3", "dpd_31_60", "2026-09-15", "1000", product="auto_loan", collection_stage="reminder",
+                 last_collection_action_on="2026-10-20"),
         negative(s, "P-4", "dpd_1_30", "2026-11-10", "500.25", as_of="2026-11-15"),
         item(s, "P-5", product="mortgage"),
         item(s, "P-6", product="mortgage", opened_on="2010-01-01", closed_on="2020-01-01", as_of="2020-01-01"),
@@ -156,15 +157,16 @@ async def test_admin_only_and_unknown_member(http, registry, world):
     assert (await http.get("/admin/stats/members/nope", headers=registry.admin.headers)).status_code == 422
 
 
-# The figures of every (member, product, status, currency) counted from the records themselves.
-FROM_SCRATCH = """
+# The figures of every (member, product, status, currency) counted from the records themselves,
+# by the rule written out here again (docs/api.md): delinquent more than 30 days on its as_of,
+# no arrangement, no collection action in the 30 days up to as_of.
+UNCOLLECTED = """severity >= 3 AND delinquent_since < as_of - 30 AND arrangement = 'none'
+           AND (last_collection_action_on IS NULL OR last_collection_action_on < as_of - 30)"""
+FROM_SCRATCH = f"""
 SELECT member_id, product, status, currency, count(*) AS n,
-       count(*) FILTER (WHERE severity >= 3 AND collection_stage = 'none' AND delinquent_since < $1::date - 30)
-           AS uncollected,
+       count(*) FILTER (WHERE {UNCOLLECTED}) AS uncollected,
        sum(overdue_minor)::bigint AS overdue,
-       coalesce(sum(overdue_minor) FILTER (
-           WHERE severity >= 3 AND collection_stage = 'none' AND delinquent_since < $1::date - 30), 0)::bigint
-           AS uncollected_overdue
+       coalesce(sum(overdue_minor) FILTER (WHERE {UNCOLLECTED}), 0)::bigint AS uncollected_overdue
 FROM records
 WHERE withdrawn_at IS NULL AND NOT suppressed AND (expires_on IS NULL OR expires_on > $1)
 GROUP BY 1, 2, 3, 4
@@ -179,7 +181,7 @@ async def _both(pool, today):
 
 
 async def test_the_ledger_equals_a_count_of_the_records_on_any_day(app, registry, world):
-    # Later days move records past the 30 days that make a delinquency uncollected, and past expiry.
+    # Later days move records past expiry (whether a record is uncollected depends on itself alone).
     days = (NOW.date(), date(2026, 12, 20), date(2031, 1, 1), date(2040, 1, 1))
     expired = await registry.pool.fetchval("SELECT count(*) FROM records WHERE expires_on <= $1", days[-1])
     assert expired > 0  # the fixtures of the suite leave negative records that expire
@@ -201,9 +203,9 @@ async def test_figures_follow_the_day_and_a_write_a_moment_ago(http, registry, w
     later = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
     clock.set(later)
     figures = (await http.get(f"/admin/stats/members/{p.id}", headers=registry.admin.headers)).json()["member"]
-    # P-4's delinquency (since 2026-11-10, no collection) is now more than 30 days old.
+    # Uncollected is judged on each record's own as_of: a later day changes nothing by itself.
     assert {k: figures["records"][k] for k in ("uncollected", "overdue_uncollected", "reporting_age_days")} == {
-        "uncollected": 2, "overdue_uncollected": {"CNY": "3500.25"}, "reporting_age_days": 30,
+        "uncollected": 1, "overdue_uncollected": {"CNY": "3000.00"}, "reporting_age_days": 30,
     }
     s = token()
     await submit(http, p, negative(s, "P-4", "dpd_1_30", "2026-11-10", "500.25", as_of="2026-11-15",

@@ -1,5 +1,5 @@
 """SQL of the exposure answer: one call of `registry_exposure` (registry/exposure/statement.py,
-installed by migration 0011), which checks the caller's proof of its member, the purpose rule
+installed by migration 0013), which checks the caller's proof of its member, the purpose rule
 and the quota, aggregates, writes the inquiries, alerts and audit row, and answers one typed
 row per subject, so an exposure request costs one database round trip."""
 
@@ -34,6 +34,7 @@ class SubjectRow:
     worst: int | None
     latest_delinquent_since: date | None
     uncollected: int | None
+    in_arrangement: int | None
     disputed: bool | None
     by_status: dict[str, int] | None
     by_product: dict[str, int] | None

@@ -62,6 +62,10 @@ class Accounts(BaseModel):
     delinquent: int = Field(examples=[1])
     by_status: dict[str, int] = Field(examples=[{"current": 2, "dpd_31_60": 1}])
     by_product: dict[str, int] = Field(examples=[{"auto_loan": 2, "consumer_loan": 1}])
+    in_arrangement: int = Field(
+        description="Accounts under a hardship arrangement agreed with the borrower (payment plan, extension, "
+        "restructure)", examples=[0],
+    )
 
 
 class HardInquiries(BaseModel):
@@ -90,7 +94,10 @@ class SubjectExposure(BaseModel):
     overdue_amounts: dict[str, str] = Field(examples=[{"CNY": "6200.00"}])
     outstanding_amounts: dict[str, str] = Field(examples=[{"CNY": "150000.00"}])
     latest_delinquent_since: date | None
-    uncollected_delinquent_accounts: int
+    uncollected_delinquent_accounts: int = Field(
+        description="Accounts delinquent more than 30 days on their as_of, under no hardship arrangement, with no "
+        "collection action in the 30 days up to their as_of (docs/api.md)", examples=[1],
+    )
     disputed: bool
     hard_inquiries: HardInquiries
     own: OwnAccounts

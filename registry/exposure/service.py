@@ -38,6 +38,7 @@ def _subject_answer(token: str, row: SubjectRow) -> dict[str, Any]:
             "delinquent": row.accounts_delinquent or 0,
             "by_status": row.by_status or {},
             "by_product": row.by_product or {},
+            "in_arrangement": row.in_arrangement or 0,
         },
         "worst_status": _status(row.worst),
         "worst_status_24m": _status(row.worst_24m),

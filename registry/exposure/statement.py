@@ -41,7 +41,7 @@ STATEMENT = f"""WITH subjects AS (
 ),
 held AS (
     SELECT r.id, r.subject_key, r.member_id, r.status, r.severity, r.product, r.currency,
-           r.overdue_minor, r.outstanding_minor, r.delinquent_since, r.collection_stage, r.disputed,
+           r.overdue_minor, r.outstanding_minor, r.delinquent_since, r.uncollected, r.arrangement, r.disputed,
            r.suppressed, r.dispute_deadline
     FROM records r
     WHERE r.subject_key = ANY($2::bytea[]) AND {record_rules.held('r', '$7')}
@@ -75,7 +75,8 @@ agg AS (
            count(*) FILTER (WHERE {_DELINQUENT}) AS accounts_delinquent,
            max(severity) AS worst,
            max(delinquent_since) FILTER (WHERE {_DELINQUENT}) AS latest_delinquent_since,
-           count(*) FILTER (WHERE {record_rules.uncollected('o', '$7')}) AS uncollected,
+           count(*) FILTER (WHERE {record_rules.uncollected('o')}) AS uncollected,
+           count(*) FILTER (WHERE {record_rules.in_arrangement('o')}) AS in_arrangement,
            bool_or(disputed) AS disputed
     FROM others o GROUP BY subject_key
 ),
@@ -132,7 +133,7 @@ SELECT s.ord,
        (SELECT n FROM used) AS quota_used,
        s.ord IN (SELECT ord FROM missing) AS refused,
        a.institutions_reporting, a.institutions_delinquent, a.accounts_total, a.accounts_delinquent,
-       a.worst, a.latest_delinquent_since, a.uncollected, a.disputed,
+       a.worst, a.latest_delinquent_since, a.uncollected, a.in_arrangement, a.disputed,
        bs.by_status, bp.by_product, am.amounts, w.worst AS worst_24m,
        o.accounts AS own_accounts, o.delinquent AS own_delinquent, o.worst AS own_worst,
        h.last_30d, h.last_90d, h.institutions_30d, h.institutions_90d
@@ -152,7 +153,7 @@ RESULT_COLUMNS = """
     ord bigint, allowed boolean, within_quota boolean, quota_used bigint, refused boolean,
     institutions_reporting bigint, institutions_delinquent bigint, accounts_total bigint,
     accounts_delinquent bigint, worst smallint, latest_delinquent_since date, uncollected bigint,
-    disputed boolean, by_status jsonb, by_product jsonb, amounts jsonb, worst_24m smallint,
+    in_arrangement bigint, disputed boolean, by_status jsonb, by_product jsonb, amounts jsonb, worst_24m smallint,
     own_accounts bigint, own_delinquent bigint, own_worst smallint,
     last_30d bigint, last_90d bigint, institutions_30d bigint, institutions_90d bigint
 """

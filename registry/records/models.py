@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from registry.core.tables import SQLModel, column, timestamp, uuid_pk
+from registry.records.rules import UNCOLLECTED
 from registry.records.vocabulary import severity_sql
 
 
@@ -24,6 +25,9 @@ class Record(SQLModel, table=True):
         sa.CheckConstraint(
             "principal_minor >= 0 AND outstanding_minor >= 0 AND overdue_minor >= 0", name="amounts_non_negative"
         ),
+        sa.CheckConstraint("recovered_minor >= 0", name="recovered_non_negative"),
+        sa.CheckConstraint("arrangement IN ('none','payment_plan','extension','restructure')", name="arrangement_known"),
+        sa.CheckConstraint("branch_code ~ '^[A-Za-z0-9._-]{1,32}$'", name="branch_code_format"),
     )
 
     # Time-ordered (UUIDv7, migration 0009): bulk loads append to the indexes holding ids.
@@ -45,6 +49,12 @@ class Record(SQLModel, table=True):
     notice_sent_on: date | None = column(sa.Date, nullable=True)
     closed_on: date | None = column(sa.Date, nullable=True)
     as_of: date = column(sa.Date)
+    branch_code: str | None = column(sa.Text, nullable=True)
+    last_collection_action_on: date | None = column(sa.Date, nullable=True)
+    recovered_minor: int = column(sa.BigInteger, server_default=sa.text("0"))
+    arrangement: str = column(sa.Text, server_default=sa.text("'none'"))
+    # The one rule of an uncollected account (registry/records/rules.py), kept with the row.
+    uncollected: bool | None = column(sa.Boolean, sa.Computed(UNCOLLECTED, persisted=True))
     ever_delinquent: bool = column(sa.Boolean, server_default=sa.false())
     delinquency_ended_on: date | None = column(sa.Date, nullable=True)
     expires_on: date | None = column(sa.Date, nullable=True)

@@ -37,6 +37,11 @@ class RecordRow:
     notice_sent_on: date | None
     closed_on: date | None
     as_of: date
+    branch_code: str | None
+    last_collection_action_on: date | None
+    recovered_minor: int
+    arrangement: str
+    uncollected: bool
     disputed: bool
     suppressed: bool
     expires_on: date | None
@@ -99,14 +104,17 @@ _ENDED_ON = f"""
 INPUT_COLUMNS = """account_ref, subject_key, subject_type, product, status, collection_stage, currency,
            principal_minor, outstanding_minor, overdue_minor,
            opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
-           content_hash, snapshot"""
+           content_hash, snapshot,
+           branch_code, last_collection_action_on, recovered_minor, arrangement"""
+INPUT_COUNT = 21
 
 UNNEST_INPUT = f"""
     SELECT * FROM unnest(
         $2::text[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
         $9::bigint[], $10::bigint[], $11::bigint[],
         $12::date[], $13::date[], $14::date[], $15::date[], $16::date[],
-        $17::bytea[], $18::jsonb[]
+        $17::bytea[], $18::jsonb[],
+        $19::text[], $20::date[], $21::bigint[], $22::text[]
     ) AS t({INPUT_COLUMNS})"""
 
 
@@ -149,11 +157,13 @@ upserted AS (
         member_id, account_ref, subject_key, subject_type, product, status, collection_stage, currency,
         principal_minor, outstanding_minor, overdue_minor,
         opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
+        branch_code, last_collection_action_on, recovered_minor, arrangement,
         ever_delinquent, delinquency_ended_on, expires_on, content_hash
     )
     SELECT $1, p.account_ref, p.subject_key, p.subject_type, p.product, p.status, p.collection_stage, p.currency,
            p.principal_minor, p.outstanding_minor, p.overdue_minor,
            p.opened_on, p.delinquent_since, p.notice_sent_on, p.closed_on, p.as_of,
+           p.branch_code, p.last_collection_action_on, p.recovered_minor, p.arrangement,
            p.was_delinquent, p.ended_on,
            (coalesce(p.ended_on, CASE WHEN NOT p.negative THEN p.closed_on END) + interval '5 years')::date,
            p.content_hash
@@ -174,6 +184,10 @@ upserted AS (
         notice_sent_on = EXCLUDED.notice_sent_on,
         closed_on = EXCLUDED.closed_on,
         as_of = EXCLUDED.as_of,
+        branch_code = EXCLUDED.branch_code,
+        last_collection_action_on = EXCLUDED.last_collection_action_on,
+        recovered_minor = EXCLUDED.recovered_minor,
+        arrangement = EXCLUDED.arrangement,
         ever_delinquent = r.ever_delinquent OR EXCLUDED.ever_delinquent,
         delinquency_ended_on = {_ENDED_ON},
         expires_on = (coalesce({_ENDED_ON},
@@ -201,7 +215,7 @@ UPSERT = upsert_statement(UNNEST_INPUT)
 async def upsert(conn: asyncpg.Connection, owner: Member, items: Sequence[ValidItem]) -> list[Applied]:
     """Apply every item as `owner`'s; returns the rows created or updated (the others were
     stale or unchanged)."""
-    columns: list[list[object]] = [[] for _ in range(17)]
+    columns: list[list[object]] = [[] for _ in range(INPUT_COUNT)]
     for v in items:
         for column, value in zip(columns, input_values(v), strict=True):
             column.append(value)
@@ -221,6 +235,7 @@ def input_values(v: ValidItem) -> tuple[object, ...]:
         i.collection_stage.value, v.snapshot["currency"], v.principal_minor, v.outstanding_minor,
         v.overdue_minor, i.opened_on, i.delinquent_since, i.notice_sent_on, i.closed_on, i.as_of,
         v.content_hash, v.snapshot,
+        i.branch_code, i.last_collection_action_on, v.recovered_minor, i.arrangement.value,
     )
 
 

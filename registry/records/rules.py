@@ -7,10 +7,24 @@ disputes, monitoring and statistics all compose these; none writes its own copy.
 
 from __future__ import annotations
 
-from registry.records.vocabulary import DELINQUENT_SEVERITY
+from registry.records.vocabulary import DELINQUENT_SEVERITY, DELINQUENT_STATUSES, Arrangement
 
-# Days a delinquency must last before it can count as uncollected.
+# Days a delinquency must last, and a collection action may be old, on the record's `as_of`.
 UNCOLLECTED_AFTER_DAYS = 30
+
+# The one definition of an uncollected account, over a record's own columns (so it needs no
+# clock: it is judged on the record's `as_of`). An account is uncollected when it is
+# delinquent (`dpd_*`, `written_off`), has been delinquent more than 30 days on its `as_of`,
+# is under no hardship arrangement, and no collection action falls in the 30 days up to its
+# `as_of`. `records.uncollected` is a stored column generated from exactly this (migration
+# 0013 keeps a frozen copy; tests/records prove they are equal); docs/api.md says it in words.
+_DELINQUENT_LIST = ", ".join(f"'{s}'" for s in DELINQUENT_STATUSES)
+UNCOLLECTED = (
+    f"status IN ({_DELINQUENT_LIST}) AND delinquent_since IS NOT NULL"
+    f" AND delinquent_since < as_of - {UNCOLLECTED_AFTER_DAYS}"
+    f" AND arrangement = '{Arrangement.none.value}'"
+    f" AND (last_collection_action_on IS NULL OR last_collection_action_on < as_of - {UNCOLLECTED_AFTER_DAYS})"
+)
 
 
 def held(record: str, today: str) -> str:
@@ -23,10 +37,11 @@ def delinquent(record: str) -> str:
     return f"{record}.severity >= {DELINQUENT_SEVERITY}"
 
 
-def uncollected(record: str, today: str) -> str:
-    """A delinquency nobody is collecting: delinquent for more than UNCOLLECTED_AFTER_DAYS on
-    `today` with no collection under way. docs/api.md states the same rule in words."""
-    return (
-        f"{delinquent(record)} AND {record}.collection_stage = 'none' "
-        f"AND {record}.delinquent_since < {today}::date - {UNCOLLECTED_AFTER_DAYS}"
-    )
+def uncollected(record: str) -> str:
+    """A delinquency nobody is collecting (UNCOLLECTED, stored with the record)."""
+    return f"{record}.uncollected"
+
+
+def in_arrangement(record: str) -> str:
+    """The account is under a hardship arrangement agreed with the borrower."""
+    return f"{record}.arrangement <> '{Arrangement.none.value}'"

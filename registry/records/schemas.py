@@ -11,10 +11,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from registry.core.schemas import RequestModel, ResponseModel
-from registry.records.vocabulary import CollectionStage, Product, Status, SubjectType
+from registry.records.vocabulary import Arrangement, CollectionStage, Product, Status, SubjectType
 
 MAX_BATCH = 1000
 
+BranchCode = Annotated[
+    str,
+    Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$",
+          description="The member's own branch or office that holds the account", examples=["SH-PUDONG-03"]),
+]
 AccountRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", examples=["LN-2024-000187"])]
 Token = Annotated[
     str,
@@ -49,6 +54,10 @@ RECORD_EXAMPLE = {
     "delinquent_since": "2026-09-20",
     "notice_sent_on": "2026-10-05",
     "as_of": "2026-10-31",
+    "branch_code": "SH-PUDONG-03",
+    "last_collection_action_on": "2026-10-20",
+    "recovered_amount": "800.00",
+    "arrangement": "none",
 }
 
 
@@ -70,6 +79,18 @@ class RecordItem(RequestModel):
     notice_sent_on: date | None = None
     closed_on: date | None = None
     as_of: date
+    branch_code: BranchCode | None = None
+    last_collection_action_on: date | None = Field(
+        default=None,
+        description="The latest collection action (call, letter, visit, legal step); not before delinquent_since, "
+        "not after as_of. Without one in the 30 days up to as_of, a delinquency over 30 days old is uncollected",
+    )
+    recovered_amount: Amount = Field(
+        default=Decimal(0), description="Recovered since the delinquency began, in the account's currency"
+    )
+    arrangement: Arrangement = Field(
+        default=Arrangement.none, description="A hardship arrangement agreed with the borrower (not uncollected)"
+    )
 
     model_config = {"extra": "forbid", "json_schema_extra": {"examples": [RECORD_EXAMPLE]}}
 
@@ -146,6 +167,14 @@ class RecordOut(ResponseModel):
     notice_sent_on: date | None
     closed_on: date | None
     as_of: date
+    branch_code: str | None
+    last_collection_action_on: date | None
+    recovered_amount: str = Field(examples=["800.00"])
+    arrangement: Arrangement
+    uncollected: bool = Field(
+        description="Delinquent more than 30 days on its as_of, under no arrangement, and no collection action in "
+        "the 30 days up to as_of (docs/api.md)"
+    )
     disputed: bool = Field(description="An open dispute covers the record (or one was resolved as unverifiable)")
     suppressed: bool = Field(description="Left out of every exposure answer: a dispute about it was upheld")
     expires_on: date | None = Field(description="When the record leaves every answer (5 years after a delinquency ends)")

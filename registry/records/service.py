@@ -148,7 +148,7 @@ def record_fields(row: RecordRow) -> dict[str, Any]:
     """A record row as the API shows it: amounts in major units of its currency."""
     data = rows.as_dict(row)
     currency = row.currency
-    for name in ("principal", "outstanding", "overdue"):
+    for name in ("principal", "outstanding", "overdue", "recovered"):
         data[f"{name}_amount"] = format_minor(data.pop(f"{name}_minor"), currency)
     return data
 

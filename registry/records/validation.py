@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from registry.core.subjects import subject_key
 from registry.records.currencies import MINOR_UNITS
 from registry.records.schemas import ItemError, RecordItem
-from registry.records.vocabulary import is_delinquent
+from registry.records.vocabulary import Arrangement, is_delinquent
 
 MAX_MINOR = 2**63 - 1
 MAX_MINOR_DIGITS = len(str(MAX_MINOR)) - 1  # the exponent of MAX_MINOR's leading digit
@@ -34,6 +34,7 @@ class ValidItem:
     overdue_minor: int
     snapshot: dict[str, Any]
     content_hash: bytes
+    recovered_minor: int = 0
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -78,13 +79,16 @@ def amount_text(minor: int, digits: int) -> str:
 _DATE_FIELDS = tuple(name for name, f in RecordItem.model_fields.items() if f.annotation in (date, date | None))
 # No account in the registry predates it; a year like 0001 is a file's placeholder or a typo.
 EARLIEST_DATE = date(1900, 1, 1)
-# (earlier, later): when both are given, the first must not be after the second.
+# (earlier, later, the field a breach is reported on): when both are given, the first must not
+# be after the second.
 _DATE_ORDER = (
-    ("opened_on", "delinquent_since"),
-    ("delinquent_since", "as_of"),
-    ("opened_on", "as_of"),
-    ("notice_sent_on", "as_of"),
-    ("opened_on", "closed_on"),
+    ("opened_on", "delinquent_since", "opened_on"),
+    ("delinquent_since", "as_of", "delinquent_since"),
+    ("opened_on", "as_of", "opened_on"),
+    ("notice_sent_on", "as_of", "notice_sent_on"),
+    ("opened_on", "closed_on", "opened_on"),
+    ("delinquent_since", "last_collection_action_on", "last_collection_action_on"),
+    ("last_collection_action_on", "as_of", "last_collection_action_on"),
 )
 
 
@@ -103,10 +107,11 @@ def _date_rules(item: RecordItem, today: date, errors: list[ItemError]) -> None:
                     ItemError(field=field, message=f"required when status is {item.status.value}: "
                               "the borrower must have been notified before a delinquency is shared")
                 )
-    for earlier, later in _DATE_ORDER:
+    for earlier, later, blamed in _DATE_ORDER:
         a, b = days[earlier], days[later]
         if a is not None and b is not None and a > b:
-            errors.append(ItemError(field=earlier, message=f"must not be after {later}"))
+            other, relation = (later, "after") if blamed == earlier else (earlier, "before")
+            errors.append(ItemError(field=blamed, message=f"must not be {relation} {other}"))
 
 
 def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> ValidItem | list[ItemError]:
@@ -128,23 +133,28 @@ def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> Valid
     principal = _minor_units("principal_amount", item.principal_amount, digits, errors)
     outstanding = _minor_units("outstanding_amount", item.outstanding_amount, digits, errors)
     overdue = _minor_units("overdue_amount", item.overdue_amount, digits, errors)
+    recovered = _minor_units("recovered_amount", item.recovered_amount, digits, errors)
     if not errors and overdue > outstanding:
         errors.append(ItemError(field="overdue_amount", message="must not exceed outstanding_amount"))
     _date_rules(item, today, errors)
     if errors:
         return errors
     key = subject_key(server_key, item.subject)
-    snapshot = _snapshot(item, currency, digits, principal, outstanding, overdue)
-    return ValidItem(index, item, key, principal, outstanding, overdue, snapshot, content_hash(key, snapshot))
+    snapshot = _snapshot(item, currency, digits, principal, outstanding, overdue, recovered)
+    return ValidItem(index, item, key, principal, outstanding, overdue, snapshot, content_hash(key, snapshot),
+                     recovered)
 
 
-def _snapshot(item: RecordItem, currency: str, digits: int, principal: int, outstanding: int, overdue: int) -> dict[str, Any]:
+def _snapshot(item: RecordItem, currency: str, digits: int, principal: int, outstanding: int, overdue: int,
+              recovered: int) -> dict[str, Any]:
     """The item as stored in its events and hashed: every field but the borrower token, as
     JSON values, the currency upper-cased and the amounts in the currency's own digits.
     Written out rather than model_dump'ed: it runs for every item (a test pins it to
-    model_dump's output)."""
+    model_dump's output). The collection fields added later appear only when they are not
+    their default, so a line reported before they existed keeps its hash and stays
+    `unchanged` when it comes again."""
     opened, since, notice, closed = item.opened_on, item.delinquent_since, item.notice_sent_on, item.closed_on
-    return {
+    snapshot = {
         "subject_type": item.subject_type.value,
         "account_ref": item.account_ref,
         "product": item.product.value,
@@ -160,6 +170,15 @@ def _snapshot(item: RecordItem, currency: str, digits: int, principal: int, outs
         "closed_on": closed.isoformat() if closed is not None else None,
         "as_of": item.as_of.isoformat(),
     }
+    if item.branch_code is not None:
+        snapshot["branch_code"] = item.branch_code
+    if item.last_collection_action_on is not None:
+        snapshot["last_collection_action_on"] = item.last_collection_action_on.isoformat()
+    if recovered:
+        snapshot["recovered_amount"] = amount_text(recovered, digits)
+    if item.arrangement is not Arrangement.none:
+        snapshot["arrangement"] = item.arrangement.value
+    return snapshot
 
 
 def content_hash(key: bytes, snapshot: dict[str, Any]) -> bytes:

@@ -44,11 +44,24 @@ class CollectionStage(StrEnum):
     closed = "closed"
 
 
+class Arrangement(StrEnum):
+    """A hardship arrangement agreed with the borrower: an account under one is being dealt
+    with, not left uncollected."""
+
+    none = "none"
+    payment_plan = "payment_plan"
+    extension = "extension"
+    restructure = "restructure"
+
+
 # Severity: the order in which `worst_*` compares statuses (declaration order above).
 SEVERITY: dict[str, int] = {status.value: rank for rank, status in enumerate(Status)}
 STATUS_BY_SEVERITY: dict[int, str] = {rank: status for status, rank in SEVERITY.items()}
 # A status at or above this severity is a delinquency (`dpd_*`, `written_off`).
 DELINQUENT_SEVERITY = SEVERITY[Status.dpd_1_30]
+
+
+DELINQUENT_STATUSES = tuple(s.value for s in Status if SEVERITY[s.value] >= DELINQUENT_SEVERITY)
 
 
 def is_delinquent(status: str) -> bool:

@@ -18,14 +18,11 @@ from sqlalchemy.dialects import postgresql as pg
 from registry.core.tables import SQLModel, column
 from registry.exposure.models import Inquiry
 from registry.records.models import Record
-from registry.records.vocabulary import DELINQUENT_SEVERITY
 
 # The base of every tally, and the rows a time-dependent correction reads.
 TALLIED = "withdrawn_at IS NULL AND NOT suppressed"
-# A delinquent record with no collection action: uncollected once 30 days past `delinquent_since`.
-UNCOLLECTED_CANDIDATE = (
-    f"severity >= {DELINQUENT_SEVERITY} AND collection_stage = 'none' AND delinquent_since IS NOT NULL"
-)
+# An uncollected record (registry/records/rules.py), as the tallies count it.
+UNCOLLECTED = "uncollected"
 
 
 class RecordTally(SQLModel, table=True):
@@ -39,7 +36,7 @@ class RecordTally(SQLModel, table=True):
     currency: str = column(sa.CHAR(3))
     live: int = column(sa.BigInteger)
     overdue_minor: int = column(sa.BigInteger)
-    # Records that are uncollected once their delinquency is 30 days old, and their overdue sum.
+    # Uncollected records (registry/records/rules.py) and their overdue sum.
     candidates: int = column(sa.BigInteger)
     candidate_overdue_minor: int = column(sa.BigInteger)
 
@@ -51,9 +48,6 @@ STATS_INDEXES = (
     # Tallied records that have expired (at most a day's worth while retention runs daily).
     sa.Index("ix_records_expires_on_tallied", _records.c.expires_on,
              postgresql_where=sa.text(f"{TALLIED} AND expires_on IS NOT NULL")),
-    # Uncollected candidates whose delinquency is not 30 days old yet.
-    sa.Index("ix_records_delinquent_since_uncollected", _records.c.delinquent_since,
-             postgresql_where=sa.text(f"{TALLIED} AND {UNCOLLECTED_CANDIDATE}")),
     # Each member's newest as_of, read backwards until a record that has not expired.
     sa.Index("ix_records_member_id_as_of_tallied", _records.c.member_id, _records.c.as_of,
              postgresql_where=sa.text(TALLIED)),

@@ -10,29 +10,24 @@ from datetime import date, datetime
 
 import asyncpg
 
-from registry.stats.models import TALLIED, UNCOLLECTED_CANDIDATE
+from registry.stats.models import TALLIED, UNCOLLECTED
 
 TALLY_KEY = "member_id, product, status, currency"
 TALLY_SUMS = "live, overdue_minor, candidates, candidate_overdue_minor"
 ONE_MEMBER = "($2::uuid IS NULL OR member_id = $2)"
 
-# The ledger's sums by key, less the tallied records that have expired by $1 and the
-# candidates whose delinquency is 30 days old or less (not uncollected yet) — both few and
-# found through partial indexes. Delinquent for more than 30 days and no collection action:
-# the registry's founding concern.
+# The ledger's sums by key, less the tallied records that have expired by $1 (few, found
+# through a partial index). Uncollected records (registry/records/rules.py) are tallied as
+# they are written: delinquent more than 30 days and nobody collecting is the registry's
+# founding concern.
 RECORD_GROUPS = f"""
 WITH entries AS (
     SELECT {TALLY_KEY}, {TALLY_SUMS} FROM record_tallies WHERE {ONE_MEMBER}
     UNION ALL
     SELECT {TALLY_KEY}, -1, -overdue_minor,
-           CASE WHEN {UNCOLLECTED_CANDIDATE} THEN -1 ELSE 0 END,
-           CASE WHEN {UNCOLLECTED_CANDIDATE} THEN -overdue_minor ELSE 0 END
+           CASE WHEN {UNCOLLECTED} THEN -1 ELSE 0 END,
+           CASE WHEN {UNCOLLECTED} THEN -overdue_minor ELSE 0 END
     FROM records WHERE {TALLIED} AND expires_on IS NOT NULL AND expires_on <= $1 AND {ONE_MEMBER}
-    UNION ALL
-    SELECT {TALLY_KEY}, 0, 0, -1, -overdue_minor
-    FROM records
-    WHERE {TALLIED} AND {UNCOLLECTED_CANDIDATE} AND delinquent_since >= $1::date - 30
-      AND (expires_on IS NULL OR expires_on > $1) AND {ONE_MEMBER}
 )
 SELECT {TALLY_KEY}, sum(live)::bigint AS n, sum(candidates)::bigint AS uncollected,
        sum(overdue_minor)::bigint AS overdue, sum(candidate_overdue_minor)::bigint AS uncollected_overdue

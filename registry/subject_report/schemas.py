@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from registry.core.schemas import RequestModel
 from registry.disputes.schemas import Institution
 from registry.records.schemas import Token
-from registry.records.vocabulary import CollectionStage, Product, Status, SubjectType
+from registry.records.vocabulary import Arrangement, CollectionStage, Product, Status, SubjectType
 
 
 class SubjectReportRequest(RequestModel):
@@ -43,6 +43,11 @@ class ReportedRecord(BaseModel):
     notice_sent_on: date | None
     closed_on: date | None
     as_of: date
+    branch_code: str | None
+    last_collection_action_on: date | None
+    recovered_amount: str
+    arrangement: Arrangement
+    uncollected: bool
     expires_on: date | None
     disputed: bool
     suppressed: bool = Field(description="Held but left out of every exposure answer (an upheld dispute)")

@@ -29,6 +29,7 @@ STAGING_COLUMNS = (
     "principal_minor", "outstanding_minor", "overdue_minor",
     "opened_on", "delinquent_since", "notice_sent_on", "closed_on", "as_of",
     "content_hash", "snapshot",
+    "branch_code", "last_collection_action_on", "recovered_minor", "arrangement",
 )
 
 _CREATE_STAGING = """
@@ -37,7 +38,8 @@ CREATE TEMP TABLE IF NOT EXISTS upload_staging (
     status text NOT NULL, collection_stage text NOT NULL, currency text NOT NULL,
     principal_minor bigint NOT NULL, outstanding_minor bigint NOT NULL, overdue_minor bigint NOT NULL,
     opened_on date, delinquent_since date, notice_sent_on date, closed_on date, as_of date NOT NULL,
-    content_hash bytea NOT NULL, snapshot text NOT NULL
+    content_hash bytea NOT NULL, snapshot text NOT NULL,
+    branch_code text, last_collection_action_on date, recovered_minor bigint NOT NULL, arrangement text NOT NULL
 ) ON COMMIT DELETE ROWS
 """
 
@@ -105,9 +107,13 @@ async def ensure_staging(conn: asyncpg.Connection) -> None:
     await conn.execute(_CREATE_STAGING)
 
 
+_SNAPSHOT = STAGING_COLUMNS.index("snapshot")
+
+
 def staging_row(valid: ValidItem) -> tuple[Any, ...]:
-    """One valid item as a row of STAGING_COLUMNS."""
-    return (*records_repository.input_values(valid)[:-1], orjson.dumps(valid.snapshot).decode())
+    """One valid item as a row of STAGING_COLUMNS (the snapshot as JSON text)."""
+    values = records_repository.input_values(valid)
+    return (*values[:_SNAPSHOT], orjson.dumps(valid.snapshot).decode(), *values[_SNAPSHOT + 1:])
 
 
 async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -31,6 +31,7 @@ class AccountCounts(ResponseModel):
     delinquent: int = 0
     by_status: dict[str, int] = Field(default_factory=dict)
     by_product: dict[str, int] = Field(default_factory=dict)
+    in_arrangement: int = 0
 
 
 class InquiryCounts(ResponseModel):

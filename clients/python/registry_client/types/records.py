@@ -52,6 +52,15 @@ class CollectionStage(StrEnum):
     CLOSED = "closed"
 
 
+class Arrangement(StrEnum):
+    """A hardship arrangement agreed with the borrower."""
+
+    NONE = "none"
+    PAYMENT_PLAN = "payment_plan"
+    EXTENSION = "extension"
+    RESTRUCTURE = "restructure"
+
+
 class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
@@ -85,6 +94,13 @@ class RecordItem(RequestModel):
     delinquent_since: date | None = None
     notice_sent_on: date | None = None
     closed_on: date | None = None
+    branch_code: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+    last_collection_action_on: date | None = Field(
+        default=None, description="The latest collection action; without one in the 30 days up to as_of, a "
+        "delinquency over 30 days old counts as uncollected",
+    )
+    recovered_amount: Decimal | None = Field(default=None, ge=0)
+    arrangement: Arrangement | None = None
 
 
 class RecordResult(ResponseModel):
@@ -143,6 +159,11 @@ class Record(ResponseModel):
     notice_sent_on: date | None = None
     closed_on: date | None = None
     as_of: date | None = None
+    branch_code: str | None = None
+    last_collection_action_on: date | None = None
+    recovered_amount: Decimal | None = None
+    arrangement: str | None = None
+    uncollected: bool = False
     disputed: bool = False
     expires_on: date | None = None
     version: int | None = None
