@@ -17,7 +17,7 @@ import pytest
 from registry_client import AsyncRegistryClient, RegistryClient, identity
 
 from tests.factories import item, token
-from tests.test_server_process import free_port, wait_ready
+from tests.servers import registry_env, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,23 +61,14 @@ async def test_async_client_end_to_end_through_the_app(app, registry):
 
 @pytest.fixture(scope="module")
 def live_server(database_url, tmp_path_factory):
-    """A real `registry serve` process on the test database."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(REGISTRY_DATABASE_URL=database_url, REGISTRY_DATA_DIR=str(tmp_path_factory.mktemp("live")))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--no-migrate", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    """A real `registry serve` process on the test database (its background jobs off: the
+    in-process app's tests run deliveries themselves, see tests/servers.py)."""
+    data_dir = tmp_path_factory.mktemp("live")
+    env = registry_env(data_dir, database_url)
+    with serve(env, data_dir / "server.log", "--no-migrate") as server:
         boot = json.loads(subprocess.run([sys.executable, "-m", "registry", "bootstrap", "--new-client"], env=env,
                                          capture_output=True, text=True, check=True).stdout)
-        yield {"url": base, **boot}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        yield {"url": server.url, **boot}
 
 
 def member_env(live_server, scopes=("records:write", "records:read", "exposure:read")) -> dict[str, str]:
