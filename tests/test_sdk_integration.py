@@ -14,7 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from registry_client import AsyncRegistryClient, RegistryClient, identity
+from registry_client import (
+    AsyncRegistryClient,
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RegistryClient,
+    UnprocessableEntity,
+    identity,
+)
 
 from tests.factories import item, token
 from tests.servers import registry_env, serve
@@ -139,3 +147,27 @@ def test_documented_integration_runs_as_written(live_server, tmp_path):
     done = subprocess.run([sys.executable, str(script)], env=member_env(live_server), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "created=1" in done.stdout
+
+
+def test_the_blocking_client_raises_what_a_real_server_answers(live_server):
+    """Problem bodies from a real server process become the SDK's exceptions, with the
+    status, the field errors and the request id the server logged (tests/test_sdk_against_the_service.py
+    checks the async client and the retries)."""
+    env = member_env(live_server, scopes=("records:read",))
+    url, client_id = env["REGISTRY_URL"], env["REGISTRY_CLIENT_ID"]
+    with RegistryClient(url, client_id, env["REGISTRY_CLIENT_SECRET"]) as client:
+        with pytest.raises(NotFound) as missing:
+            client.records.get("0193a5b0-7c1e-7d2f-8a3b-5e4f3d2c1b0a")
+        with pytest.raises(UnprocessableEntity) as invalid:
+            client.records.get("not-a-record-id")
+        with pytest.raises(PermissionDenied) as forbidden:
+            client.exposure.query([token()], purpose="account_review")
+    with RegistryClient(url, client_id, "brs_not-the-secret") as wrong, pytest.raises(AuthenticationError) as refused:
+        wrong.records.get("0193a5b0-7c1e-7d2f-8a3b-5e4f3d2c1b0a")
+    for raised, status in ((missing, 404), (invalid, 422), (forbidden, 403), (refused, 401)):
+        error = raised.value
+        assert error.status == error.body["status"] == status
+        assert error.request_id == error.body["request_id"] == error.response.headers["x-request-id"]
+        assert error.title and error.detail
+    assert [e.field for e in invalid.value.errors] == [e["field"] for e in invalid.value.body["errors"]]
+    assert invalid.value.errors and refused.value.body["error"] == "invalid_client"
