@@ -89,6 +89,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         token_failures_per_address=100_000,
         webhook_poll_seconds=0,  # tests run delivery passes themselves (tests/test_monitoring_webhooks.py)
         audit_publish_seconds=0,  # tests publish checkpoint heads themselves (tests/test_audit_sealing.py)
+        # Tests run retention passes themselves, on the days they choose (tests/test_retention.py);
+        # a pass the app ran at start for the real day would take that day from them.
+        retention_daily=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -3,7 +3,9 @@ receiver on 127.0.0.1 that records what it is sent and answers with scripted sta
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -47,8 +49,17 @@ async def read_feed(http: httpx.AsyncClient, member: Member, after: str | None =
     return response.json()
 
 
-async def all_alerts(http: httpx.AsyncClient, member: Member) -> list[dict[str, Any]]:
-    return (await read_feed(http, member, limit=500))["data"]
+async def all_alerts(http: httpx.AsyncClient, member: Member, expect: int = 0, seconds: float = 30) -> list[dict[str, Any]]:
+    """The member's feed from the start. The feed shows an alert once every transaction older
+    than it has ended anywhere on the database server (docs/monitoring.md), so a background
+    job's transaction may hold a just-committed alert back for a moment: with `expect`, read
+    again until that many are visible or `seconds` passed (the caller's assertion decides)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alerts = (await read_feed(http, member, limit=500))["data"]
+        if len(alerts) >= expect or time.monotonic() > deadline:
+            return alerts
+        await asyncio.sleep(0.05)
 
 
 @dataclass

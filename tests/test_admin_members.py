@@ -7,6 +7,18 @@ import pytest
 from tests.factories import unique_code
 
 
+async def stored_member(registry, member_id) -> dict:
+    row = await registry.pool.fetchrow("SELECT * FROM members WHERE id = $1", uuid.UUID(str(member_id)))
+    return dict(row)
+
+
+async def stored_clients(registry, member_id) -> list[dict]:
+    rows = await registry.pool.fetch(
+        "SELECT client_id, scopes, status FROM api_clients WHERE member_id = $1 ORDER BY created_at", member_id
+    )
+    return [dict(row) for row in rows]
+
+
 async def test_member_lifecycle(http, registry):
     code = unique_code("BANK")
     r = await http.post("/admin/members", json={"code": code, "name": "Bank", "kind": "bank"}, headers=registry.admin.headers)
@@ -31,9 +43,11 @@ async def test_duplicate_code_is_409(http, registry):
     code = unique_code()
     body = {"code": code, "name": "A", "kind": "leasing"}
     assert (await http.post("/admin/members", json=body, headers=registry.admin.headers)).status_code == 201
-    r = await http.post("/admin/members", json=body, headers=registry.admin.headers)
+    r = await http.post("/admin/members", json={**body, "name": "B"}, headers=registry.admin.headers)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
     assert r.headers["x-should-retry"] == "false"
+    names = await registry.pool.fetch("SELECT name FROM members WHERE code = $1", code)
+    assert [row["name"] for row in names] == ["A"]
 
 
 @pytest.mark.parametrize(
@@ -50,9 +64,15 @@ async def test_duplicate_code_is_409(http, registry):
     ],
 )
 async def test_invalid_member_bodies(http, registry, body):
+    count = "SELECT count(*) FROM members"
+    before = await registry.pool.fetchval(count)
     r = await http.post("/admin/members", json=body, headers=registry.admin.headers)
     assert r.status_code in (409, 422), r.text
     assert r.headers["content-type"] == "application/problem+json"
+    assert await registry.pool.fetchval(count) == before
+    assert await registry.pool.fetchval("SELECT count(*) FROM members WHERE code = $1", body["code"]) == 0
+    [audited] = await registry.audit_rows(request_id=r.headers["x-request-id"])
+    assert audited["outcome"] == r.status_code and audited["resource"] is None
 
 
 async def test_cursor_pages_cover_every_member_once(http, registry):
@@ -107,10 +127,12 @@ async def test_clients_create_list_revoke(http, registry):
 
 async def test_admin_scope_is_reserved_to_the_association(http, registry):
     member = await registry.member()
+    before = await stored_clients(registry, member.id)
     r = await http.post(
         f"/admin/members/{member.id}/clients", json={"name": "x", "scopes": ["admin"]}, headers=registry.admin.headers
     )
     assert r.status_code == 422
+    assert await stored_clients(registry, member.id) == before and len(before) == 1
 
 
 @pytest.mark.parametrize(
@@ -124,20 +146,32 @@ async def test_admin_scope_is_reserved_to_the_association(http, registry):
 )
 async def test_member_token_on_admin_is_403(http, registry, method, path):
     member = await registry.member()
-    r = await http.request(method, path, headers=member.headers, json={"code": "ZZ", "name": "x", "kind": "bank"})
+    code = unique_code("ZZ")
+    r = await http.request(method, path, headers=member.headers, json={"code": code, "name": "x", "kind": "bank"})
     assert r.status_code == 403
     assert r.headers["content-type"] == "application/problem+json"
+    assert await registry.pool.fetchval("SELECT count(*) FROM members WHERE code = $1", code) == 0
+    [audited] = await registry.audit_rows(request_id=r.headers["x-request-id"])
+    assert (audited["member_id"], audited["outcome"]) == (member.id, 403)
 
 
-async def test_a_member_cannot_suspend_itself_into_admin_paths(http, registry):
+async def test_a_member_cannot_change_itself_through_admin_paths(http, registry):
     member = await registry.member()
-    r = await http.patch(f"/admin/members/{member.id}", json={"status": "active"}, headers=member.headers)
+    before = await stored_member(registry, member.id)
+    r = await http.patch(f"/admin/members/{member.id}", json={"status": "suspended", "name": "Mine now"},
+                         headers=member.headers)
     assert r.status_code == 403
+    assert await stored_member(registry, member.id) == before
 
 
 async def test_association_cannot_be_suspended(http, registry):
+    before = await stored_member(registry, registry.admin.member_id)
     r = await http.patch(f"/admin/members/{registry.admin.member_id}", json={"status": "suspended"}, headers=registry.admin.headers)
     assert r.status_code == 409
+    after = await stored_member(registry, registry.admin.member_id)
+    assert after == before and after["status"] == "active"
+    # Its admin still works: nothing about the association changed.
+    assert (await http.get("/admin/members", params={"limit": 1}, headers=registry.admin.headers)).status_code == 200
 
 
 async def test_member_creation_is_retry_safe(http, registry):
@@ -170,8 +204,10 @@ async def test_client_creation_retry_names_the_client_instead_of_a_second_secret
 @pytest.mark.parametrize("body", [{"name": None}, {"status": None}, {"status": "active", "name": None}])
 async def test_identity_fields_cannot_be_nulled(http, registry, body):
     member = await registry.member()
+    before = await stored_member(registry, member.id)
     r = await http.patch(f"/admin/members/{member.id}", json=body, headers=registry.admin.headers)
     assert r.status_code == 422
+    assert await stored_member(registry, member.id) == before
 
 
 async def test_quota_null_restores_the_default(http, registry):
@@ -183,15 +219,21 @@ async def test_quota_null_restores_the_default(http, registry):
 
 async def test_huge_numbers_in_a_keyed_request_are_a_clear_422(http, registry):
     member = await registry.member()
+    before = await stored_clients(registry, member.id)
+    key = f"huge-{member.code}"
     r = await http.post(
         f"/admin/members/{member.id}/clients",
         json={"name": "x", "scopes": ["monitor"], "public_jwk": {"kty": "OKP", "n": 41952581475295469568}},
-        headers={**registry.admin.headers, "Idempotency-Key": "huge-1"},
+        headers={**registry.admin.headers, "Idempotency-Key": key},
     )
     assert r.status_code == 422
+    assert await stored_clients(registry, member.id) == before
+    assert await registry.pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = $1", key) == 0
 
 
 async def test_patch_without_a_body_is_422(http, registry):
     member = await registry.member()
+    before = await stored_member(registry, member.id)
     r = await http.patch(f"/admin/members/{member.id}", headers={**registry.admin.headers, "content-type": "application/json"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    assert await stored_member(registry, member.id) == before

@@ -2,12 +2,34 @@
 validation, who sees which dispute (another member's is a 404), scopes, and the
 `dispute_investigation` purpose that a filed dispute admits."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.factories import item, submit, token
 from tests.test_disputes import NOW, delinquent, exposure, file, filed, world  # noqa: F401  (fixture)
+
+
+async def written(registry, world, *others) -> dict:
+    """What disputes have written about the world's borrower and members: the disputes they
+    filed, the covered records' answers and flags, the disputes' history."""
+    members = [world[k].id for k in ("a", "b", "c", "d")] + [m.id for m in others]
+    record_ids = [uuid.UUID(i) for i in world["ids"].values()]
+    q = registry.pool.fetch
+    disputes = await q("SELECT id, status, records_covered, resolution FROM disputes WHERE filed_by = ANY($1) ORDER BY id",
+                       members)
+    dispute_ids = [d["id"] for d in disputes]
+    return {
+        "disputes": [tuple(d) for d in disputes],
+        "covered": [tuple(r) for r in await q(
+            "SELECT dispute_id, record_id, action, note, outcome FROM dispute_records WHERE record_id = ANY($1) "
+            "ORDER BY dispute_id, record_id", record_ids)],
+        "events": [tuple(e) for e in await q(
+            "SELECT dispute_id, kind, record_id FROM dispute_events WHERE dispute_id = ANY($1) ORDER BY id", dispute_ids)],
+        "records": [tuple(r) for r in await q(
+            "SELECT id, disputed, suppressed, version FROM records WHERE id = ANY($1) ORDER BY id", record_ids)],
+    }
 
 
 async def respond(http, member, dispute_id, **body):
@@ -21,10 +43,12 @@ async def test_a_record_id_covers_that_record_only_and_must_be_the_callers(http,
     view = (await http.get(f"/v1/disputes/{own.json()['id']}", headers=world["a"].headers)).json()
     assert view["records"] == 1 and [c["account_ref"] for c in view["covered"]] == ["A-1"]
     # Another member's record is not the caller's to name: 404, nothing written.
+    before = await written(registry, world)
     other = await file(http, world["a"], s, record_id=ids["B-1"])
     assert other.status_code == 404
     mismatch = await file(http, world["a"], token(), record_id=ids["A-1"])
     assert mismatch.status_code == 422 and mismatch.json()["errors"][0]["field"] == "subject"
+    assert await written(registry, world) == before
     listed = await http.get("/v1/disputes", headers=world["a"].headers)
     assert [d["id"] for d in listed.json()["data"]] == [own.json()["id"]]
     # The association may name any record held about the subject.
@@ -49,9 +73,12 @@ async def test_a_member_files_only_with_a_relationship_or_consent(http, registry
     rows = await registry.audit_rows(action="disputes.file", resource=f"dispute:{r.json()['id']}")
     assert [x["details"]["consent_ref"] for x in rows] == ["CONSENT-D-1"]
     # The association still gets a plain answer when there is nothing to dispute.
+    filed_by_admin = "SELECT count(*) FROM disputes WHERE filed_by = $1"
+    before = await registry.pool.fetchval(filed_by_admin, registry.admin.member_id)
     admin = await http.post("/admin/disputes", headers=registry.admin.headers,
                             json={"subject": stranger, "reason": "other", "statement": "s"})
     assert admin.status_code == 422 and admin.json()["errors"][0]["field"] == "subject"
+    assert await registry.pool.fetchval(filed_by_admin, registry.admin.member_id) == before
 
 
 @pytest.mark.parametrize(
@@ -65,16 +92,19 @@ async def test_a_member_files_only_with_a_relationship_or_consent(http, registry
         {"statement": "nul\u0000"},
     ],
 )
-async def test_bad_filings_are_problems(http, world, body):
+async def test_bad_filings_are_problems(http, registry, world, body):
+    before = await written(registry, world)
     payload = {"subject": world["subject"], "reason": "other", "statement": "s", **body}
     r = await http.post("/v1/disputes", json=payload, headers=world["a"].headers)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert await written(registry, world) == before
 
 
-async def test_owner_answers_are_validated(http, world):
+async def test_owner_answers_are_validated(http, registry, world):
     s, ids = world["subject"], world["ids"]
     dispute = await filed(http, world)
     did = dispute["id"]
+    before = await written(registry, world)
     good = item(s, "B-1", status="current", as_of="2026-11-28")
     cases = [
         ({"record_id": ids["B-1"], "action": "correct", "note": "n"}, "body"),  # correction missing
@@ -100,6 +130,7 @@ async def test_owner_answers_are_validated(http, world):
     # The filer holds no covered record: nothing to answer for.
     r = await respond(http, world["a"], did, record_id=ids["A-1"], action="confirm", note="n")
     assert r.status_code == 422
+    assert await written(registry, world) == before
 
 
 async def test_each_member_sees_only_its_part_and_others_get_404(http, registry, world):
@@ -119,9 +150,12 @@ async def test_each_member_sees_only_its_part_and_others_get_404(http, registry,
 
     # D is neither the filer nor an owner: the dispute does not exist for it.
     d = world["d"]
+    before = await written(registry, world)
     assert (await http.get(f"/v1/disputes/{did}", headers=d.headers)).status_code == 404
     assert did not in [x["id"] for x in (await http.get("/v1/disputes", headers=d.headers)).json()["data"]]
-    assert (await respond(http, d, did, record_id=ids["B-1"], action="confirm", note="n")).status_code == 404
+    assert (await respond(http, d, did, record_id=ids["B-1"], action="correct", note="n",
+                          correction=item(s, "B-1", as_of="2026-11-28"))).status_code == 404
+    assert await written(registry, world) == before
     assert (await http.get("/v1/disputes/00000000-0000-0000-0000-000000000000", headers=d.headers)).status_code == 404
 
     admin_view = (await http.get(f"/admin/disputes/{did}", headers=registry.admin.headers)).json()
@@ -136,6 +170,7 @@ async def test_each_member_sees_only_its_part_and_others_get_404(http, registry,
 async def test_scopes(http, registry, world):
     s = world["subject"]
     reader = await registry.member(scopes=["records:read", "exposure:read"])
+    before = await written(registry, world, reader)
     assert (await file(http, reader, s)).status_code == 403
     assert (await http.get("/v1/disputes", headers=reader.headers)).status_code == 403
     assert (await http.get("/admin/disputes", headers=world["a"].headers)).status_code == 403
@@ -146,6 +181,7 @@ async def test_scopes(http, registry, world):
                          json={"resolution": "upheld", "note": "n"})
     assert r.status_code == 404
     assert (await http.get("/v1/disputes")).status_code == 401
+    assert await written(registry, world, reader) == before
 
 
 async def test_a_filed_dispute_admits_dispute_investigation_for_the_filer_only(http, registry, world):

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_server_process import free_port, wait_ready
+from tests.servers import registry_env, serve
 
 pytestmark = pytest.mark.slow
 
@@ -58,24 +58,16 @@ def test_openapi_fuzzing_finds_nothing(database_url, tmp_path):
     chosen = os.environ.get("FUZZ_SEED", str(DEFAULT_SEED))
     seed = random.randrange(1, 2**31) if chosen == "random" else int(chosen)
     print(f"schemathesis seed: {seed} (FUZZ_SEED={seed} to replay)")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(
-        REGISTRY_DATABASE_URL=database_url,
-        REGISTRY_DATA_DIR=str(tmp_path),
+    env = registry_env(
+        tmp_path, database_url,
         # The fuzzer fails authentication on purpose thousands of times; the throttles are
         # tested elsewhere and would otherwise lock its own tokens out.
-        REGISTRY_TOKEN_FAILURES_PER_ADDRESS="100000000",
-        REGISTRY_TOKEN_FAILURES_PER_CLIENT="100000000",
-        REGISTRY_DEFAULT_WRITES_PER_SECOND="100000",
+        token_failures_per_address="100000000",
+        token_failures_per_client="100000000",
+        default_writes_per_second="100000",
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--no-migrate", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    with serve(env, tmp_path / "server.log", "--no-migrate") as server:
+        base = server.url
         import json
 
         boot = json.loads(subprocess.run([sys.executable, "-m", "registry", "bootstrap", "--new-client"], env=env,
@@ -99,9 +91,6 @@ def test_openapi_fuzzing_finds_nothing(database_url, tmp_path):
         # The member's run goes first: the admin's run may suspend any member it finds.
         member_cases, member_failures = schemathesis(base, member_token, seed, "--include-path-regex", "^/v1/")
         admin_cases, admin_failures = schemathesis(base, admin, seed, "--include-path-regex", "^/(admin|oauth|\\.well-known|healthz|readyz)")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     print(f"schemathesis generated {admin_cases} admin and {member_cases} member cases (seed {seed})")
     assert not admin_failures, admin_failures[-6000:]
     assert not member_failures, member_failures[-6000:]

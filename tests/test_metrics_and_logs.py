@@ -8,9 +8,6 @@ import asyncio
 import io
 import json
 import logging
-import signal
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -23,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from registry.config import LogFormat, Settings
 from registry.core.logging import JsonFormatter, TextFormatter, log_config
 from tests.factories import item, submit, token
-from tests.test_server_process import free_port, registry_env, wait_ready
+from tests.servers import registry_env, serve
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -163,16 +160,11 @@ def test_serve_with_two_workers_reports_every_workers_requests(database_url, tmp
     data_dir = tmp_path / "data"
     (data_dir / "metrics").mkdir(parents=True)
     (data_dir / "metrics" / "counter_1.db").write_bytes(b"left by an earlier run")  # emptied at start
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = registry_env(data_dir) | {"REGISTRY_DATABASE_URL": database_url}
+    env = registry_env(data_dir, database_url)
     log_path = tmp_path / "server.log"
     secret_header = "Bearer " + "f" * 64
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--no-migrate", "--workers", "2",
-                                 "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_ready(base, proc)
+    with serve(env, log_path, "--no-migrate", "--workers", "2") as server:
+        base = server.url
         assert not (data_dir / "metrics" / "counter_1.db").exists()
 
         async def burst(n: int) -> None:  # concurrent fresh connections, so both workers accept some
@@ -193,13 +185,6 @@ def test_serve_with_two_workers_reports_every_workers_requests(database_url, tmp
         for _ in range(4):  # whichever worker answers the scrape reports both
             text = httpx.get(base + "/metrics").text
             assert sample(text, "registry_http_requests_total", method="GET", route="/healthz", status="200") == sent
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
     output = log_path.read_text()
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # server logs too are JSON
     assert {"uvicorn.error", "registry.access"} <= {line["logger"] for line in lines}

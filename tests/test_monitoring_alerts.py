@@ -4,6 +4,7 @@ returns every alert exactly once, also while writers commit out of id order."""
 
 import asyncio
 import random
+import time
 from datetime import UTC, date, datetime
 
 from registry.core.tenancy import Member, Tenancy
@@ -33,12 +34,12 @@ async def test_another_members_delinquency_alerts_each_watcher_once_and_never_th
     )
     assert r.json()["summary"]["created"] == 2
 
-    alerts = await all_alerts(http, first.watcher)
+    alerts = await all_alerts(http, first.watcher, expect=1)
     assert len(alerts) == 1
     alert = alerts[0]
     assert set(alert) == {"id", "subject", "label", "kind", "status", "at"}
     assert (alert["subject"], alert["label"], alert["kind"], alert["status"]) == (s, "branch 12", "new_delinquency", "dpd_31_60")
-    assert [a["subject"] for a in await all_alerts(http, second.watcher)] == [s]
+    assert [a["subject"] for a in await all_alerts(http, second.watcher, expect=1)] == [s]
     assert await all_alerts(http, reporter) == []
     raw = (await http.get("/v1/alerts", headers=first.watcher.headers)).text
     for secret in (str(reporter.id), reporter.code, reporter.name):
@@ -46,7 +47,7 @@ async def test_another_members_delinquency_alerts_each_watcher_once_and_never_th
 
     # Resubmitting the same report changes nothing and alerts no one.
     await submit(http, reporter, item(s, "REP-1", status="dpd_31_60", overdue_amount="100.00", as_of="2026-11-15"))
-    assert len(await all_alerts(http, first.watcher)) == 1
+    assert len(await all_alerts(http, first.watcher, expect=1)) == 1
 
 
 async def test_worsening_alerts_and_improvement_does_not(http, registry):
@@ -71,10 +72,10 @@ async def test_worsening_alerts_and_improvement_does_not(http, registry):
             await delinquent(http, reporter, s, "ACC", status, as_of)
         if alert:
             expected.append(alert)
-        assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher)] == expected, status
+        assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher, expect=len(expected))] == expected, status
     # A stale report of a worse status is ignored, and so raises nothing.
     await delinquent(http, reporter, s, "ACC", "dpd_over_180", "2026-10-20")
-    assert len(await all_alerts(http, watched.watcher)) == len(expected)
+    assert len(await all_alerts(http, watched.watcher, expect=len(expected))) == len(expected)
 
 
 async def test_no_alert_after_the_watch_ended(http, registry):
@@ -111,7 +112,7 @@ async def test_hard_inquiries_alert_once_per_inquiring_institution_per_day(http,
     await submit(http, lender_b, item(s, "B-1"))
     await _exposure(http, lender_b, s, purpose="account_review")
 
-    alerts = await all_alerts(http, watched.watcher)
+    alerts = await all_alerts(http, watched.watcher, expect=3)
     assert [(a["kind"], a["status"], a["at"][:10]) for a in alerts] == [
         ("hard_inquiry", None, "2026-11-20"), ("hard_inquiry", None, "2026-11-20"), ("hard_inquiry", None, "2026-11-21"),
     ]
@@ -134,7 +135,7 @@ async def test_feed_cursor_pages_and_is_always_present(http, registry):
     assert third["next_cursor"] == second["next_cursor"]
     ids = [a["id"] for a in first["data"] + second["data"]]
     assert len(set(ids)) == 3
-    assert [a["id"] for a in await all_alerts(http, watched.watcher)] == ids
+    assert [a["id"] for a in await all_alerts(http, watched.watcher, expect=len(ids))] == ids
     for bad in ("garbage", "WzEsMiwzXQ", "WyJ4IiwxXQ"):
         r = await http.get("/v1/alerts", params={"after": bad}, headers=watched.watcher.headers)
         assert r.status_code == 422, bad
@@ -148,6 +149,9 @@ async def _write_delinquency_in_tx(conn, app, reporter_id, subject, account_ref)
     )
     runtime = app.state.runtime
     await write_valid(conn, Tenancy(runtime.prover, Member(reporter_id), "test"), [valid])
+
+
+DRAIN_SECONDS = 30  # how long a reader waits for committed alerts to become visible
 
 
 async def test_a_transaction_that_commits_after_a_higher_id_is_not_skipped(http, registry, app):
@@ -196,25 +200,31 @@ async def test_feed_is_exactly_once_under_concurrent_writers(http, registry, app
     seen: list[int] = []
     reads = 0
 
-    async def reader() -> None:
+    async def reader() -> str:
+        """Reads while the writers write, then drains: an empty page only means nothing is
+        visible yet (a transaction anywhere on the server may still hold alerts back), so it
+        reads on until every committed alert arrived or the deadline passed."""
         nonlocal reads
         cursor = None
+        deadline = None
         while True:
-            finished = writers_done.is_set()
             page = await read_feed(http, watched.watcher, after=cursor, limit=3)
             reads += 1
             seen.extend(a["id"] for a in page["data"])
             cursor = page["next_cursor"]
-            if finished and not page["data"]:
-                return
-            await asyncio.sleep(0.002)
+            if writers_done.is_set():
+                deadline = deadline or time.monotonic() + DRAIN_SECONDS
+                if len(seen) >= len(committed) or time.monotonic() > deadline:
+                    return cursor
+            await asyncio.sleep(0.002 if page["data"] else 0.05)
 
     reading = asyncio.create_task(reader())
     for batch in range(5):
         await asyncio.gather(*(writer(batch * 6 + i) for i in range(6)))
     writers_done.set()
-    await reading
-
+    last_cursor = await reading
+    # Nothing more after the drain: the feed neither repeats nor invents alerts.
+    assert (await read_feed(http, watched.watcher, after=last_cursor))["data"] == []
     stored = await registry.pool.fetch("SELECT id FROM alerts WHERE member_id = $1 ORDER BY id", watched.watcher.id)
     assert len(stored) == len(committed) == 24
     assert len(seen) == len(set(seen))  # nothing twice
@@ -232,5 +242,5 @@ async def test_an_upload_raises_alerts_the_same_way(http, registry):
     r = await http.post("/v1/uploads", content=body, headers={**reporter.headers, "Content-Type": "application/x-ndjson"})
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "completed"
-    assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher)] == [("new_delinquency", "dpd_91_180")]
+    assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher, expect=1)] == [("new_delinquency", "dpd_91_180")]
     assert await all_alerts(http, reporter) == []

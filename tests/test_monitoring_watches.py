@@ -84,6 +84,7 @@ async def test_withdrawing_the_last_live_record_ends_the_watch(http, registry):
 async def test_an_expired_record_no_longer_carries_a_watch(http, registry, clock):
     from datetime import UTC, datetime
 
+    clock.set(datetime(2026, 12, 1, tzinfo=UTC))  # the record below is live on this day, whenever the test runs
     watched = await watched_subject(http, registry)
     settled = item(watched.subject, "EXP-1", status="settled", as_of="2026-11-01", closed_on="2026-11-01")
     assert (await submit(http, watched.watcher, settled)).status_code == 200

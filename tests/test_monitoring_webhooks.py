@@ -111,7 +111,7 @@ async def test_alert_is_delivered_signed_to_a_real_receiver(http, registry, app,
         got = receiver.received[0]
         verify(got.body, got.headers[HEADER.lower()], SECRET)
         payload = orjson.loads(got.body)
-        alert = (await all_alerts(http, watched.watcher))[0]
+        alert = (await all_alerts(http, watched.watcher, expect=1))[0]
         assert payload["type"] == "alert" and payload["data"] == alert
         assert payload["data"]["subject"] == watched.subject and payload["data"]["label"] == "retail"
         assert got.headers["registry-delivery"] == str(payload["id"]) == str(queued[0]["id"])
@@ -250,7 +250,7 @@ async def test_other_members_cannot_see_or_change_webhooks_deliveries_or_alerts(
         assert await _deliveries(http, intruder) == []
         assert await all_alerts(http, intruder) == []
         assert (await http.get("/v1/webhook", headers=watched.watcher.headers)).json()["url"] == receiver.url
-        assert len(await all_alerts(http, watched.watcher)) == 1
+        assert len(await all_alerts(http, watched.watcher, expect=1)) == 1
         # An intruder's PUT sets its own endpoint only.
         await _hook(http, intruder, "https://intruder.example/h")
         assert (await http.get("/v1/webhook", headers=watched.watcher.headers)).json()["url"] == receiver.url

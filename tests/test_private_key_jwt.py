@@ -32,8 +32,8 @@ def assertion(private, alg, client_id, **override):
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, private, algorithm=alg)
 
 
-async def register(http, registry, jwk, scopes=("records:read",)):
-    member = await registry.member()
+async def register(http, registry, jwk, scopes=("records:read",), member=None):
+    member = member or await registry.member()
     r = await http.post(
         f"/admin/members/{member.id}/clients",
         json={"name": "signed", "scopes": list(scopes), "public_jwk": jwk},
@@ -107,11 +107,21 @@ async def test_bad_assertions_are_invalid_client(http, registry, case):
         signed = "not.a.jwt"
     else:  # a secret-based client cannot authenticate with an assertion
         member = await registry.member()
-        other = member.client.client_id
-        signed = assertion(private, alg, other)
+        client_id = member.client.client_id
+        signed = assertion(private, alg, client_id)
+    last_used = "SELECT last_used_at FROM api_clients WHERE client_id = $1"
+    used_before = await registry.pool.fetchval(last_used, client_id)
+    audited_before = await registry.audit_rows(action="auth.token", client_id=client_id)
     r = await grant(http, signed, **extra)
     assert r.status_code == 401, (case, r.text)
     assert r.json()["error"] == "invalid_client"
+    # Refused, so nothing of a success is written: no assertion remembered, the client not
+    # marked used, no token audited; the refusal itself is audited once.
+    assert await registry.pool.fetchval("SELECT count(*) FROM client_assertions WHERE client_id = $1", client_id) == 0
+    assert await registry.pool.fetchval(last_used, client_id) == used_before
+    assert await registry.audit_rows(action="auth.token", client_id=client_id) == audited_before
+    rows = await registry.audit_rows(request_id=r.headers["x-request-id"])
+    assert [(x["action"], x["outcome"]) for x in rows] == [("auth.failed", 401)]
 
 
 @pytest.fixture
@@ -180,16 +190,22 @@ async def test_a_used_jti_is_kept_until_its_assertion_expires(http, registry, to
     ],
 )
 async def test_unacceptable_keys_are_refused(http, registry, jwk):
-    r = await register(http, registry, jwk)
+    member = await registry.member()
+    r = await register(http, registry, jwk, member=member)
     assert r.status_code == 422, r.text
+    stored = await registry.pool.fetch("SELECT client_id FROM api_clients WHERE member_id = $1", member.id)
+    assert [row["client_id"] for row in stored] == [member.client.client_id]
 
 
 async def test_a_private_jwk_is_refused(http, registry):
     private = Ed25519PrivateKey.generate()
     full = json.loads(OKPAlgorithm.to_jwk(private))
     assert "d" in full
-    r = await register(http, registry, full)
+    member = await registry.member()
+    r = await register(http, registry, full, member=member)
     assert r.status_code == 422 and "private" in r.json()["errors"][0]["message"]
+    stored = await registry.pool.fetch("SELECT client_id FROM api_clients WHERE member_id = $1", member.id)
+    assert [row["client_id"] for row in stored] == [member.client.client_id]
 
 
 async def test_mixing_methods_is_invalid_request(http, registry):

@@ -304,22 +304,6 @@ async def test_scopes_and_audit(http, registry):
     assert rows[0]["details"] == {"created": 1, "updated": 0, "unchanged": 0, "stale": 0, "rejected": 1}
 
 
-async def test_a_retry_while_the_first_request_runs_is_409(http, registry):
-    """Another request holding the key (simulated by holding its lock) makes a retry wait its turn."""
-    bank = await registry.member()
-    key = "in-flight-001"
-    async with registry.pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"idempotency|{bank.id}|POST /v1/records|{key}"
-        )
-        r = await submit(http, bank, item(token()), headers={**bank.headers, "Idempotency-Key": key})
-        assert r.status_code == 409
-        assert r.headers["retry-after"] == "1" and r.headers["x-should-retry"] == "true"
-    assert await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", bank.id) == 0
-    r = await submit(http, bank, item(token()), headers={**bank.headers, "Idempotency-Key": key})
-    assert r.status_code == 200
-
-
 async def test_new_records_take_time_ordered_ids(http, registry):
     """Ids are UUIDv7 (migration 0009): a bulk load appends to the indexes holding them."""
     bank = await registry.member()

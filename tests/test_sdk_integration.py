@@ -14,10 +14,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from registry_client import AsyncRegistryClient, RegistryClient, identity
+from registry_client import (
+    AsyncRegistryClient,
+    AuthenticationError,
+    NotFound,
+    PermissionDenied,
+    RegistryClient,
+    UnprocessableEntity,
+    identity,
+)
 
 from tests.factories import item, token
-from tests.test_server_process import free_port, wait_ready
+from tests.servers import registry_env, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,23 +69,14 @@ async def test_async_client_end_to_end_through_the_app(app, registry):
 
 @pytest.fixture(scope="module")
 def live_server(database_url, tmp_path_factory):
-    """A real `registry serve` process on the test database."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(REGISTRY_DATABASE_URL=database_url, REGISTRY_DATA_DIR=str(tmp_path_factory.mktemp("live")))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--no-migrate", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, proc)
+    """A real `registry serve` process on the test database (its background jobs off: the
+    in-process app's tests run deliveries themselves, see tests/servers.py)."""
+    data_dir = tmp_path_factory.mktemp("live")
+    env = registry_env(data_dir, database_url)
+    with serve(env, data_dir / "server.log", "--no-migrate") as server:
         boot = json.loads(subprocess.run([sys.executable, "-m", "registry", "bootstrap", "--new-client"], env=env,
                                          capture_output=True, text=True, check=True).stdout)
-        yield {"url": base, **boot}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        yield {"url": server.url, **boot}
 
 
 def member_env(live_server, scopes=("records:write", "records:read", "exposure:read")) -> dict[str, str]:
@@ -148,3 +147,27 @@ def test_documented_integration_runs_as_written(live_server, tmp_path):
     done = subprocess.run([sys.executable, str(script)], env=member_env(live_server), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "created=1" in done.stdout
+
+
+def test_the_blocking_client_raises_what_a_real_server_answers(live_server):
+    """Problem bodies from a real server process become the SDK's exceptions, with the
+    status, the field errors and the request id the server logged (tests/test_sdk_against_the_service.py
+    checks the async client and the retries)."""
+    env = member_env(live_server, scopes=("records:read",))
+    url, client_id = env["REGISTRY_URL"], env["REGISTRY_CLIENT_ID"]
+    with RegistryClient(url, client_id, env["REGISTRY_CLIENT_SECRET"]) as client:
+        with pytest.raises(NotFound) as missing:
+            client.records.get("0193a5b0-7c1e-7d2f-8a3b-5e4f3d2c1b0a")
+        with pytest.raises(UnprocessableEntity) as invalid:
+            client.records.get("not-a-record-id")
+        with pytest.raises(PermissionDenied) as forbidden:
+            client.exposure.query([token()], purpose="account_review")
+    with RegistryClient(url, client_id, "brs_not-the-secret") as wrong, pytest.raises(AuthenticationError) as refused:
+        wrong.records.get("0193a5b0-7c1e-7d2f-8a3b-5e4f3d2c1b0a")
+    for raised, status in ((missing, 404), (invalid, 422), (forbidden, 403), (refused, 401)):
+        error = raised.value
+        assert error.status == error.body["status"] == status
+        assert error.request_id == error.body["request_id"] == error.response.headers["x-request-id"]
+        assert error.title and error.detail
+    assert [e.field for e in invalid.value.errors] == [e["field"] for e in invalid.value.body["errors"]]
+    assert invalid.value.errors and refused.value.body["error"] == "invalid_client"

@@ -64,15 +64,14 @@ def client_of(env: dict[str, str]) -> RegistryClient:
     return RegistryClient(env["REGISTRY_URL"], env["REGISTRY_CLIENT_ID"], env["REGISTRY_CLIENT_SECRET"])
 
 
-def eventually(read: Callable[[], T], attempts: int = 40) -> T:
+def eventually(read: Callable[[], T], seconds: float = 30) -> T:
     """The feed lists an alert once every transaction older than it has ended anywhere on the
-    database server (docs/monitoring.md), so another suite's open transaction may hold it
-    back for a moment: read again a bounded number of times."""
-    for _ in range(attempts - 1):
-        if result := read():
-            return result
+    database server (docs/monitoring.md), so another open transaction may hold it back for a
+    moment (longer on a loaded machine): read again until something comes or time is up."""
+    deadline = time.monotonic() + seconds
+    while not (result := read()) and time.monotonic() < deadline:
         time.sleep(0.25)
-    return read()
+    return result
 
 
 def test_sdk_uploads_watches_and_alerts_against_a_live_server(live_server, tmp_path):  # noqa: F811
@@ -207,9 +206,8 @@ async def test_async_sdk_upload_alert_and_a_verified_webhook_delivery(app, regis
             )
             assert (sent.status, sent.created) == ("completed", 1)
             alerts = []
-            for _ in range(40):
-                if alerts := [a async for a in w.alerts.iter()]:
-                    break
+            deadline = time.monotonic() + 30  # the feed may hold a fresh alert back (see `eventually`)
+            while not (alerts := [a async for a in w.alerts.iter()]) and time.monotonic() < deadline:
                 await asyncio.sleep(0.25)
             [alert] = alerts
             assert (alert.subject, alert.kind, alert.status, alert.label) == (watched, "new_delinquency", "dpd_61_90", "async")

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 
 from registry.uploads import service as upload_service
 from tests.factories import item, token
-from tests.test_server_process import free_port, registry_env, wait_ready
+from tests.servers import registry_env, serve
 
 LINES = 60_000
 PER_CHUNK = 1_000
@@ -41,33 +39,23 @@ async def stream(slices: list[bytes]) -> AsyncIterator[bytes]:
         yield piece
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--port", str(port), "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    wait_ready(f"http://127.0.0.1:{port}", proc)
-    return proc
+def _headers(access: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access}", "Content-Type": "application/x-ndjson"}
 
 
 @pytest.mark.slow
 async def test_killed_mid_file_then_failed_with_progress_and_reupload_finishes(registry, database_url, tmp_path):
     member = await registry.member()
-    env = registry_env(tmp_path / "data")
-    env["REGISTRY_DATABASE_URL"] = database_url
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    env = registry_env(tmp_path / "data", database_url)
     prefix = f"KILL{secrets.token_hex(3)}"
     slices = big_file(prefix)
-    proc = start_server(env, port)
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    with serve(env, tmp_path / "first.log", "--no-migrate") as first:
+        async with httpx.AsyncClient(base_url=first.url, timeout=60) as client:
             access = (await client.post(
                 "/oauth/token", data={"grant_type": "client_credentials"},
                 auth=(member.client.client_id, member.client.client_secret),
             )).json()["access_token"]
-            headers = {"Authorization": f"Bearer {access}", "Content-Type": "application/x-ndjson"}
-            sending = asyncio.create_task(client.post("/v1/uploads", content=stream(slices), headers=headers))
+            sending = asyncio.create_task(client.post("/v1/uploads", content=stream(slices), headers=_headers(access)))
             job = None
             for _ in range(600):
                 job = await registry.pool.fetchrow(
@@ -77,12 +65,15 @@ async def test_killed_mid_file_then_failed_with_progress_and_reupload_finishes(r
                     break
                 await asyncio.sleep(0.05)
             assert job is not None and job["status"] == "receiving", "the upload did not get going"
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(timeout=30)
             with pytest.raises(httpx.TransportError):
                 await sending
 
-            proc = start_server(env, port)
+    # The next process to start fails the job it finds with nobody running it.
+    with serve(env, tmp_path / "second.log", "--no-migrate") as second:
+        async with httpx.AsyncClient(base_url=second.url, timeout=60) as client:
+            headers = _headers(access)  # the token is still valid: the keys are the data dir's
             failed = (await client.get(f"/v1/uploads/{job['id']}", headers=headers)).json()
             assert failed["status"] == "failed" and "stopped" in failed["error"]
             applied = failed["processed_lines"]
@@ -107,12 +98,6 @@ async def test_killed_mid_file_then_failed_with_progress_and_reupload_finishes(r
                 "SELECT count(*) FROM record_events WHERE member_id = $1", member.id
             )
             assert events == LINES  # nothing doubled
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 async def test_a_job_running_elsewhere_is_left_alone(http, registry):

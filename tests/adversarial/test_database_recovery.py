@@ -36,7 +36,7 @@ from registry.config import Environment, Settings
 from registry.core import migrate
 from registry.core.embedded import ensure_database, start_embedded
 from tests.factories import Registry, item, submit, token
-from tests.test_server_process import free_port, registry_env, wait_ready
+from tests.servers import registry_env, serve
 
 pytestmark = pytest.mark.slow
 
@@ -128,86 +128,73 @@ async def member_headers(client: httpx.AsyncClient, env: dict[str, str]) -> tupl
 async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_acknowledged_write(tmp_path, workers):
     root = server_root("registry-killed-pg-")
     data_dir = root / "data"
-    env = registry_env(data_dir)
-    env["REGISTRY_DEFAULT_WRITES_PER_SECOND"] = "100000"  # the writers are not here to meet the quota
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    # The writers are not here to meet the quota.
+    env = registry_env(data_dir, default_writes_per_second="100000")
     try:
-        wait_ready(base, proc)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            member_id, headers = await member_headers(client, env)
-            traffic = Traffic()
-            writers = [asyncio.create_task(traffic.writer(client, headers, f"W{i}")) for i in range(4)]
+        with serve(env, tmp_path / "serve.log", "--workers", str(workers)) as server:
+            base, proc = server.url, server.proc
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                member_id, headers = await member_headers(client, env)
+                traffic = Traffic()
+                writers = [asyncio.create_task(traffic.writer(client, headers, f"W{i}")) for i in range(4)]
+                try:
+                    await traffic.until_acknowledged(40)
+                    old_pid, _ = postmaster(data_dir)
+                    os.kill(old_pid, signal.SIGKILL)
+                    killed = time.monotonic()
+
+                    # Readiness says why while the database is away, and comes back by itself.
+                    ready = None
+                    while time.monotonic() - killed < RECOVERY_LIMIT_SECONDS:
+                        probe = await client.get("/readyz")
+                        if probe.status_code == 200:
+                            ready = time.monotonic() - killed
+                            break
+                        assert probe.status_code == 503 and probe.headers["retry-after"]
+                        assert probe.json()["database"] == "unreachable" and probe.json()["reason"]
+                        await asyncio.sleep(0.1)
+                    assert ready is not None, f"not ready {RECOVERY_LIMIT_SECONDS} s after the kill"
+
+                    # Writes came back too: the first success of a request sent after the
+                    # service had answered 503.
+                    while True:
+                        down = traffic.first_unavailable(after=killed)
+                        assert down is not None or time.monotonic() - killed < 10, "the kill was never noticed"
+                        back = traffic.first_success_sent_after(down) if down is not None else None
+                        if back is not None:
+                            break
+                        assert time.monotonic() - killed < RECOVERY_LIMIT_SECONDS, "writes did not come back"
+                        await asyncio.sleep(0.05)
+                    recovered = back - killed
+                    await traffic.until_acknowledged(len(traffic.acknowledged) + 40)
+                finally:
+                    traffic.stop.set()
+                    await asyncio.gather(*writers)
+            statuses = [r.status_code for _, _, r in traffic.answers]
+            print(f"\nworkers={workers}: ready {ready:.2f} s and writing {recovered:.2f} s after the kill; "
+                  f"{statuses.count(503)} answers 503 meanwhile, {len(traffic.acknowledged)} writes acknowledged")
+            assert recovered < RECOVERY_LIMIT_SECONDS
+            assert set(statuses) <= {200, 503}, sorted(set(statuses))
+            for _, _, response in traffic.answers:
+                if response.status_code == 503:
+                    assert_unavailable(response)
+            new_pid, url = postmaster(data_dir)
+            assert new_pid != old_pid and proc.poll() is None
+
+            conn = await asyncpg.connect(url)  # as the superuser: every member's rows
             try:
-                await traffic.until_acknowledged(40)
-                old_pid, _ = postmaster(data_dir)
-                os.kill(old_pid, signal.SIGKILL)
-                killed = time.monotonic()
-
-                # Readiness says why while the database is away, and comes back by itself.
-                ready = None
-                while time.monotonic() - killed < RECOVERY_LIMIT_SECONDS:
-                    probe = await client.get("/readyz")
-                    if probe.status_code == 200:
-                        ready = time.monotonic() - killed
-                        break
-                    assert probe.status_code == 503 and probe.headers["retry-after"]
-                    assert probe.json()["database"] == "unreachable" and probe.json()["reason"]
-                    await asyncio.sleep(0.1)
-                assert ready is not None, f"not ready {RECOVERY_LIMIT_SECONDS} s after the kill"
-
-                # Writes came back too: the first success of a request sent after the
-                # service had answered 503.
-                while True:
-                    down = traffic.first_unavailable(after=killed)
-                    assert down is not None or time.monotonic() - killed < 10, "the kill was never noticed"
-                    back = traffic.first_success_sent_after(down) if down is not None else None
-                    if back is not None:
-                        break
-                    assert time.monotonic() - killed < RECOVERY_LIMIT_SECONDS, "writes did not come back"
-                    await asyncio.sleep(0.05)
-                recovered = back - killed
-                await traffic.until_acknowledged(len(traffic.acknowledged) + 40)
+                stored = dict(await conn.fetch(
+                    "SELECT account_ref, id::text FROM records WHERE member_id = $1", member_id
+                ))
             finally:
-                traffic.stop.set()
-                await asyncio.gather(*writers)
-        statuses = [r.status_code for _, _, r in traffic.answers]
-        print(f"\nworkers={workers}: ready {ready:.2f} s and writing {recovered:.2f} s after the kill; "
-              f"{statuses.count(503)} answers 503 meanwhile, {len(traffic.acknowledged)} writes acknowledged")
-        assert recovered < RECOVERY_LIMIT_SECONDS
-        assert set(statuses) <= {200, 503}, sorted(set(statuses))
-        for _, _, response in traffic.answers:
-            if response.status_code == 503:
-                assert_unavailable(response)
-        new_pid, url = postmaster(data_dir)
-        assert new_pid != old_pid and proc.poll() is None
-
-        conn = await asyncpg.connect(url)  # as the superuser: every member's rows
-        try:
-            stored = dict(await conn.fetch(
-                "SELECT account_ref, id::text FROM records WHERE member_id = $1", member_id
-            ))
-        finally:
-            await conn.close()
-        lost = {ref for ref, record_id in traffic.acknowledged.items() if stored.get(ref) != record_id}
-        assert not lost, f"{len(lost)} acknowledged writes lost"
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        # The restarted server stopped with the service, as the first one would have.
-        assert not (data_dir / "pgdata" / "postmaster.pid").exists()
-    finally:
-        if proc.poll() is None:  # a failed test: stop it the same way (it stops its PostgreSQL)
+                await conn.close()
+            lost = {ref for ref, record_id in traffic.acknowledged.items() if stored.get(ref) != record_id}
+            assert not lost, f"{len(lost)} acknowledged writes lost"
             proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
+            proc.wait(timeout=30)
+            # The restarted server stopped with the service, as the first one would have.
+            assert not (data_dir / "pgdata" / "postmaster.pid").exists()
+    finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -466,16 +453,10 @@ def content_length(received: bytes) -> int:
 
 async def test_a_request_the_server_cannot_parse_is_a_problem(registry, database_url, tmp_path):
     member = await registry.member(scopes=["records:write"])
-    env = registry_env(tmp_path / "data")
-    env["REGISTRY_DATABASE_URL"] = database_url
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--port", str(port), "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(base, proc)
+    env = registry_env(tmp_path / "data", database_url)
+    with serve(env, tmp_path / "serve.log", "--no-migrate") as server:
+        base = server.url
+        port = int(base.rsplit(":", 1)[1])
         access = httpx.post(
             base + "/oauth/token", data={"grant_type": "client_credentials"},
             auth=(member.client.client_id, member.client.client_secret),
@@ -502,9 +483,3 @@ async def test_a_request_the_server_cannot_parse_is_a_problem(registry, database
         assert 400 <= status < 500 and headers["content-type"] == PROBLEM, answer
         status, _, answer = post(b"good-key-" + secrets.token_hex(4).encode())
         assert status == 200, answer
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -8,13 +8,7 @@ connecting peer unless a proxy listed in `forwarded_allow_ips` says otherwise.""
 from __future__ import annotations
 
 import ipaddress
-import os
-import re
 import secrets
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +17,7 @@ import pytest
 
 from registry.app import create_app
 from registry.config import Settings
+from tests.servers import registry_env, serve
 
 TOKEN = "/oauth/token"
 GRANT = {"grant_type": "client_credentials"}
@@ -132,27 +127,10 @@ async def test_an_untrusted_peer_cannot_pick_its_address_with_x_forwarded_for(be
 def test_registry_serve_trusts_the_proxies_it_is_told(database_url, tmp_path):
     """`registry serve --forwarded-allow-ips` reaches the app in the server process: from
     the trusted proxy (here the loopback), X-Forwarded-For names the client."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(REGISTRY_DATABASE_URL=database_url, REGISTRY_DATA_DIR=str(tmp_path), REGISTRY_ENV="test",
-               REGISTRY_LOG_FORMAT="text", REGISTRY_TOKEN_FAILURES_PER_ADDRESS="3",
-               REGISTRY_WEBHOOK_POLL_SECONDS="0", REGISTRY_RETENTION_DAILY="false")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--port", "0", "--no-migrate", "--forwarded-allow-ips", "127.0.0.1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        base = None
-        deadline = time.monotonic() + 60
-        assert proc.stdout is not None
-        while base is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                raise AssertionError("server exited early")
-            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.IGNORECASE)
-            base = found.group(1) if found else None
-        assert base is not None, "the server did not say where it listens"
+    env = registry_env(tmp_path, database_url, env="test", log_format="text", token_failures_per_address="3")
+    with serve(env, tmp_path / "server.log", "--no-migrate", "--forwarded-allow-ips", "127.0.0.1") as server:
         attacker = an_address()
-        with httpx.Client(base_url=base) as h:
+        with httpx.Client(base_url=server.url) as h:
             for n in range(3):
                 r = h.post(TOKEN, data=GRANT, auth=(f"brc_nobody{n:012d}", "brs_x"), headers={"X-Forwarded-For": attacker})
                 assert r.status_code == 401, r.text
@@ -161,9 +139,3 @@ def test_registry_serve_trusts_the_proxies_it_is_told(database_url, tmp_path):
             assert int(throttled.headers["retry-after"]) >= 1
             other = h.post(TOKEN, data=GRANT, auth=("brc_nobody", "x"), headers={"X-Forwarded-For": an_address()})
             assert other.status_code == 401, other.text
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()

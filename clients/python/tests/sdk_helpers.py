@@ -11,8 +11,12 @@ import httpx
 from registry_client import AsyncRegistryClient
 
 BASE_URL = "https://registry.test"
-CLIENT_ID = "cli_test"
-CLIENT_SECRET = "brs_secret"
+# Shaped as the registry issues them (registry/auth/secrets.py, core/middleware.py): the
+# mocks stand in for the real service, so their data looks like its data.
+CLIENT_ID = "brc_5b0e2c7d9a41f386"
+CLIENT_SECRET = "brs_kQ3v9x1mZ0p8YtW4rL6sN2bH7cD5fG1jA3eR9uI0oP4"
+REQUEST_ID = "8c2f41d07a9be536"
+MEMBER_ID = "6f1c0a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 HASHING_KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 TOKEN_A = "a" * 64
 TOKEN_B = "b" * 64
@@ -22,6 +26,11 @@ CLI_ENV = {
     "REGISTRY_CLIENT_SECRET": CLIENT_SECRET,
     "REGISTRY_HASHING_KEY": HASHING_KEY,
 }
+
+
+def record_id(n: int) -> str:
+    """A record id as the registry issues them (UUIDv7), numbered for the test."""
+    return f"0193a5b0-7c1e-7d2f-8a3b-{n:012x}"
 
 
 def token_grant(
@@ -53,7 +62,7 @@ def problem(status: int, title: str, detail: str = "", **extra: object) -> httpx
         "title": title,
         "status": status,
         "detail": detail,
-        "request_id": "req-1",
+        "request_id": REQUEST_ID,
         "errors": [],
     }
     body.update(extra)

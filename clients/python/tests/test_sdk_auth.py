@@ -20,17 +20,18 @@ from sdk_helpers import (
     HASHING_KEY,
     async_client,
     problem,
+    record_id,
     token_grant,
 )
 
-RECORD = {"id": "r1", "account_ref": "A1"}
+RECORD = {"id": record_id(1), "account_ref": "A1"}
 
 
 def test_token_request_is_client_credentials_with_basic_auth(
     client: RegistryClient, api: respx.MockRouter
 ) -> None:
-    api.get("/v1/records/r1").mock(return_value=httpx.Response(200, json=RECORD))
-    client.records.get("r1")
+    api.get(f"/v1/records/{record_id(1)}").mock(return_value=httpx.Response(200, json=RECORD))
+    client.records.get(record_id(1))
     request = api["token"].calls.last.request
     scheme, encoded = request.headers["Authorization"].split(" ")
     assert scheme == "Basic"
@@ -40,16 +41,18 @@ def test_token_request_is_client_credentials_with_basic_auth(
 
 
 def test_scope_narrows_the_token_request(api: respx.MockRouter) -> None:
-    api.get("/v1/records/r1").mock(return_value=httpx.Response(200, json=RECORD))
+    api.get(f"/v1/records/{record_id(1)}").mock(return_value=httpx.Response(200, json=RECORD))
     with RegistryClient(BASE_URL, CLIENT_ID, CLIENT_SECRET, scope="records:read") as client:
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert parse_qs(api["token"].calls.last.request.content.decode())["scope"] == ["records:read"]
 
 
 def test_token_is_fetched_once_and_reused(client: RegistryClient, api: respx.MockRouter) -> None:
-    route = api.get("/v1/records/r1").mock(return_value=httpx.Response(200, json=RECORD))
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=httpx.Response(200, json=RECORD)
+    )
     for _ in range(3):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert api["token"].call_count == 1
     assert {call.request.headers["Authorization"] for call in route.calls} == {"Bearer jwt-1"}
 
@@ -57,12 +60,14 @@ def test_token_is_fetched_once_and_reused(client: RegistryClient, api: respx.Moc
 def test_token_is_renewed_before_it_expires(client: RegistryClient, api: respx.MockRouter) -> None:
     now = [1000.0]
     client._now = lambda: now[0]  # type: ignore[method-assign]
-    route = api.get("/v1/records/r1").mock(return_value=httpx.Response(200, json=RECORD))
-    client.records.get("r1")
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=httpx.Response(200, json=RECORD)
+    )
+    client.records.get(record_id(1))
     now[0] += 900 - 61  # just before the 60 s renewal margin
-    client.records.get("r1")
+    client.records.get(record_id(1))
     now[0] += 2  # inside the margin: renew although the token has not expired yet
-    client.records.get("r1")
+    client.records.get(record_id(1))
     assert [call.request.headers["Authorization"] for call in route.calls] == [
         "Bearer jwt-1",
         "Bearer jwt-1",
@@ -72,15 +77,17 @@ def test_token_is_renewed_before_it_expires(client: RegistryClient, api: respx.M
 
 def test_short_lived_tokens_renew_at_half_life(api: respx.MockRouter) -> None:
     api["token"].mock(side_effect=token_grant(itertools.count(1), expires_in=30))
-    route = api.get("/v1/records/r1").mock(return_value=httpx.Response(200, json=RECORD))
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=httpx.Response(200, json=RECORD)
+    )
     with RegistryClient(BASE_URL, CLIENT_ID, CLIENT_SECRET) as client:
         now = [0.0]
         client._now = lambda: now[0]  # type: ignore[method-assign]
-        client.records.get("r1")
+        client.records.get(record_id(1))
         now[0] = 14
-        client.records.get("r1")
+        client.records.get(record_id(1))
         now[0] = 15
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert [c.request.headers["Authorization"] for c in route.calls] == [
         "Bearer jwt-1",
         "Bearer jwt-1",
@@ -89,10 +96,10 @@ def test_short_lived_tokens_renew_at_half_life(api: respx.MockRouter) -> None:
 
 
 def test_a_401_renews_the_token_once(client: RegistryClient, api: respx.MockRouter) -> None:
-    route = api.get("/v1/records/r1").mock(
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
         side_effect=[problem(401, "Unauthenticated"), httpx.Response(200, json=RECORD)]
     )
-    assert client.records.get("r1").id == "r1"
+    assert client.records.get(record_id(1)).id == record_id(1)
     assert [call.request.headers["Authorization"] for call in route.calls] == [
         "Bearer jwt-1",
         "Bearer jwt-2",
@@ -100,9 +107,11 @@ def test_a_401_renews_the_token_once(client: RegistryClient, api: respx.MockRout
 
 
 def test_a_second_401_is_raised(client: RegistryClient, api: respx.MockRouter) -> None:
-    api.get("/v1/records/r1").mock(return_value=problem(401, "Unauthenticated", "client revoked"))
+    api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=problem(401, "Unauthenticated", "client revoked")
+    )
     with pytest.raises(AuthenticationError, match="client revoked"):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert api["token"].call_count == 2
 
 
@@ -116,7 +125,7 @@ def test_bad_credentials_raise_authentication_error(api: respx.MockRouter) -> No
         RegistryClient(BASE_URL, CLIENT_ID, "wrong") as client,
         pytest.raises(AuthenticationError) as raised,
     ):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert raised.value.title == "invalid_client"
     assert raised.value.detail == "unknown client"
     assert api["token"].call_count == 1
@@ -129,9 +138,9 @@ def test_configuration_comes_from_the_environment(
     monkeypatch.setenv("REGISTRY_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("REGISTRY_CLIENT_SECRET", CLIENT_SECRET)
     monkeypatch.setenv("REGISTRY_HASHING_KEY", HASHING_KEY)
-    api.get("/v1/records/r1").mock(return_value=httpx.Response(200, json=RECORD))
+    api.get(f"/v1/records/{record_id(1)}").mock(return_value=httpx.Response(200, json=RECORD))
     with RegistryClient() as client:
-        client.records.get("r1")
+        client.records.get(record_id(1))
         assert client.subject("cn_resident_id", "11010519491231002X") == (
             "197809837417cea4f460dc78c1d99967e46957792b7365ff0056152f09ce83f3"
         )
@@ -168,7 +177,7 @@ def test_missing_credentials_is_a_clear_error(api: respx.MockRouter) -> None:
         RegistryClient(BASE_URL) as client,
         pytest.raises(RegistryError, match="REGISTRY_CLIENT_ID"),
     ):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert api["token"].call_count == 0
 
 
@@ -188,11 +197,11 @@ def test_secret_is_not_in_repr() -> None:
 
 @pytest.mark.asyncio
 async def test_async_client_renews_once_on_401(api: respx.MockRouter) -> None:
-    route = api.get("/v1/records/r1").mock(
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
         side_effect=[problem(401, "Unauthenticated"), httpx.Response(200, json=RECORD)]
     )
     async with async_client() as client:
-        assert (await client.records.get("r1")).id == "r1"
+        assert (await client.records.get(record_id(1))).id == record_id(1)
         assert client.subject("passport", "chn:e12345678") == (
             "e4e9aea886df4cb04bb33dfb303ec96a5aba83bc98f700305c712b51d620ef53"
         )

@@ -15,10 +15,12 @@ from registry_client import identity
 
 from sdk_helpers import (
     HASHING_KEY,
+    REQUEST_ID,
     TOKEN_A,
     TOKEN_B,
     assert_one_clear_line,
     problem,
+    record_id,
 )
 
 RESIDENT_TOKEN = "197809837417cea4f460dc78c1d99967e46957792b7365ff0056152f09ce83f3"
@@ -306,7 +308,7 @@ def test_exposure_forbidden(run, api: respx.MockRouter) -> None:
     )
     result = run("exposure", TOKEN_A, "--purpose", "account_review")
     assert_one_clear_line(
-        result, 1, "403 Forbidden: no record of yours for 1 subject [request_id req-1]"
+        result, 1, f"403 Forbidden: no record of yours for 1 subject [request_id {REQUEST_ID}]"
     )
 
 
@@ -324,7 +326,7 @@ def test_records_list(run, api: respx.MockRouter) -> None:
                 json={
                     "data": [
                         {
-                            "id": "r1",
+                            "id": record_id(1),
                             "account_ref": "A1",
                             "status": "current",
                             "currency": "CNY",
@@ -337,7 +339,7 @@ def test_records_list(run, api: respx.MockRouter) -> None:
             httpx.Response(
                 200,
                 json={
-                    "data": [{"id": "r2", "account_ref": "A2", "status": "dpd_1_30"}],
+                    "data": [{"id": record_id(2), "account_ref": "A2", "status": "dpd_1_30"}],
                     "next_cursor": None,
                 },
             ),
@@ -354,14 +356,17 @@ def test_records_list_json_with_limit(run, api: respx.MockRouter) -> None:
         return_value=httpx.Response(
             200,
             json={
-                "data": [{"id": "r1", "account_ref": "A1"}, {"id": "r2", "account_ref": "A2"}],
+                "data": [
+                    {"id": record_id(1), "account_ref": "A1"},
+                    {"id": record_id(2), "account_ref": "A2"},
+                ],
                 "next_cursor": "more",
             },
         )
     )
     result = run("records", "list", "--json", "--limit", "1")
     assert result.exit_code == 0
-    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["r1"]
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [record_id(1)]
     assert route.call_count == 1
 
 

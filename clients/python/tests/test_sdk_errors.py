@@ -20,7 +20,7 @@ from registry_client import (
     UnprocessableEntity,
 )
 
-from sdk_helpers import BASE_URL, CLIENT_ID, CLIENT_SECRET, problem
+from sdk_helpers import BASE_URL, CLIENT_ID, CLIENT_SECRET, REQUEST_ID, problem, record_id
 
 
 @pytest.fixture
@@ -48,15 +48,17 @@ def no_retry_client(api: respx.MockRouter):
 def test_status_maps_to_exception(
     no_retry_client: RegistryClient, api: respx.MockRouter, status: int, error: type
 ) -> None:
-    api.get("/v1/records/r1").mock(return_value=problem(status, "Some title", "Some detail"))
+    api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=problem(status, "Some title", "Some detail")
+    )
     with pytest.raises(error) as raised:
-        no_retry_client.records.get("r1")
+        no_retry_client.records.get(record_id(1))
     assert type(raised.value) is error
     assert isinstance(raised.value, RegistryError)
     assert raised.value.status == status
     assert raised.value.title == "Some title"
     assert raised.value.detail == "Some detail"
-    assert raised.value.request_id == "req-1"
+    assert raised.value.request_id == REQUEST_ID
 
 
 def test_validation_problem_carries_field_errors(
@@ -80,20 +82,20 @@ def test_validation_problem_carries_field_errors(
     ]
     assert str(error) == (
         "422 Unprocessable content: The request is not valid "
-        "(consent_ref: required for loan_application) [request_id req-1]"
+        f"(consent_ref: required for loan_application) [request_id {REQUEST_ID}]"
     )
 
 
 def test_request_id_falls_back_to_the_header(
     no_retry_client: RegistryClient, api: respx.MockRouter
 ) -> None:
-    api.get("/v1/records/r1").mock(
+    api.get(f"/v1/records/{record_id(1)}").mock(
         return_value=httpx.Response(
             502, text="<html>bad gateway</html>", headers={"X-Request-ID": "edge-7"}
         )
     )
     with pytest.raises(ServerError) as raised:
-        no_retry_client.records.get("r1")
+        no_retry_client.records.get(record_id(1))
     assert raised.value.request_id == "edge-7"
     assert raised.value.title == "Bad Gateway"
     assert raised.value.detail == "<html>bad gateway</html>"
@@ -103,8 +105,10 @@ def test_request_id_falls_back_to_the_header(
 def test_response_is_kept_on_the_exception(
     no_retry_client: RegistryClient, api: respx.MockRouter
 ) -> None:
-    api.get("/v1/records/r1").mock(return_value=problem(404, "Not found", "No such record"))
+    api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=problem(404, "Not found", "No such record")
+    )
     with pytest.raises(NotFound) as raised:
-        no_retry_client.records.get("r1")
+        no_retry_client.records.get(record_id(1))
     assert raised.value.response.status_code == 404
     assert raised.value.body["detail"] == "No such record"

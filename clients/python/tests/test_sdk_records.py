@@ -14,7 +14,7 @@ import respx
 from registry_client import RegistryClient
 from registry_client.types import RecordItem
 
-from sdk_helpers import TOKEN_A, TOKEN_B, async_client
+from sdk_helpers import TOKEN_A, TOKEN_B, async_client, record_id
 
 
 def item(n: int, **fields: Any) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def test_server_rejections_keep_their_reasons(
                         "index": 0,
                         "account_ref": "ACC-0",
                         "outcome": "created",
-                        "record_id": "r0",
+                        "record_id": record_id(0),
                         "errors": [],
                     },
                     {
@@ -243,7 +243,7 @@ def test_submit_nothing_sends_nothing(client: RegistryClient, api: respx.MockRou
 
 def record(n: int, **fields: Any) -> dict[str, Any]:
     return {
-        "id": f"r{n}",
+        "id": record_id(n),
         "account_ref": f"ACC-{n}",
         "status": "current",
         "overdue_amount": "0.00",
@@ -264,7 +264,7 @@ def test_list_iterates_every_page_with_filters(
     records = list(
         client.records.list(subject=TOKEN_A, status="dpd_31_60", product="auto_loan", page_size=2)
     )
-    assert [r.id for r in records] == ["r1", "r2", "r3"]
+    assert [r.id for r in records] == [record_id(1), record_id(2), record_id(3)]
     params = [dict(call.request.url.params) for call in route.calls]
     filters = {"subject": TOKEN_A, "status": "dpd_31_60", "product": "auto_loan", "limit": "2"}
     assert params == [filters, {**filters, "cursor": "c2"}, {**filters, "cursor": "c3"}]
@@ -282,7 +282,7 @@ def test_list_is_lazy_and_pages_are_available(
     listing = client.records.list()
     assert route.call_count == 0
     pages = list(listing.pages())
-    assert [[r.id for r in page.data] for page in pages] == [["r1"], ["r2"]]
+    assert [[r.id for r in page.data] for page in pages] == [[record_id(1)], [record_id(2)]]
     assert pages[-1].next_cursor is None
 
 
@@ -295,14 +295,14 @@ def test_a_cursor_that_does_not_move_ends_the_listing(
             httpx.Response(200, json={"data": [record(2)], "next_cursor": "same"}),
         ]
     )
-    assert [r.id for r in client.records.list()] == ["r1", "r2"]
+    assert [r.id for r in client.records.list()] == [record_id(1), record_id(2)]
     assert route.call_count == 2
 
 
 def test_responses_keep_fields_the_sdk_does_not_know(
     client: RegistryClient, api: respx.MockRouter
 ) -> None:
-    api.get("/v1/records/r1").mock(
+    api.get(f"/v1/records/{record_id(1)}").mock(
         return_value=httpx.Response(
             200,
             json=record(
@@ -322,7 +322,7 @@ def test_responses_keep_fields_the_sdk_does_not_know(
             ),
         )
     )
-    fetched = client.records.get("r1")
+    fetched = client.records.get(record_id(1))
     assert fetched.overdue_amount == Decimal("6200.00")
     assert fetched.as_of == date(2026, 1, 31)
     assert fetched.model_extra == {"risk_band": "B"}
@@ -340,10 +340,10 @@ def test_withdraw_deletes_and_ids_cannot_escape_the_path(
     client: RegistryClient, api: respx.MockRouter
 ) -> None:
     route = api.delete(url__regex=r"/v1/records/.+").mock(return_value=httpx.Response(204))
-    client.records.withdraw("r1")
+    client.records.withdraw(record_id(1))
     client.records.withdraw("../admin/members")
     assert [call.request.url.raw_path for call in route.calls] == [
-        b"/v1/records/r1",
+        f"/v1/records/{record_id(1)}".encode(),
         b"/v1/records/..%2Fadmin%2Fmembers",
     ]
 
@@ -362,4 +362,4 @@ async def test_async_submit_and_list(api: respx.MockRouter) -> None:
         listed = [r.id async for r in client.records.list()]
     assert submit_route.call_count == 2
     assert [r.index for r in result.results] == list(range(1500))
-    assert listed == ["r1", "r2"]
+    assert listed == [record_id(1), record_id(2)]

@@ -24,7 +24,15 @@ from registry_client import (
 )
 from registry_client._base_client import backoff_seconds
 
-from sdk_helpers import BASE_URL, CLIENT_ID, CLIENT_SECRET, TOKEN_A, async_client, problem
+from sdk_helpers import (
+    BASE_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TOKEN_A,
+    async_client,
+    problem,
+    record_id,
+)
 
 OK = httpx.Response(200, json={"results": []})
 
@@ -82,12 +90,12 @@ def test_the_server_may_say_whether_to_retry(
 
 
 def test_max_retries_zero_tries_once(api: respx.MockRouter, sleeps: list[float]) -> None:
-    route = api.get("/v1/records/r1").mock(return_value=problem(503, "Unavailable"))
+    route = api.get(f"/v1/records/{record_id(1)}").mock(return_value=problem(503, "Unavailable"))
     with (
         RegistryClient(BASE_URL, CLIENT_ID, CLIENT_SECRET, max_retries=0) as client,
         pytest.raises(ServerError),
     ):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert route.call_count == 1
     assert sleeps == []
 
@@ -101,12 +109,12 @@ def test_backoff_doubles_from_half_a_second_to_eight() -> None:
 
 
 def test_successive_retries_back_off_further(api: respx.MockRouter, sleeps: list[float]) -> None:
-    api.get("/v1/records/r1").mock(return_value=problem(503, "Unavailable"))
+    api.get(f"/v1/records/{record_id(1)}").mock(return_value=problem(503, "Unavailable"))
     with (
         RegistryClient(BASE_URL, CLIENT_ID, CLIENT_SECRET, max_retries=4) as patient,
         pytest.raises(ServerError),
     ):
-        patient.records.get("r1")
+        patient.records.get(record_id(1))
     assert (
         0.5 <= sleeps[0] <= 1
         and 1 <= sleeps[1] <= 2
@@ -151,15 +159,15 @@ def test_retry_after_is_honoured(
     if isinstance(retry_after, timedelta):
         # An HTTP-date, made here rather than at collection so the clock has not moved on.
         retry_after = format_datetime(datetime.now(UTC) + retry_after, usegmt=True)
-    api.get("/v1/records/r1").mock(
+    api.get(f"/v1/records/{record_id(1)}").mock(
         side_effect=[
             httpx.Response(
                 429, json={"title": "Too many requests"}, headers={"Retry-After": retry_after}
             ),
-            httpx.Response(200, json={"id": "r1", "account_ref": "A1"}),
+            httpx.Response(200, json={"id": record_id(1), "account_ref": "A1"}),
         ]
     )
-    client.records.get("r1")
+    client.records.get(record_id(1))
     assert len(sleeps) == 1
     assert low <= sleeps[0] <= high
 
@@ -167,26 +175,26 @@ def test_retry_after_is_honoured(
 def test_retry_after_on_503(
     client: RegistryClient, api: respx.MockRouter, sleeps: list[float]
 ) -> None:
-    api.get("/v1/records/r1").mock(
+    api.get(f"/v1/records/{record_id(1)}").mock(
         side_effect=[
             httpx.Response(503, headers={"Retry-After": "7"}),
-            httpx.Response(200, json={"id": "r1", "account_ref": "A1"}),
+            httpx.Response(200, json={"id": record_id(1), "account_ref": "A1"}),
         ]
     )
-    client.records.get("r1")
+    client.records.get(record_id(1))
     assert sleeps == [7.0]
 
 
 def test_connection_errors_are_retried(
     client: RegistryClient, api: respx.MockRouter, sleeps: list[float]
 ) -> None:
-    route = api.get("/v1/records/r1").mock(
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
         side_effect=[
             httpx.ConnectError("refused"),
-            httpx.Response(200, json={"id": "r1", "account_ref": "A1"}),
+            httpx.Response(200, json={"id": record_id(1), "account_ref": "A1"}),
         ]
     )
-    assert client.records.get("r1").id == "r1"
+    assert client.records.get(record_id(1)).id == record_id(1)
     assert route.call_count == 2
     assert len(sleeps) == 1
 
@@ -194,18 +202,18 @@ def test_connection_errors_are_retried(
 def test_connection_errors_exhausted(
     client: RegistryClient, api: respx.MockRouter, sleeps: list[float]
 ) -> None:
-    route = api.get("/v1/records/r1").mock(side_effect=httpx.ConnectError("refused"))
+    route = api.get(f"/v1/records/{record_id(1)}").mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(APIConnectionError, match="refused") as raised:
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert not isinstance(raised.value, APITimeoutError)
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
     assert route.call_count == 3
 
 
 def test_timeouts_raise_api_timeout_error(client: RegistryClient, api: respx.MockRouter) -> None:
-    route = api.get("/v1/records/r1").mock(side_effect=httpx.ReadTimeout("slow"))
+    route = api.get(f"/v1/records/{record_id(1)}").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(APITimeoutError):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert route.call_count == 3
 
 
@@ -238,19 +246,19 @@ def test_each_call_gets_its_own_idempotency_key(
 def test_reads_and_token_requests_carry_no_idempotency_key(
     client: RegistryClient, api: respx.MockRouter
 ) -> None:
-    route = api.get("/v1/records/r1").mock(
-        return_value=httpx.Response(200, json={"id": "r1", "account_ref": "A1"})
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=httpx.Response(200, json={"id": record_id(1), "account_ref": "A1"})
     )
-    client.records.get("r1")
+    client.records.get(record_id(1))
     assert "Idempotency-Key" not in route.calls.last.request.headers
     assert "Idempotency-Key" not in api["token"].calls.last.request.headers
 
 
 def test_delete_carries_an_idempotency_key(client: RegistryClient, api: respx.MockRouter) -> None:
-    route = api.delete("/v1/records/r1").mock(
+    route = api.delete(f"/v1/records/{record_id(1)}").mock(
         side_effect=[problem(502, "Bad gateway"), httpx.Response(204)]
     )
-    client.records.withdraw("r1")
+    client.records.withdraw(record_id(1))
     assert route.call_count == 2
     assert (
         route.calls[0].request.headers["Idempotency-Key"]
@@ -267,11 +275,11 @@ def test_token_endpoint_is_retried_too(api: respx.MockRouter, sleeps: list[float
             ),
         ]
     )
-    api.get("/v1/records/r1").mock(
-        return_value=httpx.Response(200, json={"id": "r1", "account_ref": "A1"})
+    api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=httpx.Response(200, json={"id": record_id(1), "account_ref": "A1"})
     )
     with RegistryClient(BASE_URL, CLIENT_ID, CLIENT_SECRET) as client:
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert api["token"].call_count == 2
     assert len(sleeps) == 1
 
@@ -279,9 +287,11 @@ def test_token_endpoint_is_retried_too(api: respx.MockRouter, sleeps: list[float
 def test_401_is_not_counted_as_a_retry(
     client: RegistryClient, api: respx.MockRouter, sleeps: list[float]
 ) -> None:
-    route = api.get("/v1/records/r1").mock(return_value=problem(401, "Unauthenticated"))
+    route = api.get(f"/v1/records/{record_id(1)}").mock(
+        return_value=problem(401, "Unauthenticated")
+    )
     with pytest.raises(AuthenticationError):
-        client.records.get("r1")
+        client.records.get(record_id(1))
     assert route.call_count == 2  # first token, then one fresh token
     assert sleeps == []
 
@@ -308,8 +318,8 @@ async def test_async_client_retries_with_the_same_key(
 async def test_async_client_raises_after_retries(
     api: respx.MockRouter, sleeps: list[float]
 ) -> None:
-    api.get("/v1/records/r1").mock(side_effect=httpx.ReadTimeout("slow"))
+    api.get(f"/v1/records/{record_id(1)}").mock(side_effect=httpx.ReadTimeout("slow"))
     async with async_client(max_retries=1) as client:
         with pytest.raises(APITimeoutError):
-            await client.records.get("r1")
+            await client.records.get(record_id(1))
     assert len(sleeps) == 1
