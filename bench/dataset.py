@@ -5,7 +5,7 @@ Every row is what the service itself would have stored had the members reported 
 history through `POST /v1/records`: subject keys are `subject_key(K_server, token)`, the
 snapshot and `content_hash` are built like `registry.records.validation`, and the derived
 columns (`ever_delinquent`, `delinquency_ended_on`, `expires_on`) replay the records
-upsert's rules over each record's versions (tests/test_bench_smoke.py checks both against
+upsert's rules over each record's versions (tests/benchmarks/test_bench_smoke.py checks both against
 the service).
 
 The generator streams: borrowers are made in chunks of `CHUNK_SUBJECTS`, each from its own

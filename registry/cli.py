@@ -400,7 +400,8 @@ def keys_rotate() -> None:
 
 @keys_app.command("retire")
 def keys_retire(kid: Annotated[str, typer.Argument(help="Key id (kid) to remove")]) -> None:
-    """Remove a key that no longer signs; tokens it signed stop verifying."""
+    """Remove a key that no longer signs; tokens it signed stop verifying. Put `--` before a
+    key id that begins with `-`: `registry keys retire -- KID`."""
     settings = _settings()
     try:
         retire_signing_key(signing_keys_dir(settings), kid)

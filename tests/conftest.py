@@ -7,11 +7,9 @@ no test depends on another's rows; tests that need a pristine database make thei
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from types import SimpleNamespace
 
 import asyncpg
 import httpx
@@ -20,49 +18,14 @@ import pytest
 from registry.app import create_app
 from registry.config import Environment, Settings
 from registry.core import migrate
-from registry.core.db import asyncpg_dsn
+from registry.core.db import init_connection
+from tests.databases import create_database, drop_database, server_url_and_handle, with_database
 from tests.factories import Registry
-
-
-def _server_url() -> tuple[str, object | None]:
-    """URL of a database on the server tests run against, and the embedded handle if any."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return asyncpg_dsn(url), None
-    from registry.core.embedded import socket_url, start_embedded
-
-    root = Path(tempfile.mkdtemp(prefix="registry-test-pg-"))
-    server = start_embedded(root)
-    return socket_url(server, "postgres"), server
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server URL pointing at database `name`."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-async def create_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def drop_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    url, handle = _server_url()
+    url, handle = server_url_and_handle()
     yield url
     if handle is not None:
         handle.cleanup()  # type: ignore[attr-defined]
@@ -87,9 +50,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         max_body_bytes=1_000_000,
         # Tests share one client address; the per-address throttle is tested on its own.
         token_failures_per_address=100_000,
-        webhook_poll_seconds=0,  # tests run delivery passes themselves (tests/test_monitoring_webhooks.py)
-        audit_publish_seconds=0,  # tests publish checkpoint heads themselves (tests/test_audit_sealing.py)
-        # Tests run retention passes themselves, on the days they choose (tests/test_retention.py);
+        webhook_poll_seconds=0,  # tests run delivery passes themselves (tests/monitoring/test_monitoring_webhooks.py)
+        audit_publish_seconds=0,  # tests publish checkpoint heads themselves (tests/audit/test_audit_sealing.py)
+        # Tests run retention passes themselves, on the days they choose (tests/retention/test_retention.py);
         # a pass the app ran at start for the real day would take that day from them.
         retention_daily=False,
         _env_file=None,  # type: ignore[call-arg]
@@ -113,8 +76,6 @@ async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """The tests' own login (the server's superuser): sees and changes everything."""
-    from registry.core.db import init_connection
-
     p = await asyncpg.create_pool(database_url, min_size=1, max_size=4, init=init_connection)
     yield p
     await p.close()
@@ -158,3 +119,36 @@ def clock(app):
 
     yield Clock()
     runtime.clock = original
+
+
+# --- a service of its own: for tests that tamper with or publish to a whole database -------
+
+@pytest.fixture
+async def own_database(server_url):
+    """A freshly migrated database of the test's own on the tests' server, dropped after."""
+    name = f"registry_own_{secrets.token_hex(4)}"
+    await create_database(server_url, name)
+    url = with_database(server_url, name)
+    await asyncio.to_thread(migrate.upgrade, url)
+    yield url
+    await drop_database(server_url, name)
+
+
+@pytest.fixture
+async def own_app(own_database, tmp_path):
+    """The service on a database of its own, with no background sealer or publisher: tests
+    that tamper with the log, or publish to every member, keep the shared database clean."""
+    settings = Settings(
+        env=Environment.test, database_url=own_database, data_dir=tmp_path / "data", audit_seal_seconds=0,
+        audit_publish_seconds=0, webhook_poll_seconds=0, retention_daily=False, _env_file=None,  # type: ignore[call-arg]
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http,
+            asyncpg.create_pool(own_database, min_size=1, max_size=2, init=init_connection) as db_pool,
+        ):
+            registry = await Registry.bootstrap(http, db_pool)
+            yield SimpleNamespace(app=application, runtime=application.state.runtime, http=http, registry=registry,
+                                  pool=db_pool)

@@ -43,7 +43,7 @@ RESULT_V2 = """
 """
 RESULT_V3 = RESULT_V2.replace("uncollected bigint,\n    disputed boolean", "uncollected bigint,\n    in_arrangement bigint, disputed boolean")
 
-# Frozen copy of registry.records.rules.UNCOLLECTED (tests/test_collection_outcomes.py proves
+# Frozen copy of registry.records.rules.UNCOLLECTED (tests/records/test_collection_outcomes.py proves
 # they are equal).
 UNCOLLECTED = (
     "status IN ('dpd_1_30', 'dpd_31_60', 'dpd_61_90', 'dpd_91_180', 'dpd_over_180', 'written_off')"

@@ -92,7 +92,7 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
 def webhook_transport(*, relaxed: bool, resolver: Resolver = resolve) -> httpx.AsyncHTTPTransport:
     """httpx's own transport (its error mapping, pooling and TLS) over PublicAddressBackend.
     httpx takes no network backend, so its connection pool is replaced by an identical one
-    that has it; tests/test_webhook_egress.py fails if that stops taking effect."""
+    that has it; tests/monitoring/test_webhook_egress.py fails if that stops taking effect."""
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
     transport = httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
     transport._pool = httpcore.AsyncConnectionPool(  # see the docstring

@@ -12,7 +12,6 @@ import asyncpg
 
 from registry.audit import sealing
 from tests.factories import item, submit, token
-from tests.test_audit_sealing import own_app, own_database  # noqa: F401 - fixtures
 
 QUERY = {"purpose": "loan_application", "consent_ref": "CONSENT-7"}
 

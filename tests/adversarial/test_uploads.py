@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import orjson
 import pytest
 
-from registry.uploads import service as upload_service
 from registry.records.schemas import RecordItem
+from registry.uploads import service as upload_service
 from tests.factories import item, submit, token
 
 T = TypeVar("T")

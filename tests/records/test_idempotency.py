@@ -9,8 +9,8 @@ import uuid
 
 import httpx
 
+from tests.disputes.support import delinquent
 from tests.factories import item, submit, token
-from tests.test_disputes import delinquent
 
 TOGETHER = 6
 

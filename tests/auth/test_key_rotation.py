@@ -48,11 +48,12 @@ async def test_rotate_and_retire(database_url, registry, tmp_path):
             assert published == {old_kid, new_kid}
             assert await works(old_token) and await works(new_token)
 
-            refused = subprocess.run([sys.executable, "-m", "registry", "keys", "retire", new_kid], env=env,
+            # `--`: a key id is a base64url thumbprint and may begin with "-" (one in 64 does).
+            refused = subprocess.run([sys.executable, "-m", "registry", "keys", "retire", "--", new_kid], env=env,
                                      capture_output=True, text=True)
             assert refused.returncode == 1 and "current" in refused.stderr
 
-            run_cli(env, "keys", "retire", old_kid)
+            run_cli(env, "keys", "retire", "--", old_kid)
             assert not await works(old_token)
             assert await works(new_token)
             published = {k["kid"] for k in (await h.get("/.well-known/jwks.json")).json()["keys"]}

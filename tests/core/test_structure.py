@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[1] / "registry"
+ROOT = Path(__file__).parents[2] / "registry"
 REPOSITORIES = sorted(p.parent.name for p in ROOT.glob("*/repository.py"))
 # Domains whose data belongs to members: their service and repository functions take a tenant.
 MEMBER_DATA = {"records", "exposure", "monitoring", "disputes", "uploads", "subject_report"}

@@ -4,67 +4,18 @@ the owners' answers and their validation, and who may see what."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.factories import item, submit, token
-
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-DEADLINE = NOW + timedelta(days=20)
-
-
-async def exposure(http, member, subject, purpose="loan_application"):
-    body = {"subjects": [subject], "purpose": purpose}
-    if purpose in ("loan_application", "dispute_investigation"):
-        body["consent_ref"] = "CONSENT-D"
-    return await http.post("/v1/exposure", json=body, headers=member.headers)
-
-
-async def answer(http, member, subject):
-    r = await exposure(http, member, subject)
-    assert r.status_code == 200, r.text
-    return r.json()["results"][0]
-
-
-async def record_of(http, member, record_id):
-    r = await http.get(f"/v1/records/{record_id}", headers=member.headers)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def delinquent(subject, ref, **fields):
-    return item(subject, ref, status="dpd_61_90", overdue_amount="3000", outstanding_amount="8000", **fields)
-
-
-@pytest.fixture
-async def world(http, registry, clock):
-    """A (a lender asked by the borrower) holds a current account; B and C hold delinquent
-    ones; C also a current one. D has nothing to do with the borrower."""
-    clock.set(NOW)
-    a, b, c, d = [await registry.member() for _ in range(4)]
-    s = token()
-    ids = {}
-    for member, items in ((a, [item(s, "A-1")]), (b, [delinquent(s, "B-1")]),
-                          (c, [delinquent(s, "C-1"), item(s, "C-2", product="credit_card")])):
-        r = await submit(http, member, *items)
-        assert r.status_code == 200, r.text
-        ids.update({x["account_ref"]: x["record_id"] for x in r.json()["results"]})
-    return {"a": a, "b": b, "c": c, "d": d, "subject": s, "ids": ids}
-
-
-async def file(http, member, subject, **fields):
-    body = {"subject": subject, "reason": "already_settled", "statement": "I repaid both loans in August.", **fields}
-    return await http.post("/v1/disputes", json=body, headers=member.headers)
-
-
-async def filed(http, world):
-    r = await file(http, world["a"], world["subject"])
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
-async def resolve(http, registry, dispute_id, resolution, note="Checked with both lenders"):
-    return await http.patch(f"/admin/disputes/{dispute_id}", json={"resolution": resolution, "note": note},
-                            headers=registry.admin.headers)
+from tests.disputes.support import (
+    DEADLINE,
+    NOW,
+    answer,
+    delinquent,
+    exposure,
+    file,
+    filed,
+    record_of,
+    resolve,
+)
+from tests.factories import item, submit
 
 
 async def test_filing_covers_every_live_negative_record_and_flags_it_at_once(http, registry, world):

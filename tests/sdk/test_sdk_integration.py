@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import subprocess
 import sys
@@ -25,9 +24,9 @@ from registry_client import (
 )
 
 from tests.factories import item, token
-from tests.servers import registry_env, serve
+from tests.sdk.support import cli, member_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_async_client_end_to_end_through_the_app(app, registry):
@@ -65,38 +64,6 @@ async def test_async_client_end_to_end_through_the_app(app, registry):
 
         audit = [e async for e in admin.admin.audit.list(member_id=str(lender.id), action="records.submit", page_size=10)]
         assert len(audit) == 2
-
-
-@pytest.fixture(scope="module")
-def live_server(database_url, tmp_path_factory):
-    """A real `registry serve` process on the test database (its background jobs off: the
-    in-process app's tests run deliveries themselves, see tests/servers.py)."""
-    data_dir = tmp_path_factory.mktemp("live")
-    env = registry_env(data_dir, database_url)
-    with serve(env, data_dir / "server.log", "--no-migrate") as server:
-        boot = json.loads(subprocess.run([sys.executable, "-m", "registry", "bootstrap", "--new-client"], env=env,
-                                         capture_output=True, text=True, check=True).stdout)
-        yield {"url": server.url, **boot}
-
-
-def member_env(live_server, scopes=("records:write", "records:read", "exposure:read")) -> dict[str, str]:
-    with RegistryClient(live_server["url"], live_server["client_id"], live_server["client_secret"]) as admin:
-        member = admin.admin.members.create(code="LIVE" + token()[:8].upper(), name="Live lender", kind="bank")
-        issued = admin.admin.clients.create(member.id, name="cli", scopes=list(scopes))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(
-        REGISTRY_URL=live_server["url"],
-        REGISTRY_CLIENT_ID=issued.client_id,
-        REGISTRY_CLIENT_SECRET=issued.client_secret,
-        REGISTRY_HASHING_KEY=live_server["hashing_key"],
-    )
-    return env
-
-
-def cli(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "registry-client"), *args], env=env, capture_output=True, text=True, cwd=cwd
-    )
 
 
 def test_command_line_submit_query_and_list(live_server, tmp_path):
@@ -151,7 +118,7 @@ def test_documented_integration_runs_as_written(live_server, tmp_path):
 
 def test_the_blocking_client_raises_what_a_real_server_answers(live_server):
     """Problem bodies from a real server process become the SDK's exceptions, with the
-    status, the field errors and the request id the server logged (tests/test_sdk_against_the_service.py
+    status, the field errors and the request id the server logged (tests/sdk/test_sdk_against_the_service.py
     checks the async client and the retries)."""
     env = member_env(live_server, scopes=("records:read",))
     url, client_id = env["REGISTRY_URL"], env["REGISTRY_CLIENT_ID"]

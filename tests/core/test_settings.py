@@ -69,6 +69,6 @@ def test_malformed_keys_are_refused(tmp_path):
 def test_every_setting_is_documented():
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
     missing = [name for name in Settings.model_fields if f"REGISTRY_{name.upper()}" not in text]
     assert missing == []

@@ -3,7 +3,7 @@ service: its retries on a real 429 (the write quota) and a real 409 (an Idempote
 flight), each honouring Retry-After; a new token after a real 401; and the exceptions made
 from real problem bodies. The async client reaches the app through ASGI, with the service
 clock moved by the client's own back-off sleeps; the blocking client's mapping is checked
-against a real server process in tests/test_sdk_integration.py."""
+against a real server process in tests/sdk/test_sdk_integration.py."""
 
 from __future__ import annotations
 

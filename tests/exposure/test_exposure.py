@@ -274,7 +274,7 @@ async def test_the_exposure_statement_is_planned_once_per_connection(registry):
     assert FROZEN.read_text().rstrip().rstrip(";") in function["prosrc"]
 
 
-FROZEN = Path(__file__).parents[1] / "migrations" / "sql" / "registry_exposure_v3.sql"
+FROZEN = Path(__file__).parents[2] / "migrations" / "sql" / "registry_exposure_v3.sql"
 
 
 def test_the_frozen_statement_is_the_composed_one():

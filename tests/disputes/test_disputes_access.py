@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.disputes.support import NOW, delinquent, exposure, file, filed
 from tests.factories import item, submit, token
-from tests.test_disputes import NOW, delinquent, exposure, file, filed, world  # noqa: F401  (fixture)
 
 
 async def written(registry, world, *others) -> dict:

@@ -177,7 +177,7 @@ async def test_uploads_carry_the_new_columns(http, lender, tmp_path: Path):
 async def test_the_stored_rule_is_the_one_in_the_code(registry):
     """`records.uncollected` is generated from registry/records/rules.UNCOLLECTED: the frozen
     copy in migration 0013 is the same text, and PostgreSQL holds that expression."""
-    source = (Path(__file__).parents[1] / "migrations" / "versions" / "0013_collection_outcomes.py").read_text()
+    source = (Path(__file__).parents[2] / "migrations" / "versions" / "0013_collection_outcomes.py").read_text()
     frozen = source.split("UNCOLLECTED = (", 1)[1].split(")\n", 1)[0]
     frozen_text = "".join(part.strip().strip('"') for part in frozen.strip().splitlines())
     assert frozen_text == rules.UNCOLLECTED

@@ -28,7 +28,7 @@ from registry_client.types import Alert, WatchBatchResult
 
 from tests.factories import item, token
 from tests.monitoring_support import Receiver
-from tests.test_sdk_integration import cli, live_server, member_env  # noqa: F401 - live_server is a fixture
+from tests.sdk.support import cli, member_env
 
 MONITORED = ("records:write", "records:read", "monitor")
 T = TypeVar("T")

@@ -75,7 +75,7 @@ def test_every_test_server_is_started_by_the_shared_helper():
     """tests/servers.py starts servers on port 0 with the background jobs off; a test that
     spawns `registry serve` its own way brings back the races it exists to prevent (a server
     delivering the in-process app's webhooks with another key, a port taken before the bind)."""
-    root = Path(__file__).parent
+    root = Path(__file__).parents[1]
     spawning = {
         path.relative_to(root).as_posix()
         for path in root.rglob("*.py")

@@ -9,37 +9,20 @@ import asyncio
 import base64
 import json
 import os
-import secrets
 import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import asyncpg
-import httpx
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from registry.app import create_app
 from registry.audit import publishing, sealing
-from registry.config import Environment, Settings
-from registry.core import migrate
 from registry.core.db import init_connection
 from registry.core.keys import SigningKey, jwk_thumbprint
-from tests.conftest import create_database, drop_database, with_database
-from tests.factories import Registry, token
-
-
-@pytest.fixture
-async def own_database(server_url):
-    name = f"registry_audit_{secrets.token_hex(4)}"
-    await create_database(server_url, name)
-    url = with_database(server_url, name)
-    await asyncio.to_thread(migrate.upgrade, url)
-    yield url
-    await drop_database(server_url, name)
+from tests.factories import token
 
 
 @pytest.fixture
@@ -240,26 +223,6 @@ async def test_the_exposure_functions_audit_rows_carry_hashes(http, registry, po
 
 
 # --- the checkpoint head published to members ---------------------------------------------
-
-@pytest.fixture
-async def own_app(own_database, tmp_path):
-    """The service on a database of its own, with no background sealer or publisher: tests
-    that tamper with the log, or publish to every member, keep the shared database clean."""
-    settings = Settings(
-        env=Environment.test, database_url=own_database, data_dir=tmp_path / "data", audit_seal_seconds=0,
-        audit_publish_seconds=0, webhook_poll_seconds=0, retention_daily=False, _env_file=None,  # type: ignore[call-arg]
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with (
-            httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http,
-            asyncpg.create_pool(own_database, min_size=1, max_size=2, init=init_connection) as db_pool,
-        ):
-            registry = await Registry.bootstrap(http, db_pool)
-            yield SimpleNamespace(app=application, runtime=application.state.runtime, http=http, registry=registry,
-                                  pool=db_pool)
-
 
 def _head_verifies(head: dict, jwks: dict) -> bool:
     """What a member does with a head, written from docs/security.md alone."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from registry.core import migrate
 from registry.core.db import sqlalchemy_url
 from registry.models import metadata
-from tests.conftest import create_database, drop_database, with_database
+from tests.databases import create_database, drop_database, with_database
 
 
 async def _diff(url: str) -> list:
