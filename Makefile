@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test setup bench bench-latency bench-dataset bench-uploads clean
+.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ setup: $(VENV)/.installed
 run: setup
 	$(BIN)/registry serve --host 127.0.0.1 --port $(PORT)
 
-test: setup
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
 	$(BIN)/python -m pytest
 
 $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml

@@ -19,8 +19,17 @@ from dataclasses import dataclass
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PROC = "/proc"
 # Process titles of a PostgreSQL server's own processes (`postgres: <title>`).
-BACKGROUND = (b"checkpointer", b"background writer", b"walwriter", b"autovacuum launcher", b"archiver",
-              b"logical replication launcher", b"stats collector", b"walsummarizer", b"io worker")
+BACKGROUND = (
+    b"checkpointer",
+    b"background writer",
+    b"walwriter",
+    b"autovacuum launcher",
+    b"archiver",
+    b"logical replication launcher",
+    b"stats collector",
+    b"walsummarizer",
+    b"io worker",
+)
 
 
 def _stat(pid: int) -> tuple[int, float] | None:
@@ -77,7 +86,7 @@ def _postgres(database: str, postmaster: int | None) -> tuple[dict[int, float], 
         stat = _stat(pid)
         if stat is None:
             continue
-        words = title[len(b"postgres:"):].replace(b"\0", b" ").strip()
+        words = title[len(b"postgres:") :].replace(b"\0", b" ").strip()
         first, _, rest = words.partition(b" ")
         if first.endswith(b":"):  # a cluster name (`postgres: 15/main: checkpointer`)
             words = rest
@@ -100,8 +109,13 @@ class CpuSample:
     background: dict[int, float]
 
     @classmethod
-    def take(cls, database: str, service_pids: Sequence[int] = (), client_pids: Sequence[int] | None = None,
-             postmaster: int | None = None) -> CpuSample:
+    def take(
+        cls,
+        database: str,
+        service_pids: Sequence[int] = (),
+        client_pids: Sequence[int] | None = None,
+        postmaster: int | None = None,
+    ) -> CpuSample:
         """`client_pids`: the client's processes; None: this process is the client."""
         if client_pids is None:
             own = resource.getrusage(resource.RUSAGE_SELF)
@@ -109,8 +123,14 @@ class CpuSample:
         else:
             client = sum(process_seconds(pid) for pid in client_pids)
         backends, background = _postgres(database, postmaster)
-        return cls(time.monotonic(), _machine_busy_seconds(), client,
-                   sum(process_seconds(pid) for pid in service_pids), backends, background)
+        return cls(
+            time.monotonic(),
+            _machine_busy_seconds(),
+            client,
+            sum(process_seconds(pid) for pid in service_pids),
+            backends,
+            background,
+        )
 
     def cores_since(self, earlier: CpuSample) -> dict[str, float]:
         """Average cores busy between the two samples, by who used them."""

@@ -13,19 +13,24 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bench.dataset import EVENT_COLUMNS, INQUIRY_COLUMNS, RECORD_COLUMNS, Dataset, Member
+from registry.audit.actions import AuditAction
+from registry.audit.auditor import Actor, for_work
 from registry.auth.principal import Scope
 from registry.core import migrate
 from registry.core.db import Tx, asyncpg_dsn
 from registry.core.errors import NotFound
-from registry.audit.actions import AuditAction
-from registry.audit.auditor import Actor, for_work
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOADED_TABLES = ("records", "record_events", "inquiries")
-MEMBER_KINDS = (MemberKind.bank, MemberKind.consumer_finance, MemberKind.auto_finance, MemberKind.microcredit,
-                MemberKind.leasing)
+MEMBER_KINDS = (
+    MemberKind.bank,
+    MemberKind.consumer_finance,
+    MemberKind.auto_finance,
+    MemberKind.microcredit,
+    MemberKind.leasing,
+)
 
 
 @dataclass
@@ -56,7 +61,7 @@ class BenchClient:
 async def _reachable(url: str) -> bool:
     try:
         conn = await asyncpg.connect(url, timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True
@@ -112,11 +117,14 @@ async def member_clients(url: str, count: int) -> list[BenchClient]:
                     member = await members_service.get_member_by_code(tx, code)
                 except NotFound:
                     member = await members_service.create_member(
-                        tx, MemberCreate(code=code, name=f"Bench lender {n}", kind=MEMBER_KINDS[n % len(MEMBER_KINDS)]),
+                        tx,
+                        MemberCreate(code=code, name=f"Bench lender {n}", kind=MEMBER_KINDS[n % len(MEMBER_KINDS)]),
                         for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "bench")),
                     )
                 client = await members_service.create_client(
-                    tx, member.id, ClientCreate(name="bench", scopes=[Scope.EXPOSURE_READ]),
+                    tx,
+                    member.id,
+                    ClientCreate(name="bench", scopes=[Scope.EXPOSURE_READ]),
                     for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "bench")),
                 )
                 clients.append(BenchClient(Member(member.id, code), client.client_id, client.client_secret))

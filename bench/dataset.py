@@ -38,13 +38,49 @@ from registry.records.currencies import MINOR_UNITS
 from registry.records.vocabulary import DELINQUENT_SEVERITY, SEVERITY
 
 RECORD_COLUMNS = (
-    "id", "member_id", "account_ref", "subject_key", "subject_type", "product", "status", "collection_stage",
-    "currency", "principal_minor", "outstanding_minor", "overdue_minor", "opened_on", "delinquent_since",
-    "notice_sent_on", "closed_on", "as_of", "branch_code", "last_collection_action_on", "recovered_minor",
-    "arrangement", "ever_delinquent", "delinquency_ended_on", "expires_on", "disputed",
-    "withdrawn_at", "content_hash", "version", "created_at", "updated_at",
+    "id",
+    "member_id",
+    "account_ref",
+    "subject_key",
+    "subject_type",
+    "product",
+    "status",
+    "collection_stage",
+    "currency",
+    "principal_minor",
+    "outstanding_minor",
+    "overdue_minor",
+    "opened_on",
+    "delinquent_since",
+    "notice_sent_on",
+    "closed_on",
+    "as_of",
+    "branch_code",
+    "last_collection_action_on",
+    "recovered_minor",
+    "arrangement",
+    "ever_delinquent",
+    "delinquency_ended_on",
+    "expires_on",
+    "disputed",
+    "withdrawn_at",
+    "content_hash",
+    "version",
+    "created_at",
+    "updated_at",
 )  # `severity` and `uncollected` are generated columns: PostgreSQL computes them
-EVENT_COLUMNS = ("record_id", "member_id", "subject_key", "kind", "version", "status", "severity", "as_of", "snapshot", "at")
+EVENT_COLUMNS = (
+    "record_id",
+    "member_id",
+    "subject_key",
+    "kind",
+    "version",
+    "status",
+    "severity",
+    "as_of",
+    "snapshot",
+    "at",
+)
 INQUIRY_COLUMNS = ("member_id", "subject_key", "purpose", "hard", "consent_ref", "at")
 
 LOOKUP_SIZE = 1000
@@ -53,32 +89,92 @@ LOOKUP_SIZE = 1000
 # one borrower's accounts share a tier, so delinquencies cluster as they do in life.
 TIER_SHARES = {0: 80, 1: 15, 2: 5}
 STATUS_SHARES = {
-    0: {"current": 86, "settled": 10, "restructured": 0.5, "dpd_1_30": 2.5, "dpd_31_60": 0.6, "dpd_61_90": 0.2,
-        "dpd_91_180": 0.1, "dpd_over_180": 0.05, "written_off": 0.05},
-    1: {"current": 55, "settled": 8, "restructured": 5, "dpd_1_30": 15, "dpd_31_60": 8, "dpd_61_90": 4,
-        "dpd_91_180": 3, "dpd_over_180": 1.5, "written_off": 0.5},
-    2: {"current": 20, "settled": 3, "restructured": 7, "dpd_1_30": 10, "dpd_31_60": 12, "dpd_61_90": 12,
-        "dpd_91_180": 14, "dpd_over_180": 12, "written_off": 10},
+    0: {
+        "current": 86,
+        "settled": 10,
+        "restructured": 0.5,
+        "dpd_1_30": 2.5,
+        "dpd_31_60": 0.6,
+        "dpd_61_90": 0.2,
+        "dpd_91_180": 0.1,
+        "dpd_over_180": 0.05,
+        "written_off": 0.05,
+    },
+    1: {
+        "current": 55,
+        "settled": 8,
+        "restructured": 5,
+        "dpd_1_30": 15,
+        "dpd_31_60": 8,
+        "dpd_61_90": 4,
+        "dpd_91_180": 3,
+        "dpd_over_180": 1.5,
+        "written_off": 0.5,
+    },
+    2: {
+        "current": 20,
+        "settled": 3,
+        "restructured": 7,
+        "dpd_1_30": 10,
+        "dpd_31_60": 12,
+        "dpd_61_90": 12,
+        "dpd_91_180": 14,
+        "dpd_over_180": 12,
+        "written_off": 10,
+    },
 }
-INDIVIDUAL_PRODUCTS = {"consumer_loan": 32, "credit_card": 28, "auto_loan": 16, "mortgage": 12, "other": 6,
-                       "financial_lease": 3, "enterprise_loan": 2, "project_finance": 1}
-ENTERPRISE_PRODUCTS = {"enterprise_loan": 45, "financial_lease": 20, "project_finance": 10, "auto_loan": 10,
-                       "credit_card": 5, "other": 10}
+INDIVIDUAL_PRODUCTS = {
+    "consumer_loan": 32,
+    "credit_card": 28,
+    "auto_loan": 16,
+    "mortgage": 12,
+    "other": 6,
+    "financial_lease": 3,
+    "enterprise_loan": 2,
+    "project_finance": 1,
+}
+ENTERPRISE_PRODUCTS = {
+    "enterprise_loan": 45,
+    "financial_lease": 20,
+    "project_finance": 10,
+    "auto_loan": 10,
+    "credit_card": 5,
+    "other": 10,
+}
 ENTERPRISE_SHARE = 0.1
 CURRENCY_SHARES = {"CNY": 94, "USD": 3, "HKD": 1.5, "EUR": 1, "JPY": 0.5}
 # Value of one major unit of the currency in CNY, to keep amounts comparable.
 CNY_PER_UNIT = {"CNY": 1.0, "USD": 7.1, "HKD": 0.91, "EUR": 7.7, "JPY": 0.048}
 # Principal range in CNY, and longest tenor in days, by product.
 PRINCIPAL_RANGE = {
-    "mortgage": (300_000, 3_000_000), "auto_loan": (50_000, 400_000), "consumer_loan": (5_000, 200_000),
-    "credit_card": (5_000, 100_000), "enterprise_loan": (500_000, 20_000_000),
-    "project_finance": (5_000_000, 100_000_000), "financial_lease": (100_000, 5_000_000), "other": (1_000, 100_000),
+    "mortgage": (300_000, 3_000_000),
+    "auto_loan": (50_000, 400_000),
+    "consumer_loan": (5_000, 200_000),
+    "credit_card": (5_000, 100_000),
+    "enterprise_loan": (500_000, 20_000_000),
+    "project_finance": (5_000_000, 100_000_000),
+    "financial_lease": (100_000, 5_000_000),
+    "other": (1_000, 100_000),
 }
-TENOR_DAYS = {"mortgage": 7300, "auto_loan": 1825, "consumer_loan": 1095, "credit_card": 3650,
-              "enterprise_loan": 1825, "project_finance": 5475, "financial_lease": 1825, "other": 730}
+TENOR_DAYS = {
+    "mortgage": 7300,
+    "auto_loan": 1825,
+    "consumer_loan": 1095,
+    "credit_card": 3650,
+    "enterprise_loan": 1825,
+    "project_finance": 5475,
+    "financial_lease": 1825,
+    "other": 730,
+}
 # Days past due at `as_of` for each delinquent status.
-DPD_DAYS = {"dpd_1_30": (1, 30), "dpd_31_60": (31, 60), "dpd_61_90": (61, 90), "dpd_91_180": (91, 180),
-            "dpd_over_180": (181, 540), "written_off": (181, 1100)}
+DPD_DAYS = {
+    "dpd_1_30": (1, 30),
+    "dpd_31_60": (31, 60),
+    "dpd_61_90": (61, 90),
+    "dpd_91_180": (91, 180),
+    "dpd_over_180": (181, 540),
+    "written_off": (181, 1100),
+}
 DPD_BUCKETS = ("dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "dpd_over_180")
 STAGE_SHARES = {
     "dpd_1_30": {"none": 70, "reminder": 30},
@@ -108,7 +204,9 @@ HARD_INQUIRY_SHARE = 0.75
 INQUIRY_HISTORY_DAYS = 365
 NEGATIVE = DELINQUENT_SEVERITY
 CHUNK_SUBJECTS = 10_000  # borrowers generated at a time (part of what the seed reproduces)
-GENERATOR_VERSION = 3  # 2: streamed in chunks, ordered record ids, inquirers that hold a live record; 3: collection outcomes
+GENERATOR_VERSION = (
+    3  # 2: streamed in chunks, ordered record ids, inquirers that hold a live record; 3: collection outcomes
+)
 
 
 @dataclass(frozen=True)
@@ -131,8 +229,12 @@ class DatasetSpec:
 
     def description(self) -> dict:
         """What identifies the generated rows (a loaded database is reused only for the same)."""
-        return {**asdict(self), "reference_date": self.reference_date.isoformat(), "generator": GENERATOR_VERSION,
-                "chunk_subjects": CHUNK_SUBJECTS}
+        return {
+            **asdict(self),
+            "reference_date": self.reference_date.isoformat(),
+            "generator": GENERATOR_VERSION,
+            "chunk_subjects": CHUNK_SUBJECTS,
+        }
 
 
 @dataclass(frozen=True)
@@ -261,8 +363,9 @@ def ordered_uuid(moment: datetime, rng: random.Random) -> uuid.UUID:
     """A UUIDv7 for `moment`, of the form the service gives new records (migration 0009:
     48 bits of Unix milliseconds, the version, then random bits with the variant)."""
     millis = int(moment.timestamp() * 1000)
-    return uuid.UUID(int=(millis << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62)
-                     | rng.getrandbits(62))
+    return uuid.UUID(
+        int=(millis << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62)
+    )
 
 
 @dataclass(slots=True)
@@ -275,8 +378,11 @@ class Held:
     expires_on: date | None
 
     def live_at(self, moment: datetime) -> bool:
-        return (self.created_at <= moment and (self.withdrawn_at is None or self.withdrawn_at > moment)
-                and (self.expires_on is None or self.expires_on > moment.date()))
+        return (
+            self.created_at <= moment
+            and (self.withdrawn_at is None or self.withdrawn_at > moment)
+            and (self.expires_on is None or self.expires_on > moment.date())
+        )
 
 
 Chunk = tuple[list[tuple], list[tuple], list[tuple]]  # records, events, inquiries
@@ -352,7 +458,7 @@ class Dataset:
         holders: list[list[int]] = [[] for _ in range(spec.members)]
         at = 0
         for i, count in enumerate(counts):
-            for m in reporters[at:at + count]:
+            for m in reporters[at : at + count]:
                 holders[m].append(i)
             at += count
         keys = [self.key(s) for s in range(first, last)]
@@ -365,8 +471,9 @@ class Dataset:
                 account_ref = f"{member.code}-{next_ref[m]:08d}"
                 next_ref[m] += 1
                 self._account(rng, m, account_ref, keys[i], enterprise[i], tier[i], records, events, held[i])
-        n_inquiries = (_share(int(spec.subjects * spec.inquiries_per_subject), last, spec.subjects)
-                       - _share(int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects))
+        n_inquiries = _share(int(spec.subjects * spec.inquiries_per_subject), last, spec.subjects) - _share(
+            int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects
+        )
         number = _share(int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects)
         inquiries = self._inquiries(rng, n_inquiries, number, keys, tier, held)
         return records, events, inquiries
@@ -384,8 +491,9 @@ class Dataset:
             surplus += 1
         return counts
 
-    def _inquiries(self, rng: random.Random, count: int, number: int, keys: list[bytes], tier: list[int],
-                   held: list[list[Held]]) -> list[tuple]:
+    def _inquiries(
+        self, rng: random.Random, count: int, number: int, keys: list[bytes], tier: list[int], held: list[list[Held]]
+    ) -> list[tuple]:
         """Past inquiries about the chunk's borrowers: hard ones from any member; soft ones
         (account review, collection) from a member holding a live record of the borrower at
         the time, as the service requires (hard when none does); and bursts of applications to
@@ -416,8 +524,18 @@ class Dataset:
 
     # One account --------------------------------------------------------------------
 
-    def _account(self, rng: random.Random, m: int, account_ref: str, key: bytes, enterprise: bool, tier: int,
-                 records: list[tuple], events: list[tuple], held: list[Held]) -> None:
+    def _account(
+        self,
+        rng: random.Random,
+        m: int,
+        account_ref: str,
+        key: bytes,
+        enterprise: bool,
+        tier: int,
+        records: list[tuple],
+        events: list[tuple],
+        held: list[Held],
+    ) -> None:
         reference = self._reference
         status = _pick(STATUS_TABLES[tier], rng)
         product = _pick(PRODUCT_TABLES[enterprise], rng)
@@ -462,14 +580,33 @@ class Dataset:
 
         reports: list[Report] = []
         for k, day in enumerate(days):
-            reports.append(self._past_report(rng, status, day, delinquent_since, notice, cured_on, principal,
-                                             open_outstanding + principal * (len(days) - k) // 60))
+            reports.append(
+                self._past_report(
+                    rng,
+                    status,
+                    day,
+                    delinquent_since,
+                    notice,
+                    cured_on,
+                    principal,
+                    open_outstanding + principal * (len(days) - k) // 60,
+                )
+            )
         if negative:
-            overdue = open_outstanding if status == "written_off" else int(open_outstanding * (0.02 + 0.38 * rng.random()))
-            final = Report(status, _stage(status, rng), open_outstanding, overdue, delinquent_since, notice, None, as_of)
+            overdue = (
+                open_outstanding if status == "written_off" else int(open_outstanding * (0.02 + 0.38 * rng.random()))
+            )
+            final = Report(
+                status, _stage(status, rng), open_outstanding, overdue, delinquent_since, notice, None, as_of
+            )
             self._collection(rng, final, principal)
             last = reports[-1] if reports else None
-            if last is not None and last.as_of >= notice and status in DPD_BUCKETS[:-1] and rng.random() < WORSE_BEFORE_SHARE:
+            if (
+                last is not None
+                and last.as_of >= notice
+                and status in DPD_BUCKETS[:-1]
+                and rng.random() < WORSE_BEFORE_SHARE
+            ):
                 worse = DPD_BUCKETS[DPD_BUCKETS.index(status) + 1]
                 last.status, last.delinquent_since, last.notice_sent_on = worse, delinquent_since, notice
                 last.overdue = max(last.overdue, last.outstanding // 5)
@@ -480,8 +617,22 @@ class Dataset:
             stage = ("restructuring" if rng.random() < 0.7 else "negotiation") if status == "restructured" else "none"
             final = Report(status, stage, open_outstanding, 0, delinquent_since, notice, None, as_of)
         reports.append(final)
-        self._rows(rng, m, account_ref, key, enterprise, product, currency, digits, principal, opened, reports,
-                   records, events, held)
+        self._rows(
+            rng,
+            m,
+            account_ref,
+            key,
+            enterprise,
+            product,
+            currency,
+            digits,
+            principal,
+            opened,
+            reports,
+            records,
+            events,
+            held,
+        )
 
     @staticmethod
     def _collection(rng: random.Random, report: Report, principal: int) -> None:
@@ -498,8 +649,17 @@ class Dataset:
         if rng.random() < RECOVERED_SHARE:
             report.recovered = int(principal * 0.1 * rng.random())
 
-    def _past_report(self, rng: random.Random, status: str, day: int, delinquent_since: int | None,
-                     notice: int | None, cured_on: int | None, principal: int, outstanding: int) -> Report:
+    def _past_report(
+        self,
+        rng: random.Random,
+        status: str,
+        day: int,
+        delinquent_since: int | None,
+        notice: int | None,
+        cured_on: int | None,
+        principal: int,
+        outstanding: int,
+    ) -> Report:
         outstanding = min(principal, outstanding)
         if delinquent_since is None or day < notice:  # type: ignore[operator]
             return Report("current", "none", outstanding, 0, None, None, None, day)
@@ -534,9 +694,23 @@ class Dataset:
             value = self._isos[day] = date.fromordinal(day).isoformat()
         return value
 
-    def _rows(self, rng: random.Random, m: int, account_ref: str, key: bytes, enterprise: bool, product: str,
-              currency: str, digits: int, principal: int, opened: int, reports: list[Report],
-              records: list[tuple], events: list[tuple], held: list[Held]) -> None:
+    def _rows(
+        self,
+        rng: random.Random,
+        m: int,
+        account_ref: str,
+        key: bytes,
+        enterprise: bool,
+        product: str,
+        currency: str,
+        digits: int,
+        principal: int,
+        opened: int,
+        reports: list[Report],
+        records: list[tuple],
+        events: list[tuple],
+        held: list[Held],
+    ) -> None:
         member = self.members[m]
         branch = f"{member.code}-B{int(rng.random() * BRANCHES_PER_MEMBER):02d}"
         subject_type = "enterprise" if enterprise else "individual"
@@ -550,12 +724,21 @@ class Dataset:
         for version, report in enumerate(reports, start=1):
             report.branch_code = branch
             fields = {
-                "subject_type": subject_type, "account_ref": account_ref, "product": product,
-                "status": report.status, "collection_stage": report.collection_stage, "currency": currency,
-                "principal_amount": principal_text, "outstanding_amount": money(report.outstanding, digits),
-                "overdue_amount": money(report.overdue, digits), "opened_on": opened_on,
-                "delinquent_since": iso(report.delinquent_since), "notice_sent_on": iso(report.notice_sent_on),
-                "closed_on": iso(report.closed_on), "as_of": iso(report.as_of), "branch_code": branch,
+                "subject_type": subject_type,
+                "account_ref": account_ref,
+                "product": product,
+                "status": report.status,
+                "collection_stage": report.collection_stage,
+                "currency": currency,
+                "principal_amount": principal_text,
+                "outstanding_amount": money(report.outstanding, digits),
+                "overdue_amount": money(report.overdue, digits),
+                "opened_on": opened_on,
+                "delinquent_since": iso(report.delinquent_since),
+                "notice_sent_on": iso(report.notice_sent_on),
+                "closed_on": iso(report.closed_on),
+                "as_of": iso(report.as_of),
+                "branch_code": branch,
             }
             # The collection fields appear only when not their default (registry/records/validation.py).
             if report.last_action is not None:
@@ -565,9 +748,20 @@ class Dataset:
             if report.arrangement != "none":
                 fields["arrangement"] = report.arrangement
             snapshot = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-            events.append((record_id, member.id, key, "created" if version == 1 else "updated", version,
-                           report.status, SEVERITY[report.status], day(report.as_of),
-                           snapshot.decode(), self._at(report.as_of, offset)))
+            events.append(
+                (
+                    record_id,
+                    member.id,
+                    key,
+                    "created" if version == 1 else "updated",
+                    version,
+                    report.status,
+                    SEVERITY[report.status],
+                    day(report.as_of),
+                    snapshot.decode(),
+                    self._at(report.as_of, offset),
+                )
+            )
         final = reports[-1]
         derived = derive(reports)
         version = len(reports)
@@ -576,19 +770,55 @@ class Dataset:
         if rng.random() < self.spec.withdrawn_share:
             version += 1
             withdrawn_at = updated_at = updated_at + timedelta(hours=1)
-            events.append((record_id, member.id, key, "withdrawn", version, final.status, SEVERITY[final.status],
-                           day(final.as_of), "{}", withdrawn_at))
-        records.append((
-            record_id, member.id, account_ref, key, subject_type, product, final.status, final.collection_stage,
-            currency, principal, final.outstanding, final.overdue, day(opened),
-            day(final.delinquent_since), day(final.notice_sent_on), day(final.closed_on),
-            day(final.as_of), final.branch_code, day(final.last_action), final.recovered, final.arrangement,
-            derived.ever_delinquent, day(derived.delinquency_ended_on),
-            derived.expires_on, rng.random() < self.spec.disputed_share, withdrawn_at,
-            hashlib.sha256(key + snapshot).digest(), version, created_at, updated_at,
-        ))
+            events.append(
+                (
+                    record_id,
+                    member.id,
+                    key,
+                    "withdrawn",
+                    version,
+                    final.status,
+                    SEVERITY[final.status],
+                    day(final.as_of),
+                    "{}",
+                    withdrawn_at,
+                )
+            )
+        records.append(
+            (
+                record_id,
+                member.id,
+                account_ref,
+                key,
+                subject_type,
+                product,
+                final.status,
+                final.collection_stage,
+                currency,
+                principal,
+                final.outstanding,
+                final.overdue,
+                day(opened),
+                day(final.delinquent_since),
+                day(final.notice_sent_on),
+                day(final.closed_on),
+                day(final.as_of),
+                final.branch_code,
+                day(final.last_action),
+                final.recovered,
+                final.arrangement,
+                derived.ever_delinquent,
+                day(derived.delinquency_ended_on),
+                derived.expires_on,
+                rng.random() < self.spec.disputed_share,
+                withdrawn_at,
+                hashlib.sha256(key + snapshot).digest(),
+                version,
+                created_at,
+                updated_at,
+            )
+        )
         held.append(Held(m, created_at, withdrawn_at, derived.expires_on))
-
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -604,10 +834,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     records = events = inquiries = 0
     for chunk_records, chunk_events, chunk_inquiries in Dataset(spec, b"bench" * 8, members).chunks():
-        records, events, inquiries = records + len(chunk_records), events + len(chunk_events), inquiries + len(chunk_inquiries)
+        records, events, inquiries = (
+            records + len(chunk_records),
+            events + len(chunk_events),
+            inquiries + len(chunk_inquiries),
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(f"{records:,} records, {events:,} events, {inquiries:,} inquiries over {spec.subjects:,} borrowers "
-          f"in {time.perf_counter() - started:.1f} s; peak RSS {peak:.0f} MB")
+    print(
+        f"{records:,} records, {events:,} events, {inquiries:,} inquiries over {spec.subjects:,} borrowers "
+        f"in {time.perf_counter() - started:.1f} s; peak RSS {peak:.0f} MB"
+    )
     return 0
 
 

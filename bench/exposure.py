@@ -58,13 +58,20 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--subjects", type=int, default=500_000, help="borrowers they concern (default 500,000)")
     data.add_argument("--members", type=int, default=50, help="reporting members (default 50)")
     data.add_argument("--seed", type=int, default=20261128, help="the data set and query order follow from it")
-    data.add_argument("--reference-date", type=date.fromisoformat, default=None,
-                      help="the data set's 'today' (default: today, so the 24-month and 90-day windows apply)")
+    data.add_argument(
+        "--reference-date",
+        type=date.fromisoformat,
+        default=None,
+        help="the data set's 'today' (default: today, so the 24-month and 90-day windows apply)",
+    )
     db = parser.add_argument_group("database")
     db.add_argument("--database-name", default="registry_bench", help="database to (re)create (default registry_bench)")
     db.add_argument("--keep-database", action="store_true", help="keep the database after the run")
-    db.add_argument("--reuse-database", action="store_true",
-                    help="reuse the database when it holds this very data set (implies --keep-database)")
+    db.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="reuse the database when it holds this very data set (implies --keep-database)",
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -73,31 +80,54 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run = parser.add_argument_group("run")
     run.add_argument("--duration", type=float, default=15.0, help="measured seconds per window (default 15)")
     run.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds before each window (default 5)")
-    run.add_argument("--rounds", type=int, default=3,
-                     help="windows per side and phase; the sides' order rotates each round, so with 3 each "
-                          "side goes first once (default 3)")
+    run.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="windows per side and phase; the sides' order rotates each round, so with 3 each "
+        "side goes first once (default 3)",
+    )
     run.add_argument("--sides", default=",".join(SIDES), help=f"which of {','.join(SIDES)} to run (default all)")
-    run.add_argument("--concurrency", type=int, default=64,
-                     help="concurrent queries of the asyncpg and service sides (default 64)")
+    run.add_argument(
+        "--concurrency", type=int, default=64, help="concurrent queries of the asyncpg and service sides (default 64)"
+    )
     run.add_argument("--batch-size", type=int, default=1000, help="subjects per batch query (default 1000)")
     run.add_argument("--workers", type=int, default=2, help="service worker processes (default 2)")
-    run.add_argument("--connections", type=int, default=None,
-                     help="database connections of the asyncpg pool and of pgbench "
-                          "(default: the service's total, workers x REGISTRY_POOL_MAX_SIZE)")
-    run.add_argument("--quota", type=int, default=None,
-                     help="exposure subjects per minute per member, passed to every side "
-                          "(default: the service's REGISTRY_DEFAULT_EXPOSURE_PER_MINUTE)")
+    run.add_argument(
+        "--connections",
+        type=int,
+        default=None,
+        help="database connections of the asyncpg pool and of pgbench "
+        "(default: the service's total, workers x REGISTRY_POOL_MAX_SIZE)",
+    )
+    run.add_argument(
+        "--quota",
+        type=int,
+        default=None,
+        help="exposure subjects per minute per member, passed to every side "
+        "(default: the service's REGISTRY_DEFAULT_EXPOSURE_PER_MINUTE)",
+    )
     run.add_argument("--phases", default="single,batch", help="which of single,batch to run (default both)")
     run.add_argument("--log-level", default="INFO", help="the service's log level (default INFO, as deployed)")
-    run.add_argument("--max-client-share", type=float, default=MAX_CLIENT_SHARE,
-                     help="a side whose client used more than this share of the machine's cores gets no "
-                          f"verdict (default {MAX_CLIENT_SHARE})")
-    run.add_argument("--quick", action="store_true",
-                     help="smoke run: 20k records, 10k subjects, 10 members, one round of 5-second windows")
+    run.add_argument(
+        "--max-client-share",
+        type=float,
+        default=MAX_CLIENT_SHARE,
+        help="a side whose client used more than this share of the machine's cores gets no "
+        f"verdict (default {MAX_CLIENT_SHARE})",
+    )
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 20k records, 10k subjects, 10 members, one round of 5-second windows",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    out.add_argument("--profile", type=Path,
-                     help="record py-spy flame graphs of the service workers into this directory (needs py-spy)")
+    out.add_argument(
+        "--profile",
+        type=Path,
+        help="record py-spy flame graphs of the service workers into this directory (needs py-spy)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         for name, value in QUICK.items():
@@ -124,8 +154,13 @@ def bench_server_key(seed: int) -> bytes:
 
 
 def dataset_spec(args: argparse.Namespace) -> DatasetSpec:
-    return DatasetSpec(records=args.records, subjects=args.subjects, members=args.members, seed=args.seed,
-                       **({"reference_date": args.reference_date} if args.reference_date else {}))
+    return DatasetSpec(
+        records=args.records,
+        subjects=args.subjects,
+        members=args.members,
+        seed=args.seed,
+        **({"reference_date": args.reference_date} if args.reference_date else {}),
+    )
 
 
 def prepare(server: database.Server, spec: DatasetSpec, server_key: bytes, args: argparse.Namespace):
@@ -145,9 +180,11 @@ def prepare(server: database.Server, spec: DatasetSpec, server_key: bytes, args:
     if not reuse:
         report = asyncio.run(database.load(url, dataset, progress=say))
         asyncio.run(database.mark_loaded(url, description))
-        say(f"loaded {report.records:,} records, {report.events:,} events, {report.inquiries:,} inquiries "
+        say(
+            f"loaded {report.records:,} records, {report.events:,} events, {report.inquiries:,} inquiries "
             f"in {report.seconds:.0f} s with COPY ({report.size_bytes / 2**30:.2f} GiB); "
-            f"bench peak RSS so far {peak_rss_mb():.0f} MB")
+            f"bench peak RSS so far {peak_rss_mb():.0f} MB"
+        )
     return url, dataset, clients
 
 
@@ -182,9 +219,14 @@ class Verdict:
         return f"{head} {self.ratio:.2f} (goal >= {self.goal}) {met}   [by round: {spread}]"
 
     def as_json(self) -> dict:
-        return {"baseline": self.baseline, "ratio": None if self.ratio is None else round(self.ratio, 3),
-                "goal": self.goal, "met": None if self.ratio is None else self.ratio >= self.goal,
-                "refused_because": list(self.reasons), "by_round": [round(r, 3) for r in self.by_round]}
+        return {
+            "baseline": self.baseline,
+            "ratio": None if self.ratio is None else round(self.ratio, 3),
+            "goal": self.goal,
+            "met": None if self.ratio is None else self.ratio >= self.goal,
+            "refused_because": list(self.reasons),
+            "by_round": [round(r, 3) for r in self.by_round],
+        }
 
 
 def refusals(m: Measurement, cores: int, max_share: float) -> list[str]:
@@ -197,39 +239,58 @@ def refusals(m: Measurement, cores: int, max_share: float) -> list[str]:
     if not m.cores:
         reasons.append(f"{m.name}: no CPU accounting (needs /proc), so client-bound cannot be ruled out")
     elif m.cores["client"] / cores > max_share:
-        reasons.append(f"{m.name} is client-bound: its client used {m.cores['client']:.2f} cores, "
-                       f"{m.cores['client'] / cores:.0%} of {cores} > {max_share:.0%}")
+        reasons.append(
+            f"{m.name} is client-bound: its client used {m.cores['client']:.2f} cores, "
+            f"{m.cores['client'] / cores:.0%} of {cores} > {max_share:.0%}"
+        )
     return reasons
 
 
-def verdict(phase: str, baseline: str, service_rounds: list[Measurement], base_rounds: list[Measurement],
-            cores: int, max_share: float) -> Verdict:
+def verdict(
+    phase: str,
+    baseline: str,
+    service_rounds: list[Measurement],
+    base_rounds: list[Measurement],
+    cores: int,
+    max_share: float,
+) -> Verdict:
     service_all = Measurement.combined(service_rounds[0].name.split(" #")[0], service_rounds)
     base_all = Measurement.combined(base_rounds[0].name.split(" #")[0], base_rounds)
     reasons = tuple(refusals(service_all, cores, max_share) + refusals(base_all, cores, max_share))
-    by_round = tuple(s.subjects_per_second / b.subjects_per_second if b.subjects_per_second else 0.0
-                     for s, b in zip(service_rounds, base_rounds, strict=True))
+    by_round = tuple(
+        s.subjects_per_second / b.subjects_per_second if b.subjects_per_second else 0.0
+        for s, b in zip(service_rounds, base_rounds, strict=True)
+    )
     value = service_all.subjects_per_second / base_all.subjects_per_second if base_all.subjects_per_second else 0.0
     return Verdict(baseline, None if reasons else value, GOALS[baseline][phase], reasons, by_round)
 
 
-HEADER = (f"{'side':<22}{'subjects/s':>11}{'queries/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}"
-          f"   cores: {'client':>6}{'service':>8}{'postgres':>9}{'other':>6}")
+HEADER = (
+    f"{'side':<22}{'subjects/s':>11}{'queries/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}"
+    f"   cores: {'client':>6}{'service':>8}{'postgres':>9}{'other':>6}"
+)
 
 
 def result_line(m: Measurement) -> str:
     c = m.cores
-    split = (f"{c.get('client', 0):>6.2f}{c.get('service', 0):>8.2f}{c.get('postgres', 0):>9.2f}{c.get('other', 0):>6.2f}"
-             if c else "     -")
-    return (f"{m.name:<22}{m.subjects_per_second:>11,.0f}{m.queries_per_second:>10,.1f}{m.percentile(50):>9.1f}"
-            f"{m.percentile(99):>9.1f}{m.errors:>7}          {split}")
+    split = (
+        f"{c.get('client', 0):>6.2f}{c.get('service', 0):>8.2f}{c.get('postgres', 0):>9.2f}{c.get('other', 0):>6.2f}"
+        if c
+        else "     -"
+    )
+    return (
+        f"{m.name:<22}{m.subjects_per_second:>11,.0f}{m.queries_per_second:>10,.1f}{m.percentile(50):>9.1f}"
+        f"{m.percentile(99):>9.1f}{m.errors:>7}          {split}"
+    )
 
 
 def cpu_lines(results: list[Measurement]) -> list[str]:
     out = [f"{'CPU ms per query':<22}{'client':>8}{'service':>9}{'postgres':>10}"]
     for m in results:
-        out.append(f"{m.name:<22}{m.cpu_ms_per_query('client'):>8.2f}{m.cpu_ms_per_query('service'):>9.2f}"
-                   f"{m.cpu_ms_per_query('postgres'):>10.2f}")
+        out.append(
+            f"{m.name:<22}{m.cpu_ms_per_query('client'):>8.2f}{m.cpu_ms_per_query('service'):>9.2f}"
+            f"{m.cpu_ms_per_query('postgres'):>10.2f}"
+        )
     return out
 
 
@@ -252,10 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         except pgbench.PgbenchMissing as missing:
             say(str(missing))
             return 2
-    say(f"exposure benchmark: {cores} cores, load average {os.getloadavg()[0]:.2f} before the run, "
-        f"Python {platform.python_version()}, {server.origin}")
-    say(f"data set: {spec.records:,} records over {spec.subjects:,} borrowers from {spec.members} members, "
-        f"seed {spec.seed}, reference date {spec.reference_date}")
+    say(
+        f"exposure benchmark: {cores} cores, load average {os.getloadavg()[0]:.2f} before the run, "
+        f"Python {platform.python_version()}, {server.origin}"
+    )
+    say(
+        f"data set: {spec.records:,} records over {spec.subjects:,} borrowers from {spec.members} members, "
+        f"seed {spec.seed}, reference date {spec.reference_date}"
+    )
     rounds: dict[tuple[str, str], list[Measurement]] = {}
     try:
         url, dataset, clients = prepare(server, spec, server_key, args)
@@ -268,16 +333,27 @@ def main(argv: list[str] | None = None) -> int:
         if pgbench_path:
             asyncio.run(pgbench.install(url, pool_keys, clients, role))
             say(f"pgbench: {pgbench_path} ({pgbench.version(pgbench_path)})")
-        running = service.start(url, server_key, work_dir / "service", workers=args.workers, log_level=args.log_level,
-                                role=role, quota_per_minute=quota)
+        running = service.start(
+            url,
+            server_key,
+            work_dir / "service",
+            workers=args.workers,
+            log_level=args.log_level,
+            role=role,
+            quota_per_minute=quota,
+        )
         try:
             tokens = service.access_tokens(running, clients)
-            say(f"service: {args.workers} workers on port {running.port}, role {role or '(login)'}; "
+            say(
+                f"service: {args.workers} workers on port {running.port}, role {role or '(login)'}; "
                 f"{len(tokens)} access tokens; quota {quota:,} subjects/min/member; asyncpg pool and pgbench: "
                 f"{connections} connections; concurrency of asyncpg and service: {args.concurrency}; "
-                f"query pool {len(pool_tokens):,} subjects")
-            say(f"windows: {args.warmup:g} s warm-up + {args.duration:g} s measured, {args.rounds} round(s) per side; "
-                f"a side whose client uses over {args.max_client_share:.0%} of the cores gets no verdict")
+                f"query pool {len(pool_tokens):,} subjects"
+            )
+            say(
+                f"windows: {args.warmup:g} s warm-up + {args.duration:g} s measured, {args.rounds} round(s) per side; "
+                f"a side whose client uses over {args.max_client_share:.0%} of the cores gets no verdict"
+            )
             say()
             say(HEADER)
             for phase in args.phases:
@@ -285,13 +361,29 @@ def main(argv: list[str] | None = None) -> int:
                 label = "single" if batch == 1 else f"batch {batch}"
                 plan = QueryPlan(len(pool_tokens), batch, len(clients))
                 for r in range(args.rounds):
-                    order = args.sides[r % len(args.sides):] + args.sides[:r % len(args.sides)]
+                    order = args.sides[r % len(args.sides) :] + args.sides[: r % len(args.sides)]
                     for side in order:
                         name = f"{side} {label}" + (f" #{r + 1}" if args.rounds > 1 else "")
-                        m = measure(side, name, phase, r, plan, args, url=url, clients=clients, pool_keys=pool_keys,
-                                    running=running, tokens=tokens, subjects_file=subjects_file, work_dir=work_dir,
-                                    pgbench_path=pgbench_path, role=role, quota=quota, connections=connections,
-                                    postmaster=postmaster)
+                        m = measure(
+                            side,
+                            name,
+                            phase,
+                            r,
+                            plan,
+                            args,
+                            url=url,
+                            clients=clients,
+                            pool_keys=pool_keys,
+                            running=running,
+                            tokens=tokens,
+                            subjects_file=subjects_file,
+                            work_dir=work_dir,
+                            pgbench_path=pgbench_path,
+                            role=role,
+                            quota=quota,
+                            connections=connections,
+                            postmaster=postmaster,
+                        )
                         rounds.setdefault((phase, side), []).append(m)
                         say(result_line(m))
                         if m.first_error:
@@ -308,18 +400,62 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
-def measure(side: str, name: str, phase: str, r: int, plan: QueryPlan, args: argparse.Namespace, *, url, clients,
-            pool_keys, running, tokens, subjects_file, work_dir, pgbench_path, role, quota, connections,
-            postmaster) -> Measurement:
+def measure(
+    side: str,
+    name: str,
+    phase: str,
+    r: int,
+    plan: QueryPlan,
+    args: argparse.Namespace,
+    *,
+    url,
+    clients,
+    pool_keys,
+    running,
+    tokens,
+    subjects_file,
+    work_dir,
+    pgbench_path,
+    role,
+    quota,
+    connections,
+    postmaster,
+) -> Measurement:
     if side == "asyncpg":
-        return run_loop(raw.run(url, clients, pool_keys, plan, name=name, concurrency=args.concurrency,
-                                duration=args.duration, warmup=args.warmup, pool_size=connections, role=role,
-                                quota_per_minute=quota, database=args.database_name, postmaster=postmaster))
+        return run_loop(
+            raw.run(
+                url,
+                clients,
+                pool_keys,
+                plan,
+                name=name,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                warmup=args.warmup,
+                pool_size=connections,
+                role=role,
+                quota_per_minute=quota,
+                database=args.database_name,
+                postmaster=postmaster,
+            )
+        )
     if side == "pgbench":
         tag = f"pgbench-{phase}-{r}-{int(time.time())}"
-        m = pgbench.run(pgbench_path, url, plan, work_dir / "pgbench", name=name, tag=tag, connections=connections,
-                        duration=args.duration, warmup=args.warmup, role=role, quota_per_minute=quota,
-                        database=args.database_name, postmaster=postmaster)
+        m = pgbench.run(
+            pgbench_path,
+            url,
+            plan,
+            work_dir / "pgbench",
+            name=name,
+            tag=tag,
+            connections=connections,
+            duration=args.duration,
+            warmup=args.warmup,
+            role=role,
+            quota_per_minute=quota,
+            database=args.database_name,
+            postmaster=postmaster,
+        )
         audited, refused = asyncio.run(pgbench.refused(url, tag))
         if refused:
             m.errors += refused
@@ -327,15 +463,33 @@ def measure(side: str, name: str, phase: str, r: int, plan: QueryPlan, args: arg
         return m
     profilers = _start_profilers(args.profile, running.worker_pids(), name, args.warmup, args.duration)
     try:
-        return service.run_load(running, tokens, subjects_file, work_dir, name=name, batch_size=plan.batch_size,
-                                concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
-                                consent_ref=raw.CONSENT_REF, database=args.database_name, postmaster=postmaster)
+        return service.run_load(
+            running,
+            tokens,
+            subjects_file,
+            work_dir,
+            name=name,
+            batch_size=plan.batch_size,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            warmup=args.warmup,
+            consent_ref=raw.CONSENT_REF,
+            database=args.database_name,
+            postmaster=postmaster,
+        )
     finally:
         _stop_profilers(profilers)
 
 
-def report(args: argparse.Namespace, rounds: dict[tuple[str, str], list[Measurement]], cores: int,
-           spec: DatasetSpec, connections: int, quota: int, role: str | None) -> int:
+def report(
+    args: argparse.Namespace,
+    rounds: dict[tuple[str, str], list[Measurement]],
+    cores: int,
+    spec: DatasetSpec,
+    connections: int,
+    quota: int,
+    role: str | None,
+) -> int:
     combined = []
     for phase in args.phases:
         label = "single" if phase == "single" else f"batch {args.batch_size}"
@@ -358,22 +512,39 @@ def report(args: argparse.Namespace, rounds: dict[tuple[str, str], list[Measurem
         for baseline in ("pgbench", "asyncpg"):
             if baseline not in args.sides:
                 continue
-            v = verdict(phase, baseline, rounds[(phase, "service")], rounds[(phase, baseline)], cores,
-                        args.max_client_share)
+            v = verdict(
+                phase, baseline, rounds[(phase, "service")], rounds[(phase, baseline)], cores, args.max_client_share
+            )
             say(("" if baseline == "pgbench" else "  ") + v.line(label))
             verdicts.setdefault(label, []).append(v.as_json())
     failed = sum(m.errors for m in combined)
-    say(f"machine: 'other' CPU (not the bench's) averaged "
-        f"{sum(m.cores.get('other', 0) * m.seconds for m in combined) / max(1e-9, sum(m.seconds for m in combined)):.2f} "
-        f"cores of {cores}; load average {os.getloadavg()[0]:.2f} now; bench peak RSS {peak_rss_mb():.0f} MB")
+    say(
+        f"machine: 'other' CPU (not the bench's) averaged "
+        f"{sum(m.cores.get('other', 0) * m.seconds for m in combined) / max(1e-9, sum(m.seconds for m in combined)):.2f} "  # noqa: E501
+        f"cores of {cores}; load average {os.getloadavg()[0]:.2f} now; bench peak RSS {peak_rss_mb():.0f} MB"
+    )
     if args.json:
-        args.json.write_text(json.dumps({
-            "spec": spec.description(), "cores": cores, "workers": args.workers, "connections": connections,
-            "concurrency": args.concurrency, "quota_per_minute": quota, "role": role, "rounds": args.rounds,
-            "duration": args.duration, "warmup": args.warmup, "max_client_share": args.max_client_share,
-            "windows": [m.summary() for ms in rounds.values() for m in ms],
-            "results": [m.summary() for m in combined], "verdicts": verdicts,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "spec": spec.description(),
+                    "cores": cores,
+                    "workers": args.workers,
+                    "connections": connections,
+                    "concurrency": args.concurrency,
+                    "quota_per_minute": quota,
+                    "role": role,
+                    "rounds": args.rounds,
+                    "duration": args.duration,
+                    "warmup": args.warmup,
+                    "max_client_share": args.max_client_share,
+                    "windows": [m.summary() for ms in rounds.values() for m in ms],
+                    "results": [m.summary() for m in combined],
+                    "verdicts": verdicts,
+                },
+                indent=2,
+            )
+        )
     if failed:
         say(f"{failed} queries failed: no verdict stands on this run")
         return 1
@@ -389,10 +560,25 @@ def _start_profilers(directory: Path | None, worker_pids: list[int], label: str,
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     directory.mkdir(parents=True, exist_ok=True)
     return [
-        subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", str(int(warmup + duration)),
-                          "--rate", "250", "--format", "speedscope", "--nonblocking",
-                          "--output", str(directory / f"{label.replace(' ', '-').replace('#', '')}-worker-{n}.speedscope.json")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(warmup + duration)),
+                "--rate",
+                "250",
+                "--format",
+                "speedscope",
+                "--nonblocking",
+                "--output",
+                str(directory / f"{label.replace(' ', '-').replace('#', '')}-worker-{n}.speedscope.json"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for n, pid in enumerate(worker_pids)
     ]
 

@@ -68,9 +68,13 @@ async def prepare(server_url: str) -> tuple[str, dict[str, tuple[str, str]]]:
     try:
         async with conn.transaction():
             tx = Tx(conn)
-            for code, scopes in (("UPLOADER", [Scope.RECORDS_WRITE]),
-                                 ("QUERIER", [Scope.RECORDS_WRITE, Scope.EXPOSURE_READ])):
-                member = await members_service.create_member(tx, MemberCreate(code=code, name=code, kind=MemberKind.bank))
+            for code, scopes in (
+                ("UPLOADER", [Scope.RECORDS_WRITE]),
+                ("QUERIER", [Scope.RECORDS_WRITE, Scope.EXPOSURE_READ]),
+            ):
+                member = await members_service.create_member(
+                    tx, MemberCreate(code=code, name=code, kind=MemberKind.bank)
+                )
                 client = await members_service.create_client(tx, member.id, ClientCreate(name="bench", scopes=scopes))
                 clients[code] = (client.client_id, client.client_secret)
     finally:
@@ -82,15 +86,22 @@ def serve(url: str, data_dir: Path, server_key: bytes) -> bench_service.Service:
     """`registry serve` with one worker (uvicorn runs it in the server process itself)."""
     port = bench_service.free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-    env.update(REGISTRY_DATABASE_URL=url, REGISTRY_SERVER_KEY=server_key.hex(),
-               REGISTRY_DATA_DIR=str(data_dir), REGISTRY_ACCESS_TOKEN_TTL_SECONDS="3600",
-               REGISTRY_LOG_LEVEL="WARNING")
+    env.update(
+        REGISTRY_DATABASE_URL=url,
+        REGISTRY_SERVER_KEY=server_key.hex(),
+        REGISTRY_DATA_DIR=str(data_dir),
+        REGISTRY_ACCESS_TOKEN_TTL_SECONDS="3600",
+        REGISTRY_LOG_LEVEL="WARNING",
+    )
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
-            env=env, cwd=bench_service.ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=bench_service.ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     service = bench_service.Service(process, "127.0.0.1", port, log_path)
     deadline = time.monotonic() + 60
@@ -127,7 +138,8 @@ async def body(rows: int, prefix: str) -> AsyncIterator[bytes]:
 
 async def upload(http: httpx.AsyncClient, access_token: str, rows: int, prefix: str) -> dict:
     response = await http.post(
-        "/v1/uploads", content=body(rows, prefix),
+        "/v1/uploads",
+        content=body(rows, prefix),
         headers={"Authorization": f"Bearer {access_token}", "Content-Type": "application/x-ndjson"},
     )
     response.raise_for_status()
@@ -137,6 +149,7 @@ async def upload(http: httpx.AsyncClient, access_token: str, rows: int, prefix: 
 
 
 # The prober: a process of its own, so the uploading client's work does not delay it.
+
 
 async def probe(config: dict) -> dict:
     """Open loop: exposure queries and /healthz at `rate` each, Poisson arrivals, for
@@ -156,8 +169,9 @@ async def probe(config: dict) -> dict:
             if delay > 0:
                 await asyncio.sleep(delay)
             if kind == "exposure":
-                content = orjson.dumps({"subjects": [rng.choice(subjects)], "purpose": "loan_application",
-                                        "consent_ref": CONSENT_REF})
+                content = orjson.dumps(
+                    {"subjects": [rng.choice(subjects)], "purpose": "loan_application", "consent_ref": CONSENT_REF}
+                )
                 response = await http.post("/v1/exposure", content=content, headers=headers)
             else:
                 response = await http.get("/healthz")
@@ -184,8 +198,14 @@ async def run_probe(config: dict, work_dir: Path) -> dict:
         json.dump(config, handle)
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.ingest_interference", "--probe", str(path),
-            cwd=bench_service.ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "bench.ingest_interference",
+            "--probe",
+            str(path),
+            cwd=bench_service.ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await process.communicate()
     finally:
@@ -203,8 +223,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def row(name: str, values: list[float]) -> str:
-    figures = "  ".join(f"{label} {percentile(values, p):7.1f}" for label, p in
-                        (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100)))
+    figures = "  ".join(
+        f"{label} {percentile(values, p):7.1f}" for label, p in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))
+    )
     return f"{name:28} n {len(values):5}  {figures}  ms"
 
 
@@ -217,9 +238,17 @@ class Phase:
     upload: str = ""  # how the phase's upload went, if it had one
 
 
-async def probed(name: str, config: dict, workdir: Path, database: str, pids: list[int],
-                 upload_to: httpx.AsyncClient | None = None, upload_token: str = "", rows: int = 0,
-                 settle: float = 0.0) -> Phase:
+async def probed(
+    name: str,
+    config: dict,
+    workdir: Path,
+    database: str,
+    pids: list[int],
+    upload_to: httpx.AsyncClient | None = None,
+    upload_token: str = "",
+    rows: int = 0,
+    settle: float = 0.0,
+) -> Phase:
     """One phase: the probes, alone or while an upload runs through `upload_to`."""
     ingest = None
     started = time.perf_counter()
@@ -234,9 +263,11 @@ async def probed(name: str, config: dict, workdir: Path, database: str, pids: li
         probe_end = time.perf_counter() - started
         job = await ingest
         took = time.perf_counter() - started
-        phase.upload = (f"{job['created']} rows in {took:.1f} s ({job['created'] / took:.0f} rows/s), "
-                        f"probed from {settle:.0f} s to {probe_end:.1f} s"
-                        + ("" if probe_end < took else "  (WARNING: the upload ended first; use more --rows)"))
+        phase.upload = (
+            f"{job['created']} rows in {took:.1f} s ({job['created'] / took:.0f} rows/s), "
+            f"probed from {settle:.0f} s to {probe_end:.1f} s"
+            + ("" if probe_end < took else "  (WARNING: the upload ended first; use more --rows)")
+        )
     return phase
 
 
@@ -258,26 +289,45 @@ async def main(args: argparse.Namespace) -> None:
         for name in ("probed", "other"):
             services.append(await asyncio.to_thread(serve, url, workdir / name, server_key))
         probed_service, other_service = services
-        async with httpx.AsyncClient(base_url=probed_service.base_url, timeout=600) as here, \
-                httpx.AsyncClient(base_url=other_service.base_url, timeout=600) as elsewhere:
+        async with (
+            httpx.AsyncClient(base_url=probed_service.base_url, timeout=600) as here,
+            httpx.AsyncClient(base_url=other_service.base_url, timeout=600) as elsewhere,
+        ):
             uploader, querier = await token(here, clients["UPLOADER"]), await token(here, clients["QUERIER"])
             uploader_elsewhere = await token(elsewhere, clients["UPLOADER"])  # each worker signs its own
             await upload(here, querier, SEED_ROWS, "SEED")
             subjects = [f"{n:064x}" for n in range(SEED_ROWS)]
-            config = {"base_url": probed_service.base_url, "token": querier, "subjects": subjects,
-                      "rate": args.rate, "seconds": args.seconds}
+            config = {
+                "base_url": probed_service.base_url,
+                "token": querier,
+                "subjects": subjects,
+                "rate": args.rate,
+                "seconds": args.seconds,
+            }
             pids = [probed_service.process.pid, other_service.process.pid]
             # Rounds of the three phases, so that a burst of other work on the machine lands in
             # one round's figures rather than in one phase's.
             rounds = []
             for _ in range(args.rounds):
-                rounds.append([
-                    await probed("idle", config, workdir, database, pids),
-                    await probed("ingesting", config, workdir, database, pids, here, uploader, args.rows,
-                                 args.settle),
-                    await probed("other ingests", config, workdir, database, pids, elsewhere, uploader_elsewhere,
-                                 args.rows, args.settle),
-                ])
+                rounds.append(
+                    [
+                        await probed("idle", config, workdir, database, pids),
+                        await probed(
+                            "ingesting", config, workdir, database, pids, here, uploader, args.rows, args.settle
+                        ),
+                        await probed(
+                            "other ingests",
+                            config,
+                            workdir,
+                            database,
+                            pids,
+                            elsewhere,
+                            uploader_elsewhere,
+                            args.rows,
+                            args.settle,
+                        ),
+                    ]
+                )
     finally:
         for service in services:
             service.stop()
@@ -288,9 +338,11 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace, rounds: list[list[Phase]]) -> None:
-    print(f"probes at {args.rate:g}/s each (Poisson), {args.seconds:g} s per phase, {args.rows} upload rows; "
-          "phases: idle; ingesting (the probed worker ingests an upload); other ingests (another worker on the "
-          "same database does: the database and the machine are as busy, the probed event loop is not)")
+    print(
+        f"probes at {args.rate:g}/s each (Poisson), {args.seconds:g} s per phase, {args.rows} upload rows; "
+        "phases: idle; ingesting (the probed worker ingests an upload); other ingests (another worker on the "
+        "same database does: the database and the machine are as busy, the probed event loop is not)"
+    )
     ratios: dict[str, list[float]] = {"exposure": [], "healthz": [], "exposure own": [], "healthz own": []}
     for number, phases in enumerate(rounds, 1):
         print(f"round {number}")
@@ -303,19 +355,25 @@ def report(args: argparse.Namespace, rounds: list[list[Phase]]) -> None:
             if phase.errors:
                 print(f"    {len(phase.errors)} errors, first: {phase.errors[0]}")
         for phase in phases:
-            print(f"  cores busy, {phase.name:14} "
-                  + "  ".join(f"{who} {value:.2f}" for who, value in phase.cores.items()))
+            print(
+                f"  cores busy, {phase.name:14} "
+                + "  ".join(f"{who} {value:.2f}" for who, value in phase.cores.items())
+            )
         for kind in ("exposure", "healthz"):
             p99 = {phase.name: percentile(phase.latencies_ms[kind], 99) for phase in phases}
             ratios[kind].append(p99["ingesting"] / p99["idle"])
             ratios[f"{kind} own"].append(p99["ingesting"] / p99["other ingests"])
-            print(f"  p99 {kind:8}: ingesting / idle {ratios[kind][-1]:5.2f}; "
-                  f"ingesting / other ingests {ratios[f'{kind} own'][-1]:5.2f}")
+            print(
+                f"  p99 {kind:8}: ingesting / idle {ratios[kind][-1]:5.2f}; "
+                f"ingesting / other ingests {ratios[f'{kind} own'][-1]:5.2f}"
+            )
     print("medians over the rounds")
     for kind in ("exposure", "healthz"):
         ratio, own = statistics.median(ratios[kind]), statistics.median(ratios[f"{kind} own"])
-        print(f"p99 {kind:8}: ingesting / idle {ratio:5.2f} ({'meets' if ratio <= GOAL else 'misses'} the goal of "
-              f"{GOAL:g}x); ingesting / other ingests {own:5.2f} (what the probed event loop itself adds)")
+        print(
+            f"p99 {kind:8}: ingesting / idle {ratio:5.2f} ({'meets' if ratio <= GOAL else 'misses'} the goal of "
+            f"{GOAL:g}x); ingesting / other ingests {own:5.2f} (what the probed event loop itself adds)"
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -34,8 +34,10 @@ class HttpError(Exception):
 def request_heads(host: str, port: int, access_tokens: list[str]) -> list[bytes]:
     """The head of a `POST /v1/exposure` for each member's access token, up to Content-Length."""
     return [
-        (f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
-         "Content-Type: application/json\r\nAccept: application/json\r\n").encode()
+        (
+            f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json\r\n"
+        ).encode()
         for token in access_tokens
     ]
 
@@ -99,7 +101,7 @@ def body_of(subjects: list[str], consent_ref: str) -> bytes:
 
 
 async def drive(config: dict[str, Any]) -> Measurement:
-    tokens = Path(config["subjects_file"]).read_text().split()
+    tokens = Path(config["subjects_file"]).read_text().split()  # noqa: ASYNC240 - read once, before any load
     batch, concurrency = config["batch_size"], config["concurrency"]
     heads = request_heads(config["host"], config["port"], config["access_tokens"])
     plan = QueryPlan(len(tokens), batch, len(heads))
@@ -127,7 +129,11 @@ async def drive(config: dict[str, Any]) -> Measurement:
 
     try:
         return await run_phase(
-            config["name"], query_for, batch_size=batch, concurrency=concurrency, duration=config["duration"],
+            config["name"],
+            query_for,
+            batch_size=batch,
+            concurrency=concurrency,
+            duration=config["duration"],
             warmup=config["warmup"],
             cpu=lambda: CpuSample.take(config["database"], config["service_pids"], postmaster=config.get("postmaster")),
         )

@@ -62,8 +62,20 @@ class Measurement:
 
     @classmethod
     def from_summary(cls, summary: dict, latencies_ms: list[float]) -> Measurement:
-        fields = {k: summary[k] for k in ("name", "batch_size", "concurrency", "seconds", "queries", "subjects",
-                                          "errors", "first_error", "cores")}
+        fields = {
+            k: summary[k]
+            for k in (
+                "name",
+                "batch_size",
+                "concurrency",
+                "seconds",
+                "queries",
+                "subjects",
+                "errors",
+                "first_error",
+                "cores",
+            )
+        }
         return cls(**fields, latencies_ms=latencies_ms)
 
     @classmethod
@@ -76,9 +88,14 @@ class Measurement:
             for who, value in m.cores.items():
                 cores[who] = cores.get(who, 0.0) + value * m.seconds / seconds
         return cls(
-            name, parts[0].batch_size, parts[0].concurrency, seconds,
-            queries=sum(m.queries for m in parts), subjects=sum(m.subjects for m in parts),
-            errors=sum(m.errors for m in parts), latencies_ms=[x for m in parts for x in m.latencies_ms],
+            name,
+            parts[0].batch_size,
+            parts[0].concurrency,
+            seconds,
+            queries=sum(m.queries for m in parts),
+            subjects=sum(m.subjects for m in parts),
+            errors=sum(m.errors for m in parts),
+            latencies_ms=[x for m in parts for x in m.latencies_ms],
             first_error=next((m.first_error for m in parts if m.first_error), None),
             cores={who: round(value, 3) for who, value in cores.items()},
         )
@@ -131,8 +148,16 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 Query = Callable[[int], Awaitable[int]]  # query number k -> subjects answered; raises on failure
 
 
-async def run_phase(name: str, query_factory: Callable[[int], Query], *, batch_size: int, concurrency: int,
-                    duration: float, warmup: float, cpu: Callable[[], CpuSample] | None = None) -> Measurement:
+async def run_phase(
+    name: str,
+    query_factory: Callable[[int], Query],
+    *,
+    batch_size: int,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    cpu: Callable[[], CpuSample] | None = None,
+) -> Measurement:
     """Drive `concurrency` workers; each builds its query once (`query_factory(worker)`) and
     runs query after query, numbered from one counter. `cpu` samples the machine at the start
     and the end of the window."""
@@ -154,7 +179,7 @@ async def run_phase(name: str, query_factory: Callable[[int], Query], *, batch_s
         while (begin := time.perf_counter()) < window_end:
             try:
                 answered = await query(next(numbers))
-            except Exception as exc:  # noqa: BLE001 - a failed query is counted, not fatal
+            except Exception as exc:
                 measurement.errors += 1
                 measurement.first_error = measurement.first_error or f"{type(exc).__name__}: {exc}"[:300]
                 await asyncio.sleep(0.01)

@@ -88,8 +88,8 @@ async def install(url: str, keys: Sequence[bytes], clients: Sequence[BenchClient
             await conn.execute(f"CREATE SCHEMA {SCHEMA}")
             await conn.execute(f"CREATE TABLE {SCHEMA}.subjects (pos integer PRIMARY KEY, key bytea NOT NULL)")
             await conn.execute(
-                f"CREATE TABLE {SCHEMA}.callers (n integer PRIMARY KEY, member_id uuid NOT NULL, client_id text NOT NULL,"
-                " expires bigint NOT NULL, proof bytea NOT NULL)"
+                f"CREATE TABLE {SCHEMA}.callers (n integer PRIMARY KEY, member_id uuid NOT NULL,"
+                " client_id text NOT NULL, expires bigint NOT NULL, proof bytea NOT NULL)"
             )
             await conn.copy_records_to_table("subjects", schema_name=SCHEMA, records=list(enumerate(keys)))
             # Each caller's proof of its member, as the service makes it per call (a day's life:
@@ -161,21 +161,51 @@ def connection(url: str, role: str | None) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def command(pgbench: str, url: str, script_path: Path, *, connections: int, role: str | None,
-            limit: Sequence[str], log_prefix: Path | None = None) -> tuple[list[str], dict[str, str]]:
+def command(
+    pgbench: str,
+    url: str,
+    script_path: Path,
+    *,
+    connections: int,
+    role: str | None,
+    limit: Sequence[str],
+    log_prefix: Path | None = None,
+) -> tuple[list[str], dict[str, str]]:
     """The pgbench command line and environment running `script_path` with prepared
     statements over `connections` connections, until `limit` (`--time=N` or `--transactions=N`)."""
     target, env = connection(url, role)
-    argv = [pgbench, "--no-vacuum", "--protocol=prepared", f"--client={connections}", "--jobs=1", *limit,
-            f"--file={script_path}", "--define=n=0", f"--define=clients={connections}"]
+    argv = [
+        pgbench,
+        "--no-vacuum",
+        "--protocol=prepared",
+        f"--client={connections}",
+        "--jobs=1",
+        *limit,
+        f"--file={script_path}",
+        "--define=n=0",
+        f"--define=clients={connections}",
+    ]
     if log_prefix is not None:
         argv += ["--log", f"--log-prefix={log_prefix}"]
     return argv + target, env
 
 
-def run(pgbench: str, url: str, plan: QueryPlan, work_dir: Path, *, name: str, tag: str, connections: int,
-        duration: float, warmup: float, role: str | None, quota_per_minute: int, database: str,
-        postmaster: int | None) -> Measurement:
+def run(
+    pgbench: str,
+    url: str,
+    plan: QueryPlan,
+    work_dir: Path,
+    *,
+    name: str,
+    tag: str,
+    connections: int,
+    duration: float,
+    warmup: float,
+    role: str | None,
+    quota_per_minute: int,
+    database: str,
+    postmaster: int | None,
+) -> Measurement:
     """Run pgbench for `warmup + duration` seconds and measure the window as the other sides
     do: transactions completing in it (pgbench's per-transaction log), their latencies, the
     cores by user. A failed transaction, an aborted client, or a call the registry refused
@@ -187,11 +217,11 @@ def run(pgbench: str, url: str, plan: QueryPlan, work_dir: Path, *, name: str, t
     for old in glob.glob(f"{prefix}.*"):
         os.unlink(old)
     seconds = int(warmup + duration + 1.999)
-    argv, env = command(pgbench, url, script_path, connections=connections, role=role, limit=[f"--time={seconds}"],
-                        log_prefix=prefix)
+    argv, env = command(
+        pgbench, url, script_path, connections=connections, role=role, limit=[f"--time={seconds}"], log_prefix=prefix
+    )
     started = time.time()
-    process = subprocess.Popen(argv, env=env, cwd=work_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(argv, env=env, cwd=work_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     window_start, window_end = started + warmup, started + warmup + duration
 
     def sample() -> CpuSample:

@@ -38,15 +38,32 @@ def draw(phases: dict[str, dict], directory: Path, *, target_p99: float, title: 
         for key in ("p50", "p95", "p99", "max"):
             ax.plot(rates, [r[f"{key}_ms"] for r in levels], marker="o", color=COLOURS[key], label=key)
         for r in levels:
-            ax.annotate(f"{r['level']:g}%", (r["rate"], r["p99_ms"]), textcoords="offset points", xytext=(0, 7),
-                        ha="center", fontsize=8, color=COLOURS["p99"])
+            ax.annotate(
+                f"{r['level']:g}%",
+                (r["rate"], r["p99_ms"]),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=8,
+                color=COLOURS["p99"],
+            )
         if phase["search"]:
-            ax.scatter([r["rate"] for r in phase["search"]], [r["p99_ms"] for r in phase["search"]], marker="x",
-                       color=COLOURS["p99"], label="p99, search")
+            ax.scatter(
+                [r["rate"] for r in phase["search"]],
+                [r["p99_ms"] for r in phase["search"]],
+                marker="x",
+                color=COLOURS["p99"],
+                label="p99, search",
+            )
         ax.axhline(target_p99, color="black", linestyle="--", linewidth=0.8, label=f"{target_p99:g} ms")
         ax.axvline(phase["maximum"], color="black", linestyle=":", linewidth=0.8, label="closed-loop max")
-        ax.axvline(phase["highest_within_target"], color=COLOURS["p99"], linestyle=":", linewidth=0.8,
-                   label=f"p99 <= {target_p99:g} ms up to here")
+        ax.axvline(
+            phase["highest_within_target"],
+            color=COLOURS["p99"],
+            linestyle=":",
+            linewidth=0.8,
+            label=f"p99 <= {target_p99:g} ms up to here",
+        )
         ax.set_yscale("log")
         ax.set_xlabel(f"offered load, requests/s ({phase['label']})")
         ax.set_ylabel("latency from scheduled send, ms")

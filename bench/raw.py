@@ -44,8 +44,16 @@ async def prover_of(url: str) -> ContextProver:
         await conn.close()
 
 
-async def call(pool: asyncpg.Pool, prover: ContextProver, client: BenchClient, keys: list[bytes], *,
-               quota_per_minute: int, now: datetime, request_id: str | None = None) -> list[SubjectRow]:
+async def call(
+    pool: asyncpg.Pool,
+    prover: ContextProver,
+    client: BenchClient,
+    keys: list[bytes],
+    *,
+    quota_per_minute: int,
+    now: datetime,
+    request_id: str | None = None,
+) -> list[SubjectRow]:
     """One exposure call about `keys` as `client`'s member, with the parameters the service passes."""
     return await repository.query(
         pool,
@@ -61,15 +69,22 @@ async def call(pool: asyncpg.Pool, prover: ContextProver, client: BenchClient, k
     )
 
 
-def querier(pool: asyncpg.Pool, prover: ContextProver, clients: Sequence[BenchClient], keys: Sequence[bytes],
-            plan: QueryPlan, *, quota_per_minute: int, clock: Callable[[], datetime] = _utc_now) -> Query:
+def querier(
+    pool: asyncpg.Pool,
+    prover: ContextProver,
+    clients: Sequence[BenchClient],
+    keys: Sequence[bytes],
+    plan: QueryPlan,
+    *,
+    quota_per_minute: int,
+    clock: Callable[[], datetime] = _utc_now,
+) -> Query:
     """Query number k of `plan`: its slice of `keys`, asked as its member's client."""
 
     async def query(k: int) -> int:
         start, end = plan.bounds(k)
         batch = list(keys[start:end])
-        rows = await call(pool, prover, clients[plan.member(k)], batch, quota_per_minute=quota_per_minute,
-                          now=clock())
+        rows = await call(pool, prover, clients[plan.member(k)], batch, quota_per_minute=quota_per_minute, now=clock())
         if len(rows) != len(batch) or not rows[0].allowed:
             raise RuntimeError(f"{len(rows)} rows for {len(batch)} subjects, allowed: {rows and rows[0].allowed}")
         return len(rows)
@@ -77,18 +92,38 @@ def querier(pool: asyncpg.Pool, prover: ContextProver, clients: Sequence[BenchCl
     return query
 
 
-async def run(url: str, clients: Sequence[BenchClient], keys: Sequence[bytes], plan: QueryPlan, *, name: str,
-              concurrency: int, duration: float, warmup: float, pool_size: int, role: str | None,
-              quota_per_minute: int, database: str | None = None, postmaster: int | None = None) -> Measurement:
+async def run(
+    url: str,
+    clients: Sequence[BenchClient],
+    keys: Sequence[bytes],
+    plan: QueryPlan,
+    *,
+    name: str,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    pool_size: int,
+    role: str | None,
+    quota_per_minute: int,
+    database: str | None = None,
+    postmaster: int | None = None,
+) -> Measurement:
     """`concurrency` workers over a pool of `pool_size` connections logged in as `role` (the
     service's request login); with `database` (its name), the window's CPU use is accounted."""
     prover = await prover_of(url)
-    pool = await asyncpg.create_pool(with_user(url, role or "registry_app"), min_size=pool_size, max_size=pool_size,
-                                     init=init_connection)
+    pool = await asyncpg.create_pool(
+        with_user(url, role or "registry_app"), min_size=pool_size, max_size=pool_size, init=init_connection
+    )
     query = querier(pool, prover, clients, keys, plan, quota_per_minute=quota_per_minute)
     try:
-        return await run_phase(name, lambda _: query, batch_size=plan.batch_size, concurrency=concurrency,
-                               duration=duration, warmup=warmup,
-                               cpu=(lambda: CpuSample.take(database, postmaster=postmaster)) if database else None)
+        return await run_phase(
+            name,
+            lambda _: query,
+            batch_size=plan.batch_size,
+            concurrency=concurrency,
+            duration=duration,
+            warmup=warmup,
+            cpu=(lambda: CpuSample.take(database, postmaster=postmaster)) if database else None,
+        )
     finally:
         await pool.close()

@@ -61,8 +61,16 @@ class Service:
                 self.process.wait()
 
 
-def start(database_url: str, server_key: bytes, data_dir: Path, *, workers: int, log_level: str,
-          role: str | None, quota_per_minute: int) -> Service:
+def start(
+    database_url: str,
+    server_key: bytes,
+    data_dir: Path,
+    *,
+    workers: int,
+    log_level: str,
+    role: str | None,
+    quota_per_minute: int,
+) -> Service:
     """Serve the registry on the bench database and wait until every worker answers. Its
     role and exposure quota are given, so the other sides can pass the very same."""
     port = free_port()
@@ -78,8 +86,19 @@ def start(database_url: str, server_key: bytes, data_dir: Path, *, workers: int,
     )
     log_path = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--no-migrate"]
+    command = [
+        sys.executable,
+        "-m",
+        "registry",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-migrate",
+    ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     service = Service(process, "127.0.0.1", port, log_path)
@@ -107,30 +126,57 @@ def access_tokens(service: Service, clients: Sequence[BenchClient]) -> list[str]
     tokens = []
     with httpx.Client(base_url=service.base_url, timeout=10) as http:
         for client in clients:
-            response = http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                 auth=(client.client_id, client.client_secret))
+            response = http.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, client.client_secret)
+            )
             response.raise_for_status()
             tokens.append(response.json()["access_token"])
     return tokens
 
 
-def run_load(service: Service, tokens: Sequence[str], subjects_file: Path, work_dir: Path, *, name: str,
-             batch_size: int, concurrency: int, duration: float, warmup: float, consent_ref: str,
-             database: str, postmaster: int | None) -> Measurement:
+def run_load(
+    service: Service,
+    tokens: Sequence[str],
+    subjects_file: Path,
+    work_dir: Path,
+    *,
+    name: str,
+    batch_size: int,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    consent_ref: str,
+    database: str,
+    postmaster: int | None,
+) -> Measurement:
     """Run the load generator process against the service and read back its measurement."""
     config_path = work_dir / f"loadgen-{name.replace(' ', '-')}.json"
     config = {
-        "host": service.host, "port": service.port, "access_tokens": list(tokens),
-        "subjects_file": str(subjects_file), "name": name, "batch_size": batch_size,
-        "concurrency": concurrency, "duration": duration, "warmup": warmup, "consent_ref": consent_ref,
-        "database": database, "service_pids": service.pids(), "postmaster": postmaster,
+        "host": service.host,
+        "port": service.port,
+        "access_tokens": list(tokens),
+        "subjects_file": str(subjects_file),
+        "name": name,
+        "batch_size": batch_size,
+        "concurrency": concurrency,
+        "duration": duration,
+        "warmup": warmup,
+        "consent_ref": consent_ref,
+        "database": database,
+        "service_pids": service.pids(),
+        "postmaster": postmaster,
     }
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds access tokens
     with os.fdopen(fd, "w") as handle:
         json.dump(config, handle)
     try:
-        done = subprocess.run([sys.executable, "-m", "bench.loadgen", str(config_path)], cwd=ROOT,
-                              capture_output=True, text=True, timeout=duration + warmup + 600)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.loadgen", str(config_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=duration + warmup + 600,
+        )
     finally:
         config_path.unlink(missing_ok=True)
     if done.returncode != 0:

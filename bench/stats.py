@@ -64,7 +64,8 @@ INSERT INTO inquiries (member_id, subject_key, purpose, hard, consent_ref, at)
 SELECT m.ids[1 + g % cardinality(m.ids)], sha256(int8send(g % ($2 / 2))),
        p.purpose, p.purpose = 'loan_application', 'C-' || g, t.at
 FROM generate_series(1, $3) g, bench_members m,
-     LATERAL (SELECT (ARRAY['loan_application','loan_application','account_review','collection'])[1 + g % 4] AS purpose) p,
+     LATERAL (SELECT (ARRAY['loan_application','loan_application','account_review','collection'])[1 + g % 4]
+              AS purpose) p,
      LATERAL (SELECT CASE WHEN g % 10 = 0 THEN $4::timestamptz - (g % 720) * interval '1 hour'
                           ELSE $4::timestamptz - interval '30 days' - (g % 16000) * interval '1 hour' END AS at) t
 ORDER BY t.at;
@@ -77,7 +78,8 @@ WITH picked AS (
     INSERT INTO disputes (subject_key, filed_by, reason, statement, status, received_at, deadline, records_covered,
                           resolution, resolved_at)
     SELECT subject_key, member_id, 'other', 'bench', CASE WHEN n % 3 = 0 THEN 'open' ELSE 'resolved' END,
-           $2::timestamptz - (n % 300) * interval '1 day', $2::timestamptz - (n % 300) * interval '1 day' + interval '20 days',
+           $2::timestamptz - (n % 300) * interval '1 day',
+           $2::timestamptz - (n % 300) * interval '1 day' + interval '20 days',
            1, CASE WHEN n % 3 = 0 THEN NULL WHEN n % 3 = 1 THEN 'upheld' ELSE 'rejected' END,
            CASE WHEN n % 3 = 0 THEN NULL ELSE $2::timestamptz END
     FROM picked RETURNING id, subject_key, received_at
@@ -92,8 +94,12 @@ async def generate(url: str, members: int, records: int, inquiries: int, dispute
     conn = await asyncpg.connect(url)
     try:
         # asyncpg runs a multi-statement string only without parameters: inline the numbers.
-        script = (GENERATE.replace("$1", str(members)).replace("$2", str(records)).replace("$3", str(inquiries))
-                  .replace("$4::timestamptz", f"'{NOW.isoformat()}'::timestamptz"))
+        script = (
+            GENERATE.replace("$1", str(members))
+            .replace("$2", str(records))
+            .replace("$3", str(inquiries))
+            .replace("$4::timestamptz", f"'{NOW.isoformat()}'::timestamptz")
+        )
         await conn.execute(script)
         await conn.execute(DISPUTES, disputes, NOW)
         await conn.execute("VACUUM ANALYZE")
@@ -143,8 +149,10 @@ def main() -> None:
         url = asyncio.run(recreate_database(server, DATABASE))
         migrate_database(url)
         seconds = asyncio.run(generate(url, args.members, args.records, args.inquiries, args.disputes))
-        print(f"server: {server.origin}; generated {args.records:,} records, {args.inquiries:,} inquiries, "
-              f"{args.members} members, {args.disputes:,} disputes in {seconds:.1f} s")
+        print(
+            f"server: {server.origin}; generated {args.records:,} records, {args.inquiries:,} inquiries, "
+            f"{args.members} members, {args.disputes:,} disputes in {seconds:.1f} s"
+        )
         for name, times in asyncio.run(timed(url, args.repeat)).items():
             print(f"{name:40s} median {statistics.median(times) * 1000:7.1f} ms   worst {max(times) * 1000:7.1f} ms")
         if not args.keep:

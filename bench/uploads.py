@@ -32,11 +32,11 @@ import httpx
 import orjson
 
 from bench.cpu import CpuSample
+from registry.audit.actions import AuditAction
+from registry.audit.auditor import Actor, for_work
 from registry.auth.principal import Scope
 from registry.config import Settings
 from registry.core import migrate
-from registry.audit.actions import AuditAction
-from registry.audit.auditor import Actor, for_work
 from registry.core.db import Tx, init_connection, with_user
 from registry.core.tenancy import ContextProver, Member
 from registry.members import service as members_service
@@ -51,12 +51,27 @@ SLICE_LINES = 1000
 
 def _templates() -> list[bytes]:
     base = {
-        "subject": "S" * 64, "subject_type": "individual", "account_ref": "REF", "product": "consumer_loan",
-        "status": "current", "currency": "CNY", "principal_amount": "10000.00", "outstanding_amount": "8000.00",
-        "overdue_amount": "0", "opened_on": "2024-01-10", "as_of": "2026-10-31",
+        "subject": "S" * 64,
+        "subject_type": "individual",
+        "account_ref": "REF",
+        "product": "consumer_loan",
+        "status": "current",
+        "currency": "CNY",
+        "principal_amount": "10000.00",
+        "outstanding_amount": "8000.00",
+        "overdue_amount": "0",
+        "opened_on": "2024-01-10",
+        "as_of": "2026-10-31",
     }
-    late = {**base, "status": "dpd_31_60", "overdue_amount": "640.00", "delinquent_since": "2026-09-01",
-            "notice_sent_on": "2026-09-15", "collection_stage": "reminder", "product": "auto_loan"}
+    late = {
+        **base,
+        "status": "dpd_31_60",
+        "overdue_amount": "640.00",
+        "delinquent_since": "2026-09-01",
+        "notice_sent_on": "2026-09-15",
+        "collection_stage": "reminder",
+        "product": "auto_loan",
+    }
     return [orjson.dumps(base)] * 4 + [orjson.dumps(late)]
 
 
@@ -65,8 +80,9 @@ def lines(rows: int, prefix: str) -> Iterator[bytes]:
     templates = _templates()
     for n in range(rows):
         template = templates[n % len(templates)]
-        yield (template.replace(b"S" * 64, f"{n:064x}".encode()).replace(b'"REF"', f'"{prefix}-{n:09d}"'.encode())
-               + b"\n")
+        yield (
+            template.replace(b"S" * 64, f"{n:064x}".encode()).replace(b'"REF"', f'"{prefix}-{n:09d}"'.encode()) + b"\n"
+        )
 
 
 def free_port() -> int:
@@ -90,11 +106,14 @@ async def prepare(server_url: str, code: str) -> tuple[str, tuple[object, str, s
         async with conn.transaction():
             tx = Tx(conn)
             member = await members_service.create_member(
-                tx, MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank),
+                tx,
+                MemberCreate(code=f"BENCH{code}", name=code, kind=MemberKind.bank),
                 for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "bench")),
             )
             client = await members_service.create_client(
-                tx, member.id, ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE]),
+                tx,
+                member.id,
+                ClientCreate(name="bench", scopes=[Scope.RECORDS_WRITE]),
                 for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "bench")),
             )
     finally:
@@ -169,7 +188,8 @@ async def service_load(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     env.update(REGISTRY_DATABASE_URL=url, REGISTRY_DATA_DIR=str(data_dir), REGISTRY_LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port), "--no-migrate"], env=env)
+    # Started once, before anything is measured (Popen does not wait).
+    proc = subprocess.Popen([sys.executable, "-m", "registry", "serve", "--port", str(port), "--no-migrate"], env=env)  # noqa: ASYNC220
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=600) as client:
@@ -180,8 +200,9 @@ async def service_load(
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.2)
-            token = (await client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                       auth=(client_id, secret))).json()["access_token"]
+            token = (
+                await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+            ).json()["access_token"]
 
             async def body() -> AsyncIterator[bytes]:
                 batch: list[bytes] = []
@@ -196,7 +217,8 @@ async def service_load(
             before = CpuSample.take(database, [proc.pid])
             started = time.perf_counter()
             response = await client.post(
-                "/v1/uploads", content=body(),
+                "/v1/uploads",
+                content=body(),
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
             )
             elapsed = time.perf_counter() - started

@@ -14,7 +14,7 @@ config = context.config
 target_metadata = metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to):
     # Partial indexes and other objects created in raw SQL by migrations are declared
     # in the migration itself; skip reflected objects that have no model counterpart
     # only when they are marked as such.

@@ -19,6 +19,7 @@ from registry.auth.routes import install_oauth_error_handler
 from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
 from registry.config import Environment, Settings, get_settings
+from registry.context import audit_failure
 from registry.core import periodic
 from registry.core.db import Database, request_role_problems
 from registry.core.embedded import resolve_database_url
@@ -40,7 +41,6 @@ from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
 from registry.core.tenancy import load_prover
-from registry.context import audit_failure
 from registry.disputes.routes import admin_router as admin_disputes_router
 from registry.disputes.routes import router as disputes_router
 from registry.exposure.routes import router as exposure_router
@@ -96,14 +96,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with db.system_pool.acquire() as conn:
             prover = await load_prover(conn)
         credentials = CredentialStatus(db)
-        runtime = Runtime(settings=settings, db=db, keys=keys, prover=prover, tokens=TokenService(settings, keys),
-                          credentials=credentials)
+        runtime = Runtime(
+            settings=settings,
+            db=db,
+            keys=keys,
+            prover=prover,
+            tokens=TokenService(settings, keys),
+            credentials=credentials,
+        )
         await credentials.start()
         await recover_abandoned_uploads(db.system_pool)
         deliveries = DeliveryWorker(runtime)
         runtime.deliveries = deliveries
         await deliveries.start()
         app.state.runtime = runtime
+
         async def seal_audit() -> None:
             async with db.system_pool.acquire() as conn:
                 AUDIT_ROWS_SEALED.inc(await sealing.seal(conn, runtime.tokens.current_key()))
@@ -119,13 +126,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with (
                 retention_scheduler.running(db, lambda: runtime.clock(), settings.retention_daily),
                 periodic.every(settings.audit_seal_seconds, seal_audit, "audit-seal"),
-                periodic.every(publishing.check_every(settings.audit_publish_seconds), publish_audit_head,
-                               "audit-publish", run_first=True),
+                periodic.every(
+                    publishing.check_every(settings.audit_publish_seconds),
+                    publish_audit_head,
+                    "audit-publish",
+                    run_first=True,
+                ),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
                 # Uploads cut off by a lost database, not only by a stopped process.
-                periodic.every(settings.upload_recovery_seconds, lambda: recover_abandoned_uploads(db.system_pool),
-                               "upload-recovery"),
+                periodic.every(
+                    settings.upload_recovery_seconds,
+                    lambda: recover_abandoned_uploads(db.system_pool),
+                    "upload-recovery",
+                ),
             ):
                 yield
         finally:
@@ -148,9 +162,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
-    for router in (health_router, auth_router, members_router, audit_router, records_router, exposure_router,
-                   monitoring_router, uploads_router, disputes_router, admin_disputes_router, subject_report_router,
-                   stats_router, retention_router, audit_member_router):
+    for router in (
+        health_router,
+        auth_router,
+        members_router,
+        audit_router,
+        records_router,
+        exposure_router,
+        monitoring_router,
+        uploads_router,
+        disputes_router,
+        admin_disputes_router,
+        subject_report_router,
+        stats_router,
+        retention_router,
+        audit_member_router,
+    ):
         app.include_router(router)
     if settings.metrics_enabled:
         app.include_router(metrics_router)
@@ -167,8 +194,10 @@ async def _check_request_role(db: Database, settings: Settings) -> None:
     message = f"the request login ({db.request_url.rpartition('@')[0].rpartition('/')[2]}) " + "; ".join(problems)
     if settings.env is Environment.production:
         await db.close()
-        raise RuntimeError(f"refusing to start: {message}. Give the service a request login like registry_app "
-                           "(REGISTRY_DATABASE_REQUEST_URL); see docs/operations.md")
+        raise RuntimeError(
+            f"refusing to start: {message}. Give the service a request login like registry_app "
+            "(REGISTRY_DATABASE_REQUEST_URL); see docs/operations.md"
+        )
     logger.warning("row-level security does not bind the request login: %s", message)
 
 
@@ -185,7 +214,7 @@ def _openapi(app: FastAPI) -> dict:
     # Every operation documents the problems the shared machinery can answer: validation
     # (FastAPI's own shape replaced by ours), body size, and for authenticated routes
     # 401/403/429/503.
-    for path, item in schema.get("paths", {}).items():
+    for item in schema.get("paths", {}).values():
         for operation in item.values():
             responses = operation.setdefault("responses", {})
             standard: list[type[Problem]] = [Invalid]

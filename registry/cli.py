@@ -342,8 +342,10 @@ def clients_list(member_code: Annotated[str, typer.Argument(help="Member code")]
 
     async def work(tx: Tx) -> Any:
         member = await members_service.get_member_by_code(tx, member_code)
-        return [c.model_dump(mode="json")
-                for c in await members_service.list_clients(tx, member.id, _audit(AuditAction.ADMIN_CLIENT_LIST))]
+        return [
+            c.model_dump(mode="json")
+            for c in await members_service.list_clients(tx, member.id, _audit(AuditAction.ADMIN_CLIENT_LIST))
+        ]
 
     _print(_run_in_tx(work))
 
@@ -368,6 +370,7 @@ app.add_typer(retention_app, name="retention")
 @retention_app.command("run")
 def retention_run() -> None:
     """Delete expired records with their history and inquiries older than 24 months; print the counts."""
+
     async def work(tx: Tx) -> Any:
         result = await retention_service.run_and_audit(tx, now=utc_now(), actor=CLI_ACTOR)
         return result.model_dump(mode="json")

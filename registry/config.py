@@ -63,14 +63,18 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     clock_skew_seconds: int = Field(default=30, ge=0, le=30)
     audit_seal_seconds: float = Field(
-        default=30.0, ge=0, description="How often each process seals new audit rows into a signed checkpoint (0: never)"
+        default=30.0,
+        ge=0,
+        description="How often each process seals new audit rows into a signed checkpoint (0: never)",
     )
     key_refresh_seconds: float = Field(default=5.0, ge=0, description="How often workers look for rotated signing keys")
 
     max_body_bytes: int = Field(default=2_000_000, ge=1024)
 
     # Quotas: a member's own quota (set by admins) wins over these defaults.
-    default_exposure_per_minute: int = Field(default=60_000, ge=1, description="Exposure subjects per minute per member")
+    default_exposure_per_minute: int = Field(
+        default=60_000, ge=1, description="Exposure subjects per minute per member"
+    )
     default_writes_per_second: int = Field(default=50, ge=1, description="Write requests per second per member")
     token_failures_per_client: int = Field(
         default=10, ge=1, description="Failed token requests per (client id, client address) pair per window"
@@ -111,10 +115,13 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"forwarded_allow_ips: {entry!r} is not an address, a network or *") from None
         return value
+
     # Publishing the audit checkpoint head to members (registry/audit/publishing.py).
     audit_publish_seconds: float = Field(
-        default=86_400.0, ge=0,
-        description="How often the latest signed audit checkpoint is put in every active member's alert feed (0: never)",
+        default=86_400.0,
+        ge=0,
+        description="How often the latest signed audit checkpoint is put in every active member's alert feed "
+        "(0: never)",
     )
     # The database going away (registry/core/db.py, registry/core/embedded.py): a connect that
     # takes longer fails, and the request waiting on it answers 503 instead of hanging.
@@ -137,7 +144,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> "Settings":
+    def _refuse_unsafe_production(self) -> Settings:
         if self.env is not Environment.production:
             return self
         missing = []

@@ -47,10 +47,19 @@ T = TypeVar("T", Member, Association)
 class RequestContext(Generic[T]):
     """What one authenticated request's service code works with."""
 
-    __slots__ = ("runtime", "caller", "tenant", "audit", "request_id", "route", "now", "_tx")
+    __slots__ = ("_tx", "audit", "caller", "now", "request_id", "route", "runtime", "tenant")
 
-    def __init__(self, *, runtime: Runtime, caller: Caller, tenant: T, audit: RequestAudit,
-                 request_id: str | None, route: str, tx: Tx | None) -> None:
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        caller: Caller,
+        tenant: T,
+        audit: RequestAudit,
+        request_id: str | None,
+        route: str,
+        tx: Tx | None,
+    ) -> None:
         self.runtime = runtime
         self.caller = caller
         self.tenant = tenant
@@ -112,7 +121,9 @@ async def _count_write(request: Request, runtime: Runtime, caller: Caller) -> No
     if request.method in READ_METHODS or not getattr(request.state, "counts_writes", False):
         return
     quota = caller.standing.writes_per_second or runtime.settings.default_writes_per_second
-    await ratelimit.consume(runtime.db.pool, Policy("writes", quota, 1), str(caller.principal.member_id), runtime.clock())
+    await ratelimit.consume(
+        runtime.db.pool, Policy("writes", quota, 1), str(caller.principal.member_id), runtime.clock()
+    )
 
 
 def _route(request: Request) -> tuple[str, int]:
@@ -122,15 +133,18 @@ def _route(request: Request) -> tuple[str, int]:
 
 
 @asynccontextmanager
-async def _opened(request: Request, caller: Caller, tenant: Tenant, transaction: bool) -> AsyncIterator[RequestContext[Any]]:
+async def _opened(
+    request: Request, caller: Caller, tenant: Tenant, transaction: bool
+) -> AsyncIterator[RequestContext[Any]]:
     runtime = get_runtime(request)
     audit = request_audit(request)
     route, status = _route(request)
     request_id = request.scope.get("state", {}).get("request_id")
     await _count_write(request, runtime, caller)
     if not transaction:
-        yield RequestContext(runtime=runtime, caller=caller, tenant=tenant, audit=audit, request_id=request_id,
-                             route=route, tx=None)
+        yield RequestContext(
+            runtime=runtime, caller=caller, tenant=tenant, audit=audit, request_id=request_id, route=route, tx=None
+        )
         if not audit.recorded:
             await audit.record(runtime.db.pool, status)
         return
@@ -139,8 +153,9 @@ async def _opened(request: Request, caller: Caller, tenant: Tenant, transaction:
         await db_tx.start()
         tx = Tx(conn)
         try:
-            context = RequestContext(runtime=runtime, caller=caller, tenant=tenant, audit=audit,
-                                     request_id=request_id, route=route, tx=tx)
+            context = RequestContext(
+                runtime=runtime, caller=caller, tenant=tenant, audit=audit, request_id=request_id, route=route, tx=tx
+            )
             await context.tenancy.enter(conn)
             yield context
         except BaseException:
@@ -167,7 +182,9 @@ def member_context(scope: Scope, *, transaction: bool = True) -> Any:
 def association_context() -> Any:
     """An admin route's context: the caller needs `admin` and sees every member's rows."""
 
-    async def dependency(request: Request, caller: Annotated[Caller, Depends(require(Scope.ADMIN))]) -> AsyncIterator[Any]:
+    async def dependency(
+        request: Request, caller: Annotated[Caller, Depends(require(Scope.ADMIN))]
+    ) -> AsyncIterator[Any]:
         async with _opened(request, caller, caller.as_association(), True) as ctx:
             yield ctx
 
@@ -218,16 +235,31 @@ async def audit_failure(request: Request, status: int, reason: str) -> None:
         return
     try:
         await audit.record_failure(runtime.db.pool, status, reason)
-    except Exception as exc:  # noqa: BLE001 - logged; the client still gets its answer
+    except Exception as exc:
         unavailable = database_unavailable_reason(exc)
         if unavailable is not None:  # one line, not a traceback per refused request
-            logger.warning("could not audit a failed request: the database is unavailable (%s)", unavailable,
-                           extra={"request_id": audit.request_id})
+            logger.warning(
+                "could not audit a failed request: the database is unavailable (%s)",
+                unavailable,
+                extra={"request_id": audit.request_id},
+            )
         else:
             logger.exception("could not audit a failed request", extra={"request_id": audit.request_id})
 
 
 __all__ = [
-    "Admin", "AssociationContext", "PublicTransaction", "Disputes", "Exposure", "MemberContext", "Monitor", "RecordsRead",
-    "RecordsWrite", "RequestContext", "Uploads", "WriteQuota", "audit_failure", "audited",
+    "Admin",
+    "AssociationContext",
+    "Disputes",
+    "Exposure",
+    "MemberContext",
+    "Monitor",
+    "PublicTransaction",
+    "RecordsRead",
+    "RecordsWrite",
+    "RequestContext",
+    "Uploads",
+    "WriteQuota",
+    "audit_failure",
+    "audited",
 ]

@@ -123,6 +123,7 @@ def clock(app):
 
 # --- a service of its own: for tests that tamper with or publish to a whole database -------
 
+
 @pytest.fixture
 async def own_database(server_url):
     """A freshly migrated database of the test's own on the tests' server, dropped after."""
@@ -139,8 +140,14 @@ async def own_app(own_database, tmp_path):
     """The service on a database of its own, with no background sealer or publisher: tests
     that tamper with the log, or publish to every member, keep the shared database clean."""
     settings = Settings(
-        env=Environment.test, database_url=own_database, data_dir=tmp_path / "data", audit_seal_seconds=0,
-        audit_publish_seconds=0, webhook_poll_seconds=0, retention_daily=False, _env_file=None,  # type: ignore[call-arg]
+        env=Environment.test,
+        database_url=own_database,
+        data_dir=tmp_path / "data",
+        audit_seal_seconds=0,
+        audit_publish_seconds=0,
+        webhook_poll_seconds=0,
+        retention_daily=False,
+        _env_file=None,  # type: ignore[call-arg]
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):
@@ -150,5 +157,6 @@ async def own_app(own_database, tmp_path):
             asyncpg.create_pool(own_database, min_size=1, max_size=2, init=init_connection) as db_pool,
         ):
             registry = await Registry.bootstrap(http, db_pool)
-            yield SimpleNamespace(app=application, runtime=application.state.runtime, http=http, registry=registry,
-                                  pool=db_pool)
+            yield SimpleNamespace(
+                app=application, runtime=application.state.runtime, http=http, registry=registry, pool=db_pool
+            )

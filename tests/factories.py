@@ -67,20 +67,23 @@ class Registry:
     admin: Client
 
     @classmethod
-    async def bootstrap(cls, http: httpx.AsyncClient, pool: asyncpg.Pool) -> "Registry":
+    async def bootstrap(cls, http: httpx.AsyncClient, pool: asyncpg.Pool) -> Registry:
         async with pool.acquire() as conn, conn.transaction():
             tx = Tx(conn)
             association = await members_repository.find_association(conn)
             if association is None:
                 member = await members_service.create_member(
-                    tx, MemberCreate(code="ASSOC", name="Lenders' Association", kind=MemberKind.association),
+                    tx,
+                    MemberCreate(code="ASSOC", name="Lenders' Association", kind=MemberKind.association),
                     for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "tests")),
                 )
                 member_id = member.id
             else:
                 member_id = association.id
             created = await members_service.create_client(
-                tx, member_id, ClientCreate(name="test-admin", scopes=[Scope.ADMIN]),
+                tx,
+                member_id,
+                ClientCreate(name="test-admin", scopes=[Scope.ADMIN]),
                 for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "tests")),
             )
         admin = Client(created.client_id, created.client_secret, member_id, ["admin"])
@@ -90,7 +93,9 @@ class Registry:
     async def member(self, kind: str = "bank", scopes: list[str] | None = None, name: str | None = None) -> Member:
         code = unique_code()
         response = await self.http.post(
-            "/admin/members", json={"code": code, "name": name or f"Member {code}", "kind": kind}, headers=self.admin.headers
+            "/admin/members",
+            json={"code": code, "name": name or f"Member {code}", "kind": kind},
+            headers=self.admin.headers,
         )
         assert response.status_code == 201, response.text
         body = response.json()
@@ -109,9 +114,7 @@ class Registry:
 
     async def audit_rows(self, **where: Any) -> list[asyncpg.Record]:
         clauses = " AND ".join(f"{k} = ${i + 1}" for i, k in enumerate(where))
-        return await self.pool.fetch(
-            f"SELECT * FROM audit_log WHERE {clauses or 'true'} ORDER BY id", *where.values()
-        )
+        return await self.pool.fetch(f"SELECT * FROM audit_log WHERE {clauses or 'true'} ORDER BY id", *where.values())
 
 
 def token() -> str:
@@ -140,6 +143,6 @@ def item(subject: str, account_ref: str | None = None, **fields: Any) -> dict[st
     return {k: v for k, v in base.items() if v is not None}
 
 
-async def submit(http: httpx.AsyncClient, member: "Member", *items: dict[str, Any], **kwargs: Any) -> httpx.Response:
+async def submit(http: httpx.AsyncClient, member: Member, *items: dict[str, Any], **kwargs: Any) -> httpx.Response:
     headers = kwargs.pop("headers", member.headers)
     return await http.post("/v1/records", json={"records": list(items)}, headers=headers, **kwargs)

@@ -21,7 +21,9 @@ class Watched:
     subject: str
 
 
-async def watched_subject(http: httpx.AsyncClient, registry: Any, watcher: Member | None = None, label: str | None = None) -> Watched:
+async def watched_subject(
+    http: httpx.AsyncClient, registry: Any, watcher: Member | None = None, label: str | None = None
+) -> Watched:
     """A member holding a current record on a fresh borrower, and watching it."""
     watcher = watcher or await registry.member()
     subject = token()
@@ -34,13 +36,18 @@ async def watched_subject(http: httpx.AsyncClient, registry: Any, watcher: Membe
     return Watched(watcher, subject)
 
 
-async def delinquent(http: httpx.AsyncClient, reporter: Member, subject: str, account_ref: str, status: str,
-                     as_of: str = "2026-11-15") -> None:
-    response = await submit(http, reporter, item(subject, account_ref, status=status, as_of=as_of, overdue_amount="500.00"))
+async def delinquent(
+    http: httpx.AsyncClient, reporter: Member, subject: str, account_ref: str, status: str, as_of: str = "2026-11-15"
+) -> None:
+    response = await submit(
+        http, reporter, item(subject, account_ref, status=status, as_of=as_of, overdue_amount="500.00")
+    )
     assert response.status_code == 200 and response.json()["summary"]["rejected"] == 0, response.text
 
 
-async def read_feed(http: httpx.AsyncClient, member: Member, after: str | None = None, limit: int = 100) -> dict[str, Any]:
+async def read_feed(
+    http: httpx.AsyncClient, member: Member, after: str | None = None, limit: int = 100
+) -> dict[str, Any]:
     params: dict[str, Any] = {"limit": limit}
     if after is not None:
         params["after"] = after
@@ -49,7 +56,9 @@ async def read_feed(http: httpx.AsyncClient, member: Member, after: str | None =
     return response.json()
 
 
-async def all_alerts(http: httpx.AsyncClient, member: Member, expect: int = 0, seconds: float = 30) -> list[dict[str, Any]]:
+async def all_alerts(
+    http: httpx.AsyncClient, member: Member, expect: int = 0, seconds: float = 30
+) -> list[dict[str, Any]]:
     """The member's feed from the start. The feed shows an alert once every transaction older
     than it has ended anywhere on the database server (docs/monitoring.md), so a background
     job's transaction may hold a just-committed alert back for a moment: with `expect`, read
@@ -80,7 +89,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200

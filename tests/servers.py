@@ -35,8 +35,9 @@ LISTENING = re.compile(r"Uvicorn running on (https?://[^\s:]+:\d+)")
 START_SECONDS = 120  # a loaded machine starts a server slowly; a healthy one takes about two
 
 
-def registry_env(data_dir: Path, database_url: str | None = None, *, background: bool = False,
-                 **settings: str) -> dict[str, str]:
+def registry_env(
+    data_dir: Path, database_url: str | None = None, *, background: bool = False, **settings: str
+) -> dict[str, str]:
     """The environment of a `registry` command: none of the developer's REGISTRY_* variables,
     this data dir (and database, when given), the background jobs off unless `background`,
     then `settings` as REGISTRY_<NAME> variables (`token_failures_per_address="3"`)."""
@@ -110,7 +111,9 @@ def serve(env: Mapping[str, str], log_path: Path, *args: str) -> Iterator[Server
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", "0", *args],
-            env=dict(env), stdout=log, stderr=subprocess.STDOUT,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         url = _listening_url(log_path, proc, deadline)

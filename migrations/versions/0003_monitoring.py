@@ -44,7 +44,9 @@ def upgrade() -> None:
         sa.Column("status", sa.Text(), nullable=True),
         sa.Column("source_member_id", sa.UUID(), nullable=False),
         sa.Column("source_day", sa.Date(), nullable=True),
-        sa.Column("txid", sa.BigInteger(), server_default=sa.text("(pg_current_xact_id())::text::bigint"), nullable=False),
+        sa.Column(
+            "txid", sa.BigInteger(), server_default=sa.text("(pg_current_xact_id())::text::bigint"), nullable=False
+        ),
         sa.Column("at", sa.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("kind IN ('new_delinquency','worsened','hard_inquiry')", name=op.f("ck_alerts_kind_known")),
         sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_alerts_member_id_members")),

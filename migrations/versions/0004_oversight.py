@@ -66,7 +66,9 @@ def upgrade() -> None:
         sa.Column("correction", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("responded_at", sa.TIMESTAMP(timezone=True), nullable=True),
         sa.Column("outcome", sa.Text(), nullable=True),
-        sa.CheckConstraint("action IS NULL OR action IN ('confirm','correct')", name=op.f("ck_dispute_records_action_known")),
+        sa.CheckConstraint(
+            "action IS NULL OR action IN ('confirm','correct')", name=op.f("ck_dispute_records_action_known")
+        ),
         sa.CheckConstraint(
             "outcome IS NULL OR outcome IN ('corrected','suppressed','kept','superseded')",
             name=op.f("ck_dispute_records_outcome_known"),
@@ -91,7 +93,9 @@ def upgrade() -> None:
         sa.Column("member_id", sa.UUID(), nullable=True),
         sa.Column("kind", sa.Text(), nullable=False),
         sa.Column("record_id", sa.UUID(), nullable=True),
-        sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
+        sa.Column(
+            "details", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False
+        ),
         sa.CheckConstraint("kind IN ('filed','response','resolved')", name=op.f("ck_dispute_events_kind_known")),
         sa.ForeignKeyConstraint(
             ["dispute_id"], ["disputes.id"], name=op.f("fk_dispute_events_dispute_id_disputes"), ondelete="CASCADE"

@@ -49,8 +49,16 @@ def upgrade() -> None:
 
 # Tables whose every row belongs to one member, by the `member_id` column.
 MEMBER_TABLES = [
-    "records", "record_events", "inquiries", "idempotency_keys", "watches", "alerts", "webhooks",
-    "webhook_deliveries", "upload_jobs", "dispute_records",
+    "records",
+    "record_events",
+    "inquiries",
+    "idempotency_keys",
+    "watches",
+    "alerts",
+    "webhooks",
+    "webhook_deliveries",
+    "upload_jobs",
+    "dispute_records",
 ]
 CURRENT_MEMBER = "(SELECT registry_current_member())"
 ASSOCIATION = "(SELECT registry_is_association())"
@@ -58,10 +66,7 @@ ASSOCIATION = "(SELECT registry_is_association())"
 
 def _roles_and_grants() -> None:
     for role, attributes in (("registry_app", "NOLOGIN NOBYPASSRLS"), ("registry_owner", "NOLOGIN BYPASSRLS")):
-        op.execute(
-            f"DO $$ BEGIN CREATE ROLE {role} {attributes}; "
-            f"EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
+        op.execute(f"DO $$ BEGIN CREATE ROLE {role} {attributes}; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
     # The login that migrates may act as either (the service's login needs the same grant).
     op.execute("GRANT registry_app, registry_owner TO CURRENT_USER")
     op.execute("GRANT USAGE ON SCHEMA public TO registry_app, registry_owner")
@@ -116,14 +121,18 @@ def _exposure_function() -> None:
         $registry_exposure$
         """
     )
-    signature = "registry_exposure(uuid, bytea[], text, text, boolean, timestamptz, date, boolean, text, text, jsonb, integer)"
+    signature = (
+        "registry_exposure(uuid, bytea[], text, text, boolean, timestamptz, date, boolean, text, text, jsonb, integer)"
+    )
     op.execute(f"ALTER FUNCTION {signature} OWNER TO registry_owner")
     op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO registry_app")
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS registry_exposure(uuid, bytea[], text, text, boolean, timestamptz, date, boolean, text, text, jsonb, integer)")
+    op.execute(
+        "DROP FUNCTION IF EXISTS registry_exposure(uuid, bytea[], text, text, boolean, timestamptz, date, boolean, text, text, jsonb, integer)"
+    )
     for table in [*MEMBER_TABLES, "upload_errors", "disputes", "dispute_events"]:
         op.execute(f"DROP POLICY IF EXISTS member_rows ON {table}")
         op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")

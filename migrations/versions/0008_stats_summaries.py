@@ -88,10 +88,14 @@ def upgrade() -> None:
         "CREATE TRIGGER record_tallies_delete AFTER DELETE ON records REFERENCING OLD TABLE AS removed "
         "FOR EACH STATEMENT EXECUTE FUNCTION record_tallies_follow()"
     )
-    op.execute("CREATE FUNCTION record_tallies_clear() RETURNS trigger LANGUAGE plpgsql AS "
-               "$$ BEGIN DELETE FROM record_tallies; RETURN NULL; END $$")
-    op.execute("CREATE TRIGGER record_tallies_truncate AFTER TRUNCATE ON records "
-               "FOR EACH STATEMENT EXECUTE FUNCTION record_tallies_clear()")
+    op.execute(
+        "CREATE FUNCTION record_tallies_clear() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN DELETE FROM record_tallies; RETURN NULL; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER record_tallies_truncate AFTER TRUNCATE ON records "
+        "FOR EACH STATEMENT EXECUTE FUNCTION record_tallies_clear()"
+    )
     op.execute(TALLY % "SELECT *, 1 AS sign FROM records")
 
     op.execute("ALTER TABLE record_tallies ENABLE ROW LEVEL SECURITY")
@@ -102,29 +106,65 @@ def upgrade() -> None:
     op.execute("GRANT ALL ON record_tallies TO registry_owner")
     op.execute("GRANT USAGE, SELECT ON SEQUENCE record_tallies_id_seq TO registry_app, registry_owner")
 
-    op.create_index("ix_records_expires_on_tallied", "records", ["expires_on"], unique=False,
-                    postgresql_where=sa.text(f"{TALLIED} AND expires_on IS NOT NULL"))
-    op.create_index("ix_records_delinquent_since_uncollected", "records", ["delinquent_since"], unique=False,
-                    postgresql_where=sa.text(f"{TALLIED} AND {CANDIDATE}"))
-    op.create_index("ix_records_member_id_as_of_tallied", "records", ["member_id", "as_of"], unique=False,
-                    postgresql_where=sa.text(TALLIED))
-    op.create_index("ix_records_member_id_delinquent_since_tallied", "records", ["member_id", "delinquent_since"],
-                    unique=False, postgresql_where=sa.text(f"{TALLIED} AND delinquent_since IS NOT NULL"))
-    op.create_index("ix_inquiries_at_hard", "inquiries", ["at"], unique=False,
-                    postgresql_include=["member_id", "subject_key"], postgresql_where=sa.text("hard"))
+    op.create_index(
+        "ix_records_expires_on_tallied",
+        "records",
+        ["expires_on"],
+        unique=False,
+        postgresql_where=sa.text(f"{TALLIED} AND expires_on IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_records_delinquent_since_uncollected",
+        "records",
+        ["delinquent_since"],
+        unique=False,
+        postgresql_where=sa.text(f"{TALLIED} AND {CANDIDATE}"),
+    )
+    op.create_index(
+        "ix_records_member_id_as_of_tallied",
+        "records",
+        ["member_id", "as_of"],
+        unique=False,
+        postgresql_where=sa.text(TALLIED),
+    )
+    op.create_index(
+        "ix_records_member_id_delinquent_since_tallied",
+        "records",
+        ["member_id", "delinquent_since"],
+        unique=False,
+        postgresql_where=sa.text(f"{TALLIED} AND delinquent_since IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_inquiries_at_hard",
+        "inquiries",
+        ["at"],
+        unique=False,
+        postgresql_include=["member_id", "subject_key"],
+        postgresql_where=sa.text("hard"),
+    )
     op.drop_index("ix_inquiries_member_id_at", table_name="inquiries")
-    op.create_index("ix_inquiries_member_id_at", "inquiries", ["member_id", "at"], unique=False,
-                    postgresql_include=["purpose"])
+    op.create_index(
+        "ix_inquiries_member_id_at", "inquiries", ["member_id", "at"], unique=False, postgresql_include=["purpose"]
+    )
 
 
 def downgrade() -> None:
     op.drop_index("ix_inquiries_member_id_at", table_name="inquiries")
     op.create_index("ix_inquiries_member_id_at", "inquiries", ["member_id", "at"], unique=False)
     op.drop_index("ix_inquiries_at_hard", table_name="inquiries")
-    for name in ("ix_records_member_id_delinquent_since_tallied", "ix_records_member_id_as_of_tallied",
-                 "ix_records_delinquent_since_uncollected", "ix_records_expires_on_tallied"):
+    for name in (
+        "ix_records_member_id_delinquent_since_tallied",
+        "ix_records_member_id_as_of_tallied",
+        "ix_records_delinquent_since_uncollected",
+        "ix_records_expires_on_tallied",
+    ):
         op.drop_index(name, table_name="records")
-    for trigger in ("record_tallies_truncate", "record_tallies_delete", "record_tallies_update", "record_tallies_insert"):
+    for trigger in (
+        "record_tallies_truncate",
+        "record_tallies_delete",
+        "record_tallies_update",
+        "record_tallies_insert",
+    ):
         op.execute(f"DROP TRIGGER {trigger} ON records")
     op.execute("DROP FUNCTION record_tallies_clear()")
     op.execute("DROP FUNCTION record_tallies_follow()")

@@ -208,8 +208,12 @@ def downgrade() -> None:
         "CREATE OR REPLACE FUNCTION registry_is_association() RETURNS boolean LANGUAGE sql STABLE AS "
         "$$ SELECT coalesce(current_setting('registry.scope', true), '') = 'association' $$"
     )
-    for signature in ("registry_context()", "registry_enter(uuid, boolean, text, bigint, bytea)",
-                      "registry_seal(text)", "registry_proof_ok(uuid, boolean, text, bigint, bytea)",
-                      "registry_hmac(text)"):
+    for signature in (
+        "registry_context()",
+        "registry_enter(uuid, boolean, text, bigint, bytea)",
+        "registry_seal(text)",
+        "registry_proof_ok(uuid, boolean, text, bigint, bytea)",
+        "registry_hmac(text)",
+    ):
         op.execute(f"DROP FUNCTION {signature}")
     op.drop_table("registry_context_key")

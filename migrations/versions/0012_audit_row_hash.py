@@ -37,8 +37,16 @@ depends_on: str | Sequence[str] | None = None
 # The hashed fields in order, as text: each is `<byte length>:<text>`, or `-` when NULL, after
 # a version tag. registry/audit/sealing.py `row_hash` computes the same in Python.
 FIELDS = [
-    "id::text", "txid::text", "(extract(epoch FROM at) * 1000000)::bigint::text", "member_id::text", "client_id",
-    "action", "resource", "outcome::text", "request_id", "details::text",
+    "id::text",
+    "txid::text",
+    "(extract(epoch FROM at) * 1000000)::bigint::text",
+    "member_id::text",
+    "client_id",
+    "action",
+    "resource",
+    "outcome::text",
+    "request_id",
+    "details::text",
 ]
 # STABLE, as extract() on a timestamptz is (the epoch does not depend on TimeZone): a plain
 # SQL function no more volatile than its body is inlined into the trigger's expression, and
@@ -49,7 +57,7 @@ CREATE FUNCTION audit_row_hash(
     outcome smallint, request_id text, details jsonb
 ) RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT sha256(convert_to('registry-audit-row-v1'
-        || {' || '.join(f"coalesce(octet_length({f}) || ':' || {f}, '-')" for f in FIELDS)}, 'UTF8'))
+        || {" || ".join(f"coalesce(octet_length({f}) || ':' || {f}, '-')" for f in FIELDS)}, 'UTF8'))
 $$
 """
 ROW_HASH_ARGS = "id, txid, at, member_id, client_id, action, resource, outcome, request_id, details"
@@ -58,7 +66,7 @@ ROW_HASH_ARGS = "id, txid, at, member_id, client_id, action, resource, outcome, 
 SET_ROW_HASH = f"""
 CREATE FUNCTION audit_log_set_row_hash() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.row_hash := audit_row_hash({', '.join('NEW.' + a for a in ROW_HASH_ARGS.split(', '))});
+    NEW.row_hash := audit_row_hash({", ".join("NEW." + a for a in ROW_HASH_ARGS.split(", "))});
     RETURN NEW;
 END
 $$
@@ -108,7 +116,10 @@ def upgrade() -> None:
     op.create_check_constraint(op.f("ck_alerts_shape"), "alerts", SHAPE)
     # The publisher asks for the last published head.
     op.create_index(
-        "ix_alerts_checkpoint_id", "alerts", ["checkpoint_id"], unique=False,
+        "ix_alerts_checkpoint_id",
+        "alerts",
+        ["checkpoint_id"],
+        unique=False,
         postgresql_where=sa.text("kind = 'audit_checkpoint'"),
     )
 
@@ -130,4 +141,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER audit_log_row_hash ON audit_log")
     op.execute("DROP FUNCTION audit_log_set_row_hash()")
     op.drop_column("audit_log", "row_hash")
-    op.execute("DROP FUNCTION audit_row_hash(bigint, bigint, timestamptz, uuid, text, text, text, smallint, text, jsonb)")
+    op.execute(
+        "DROP FUNCTION audit_row_hash(bigint, bigint, timestamptz, uuid, text, text, text, smallint, text, jsonb)"
+    )

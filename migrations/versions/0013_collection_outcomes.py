@@ -41,7 +41,9 @@ RESULT_V2 = """
     own_accounts bigint, own_delinquent bigint, own_worst smallint,
     last_30d bigint, last_90d bigint, institutions_30d bigint, institutions_90d bigint
 """
-RESULT_V3 = RESULT_V2.replace("uncollected bigint,\n    disputed boolean", "uncollected bigint,\n    in_arrangement bigint, disputed boolean")
+RESULT_V3 = RESULT_V2.replace(
+    "uncollected bigint,\n    disputed boolean", "uncollected bigint,\n    in_arrangement bigint, disputed boolean"
+)
 
 # Frozen copy of registry.records.rules.UNCOLLECTED (tests/records/test_collection_outcomes.py proves
 # they are equal).
@@ -124,13 +126,18 @@ def upgrade() -> None:
     op.add_column("records", sa.Column("last_collection_action_on", sa.Date(), nullable=True))
     op.add_column("records", sa.Column("recovered_minor", sa.BigInteger(), server_default=sa.text("0"), nullable=False))
     op.add_column("records", sa.Column("arrangement", sa.Text(), server_default=sa.text("'none'"), nullable=False))
-    op.add_column("records", sa.Column("uncollected", sa.Boolean(), sa.Computed(UNCOLLECTED, persisted=True),
-                                       nullable=False))
+    op.add_column(
+        "records", sa.Column("uncollected", sa.Boolean(), sa.Computed(UNCOLLECTED, persisted=True), nullable=False)
+    )
     op.create_check_constraint(op.f("ck_records_recovered_non_negative"), "records", "recovered_minor >= 0")
-    op.create_check_constraint(op.f("ck_records_arrangement_known"), "records",
-                               "arrangement IN ('none','payment_plan','extension','restructure')")
-    op.create_check_constraint(op.f("ck_records_branch_code_format"), "records",
-                               "branch_code ~ '^[A-Za-z0-9._-]{1,32}$'")
+    op.create_check_constraint(
+        op.f("ck_records_arrangement_known"),
+        "records",
+        "arrangement IN ('none','payment_plan','extension','restructure')",
+    )
+    op.create_check_constraint(
+        op.f("ck_records_branch_code_format"), "records", "branch_code ~ '^[A-Za-z0-9._-]{1,32}$'"
+    )
     # The day-by-day correction of "not 30 days old yet" is gone with the rule that needed it.
     op.drop_index("ix_records_delinquent_since_uncollected", table_name="records")
     _follow("uncollected")
@@ -149,5 +156,10 @@ def downgrade() -> None:
     op.drop_column("records", "last_collection_action_on")
     op.drop_column("records", "branch_code")
     _follow(OLD_CANDIDATE)
-    op.create_index("ix_records_delinquent_since_uncollected", "records", ["delinquent_since"], unique=False,
-                    postgresql_where=sa.text(f"{TALLIED} AND {OLD_CANDIDATE}"))
+    op.create_index(
+        "ix_records_delinquent_since_uncollected",
+        "records",
+        ["delinquent_since"],
+        unique=False,
+        postgresql_where=sa.text(f"{TALLIED} AND {OLD_CANDIDATE}"),
+    )

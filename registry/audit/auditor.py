@@ -59,7 +59,7 @@ class RequestAudit:
     actor; the service fills in `resource` and `details`; one of the `record` methods writes
     it, once."""
 
-    __slots__ = ("action", "actor", "details", "request_id", "resource", "_recorded")
+    __slots__ = ("_recorded", "action", "actor", "details", "request_id", "resource")
 
     def __init__(self, request_id: str | None, action: AuditAction | None = None) -> None:
         self.action = action
@@ -81,8 +81,13 @@ class RequestAudit:
     def _entry(self, outcome: int, action: str, extra: dict[str, Any] | None = None) -> AuditEntry:
         actor = self.actor or Actor(None, None)
         return AuditEntry(
-            action=action, outcome=outcome, member_id=actor.member_id, client_id=actor.client_id,
-            resource=self.resource, request_id=self.request_id, details={**self.details, **(extra or {})},
+            action=action,
+            outcome=outcome,
+            member_id=actor.member_id,
+            client_id=actor.client_id,
+            resource=self.resource,
+            request_id=self.request_id,
+            details={**self.details, **(extra or {})},
         )
 
     async def record(self, conn: asyncpg.Connection | asyncpg.Pool, outcome: int) -> None:
@@ -93,8 +98,9 @@ class RequestAudit:
         self._claim()
         await repository.append(conn, _scrubbed(self._entry(outcome, self.action)))
 
-    async def record_refusal(self, conn: asyncpg.Connection | asyncpg.Pool, action: AuditAction, outcome: int,
-                             resource: str, reason: str) -> None:
+    async def record_refusal(
+        self, conn: asyncpg.Connection | asyncpg.Pool, action: AuditAction, outcome: int, resource: str, reason: str
+    ) -> None:
         """Write the row of a request refused before it could act (authentication), as
         `action` rather than the route's."""
         self._claim()
@@ -147,6 +153,13 @@ async def record_event(
     request_id: str | None = None,
 ) -> None:
     """Audit work done outside a request (the CLI, the service's background jobs)."""
-    entry = AuditEntry(action=action, outcome=outcome, member_id=actor.member_id, client_id=actor.client_id,
-                       resource=resource, request_id=request_id, details=details or {})
+    entry = AuditEntry(
+        action=action,
+        outcome=outcome,
+        member_id=actor.member_id,
+        client_id=actor.client_id,
+        resource=resource,
+        request_id=request_id,
+        details=details or {},
+    )
     await repository.append(conn, _scrubbed(entry))

@@ -30,9 +30,7 @@ class AuditLog(SQLModel, table=True):
     details: dict = column(pg.JSONB, server_default=sa.text("'{}'::jsonb"))
     # The writing transaction: rows are sealed in (txid, id) order once every transaction
     # older than them has finished, so no row can appear later inside a sealed range.
-    txid: int | None = column(
-        sa.BigInteger, server_default=sa.text("(pg_current_xact_id()::text)::bigint"), index=True
-    )
+    txid: int | None = column(sa.BigInteger, server_default=sa.text("(pg_current_xact_id()::text)::bigint"), index=True)
     # SHA-256 over the row's fields, set by a BEFORE INSERT trigger on every insert path
     # (`audit_row_hash`, migration 0012); the sealer folds it into the next checkpoint.
     row_hash: bytes | None = column(pg.BYTEA)

@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 
-
 from registry.audit import auditor
 from registry.audit.actions import AuditAction
 from registry.audit.auditor import Actor
@@ -52,8 +51,11 @@ async def publish_if_due(conn: asyncpg.Connection, *, now: datetime, every_secon
             return None
         members = await monitoring_repository.raise_checkpoint_alerts(conn, head, now)
         await auditor.record_event(
-            conn, AuditAction.AUDIT_CHECKPOINT_PUBLISH, actor=Actor(None, PUBLISHER),
-            resource=f"audit_checkpoint:{head}", details={"checkpoint": head, "members": members},
+            conn,
+            AuditAction.AUDIT_CHECKPOINT_PUBLISH,
+            actor=Actor(None, PUBLISHER),
+            resource=f"audit_checkpoint:{head}",
+            details={"checkpoint": head, "members": members},
         )
         return head
 

@@ -25,6 +25,7 @@ class AuditRow:
     request_id: str | None
     details: dict[str, Any]
 
+
 COLUMNS = "member_id, client_id, action, resource, outcome, request_id, details"
 INSERT = f"INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 
@@ -39,7 +40,13 @@ def insert_cte(name: str, rows: str) -> str:
 async def append(conn: asyncpg.Connection | asyncpg.Pool, entry: AuditEntry) -> None:
     """Append one row; only `registry.audit.auditor` calls this, with scrubbed values."""
     await conn.execute(
-        INSERT, entry.member_id, entry.client_id, entry.action, entry.resource, entry.outcome, entry.request_id,
+        INSERT,
+        entry.member_id,
+        entry.client_id,
+        entry.action,
+        entry.resource,
+        entry.outcome,
+        entry.request_id,
         entry.details,
     )
 
@@ -55,8 +62,10 @@ async def list_events(
     before_id: int | None,
     limit: int,
 ) -> list[AuditRow]:
-    return rows.many(AuditRow, await conn.fetch(
-        f"""
+    return rows.many(
+        AuditRow,
+        await conn.fetch(
+            f"""
         SELECT {rows.columns(AuditRow)}
         FROM audit_log
         WHERE ($1::uuid IS NULL OR member_id = $1)
@@ -68,11 +77,12 @@ async def list_events(
         ORDER BY id DESC
         LIMIT $7
         """,
-        member_id,
-        action,
-        outcome,
-        since,
-        until,
-        before_id,
-        limit,
-    ))
+            member_id,
+            action,
+            outcome,
+            since,
+            until,
+            before_id,
+            limit,
+        ),
+    )

@@ -48,7 +48,14 @@ async def list_audit(
     limit: LimitParam = 100,
 ) -> Page[AuditEvent]:
     return await service.list_events(
-        ctx.tx, member_id=member_id, action=action, outcome=outcome, since=since, until=until, cursor=cursor, limit=limit
+        ctx.tx,
+        member_id=member_id,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
     )
 
 

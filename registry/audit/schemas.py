@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from registry.audit.actions import AuditAction
-
 from registry.core.schemas import ResponseModel
 
 MAX_NAMED_ROWS = 1000  # changed rows a verification names one by one
@@ -71,8 +70,12 @@ class AuditVerification(BaseModel):
         description=f"Rows changed after they were written (the first {MAX_NAMED_ROWS}), in log order"
     )
     problems: list[str] = Field(
-        examples=[["row 4211 (exposure.query, member 1b4e28ba-2fa1-11d2-883f-0016d3cca427): changed after "
-                   "checkpoint 17 sealed it"]]
+        examples=[
+            [
+                "row 4211 (exposure.query, member 1b4e28ba-2fa1-11d2-883f-0016d3cca427): changed after "
+                "checkpoint 17 sealed it"
+            ]
+        ]
     )
 
 

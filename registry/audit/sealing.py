@@ -65,7 +65,6 @@ LIMIT $3
 """
 
 
-
 @dataclass(frozen=True, slots=True)
 class SealedRow:
     """An audit row as sealing reads it: each field as the row hash covers it."""
@@ -143,9 +142,17 @@ def checkpoint_head(cp: Any) -> CheckpointHead:
     """A checkpoint's public header (`cp`: a Checkpoint, or a mapping of its columns)."""
     cp = cp if isinstance(cp, Checkpoint) else Checkpoint(**{name: cp[name] for name in Checkpoint.__slots__})
     return CheckpointHead(
-        id=cp.id, format=cp.format, last_txid=cp.last_txid, last_id=cp.last_id, rows=cp.rows,
-        changed_rows=list(cp.changed_rows), previous_digest=cp.previous_digest.hex(), digest=cp.digest.hex(),
-        kid=cp.kid, signature=cp.signature.hex(), sealed_at=cp.sealed_at,
+        id=cp.id,
+        format=cp.format,
+        last_txid=cp.last_txid,
+        last_id=cp.last_id,
+        rows=cp.rows,
+        changed_rows=list(cp.changed_rows),
+        previous_digest=cp.previous_digest.hex(),
+        digest=cp.digest.hex(),
+        kid=cp.kid,
+        signature=cp.signature.hex(),
+        sealed_at=cp.sealed_at,
     )
 
 
@@ -188,12 +195,20 @@ async def seal(conn: asyncpg.Connection, key: SigningKey, batch: int = BATCH) ->
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                 RETURNING id
                 """,
-                end.txid, end.id, len(rows), previous, digest, key.kid, key.private_key.sign(message), FORMAT,
+                end.txid,
+                end.id,
+                len(rows),
+                previous,
+                digest,
+                key.kid,
+                key.private_key.sign(message),
+                FORMAT,
                 changed_ids,
             )
             if changed:
                 logger.error(
-                    "audit rows changed after insert, before sealing: %s", "; ".join(_named(r) for r in changed[:100]),
+                    "audit rows changed after insert, before sealing: %s",
+                    "; ".join(_named(r) for r in changed[:100]),
                     extra={"checkpoint": checkpoint_id, "changed_rows": len(changed)},
                 )
             sealed += len(rows)
@@ -238,7 +253,9 @@ async def verify(conn: asyncpg.Connection, keys: dict[str, SigningKey]) -> Audit
     """Recompute every row's hash and every checkpoint, and check every signature."""
     walk = _Walk()
     cursor = GENESIS
-    checkpoints = typed.many(Checkpoint, await conn.fetch(f"SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id"))
+    checkpoints = typed.many(
+        Checkpoint, await conn.fetch(f"SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY id")
+    )
     for cp in checkpoints:
         name = f"checkpoint {cp.id}"
         if cp.previous_digest != cursor[2]:
@@ -253,8 +270,9 @@ async def verify(conn: asyncpg.Connection, keys: dict[str, SigningKey]) -> Audit
         if key is None:
             walk.problems.append(f"{name}: signed by key {cp.kid}, which is not in the key set")
         else:
-            message = signed_message(cp.format, cp.previous_digest, cp.digest, cp.last_txid, cp.last_id, cp.rows,
-                                     cp.changed_rows)
+            message = signed_message(
+                cp.format, cp.previous_digest, cp.digest, cp.last_txid, cp.last_id, cp.rows, cp.changed_rows
+            )
             try:
                 key.public_key.verify(cp.signature, message)
             except InvalidSignature:
@@ -270,6 +288,10 @@ async def verify(conn: asyncpg.Connection, keys: dict[str, SigningKey]) -> Audit
     if walk.changed_total > len(walk.changed):
         walk.problems.append(f"{walk.changed_total - len(walk.changed)} more changed rows are not named here")
     return AuditVerification(
-        ok=not walk.problems, checkpoints=len(checkpoints), sealed_rows=walk.sealed, unsealed_rows=unsealed,
-        changed_rows=walk.changed, problems=walk.problems,
+        ok=not walk.problems,
+        checkpoints=len(checkpoints),
+        sealed_rows=walk.sealed,
+        unsealed_rows=unsealed,
+        changed_rows=walk.changed,
+        problems=walk.problems,
     )

@@ -33,4 +33,6 @@ async def list_events(
         before_id=int(position[0]) if position else None,
         limit=limit + 1,
     )
-    return Page[AuditEvent].from_rows(rows, limit, lambda r: AuditEvent.model_validate(r, from_attributes=True), id_cursor)
+    return Page[AuditEvent].from_rows(
+        rows, limit, lambda r: AuditEvent.model_validate(r, from_attributes=True), id_cursor
+    )

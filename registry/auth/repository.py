@@ -39,28 +39,34 @@ async def client_standing(
         member_uuid = uuid.UUID(member_id)
     except ValueError:
         return None
-    return rows.one(StandingRow, await pool.fetchrow(
-        """
+    return rows.one(
+        StandingRow,
+        await pool.fetchrow(
+            """
         SELECT c.status = 'active' AND m.status = 'active' AS active,
                m.quota_exposure_per_minute, m.quota_writes_per_second
         FROM api_clients c JOIN members m ON m.id = c.member_id
         WHERE c.client_id = $1 AND c.member_id = $2
         """,
-        client_id,
-        member_uuid,
-    ))
+            client_id,
+            member_uuid,
+        ),
+    )
 
 
 async def find_client(conn: asyncpg.Connection, client_id: str) -> ClientRow | None:
-    return rows.one(ClientRow, await conn.fetchrow(
-        """
+    return rows.one(
+        ClientRow,
+        await conn.fetchrow(
+            """
         SELECT c.client_id, c.member_id, c.secret_hash, c.public_jwk, c.scopes, c.status,
                m.status AS member_status
         FROM api_clients c JOIN members m ON m.id = c.member_id
         WHERE c.client_id = $1
         """,
-        client_id,
-    ))
+            client_id,
+        ),
+    )
 
 
 async def touch_client(conn: asyncpg.Connection, client_id: str) -> None:
@@ -71,15 +77,15 @@ async def record_assertion(conn: asyncpg.Connection, client_id: str, jti: str, e
     """Remember a used client assertion until it expires; False when it was used before.
     A row is forgotten a minute after its `exp` (past the 30 s leeway), when the assertion
     can no longer verify; `now` is the token clock, the one the assertion was checked by."""
-    await conn.execute(
-        "DELETE FROM client_assertions WHERE expires_at < to_timestamp($1) - interval '1 minute'", now
-    )
+    await conn.execute("DELETE FROM client_assertions WHERE expires_at < to_timestamp($1) - interval '1 minute'", now)
     return bool(
         await conn.fetchval(
             """
             INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
             ON CONFLICT DO NOTHING RETURNING true
             """,
-            client_id, jti, expires_at,
+            client_id,
+            jti,
+            expires_at,
         )
     )

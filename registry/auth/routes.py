@@ -36,14 +36,20 @@ _FORM_SCHEMA = {
                     "properties": {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "scope": {"type": "string", "description": "Space-separated subset of the client's scopes"},
-                        "client_id": {"type": "string", "description": "client_secret_post (optional with private_key_jwt)"},
+                        "client_id": {
+                            "type": "string",
+                            "description": "client_secret_post (optional with private_key_jwt)",
+                        },
                         "client_secret": {"type": "string", "description": "client_secret_post only"},
                         "client_assertion_type": {
                             "type": "string",
                             "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
                             "description": "private_key_jwt only",
                         },
-                        "client_assertion": {"type": "string", "description": "private_key_jwt: the signed JWT (RFC 7523)"},
+                        "client_assertion": {
+                            "type": "string",
+                            "description": "private_key_jwt: the signed JWT (RFC 7523)",
+                        },
                     },
                 },
                 "example": {"grant_type": "client_credentials", "scope": "exposure:read"},
@@ -97,7 +103,12 @@ async def token(request: Request, tx: PublicTransaction) -> JSONResponse:
     if runtime.settings.public_url:
         audiences.append(runtime.settings.public_url.rstrip("/") + "/oauth/token")
     issued = await service.issue_token(
-        tx, runtime.tokens, credentials, form, request_audit(request), audiences,
+        tx,
+        runtime.tokens,
+        credentials,
+        form,
+        request_audit(request),
+        audiences,
         runtime.settings.client_assertion_max_lifetime_seconds,
     )
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
@@ -122,7 +133,7 @@ def _throttle_keys(request: Request, client_id: str) -> list[tuple[Policy, str]]
 def _oauth_error_response(request: Request, exc: OAuthError) -> JSONResponse:
     headers = {"Cache-Control": "no-store", **exc.headers}
     if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="registry"' if exc.basic else 'Bearer'
+        headers["WWW-Authenticate"] = 'Basic realm="registry"' if exc.basic else "Bearer"
     body = OAuthErrorBody(
         error=exc.error,
         error_description=exc.description,
@@ -148,8 +159,9 @@ def install_oauth_error_handler(app: FastAPI) -> None:
         audit = request_audit(request)
         audit.actor = Actor(None, exc.client_id)
         audit.details = {"error": exc.error}
-        await audit.record_refusal(runtime.db.pool, AuditAction.AUTH_FAILED, exc.status, service.TOKEN_RESOURCE,
-                                   exc.description)
+        await audit.record_refusal(
+            runtime.db.pool, AuditAction.AUTH_FAILED, exc.status, service.TOKEN_RESOURCE, exc.description
+        )
         return _oauth_error_response(request, exc)
 
     app.add_exception_handler(OAuthError, handle)  # type: ignore[arg-type]

@@ -20,8 +20,16 @@ class OAuthError(Exception):
     """An RFC 6749 §5.2 error; `status` 401 for client authentication failures, 429 when
     throttled (`temporarily_unavailable`, with Retry-After in `headers`), else 400."""
 
-    def __init__(self, error: str, description: str, status: int = 400, *, basic: bool = False,
-                 client_id: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status: int = 400,
+        *,
+        basic: bool = False,
+        client_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
@@ -104,15 +112,22 @@ def granted_scopes(client_scopes: list[str], requested: str | None) -> list[str]
     if unknown:
         raise OAuthError("invalid_scope", f"Unknown scope: {' '.join(sorted(unknown))}")
     if not wanted <= set(client_scopes):
-        raise OAuthError("invalid_scope", "The client may not request: " + " ".join(sorted(wanted - set(client_scopes))))
+        raise OAuthError(
+            "invalid_scope", "The client may not request: " + " ".join(sorted(wanted - set(client_scopes)))
+        )
     return sorted(wanted)
 
 
 async def _authenticate(
     tx: Tx, client: Any, credentials: ClientCredentials, audiences: list[str], now: float, max_lifetime: int
 ) -> None:
-    fail = OAuthError("invalid_client", "Client authentication failed", 401, basic=credentials.via_basic,
-                      client_id=credentials.client_id if client is not None else None)
+    fail = OAuthError(
+        "invalid_client",
+        "Client authentication failed",
+        401,
+        basic=credentials.via_basic,
+        client_id=credentials.client_id if client is not None else None,
+    )
     if credentials.assertion is None:
         stored_hash = client.secret_hash if client is not None else None
         if not secret_matches(credentials.client_secret or "", stored_hash) or client is None:
@@ -122,8 +137,12 @@ async def _authenticate(
         raise fail
     try:
         jti, exp = assertions.verify(
-            credentials.assertion, credentials.client_id, client.public_jwk, audiences,
-            now=now, max_lifetime=max_lifetime,
+            credentials.assertion,
+            credentials.client_id,
+            client.public_jwk,
+            audiences,
+            now=now,
+            max_lifetime=max_lifetime,
         )
     except (assertions.InvalidAssertion, assertions.InvalidJwk) as exc:
         fail.description = f"Client authentication failed: {exc}"
@@ -152,8 +171,13 @@ async def issue_token(
     client = await repository.find_client(tx.conn, credentials.client_id) if len(credentials.client_id) <= 64 else None
     await _authenticate(tx, client, credentials, audiences, tokens.now(), assertion_max_lifetime)
     if client.status != "active" or client.member_status != "active":
-        raise OAuthError("invalid_client", "The client is revoked or its member is suspended", 401,
-                         basic=credentials.via_basic, client_id=credentials.client_id)
+        raise OAuthError(
+            "invalid_client",
+            "The client is revoked or its member is suspended",
+            401,
+            basic=credentials.via_basic,
+            client_id=credentials.client_id,
+        )
     if grant != "client_credentials":
         raise OAuthError("unsupported_grant_type", "Only the client_credentials grant is supported")
     scopes = granted_scopes(list(client.scopes), form.get("scope"))

@@ -161,7 +161,10 @@ class TokenService:
         exp, iat = claims["exp"], claims["iat"]
         if not isinstance(exp, int) or not isinstance(iat, int):
             raise InvalidToken("malformed time claims")
-        if exp - iat > self._settings.access_token_ttl_seconds or exp - now > self._settings.access_token_ttl_seconds + self._settings.clock_skew_seconds:
+        if (
+            exp - iat > self._settings.access_token_ttl_seconds
+            or exp - now > self._settings.access_token_ttl_seconds + self._settings.clock_skew_seconds
+        ):
             raise InvalidToken("lifetime beyond the maximum")
         try:
             member_id = MemberId(uuid.UUID(member))

@@ -49,7 +49,7 @@ def asyncpg_dsn(url: str) -> str:
 def sqlalchemy_url(url: str) -> str:
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     return url
 
 
@@ -114,12 +114,22 @@ class Database:
             return {"role": role} if role else None
 
         self._pool = await asyncpg.create_pool(
-            self.request_url, min_size=self._min_size, max_size=self._max_size, init=init_connection,
-            server_settings=settings(self._role), connect=connect_or_unavailable, timeout=self.connect_timeout,
+            self.request_url,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            init=init_connection,
+            server_settings=settings(self._role),
+            connect=connect_or_unavailable,
+            timeout=self.connect_timeout,
         )
         self._system_pool = await asyncpg.create_pool(
-            self.url, min_size=1, max_size=4, init=init_connection, server_settings=settings(self._system_role),
-            connect=connect_or_unavailable, timeout=self.connect_timeout,
+            self.url,
+            min_size=1,
+            max_size=4,
+            init=init_connection,
+            server_settings=settings(self._system_role),
+            connect=connect_or_unavailable,
+            timeout=self.connect_timeout,
         )
 
     async def close(self) -> None:

@@ -147,7 +147,7 @@ class Supervisor:
         while not self._stopping.wait(self.CHECK_EVERY_SECONDS):
             try:
                 alive = _postmaster_alive(self._server)
-            except Exception:  # noqa: BLE001 - a failed look is retried at the next tick
+            except Exception:
                 logger.exception("could not check the embedded PostgreSQL")
                 continue
             if not alive:

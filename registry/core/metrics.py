@@ -115,9 +115,17 @@ class RequestMetricsMiddleware:
                 self._observe(method, route, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
-                    "%s %s %d", method, route, status,
-                    extra={"method": method, "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 3), "request_id": request_id},
+                    "%s %s %d",
+                    method,
+                    route,
+                    status,
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                        "request_id": request_id,
+                    },
                 )
 
         async def send_status(message: Message) -> None:

@@ -68,7 +68,9 @@ def decode_created_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | No
     try:
         return datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1]))
     except ValueError:
-        raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]) from None
+        raise Invalid(
+            "The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]
+        ) from None
 
 
 def created_cursor(row: Any) -> str:

@@ -24,7 +24,7 @@ async def every(
         while True:
             try:
                 await job()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("periodic job failed", extra={"job": name})
             await asyncio.sleep(seconds)
 

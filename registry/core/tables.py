@@ -43,4 +43,4 @@ def column(type_: Any, *args: Any, nullable: bool = False, **kwargs: Any) -> Any
     return Field(default=None, sa_column=sa.Column(type_, *args, nullable=nullable, **kwargs))
 
 
-__all__ = ["SQLModel", "metadata", "uuid_pk", "timestamp", "column", "datetime"]
+__all__ = ["SQLModel", "column", "datetime", "metadata", "timestamp", "uuid_pk"]

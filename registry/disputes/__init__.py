@@ -1,1 +1,2 @@
-"""Disputes: a borrower's objection to records, answered by their owners and resolved by the association within 20 days."""
+"""Disputes: a borrower's objection to records, answered by their owners and resolved by the
+association within 20 days."""

@@ -94,33 +94,49 @@ def _columns(now: str, viewer: str) -> str:
 async def negative_records(conn: asyncpg.Connection, subject_key: bytes, today: date) -> list[CoverableRecord]:
     """Every live negative record about the subject, whoever holds it (not suppressed): a
     cross-member read, in association scope."""
-    return rows.many(CoverableRecord, await conn.fetch(
-        f"""
-        SELECT {rows.columns(CoverableRecord, 'r')} FROM records r
-        WHERE r.subject_key = $1 AND {rules.held('r', '$2')} AND NOT r.suppressed AND {rules.delinquent('r')}
+    return rows.many(
+        CoverableRecord,
+        await conn.fetch(
+            f"""
+        SELECT {rows.columns(CoverableRecord, "r")} FROM records r
+        WHERE r.subject_key = $1 AND {rules.held("r", "$2")} AND NOT r.suppressed AND {rules.delinquent("r")}
         ORDER BY r.id
         """,
-        subject_key, today,
-    ))
+            subject_key,
+            today,
+        ),
+    )
 
 
-async def held_record(conn: asyncpg.Connection, tenant: Tenant, record_id: uuid.UUID, today: date) -> CoverableRecord | None:
+async def held_record(
+    conn: asyncpg.Connection, tenant: Tenant, record_id: uuid.UUID, today: date
+) -> CoverableRecord | None:
     """A record that is held (neither withdrawn nor expired): a member's own, or any for the association."""
-    return rows.one(CoverableRecord, await conn.fetchrow(
-        f"""
-        SELECT {rows.columns(CoverableRecord, 'r')} FROM records r
-        WHERE r.id = $1 AND {rules.held('r', '$2')} AND ($3::uuid IS NULL OR r.member_id = $3)
+    return rows.one(
+        CoverableRecord,
+        await conn.fetchrow(
+            f"""
+        SELECT {rows.columns(CoverableRecord, "r")} FROM records r
+        WHERE r.id = $1 AND {rules.held("r", "$2")} AND ($3::uuid IS NULL OR r.member_id = $3)
         """,
-        record_id, today, only_member(tenant),
-    ))
+            record_id,
+            today,
+            only_member(tenant),
+        ),
+    )
 
 
 async def holds_live_record(conn: asyncpg.Connection, member: Member, subject_key: bytes, today: date) -> bool:
     """The member holds a live record about the subject (a relationship with the borrower)."""
-    return bool(await conn.fetchval(
-        f"SELECT EXISTS (SELECT 1 FROM records r WHERE r.subject_key = $1 AND r.member_id = $2 AND {rules.held('r', '$3')})",
-        subject_key, member.member_id, today,
-    ))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM records r "
+            f"WHERE r.subject_key = $1 AND r.member_id = $2 AND {rules.held('r', '$3')})",
+            subject_key,
+            member.member_id,
+            today,
+        )
+    )
 
 
 async def create(
@@ -152,12 +168,20 @@ async def create(
         )
         SELECT id FROM dispute
         """,
-        subject_key, filer.member_id, reason, statement, received_at, deadline,
-        [r.id for r in records], [r.member_id for r in records],
+        subject_key,
+        filer.member_id,
+        reason,
+        statement,
+        received_at,
+        deadline,
+        [r.id for r in records],
+        [r.member_id for r in records],
     )
 
 
-async def refresh_record_flags(conn: asyncpg.Connection, record_ids: list[uuid.UUID], suppress: list[uuid.UUID]) -> None:
+async def refresh_record_flags(
+    conn: asyncpg.Connection, record_ids: list[uuid.UUID], suppress: list[uuid.UUID]
+) -> None:
     """Recompute what exposure reads from the disputes behind each record: `disputed` while an
     open dispute covers it or an unverifiable one did, the earliest open deadline, and
     suppression (which, once set, stays).
@@ -180,7 +204,8 @@ async def refresh_record_flags(conn: asyncpg.Connection, record_ids: list[uuid.U
             suppressed = r.suppressed OR r.id = ANY($2::uuid[])
         WHERE r.id = ANY($1::uuid[])
         """,
-        record_ids, suppress,
+        record_ids,
+        suppress,
     )
 
 
@@ -193,21 +218,28 @@ def _visible(member_param: str) -> str:
 async def get(
     conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUID, now: datetime, *, lock: bool = False
 ) -> DisputeView | None:
-    return rows.one(DisputeView, await conn.fetchrow(
-        f"""
-        SELECT {_columns('$2', '$3')}, m.code AS filer_code, m.name AS filer_name
+    return rows.one(
+        DisputeView,
+        await conn.fetchrow(
+            f"""
+        SELECT {_columns("$2", "$3")}, m.code AS filer_code, m.name AS filer_name
         FROM disputes d JOIN members m ON m.id = d.filed_by
-        WHERE d.id = $1 AND ($3::uuid IS NULL OR {_visible('$3')})
-        {'FOR UPDATE OF d' if lock else ''}
+        WHERE d.id = $1 AND ($3::uuid IS NULL OR {_visible("$3")})
+        {"FOR UPDATE OF d" if lock else ""}
         """,
-        dispute_id, now, only_member(tenant),
-    ))
+            dispute_id,
+            now,
+            only_member(tenant),
+        ),
+    )
 
 
 async def covered(conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUID) -> list[CoveredRow]:
     """The covered records (a member's own only), with each owner's answer and the outcome."""
-    return rows.many(CoveredRow, await conn.fetch(
-        """
+    return rows.many(
+        CoveredRow,
+        await conn.fetch(
+            """
         SELECT dr.record_id, dr.member_id, dr.action AS response, dr.note, dr.correction, dr.responded_at, dr.outcome,
                r.account_ref, r.as_of, r.subject_key, m.code, m.name
         FROM dispute_records dr
@@ -216,22 +248,28 @@ async def covered(conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUI
         WHERE dr.dispute_id = $1 AND ($2::uuid IS NULL OR dr.member_id = $2)
         ORDER BY m.code, r.account_ref, dr.record_id
         """,
-        dispute_id, only_member(tenant),
-    ))
+            dispute_id,
+            only_member(tenant),
+        ),
+    )
 
 
 async def history(conn: asyncpg.Connection, tenant: Tenant, dispute_id: uuid.UUID) -> list[EventRow]:
     """Events of the dispute; a member does not see responses about other members' records."""
-    return rows.many(EventRow, await conn.fetch(
-        """
+    return rows.many(
+        EventRow,
+        await conn.fetch(
+            """
         SELECT e.at, e.kind, e.record_id, e.details, e.member_id, m.code, m.name
         FROM dispute_events e LEFT JOIN members m ON m.id = e.member_id
         WHERE e.dispute_id = $1
           AND ($2::uuid IS NULL OR e.kind <> 'response' OR e.member_id = $2)
         ORDER BY e.id
         """,
-        dispute_id, only_member(tenant),
-    ))
+            dispute_id,
+            only_member(tenant),
+        ),
+    )
 
 
 async def list_disputes(
@@ -244,18 +282,27 @@ async def list_disputes(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[DisputeRow]:
-    return rows.many(DisputeRow, await conn.fetch(
-        f"""
-        SELECT {_columns('$1', '$2')} FROM disputes d
-        WHERE ($2::uuid IS NULL OR {_visible('$2')})
+    return rows.many(
+        DisputeRow,
+        await conn.fetch(
+            f"""
+        SELECT {_columns("$1", "$2")} FROM disputes d
+        WHERE ($2::uuid IS NULL OR {_visible("$2")})
           AND ($3::text IS NULL OR d.status = $3)
           AND ($4::boolean IS NULL OR (d.status = 'open' AND d.deadline <= $1) = $4)
           AND ($5::timestamptz IS NULL OR (d.received_at, d.id) > ($5, $6))
         ORDER BY d.received_at, d.id
         LIMIT $7
         """,
-        now, only_member(tenant), status, overdue, after[0] if after else None, after[1] if after else None, limit,
-    ))
+            now,
+            only_member(tenant),
+            status,
+            overdue,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        ),
+    )
 
 
 async def record_response(
@@ -284,7 +331,13 @@ async def record_response(
         )
         SELECT count(*) AS n FROM answered
         """,
-        dispute_id, record_id, owner.member_id, action, note, correction, at,
+        dispute_id,
+        record_id,
+        owner.member_id,
+        action,
+        note,
+        correction,
+        at,
     )
     return bool(row["n"])
 
@@ -314,8 +367,15 @@ async def resolve(
             WHERE dr.dispute_id = $1 AND dr.record_id = o.record_id
         )
         INSERT INTO dispute_events (dispute_id, at, member_id, kind, details)
-        VALUES ($1, $4, $5, 'resolved', jsonb_build_object('resolution', $2::text, 'note', $3::text, 'outcomes', $8::jsonb))
+        VALUES ($1, $4, $5, 'resolved',
+                jsonb_build_object('resolution', $2::text, 'note', $3::text, 'outcomes', $8::jsonb))
         """,
-        dispute_id, resolution, note, at, association.member_id, list(outcomes), list(outcomes.values()), counts,
+        dispute_id,
+        resolution,
+        note,
+        at,
+        association.member_id,
+        list(outcomes),
+        list(outcomes.values()),
+        counts,
     )
-

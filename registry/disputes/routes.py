@@ -32,7 +32,9 @@ from registry.idempotency.http import IdempotencyKeyHeader
 from registry.idempotency.service import idempotent
 
 router = APIRouter(
-    prefix="/v1/disputes", tags=["disputes"], dependencies=[WriteQuota],
+    prefix="/v1/disputes",
+    tags=["disputes"],
+    dependencies=[WriteQuota],
     responses=problem_responses(Unauthenticated, Forbidden),
 )
 admin_router = APIRouter(
@@ -57,23 +59,37 @@ FILE_DESCRIPTION = (
     dependencies=[audited(AuditAction.DISPUTES_FILE)],
     responses=problem_responses(NotFound, Invalid),
     summary="File a dispute for a borrower",
-    description=FILE_DESCRIPTION.format(whose=" (one of yours)") + (
+    description=FILE_DESCRIPTION.format(whose=" (one of yours)")
+    + (
         " You may file for a borrower you hold a live record on, or with the borrower's consent (`consent_ref`), "
         "else 403. The answer is `202` with the dispute's id whether or not any record is covered: it never tells "
         "what other lenders hold, and the dispute shows you only your own records."
     ),
 )
-async def file_dispute(body: DisputeCreate, ctx: Disputes, idempotency_key: IdempotencyKeyHeader = None) -> DisputeFiled:
+async def file_dispute(
+    body: DisputeCreate, ctx: Disputes, idempotency_key: IdempotencyKeyHeader = None
+) -> DisputeFiled:
     return await idempotent(
-        ctx.tx, ctx.idempotency(idempotency_key), body.model_dump(mode="json"), DisputeFiled,
-        lambda: service.file_as_member(ctx, body), status_code=202,
+        ctx.tx,
+        ctx.idempotency(idempotency_key),
+        body.model_dump(mode="json"),
+        DisputeFiled,
+        lambda: service.file_as_member(ctx, body),
+        status_code=202,
     )
 
 
-@router.get("", dependencies=[audited(AuditAction.DISPUTES_LIST)], responses=problem_responses(Invalid),
-            summary="Disputes you filed or that cover your records")
+@router.get(
+    "",
+    dependencies=[audited(AuditAction.DISPUTES_LIST)],
+    responses=problem_responses(Invalid),
+    summary="Disputes you filed or that cover your records",
+)
 async def list_disputes(
-    ctx: Disputes, status: StatusFilter = None, overdue: OverdueFilter = None, cursor: CursorParam = None,
+    ctx: Disputes,
+    status: StatusFilter = None,
+    overdue: OverdueFilter = None,
+    cursor: CursorParam = None,
     limit: LimitParam = 100,
 ) -> Page[DisputeSummary]:
     return await service.list_disputes(
@@ -81,9 +97,12 @@ async def list_disputes(
     )
 
 
-@router.get("/{dispute_id}", dependencies=[audited(AuditAction.DISPUTES_READ)],
-            responses=problem_responses(NotFound, Invalid),
-            summary="One dispute with its history (your records only)")
+@router.get(
+    "/{dispute_id}",
+    dependencies=[audited(AuditAction.DISPUTES_READ)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="One dispute with its history (your records only)",
+)
 async def get_dispute(dispute_id: DisputePath, ctx: Disputes) -> DisputeOut:
     return await service.view(ctx, dispute_id)
 
@@ -110,17 +129,30 @@ async def respond(dispute_id: DisputePath, body: DisputeResponse, ctx: Disputes)
     summary="File a dispute for a borrower who came to the association",
     description=FILE_DESCRIPTION.format(whose=""),
 )
-async def admin_file_dispute(body: DisputeCreate, ctx: Admin, idempotency_key: IdempotencyKeyHeader = None) -> DisputeOut:
+async def admin_file_dispute(
+    body: DisputeCreate, ctx: Admin, idempotency_key: IdempotencyKeyHeader = None
+) -> DisputeOut:
     return await idempotent(
-        ctx.tx, ctx.idempotency(idempotency_key), body.model_dump(mode="json"), DisputeOut,
-        lambda: service.file_as_association(ctx, body), status_code=201,
+        ctx.tx,
+        ctx.idempotency(idempotency_key),
+        body.model_dump(mode="json"),
+        DisputeOut,
+        lambda: service.file_as_association(ctx, body),
+        status_code=201,
     )
 
 
-@admin_router.get("", dependencies=[audited(AuditAction.ADMIN_DISPUTE_LIST)], responses=problem_responses(Invalid),
-                  summary="Every dispute, oldest first")
+@admin_router.get(
+    "",
+    dependencies=[audited(AuditAction.ADMIN_DISPUTE_LIST)],
+    responses=problem_responses(Invalid),
+    summary="Every dispute, oldest first",
+)
 async def admin_list_disputes(
-    ctx: Admin, status: StatusFilter = None, overdue: OverdueFilter = None, cursor: CursorParam = None,
+    ctx: Admin,
+    status: StatusFilter = None,
+    overdue: OverdueFilter = None,
+    cursor: CursorParam = None,
     limit: LimitParam = 100,
 ) -> Page[DisputeSummary]:
     return await service.list_disputes(
@@ -128,8 +160,12 @@ async def admin_list_disputes(
     )
 
 
-@admin_router.get("/{dispute_id}", dependencies=[audited(AuditAction.ADMIN_DISPUTE_READ)],
-                  responses=problem_responses(NotFound, Invalid), summary="One dispute with every record and its history")
+@admin_router.get(
+    "/{dispute_id}",
+    dependencies=[audited(AuditAction.ADMIN_DISPUTE_READ)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="One dispute with every record and its history",
+)
 async def admin_get_dispute(dispute_id: DisputePath, ctx: Admin) -> DisputeOut:
     return await service.view(ctx, dispute_id)
 

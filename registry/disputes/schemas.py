@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from registry.core.schemas import RequestModel, ResponseModel
 from registry.records.schemas import RECORD_EXAMPLE, Token
@@ -56,22 +56,35 @@ class DisputeCreate(RequestModel):
         "about the subject, whoever holds it",
     )
     reason: Reason
-    statement: str = Field(min_length=1, max_length=2000, description="The borrower's own words",
-                           examples=["I repaid this loan in full in August 2026."])
+    statement: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The borrower's own words",
+        examples=["I repaid this loan in full in August 2026."],
+    )
     consent_ref: str | None = Field(
-        default=None, min_length=1, max_length=128,
+        default=None,
+        min_length=1,
+        max_length=128,
         description="The borrower's authorization to file for them: required of a member that holds no live "
         "record about the subject (audited, as for a loan application)",
         examples=["CONSENT-2026-11-0042"],
     )
 
-    model_config = {
-        "extra": "forbid",
-        "json_schema_extra": {"examples": [{
-            "subject": "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b", "reason": "already_settled",
-            "statement": "I repaid this loan in full in August 2026.",
-        }]},
-    }
+    model_config = ConfigDict(
+        **{
+            "extra": "forbid",
+            "json_schema_extra": {
+                "examples": [
+                    {
+                        "subject": "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b",
+                        "reason": "already_settled",
+                        "statement": "I repaid this loan in full in August 2026.",
+                    }
+                ]
+            },
+        }
+    )
 
 
 class DisputeFiled(ResponseModel):
@@ -95,7 +108,7 @@ class DisputeResponse(RequestModel):
     )
 
     @model_validator(mode="after")
-    def _correction_matches_action(self) -> "DisputeResponse":
+    def _correction_matches_action(self) -> DisputeResponse:
         if self.action is ResponseAction.correct and self.correction is None:
             raise ValueError("correction is required when action is correct")
         if self.action is ResponseAction.confirm and self.correction is not None:

@@ -67,13 +67,20 @@ async def _covered_by_filing(ctx: AnyContext, body: DisputeCreate, key: bytes) -
     if body.record_id is not None:
         record = await repository.held_record(ctx.conn, tenant, body.record_id, ctx.today)
         if record is None:
-            raise NotFound("No record of yours with that id" if isinstance(tenant, Member) else "No record with that id")
+            raise NotFound(
+                "No record of yours with that id" if isinstance(tenant, Member) else "No record with that id"
+            )
         if record.subject_key != key:
-            raise Invalid("The record is about another borrower",
-                          errors=[FieldError(field="subject", message="does not match the record's subject")])
+            raise Invalid(
+                "The record is about another borrower",
+                errors=[FieldError(field="subject", message="does not match the record's subject")],
+            )
         return [record]
-    if isinstance(tenant, Member) and body.consent_ref is None \
-            and not await repository.holds_live_record(ctx.conn, tenant, key, ctx.today):
+    if (
+        isinstance(tenant, Member)
+        and body.consent_ref is None
+        and not await repository.holds_live_record(ctx.conn, tenant, key, ctx.today)
+    ):
         raise Forbidden(
             "You may file a dispute only for a borrower you hold a live record on, or with the borrower's consent: "
             "give `consent_ref`",
@@ -96,13 +103,22 @@ async def file(ctx: AnyContext, body: DisputeCreate) -> uuid.UUID:
                     errors=[FieldError(field="subject", message="no live negative record")],
                 )
         dispute_id = await repository.create(
-            ctx.conn, ctx.tenant, subject_key=key, reason=body.reason.value, statement=body.statement,
-            received_at=ctx.now, deadline=ctx.now + ANSWER_WITHIN, records=records,
+            ctx.conn,
+            ctx.tenant,
+            subject_key=key,
+            reason=body.reason.value,
+            statement=body.statement,
+            received_at=ctx.now,
+            deadline=ctx.now + ANSWER_WITHIN,
+            records=records,
         )
         await repository.refresh_record_flags(ctx.conn, [r.id for r in records], [])
     ctx.audit.resource = f"dispute:{dispute_id}"
-    ctx.audit.details = {"reason": body.reason.value, "named_record": body.record_id is not None,
-                         "consent_ref": body.consent_ref}
+    ctx.audit.details = {
+        "reason": body.reason.value,
+        "named_record": body.record_id is not None,
+        "consent_ref": body.consent_ref,
+    }
     if _is_admin(ctx):
         ctx.audit.details["records"] = len(records)  # members' rows would tell what other lenders hold
     return dispute_id
@@ -126,14 +142,24 @@ def _event(row: EventRow, admin: bool) -> DisputeEventOut:
     details = row.details
     if not admin and row.kind in _MEMBER_EVENT_DETAILS:
         details = {k: v for k, v in details.items() if k in _MEMBER_EVENT_DETAILS[row.kind]}
-    return DisputeEventOut(at=row.at, kind=row.kind, record_id=row.record_id, details=details,
-                           institution=_institution(row.code, row.name, admin))
+    return DisputeEventOut(
+        at=row.at,
+        kind=row.kind,
+        record_id=row.record_id,
+        details=details,
+        institution=_institution(row.code, row.name, admin),
+    )
 
 
 def _covered(row: CoveredRow, admin: bool) -> CoveredRecord:
     return CoveredRecord(
-        record_id=row.record_id, account_ref=row.account_ref, institution=_institution(row.code, row.name, admin),
-        response=row.response, note=row.note, correction=row.correction, responded_at=row.responded_at,
+        record_id=row.record_id,
+        account_ref=row.account_ref,
+        institution=_institution(row.code, row.name, admin),
+        response=row.response,
+        note=row.note,
+        correction=row.correction,
+        responded_at=row.responded_at,
         outcome=row.outcome,
     )
 
@@ -146,22 +172,33 @@ async def view(ctx: AnyContext, dispute_id: uuid.UUID) -> DisputeOut:
         raise NotFound("No dispute with that id")
     covered = [_covered(c, admin) for c in await repository.covered(ctx.conn, ctx.tenant, dispute_id)]
     history = [_event(e, admin) for e in await repository.history(ctx.conn, ctx.tenant, dispute_id)]
-    return DisputeOut.model_validate({
-        **_summary(row, ctx.tenant.member_id), "filed_by": _institution(row.filer_code, row.filer_name, admin),
-        "covered": covered, "history": history,
-    })
+    return DisputeOut.model_validate(
+        {
+            **_summary(row, ctx.tenant.member_id),
+            "filed_by": _institution(row.filer_code, row.filer_name, admin),
+            "covered": covered,
+            "history": history,
+        }
+    )
 
 
 async def list_disputes(
     ctx: AnyContext, *, status: str | None, overdue: bool | None, cursor: str | None, limit: int
 ) -> Page[DisputeSummary]:
     found = await repository.list_disputes(
-        ctx.conn, ctx.tenant, status=status, overdue=overdue, now=ctx.now, after=decode_created_cursor(cursor),
+        ctx.conn,
+        ctx.tenant,
+        status=status,
+        overdue=overdue,
+        now=ctx.now,
+        after=decode_created_cursor(cursor),
         limit=limit + 1,
     )
     viewer = ctx.tenant.member_id
     return Page[DisputeSummary].from_rows(
-        found, limit, lambda r: DisputeSummary.model_validate(_summary(r, viewer)),
+        found,
+        limit,
+        lambda r: DisputeSummary.model_validate(_summary(r, viewer)),
         lambda r: encode_cursor([r.received_at.isoformat(), str(r.id)]),
     )
 
@@ -178,15 +215,19 @@ async def _open_dispute(ctx: AnyContext, dispute_id: uuid.UUID) -> DisputeView:
 def _validated_correction(ctx: AnyContext, raw: dict[str, Any], covered: CoveredRow) -> dict[str, Any]:
     checked = validate_item(0, raw, ctx.runtime.keys.server_key, ctx.today)
     if isinstance(checked, list):
-        raise Invalid("The correction is not a valid record",
-                      errors=[FieldError(field=f"correction.{e.field}", message=e.message) for e in checked])
+        raise Invalid(
+            "The correction is not a valid record",
+            errors=[FieldError(field=f"correction.{e.field}", message=e.message) for e in checked],
+        )
     problems = []
     if checked.subject_key != covered.subject_key:
         problems.append(FieldError(field="correction.subject", message="must be the disputed borrower's token"))
     if checked.item.account_ref != covered.account_ref:
         problems.append(FieldError(field="correction.account_ref", message=f"must be {covered.account_ref}"))
     if covered.as_of is not None and checked.item.as_of < covered.as_of:
-        problems.append(FieldError(field="correction.as_of", message=f"must not be before the stored as_of {covered.as_of}"))
+        problems.append(
+            FieldError(field="correction.as_of", message=f"must not be before the stored as_of {covered.as_of}")
+        )
     if problems:
         raise Invalid("The correction does not fit the disputed record", errors=problems)
     return checked.snapshot
@@ -199,14 +240,22 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
     mine = {c.record_id: c for c in await repository.covered(ctx.conn, ctx.tenant, dispute_id)}
     covered = mine.get(body.record_id)
     if covered is None or covered.account_ref is None:
-        raise Invalid("That record is not one of yours covered by this dispute",
-                      errors=[FieldError(field="record_id", message="not covered by this dispute")])
+        raise Invalid(
+            "That record is not one of yours covered by this dispute",
+            errors=[FieldError(field="record_id", message="not covered by this dispute")],
+        )
     correction = None
     if body.action is ResponseAction.correct and body.correction is not None:
         correction = _validated_correction(ctx, body.correction, covered)
     await repository.record_response(
-        ctx.conn, ctx.tenant, dispute_id=dispute_id, record_id=body.record_id, action=body.action.value,
-        note=body.note, correction=correction, at=ctx.now,
+        ctx.conn,
+        ctx.tenant,
+        dispute_id=dispute_id,
+        record_id=body.record_id,
+        action=body.action.value,
+        note=body.note,
+        correction=correction,
+        at=ctx.now,
     )
     return await view(ctx, dispute_id)
 
@@ -242,7 +291,12 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
             outcome = Outcome.suppressed
         outcomes[covered.record_id] = outcome.value
     await repository.resolve(
-        ctx.conn, ctx.tenant, dispute_id=dispute_id, resolution=body.resolution.value, note=body.note, at=ctx.now,
+        ctx.conn,
+        ctx.tenant,
+        dispute_id=dispute_id,
+        resolution=body.resolution.value,
+        note=body.note,
+        at=ctx.now,
         outcomes=outcomes,
     )
     suppress = [rid for rid, outcome in outcomes.items() if outcome == Outcome.suppressed]

@@ -67,8 +67,23 @@ async def query(
     assert isinstance(tenant, Member)
     member_id, _, client_id, expires, proof = tenancy.prover.prove(tenant, tenancy.client_id)
     _, _, request_id, details = audit
-    return rows.many(SubjectRow, await pool.fetch(
-        EXPOSURE,
-        member_id, subject_keys, purpose, consent_ref, hard, now, now.date(), requires_own_record,
-        client_id, request_id, details, quota_per_minute, expires, proof,
-    ))
+    return rows.many(
+        SubjectRow,
+        await pool.fetch(
+            EXPOSURE,
+            member_id,
+            subject_keys,
+            purpose,
+            consent_ref,
+            hard,
+            now,
+            now.date(),
+            requires_own_record,
+            client_id,
+            request_id,
+            details,
+            quota_per_minute,
+            expires,
+            proof,
+        ),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from registry.core.schemas import RequestModel
 from registry.records.schemas import MAX_BATCH, Token
@@ -30,17 +30,27 @@ class ExposureRequest(RequestModel):
     subjects: list[Token] = Field(min_length=1, max_length=MAX_BATCH)
     purpose: Purpose
     consent_ref: str | None = Field(
-        default=None, min_length=1, max_length=128,
+        default=None,
+        min_length=1,
+        max_length=128,
         description="The borrower's authorization (required for loan_application and dispute_investigation)",
         examples=["CONSENT-2026-11-0042"],
     )
 
-    model_config = {
-        "extra": "forbid",
-        "json_schema_extra": {
-            "examples": [{"subjects": [EXAMPLE_SUBJECT], "purpose": "loan_application", "consent_ref": "CONSENT-2026-11-0042"}]
-        },
-    }
+    model_config = ConfigDict(
+        **{
+            "extra": "forbid",
+            "json_schema_extra": {
+                "examples": [
+                    {
+                        "subjects": [EXAMPLE_SUBJECT],
+                        "purpose": "loan_application",
+                        "consent_ref": "CONSENT-2026-11-0042",
+                    }
+                ]
+            },
+        }
+    )
 
     @field_validator("subjects")
     @classmethod
@@ -51,7 +61,7 @@ class ExposureRequest(RequestModel):
         return lowered
 
     @model_validator(mode="after")
-    def _consent(self) -> "ExposureRequest":
+    def _consent(self) -> ExposureRequest:
         if self.purpose in CONSENTED_PURPOSES and self.consent_ref is None:
             raise ValueError(f"consent_ref is required for {self.purpose.value}: the borrower's authorization")
         return self
@@ -64,7 +74,8 @@ class Accounts(BaseModel):
     by_product: dict[str, int] = Field(examples=[{"auto_loan": 2, "consumer_loan": 1}])
     in_arrangement: int = Field(
         description="Accounts under a hardship arrangement agreed with the borrower (payment plan, extension, "
-        "restructure)", examples=[0],
+        "restructure)",
+        examples=[0],
     )
 
 
@@ -96,7 +107,8 @@ class SubjectExposure(BaseModel):
     latest_delinquent_since: date | None
     uncollected_delinquent_accounts: int = Field(
         description="Accounts delinquent more than 30 days on their as_of, under no hardship arrangement, with no "
-        "collection action in the 30 days up to their as_of (docs/api.md)", examples=[1],
+        "collection action in the 30 days up to their as_of (docs/api.md)",
+        examples=[1],
     )
     disputed: bool
     hard_inquiries: HardInquiries

@@ -44,10 +44,10 @@ held AS (
            r.overdue_minor, r.outstanding_minor, r.delinquent_since, r.uncollected, r.arrangement, r.disputed,
            r.suppressed, r.dispute_deadline
     FROM records r
-    WHERE r.subject_key = ANY($2::bytea[]) AND {record_rules.held('r', '$7')}
+    WHERE r.subject_key = ANY($2::bytea[]) AND {record_rules.held("r", "$7")}
 ),
 live AS (
-    SELECT * FROM held h WHERE {dispute_rules.answered('h', '$6')}
+    SELECT * FROM held h WHERE {dispute_rules.answered("h", "$6")}
 ),
 missing AS (
     -- A relationship is any held record of the caller, answered or not; a dispute the caller
@@ -57,7 +57,7 @@ missing AS (
       AND NOT ($3 = 'dispute_investigation' AND EXISTS (
           SELECT 1 FROM disputes d WHERE d.subject_key = s.subject_key AND d.filed_by = $1 AND d.status = 'open'))
 ),
-{quota_sql.counting_ctes(_BUCKET, _WINDOW, 'cardinality($2::bytea[])')},
+{quota_sql.counting_ctes(_BUCKET, _WINDOW, "cardinality($2::bytea[])")},
 verdict AS (
     SELECT NOT EXISTS (SELECT 1 FROM missing) AS purpose_ok, (SELECT n FROM used) <= $12 AS within_quota
 ),
@@ -75,8 +75,8 @@ agg AS (
            count(*) FILTER (WHERE {_DELINQUENT}) AS accounts_delinquent,
            max(severity) AS worst,
            max(delinquent_since) FILTER (WHERE {_DELINQUENT}) AS latest_delinquent_since,
-           count(*) FILTER (WHERE {record_rules.uncollected('o')}) AS uncollected,
-           count(*) FILTER (WHERE {record_rules.in_arrangement('o')}) AS in_arrangement,
+           count(*) FILTER (WHERE {record_rules.uncollected("o")}) AS uncollected,
+           count(*) FILTER (WHERE {record_rules.in_arrangement("o")}) AS in_arrangement,
            bool_or(disputed) AS disputed
     FROM others o GROUP BY subject_key
 ),
@@ -121,12 +121,20 @@ recorded AS (
     INSERT INTO inquiries (member_id, subject_key, purpose, hard, consent_ref, at)
     SELECT $1, s.subject_key, $3, $5, $4, $6 FROM subjects s, allowed WHERE allowed.ok
 ),
-{monitoring_sql.hard_inquiry_alert_ctes(
-    subjects='subjects', allowed='(SELECT ok FROM allowed)', hard='$5', inquirer='$1', now='$6', today='$7')},
-{audit_sql.insert_cte('audited', f'''SELECT $1, $9, '{AuditAction.EXPOSURE_QUERY.value}', 'exposure',
+{
+    monitoring_sql.hard_inquiry_alert_ctes(
+        subjects="subjects", allowed="(SELECT ok FROM allowed)", hard="$5", inquirer="$1", now="$6", today="$7"
+    )
+},
+{
+    audit_sql.insert_cte(
+        "audited",
+        f'''SELECT $1, $9, '{AuditAction.EXPOSURE_QUERY.value}', 'exposure',
            CASE WHEN NOT verdict.purpose_ok THEN 403 WHEN NOT verdict.within_quota THEN 429 ELSE 200 END, $10,
            $11::jsonb || jsonb_build_object('refused_subjects', (SELECT count(*) FROM missing))
-    FROM verdict''')}
+    FROM verdict''',
+    )
+}
 SELECT s.ord,
        (SELECT ok FROM allowed) AS allowed,
        (SELECT within_quota FROM verdict) AS within_quota,

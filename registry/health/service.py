@@ -20,12 +20,17 @@ async def readiness(db: Database, expected: str) -> Readiness:
             current = await current_revision(db.pool)
     except TimeoutError:
         database, reason = "unreachable", "no answer within the readiness check"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which kind
+    except Exception as exc:
         reason = database_unavailable_reason(exc)
         database = "unreachable" if reason else "error"
         reason = reason or type(exc).__name__
     ready = database == "ok" and current == expected
     if database == "ok" and not ready:
         reason = "migrations are not at the expected revision"
-    return Readiness(status="ready" if ready else "not ready", database=database, reason=reason, migration=current,
-                     expected_migration=expected)
+    return Readiness(
+        status="ready" if ready else "not ready",
+        database=database,
+        reason=reason,
+        migration=current,
+        expected_migration=expected,
+    )

@@ -49,25 +49,41 @@ async def claim(conn: asyncpg.Connection, scoped: IdempotencyKey, fingerprint: b
         INSERT INTO idempotency_keys (member_id, route, key, fingerprint) VALUES ($1, $2, $3, $4)
         ON CONFLICT DO NOTHING RETURNING true
         """,
-        scoped.member_id, scoped.route, scoped.key, fingerprint,
+        scoped.member_id,
+        scoped.route,
+        scoped.key,
+        fingerprint,
     )
     if inserted:
         return None
-    return rows.one(StoredKey, await conn.fetchrow(
-        f"SELECT {rows.columns(StoredKey)} FROM idempotency_keys WHERE member_id = $1 AND route = $2 AND key = $3",
-        scoped.member_id, scoped.route, scoped.key,
-    ))
+    return rows.one(
+        StoredKey,
+        await conn.fetchrow(
+            f"SELECT {rows.columns(StoredKey)} FROM idempotency_keys WHERE member_id = $1 AND route = $2 AND key = $3",
+            scoped.member_id,
+            scoped.route,
+            scoped.key,
+        ),
+    )
 
 
-async def store_response(conn: asyncpg.Connection, scoped: IdempotencyKey, status_code: int, response: dict[str, Any]) -> None:
+async def store_response(
+    conn: asyncpg.Connection, scoped: IdempotencyKey, status_code: int, response: dict[str, Any]
+) -> None:
     await conn.execute(
         "UPDATE idempotency_keys SET status_code = $4, response = $5 WHERE member_id = $1 AND route = $2 AND key = $3",
-        scoped.member_id, scoped.route, scoped.key, status_code, response,
+        scoped.member_id,
+        scoped.route,
+        scoped.key,
+        status_code,
+        response,
     )
 
 
 async def release(conn: asyncpg.Connection, scoped: IdempotencyKey) -> None:
     await conn.execute(
         "DELETE FROM idempotency_keys WHERE member_id = $1 AND route = $2 AND key = $3",
-        scoped.member_id, scoped.route, scoped.key,
+        scoped.member_id,
+        scoped.route,
+        scoped.key,
     )

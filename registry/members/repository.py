@@ -47,15 +47,22 @@ CLIENT_COLUMNS = (
 async def insert_member(
     conn: asyncpg.Connection, code: str, name: str, kind: str, exposure_quota: int | None, writes_quota: int | None
 ) -> MemberRow | None:
-    return rows.one(MemberRow, await conn.fetchrow(
-        f"""
+    return rows.one(
+        MemberRow,
+        await conn.fetchrow(
+            f"""
         INSERT INTO members (code, name, kind, quota_exposure_per_minute, quota_writes_per_second)
         VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (code) DO NOTHING
         RETURNING {MEMBER_COLUMNS}
         """,
-        code, name, kind, exposure_quota, writes_quota,
-    ))
+            code,
+            name,
+            kind,
+            exposure_quota,
+            writes_quota,
+        ),
+    )
 
 
 async def get_member(conn: asyncpg.Connection, member_id: uuid.UUID) -> MemberRow | None:
@@ -67,25 +74,31 @@ async def get_member_by_code(conn: asyncpg.Connection, code: str) -> MemberRow |
 
 
 async def find_association(conn: asyncpg.Connection) -> MemberRow | None:
-    return rows.one(MemberRow, await conn.fetchrow(
-        f"SELECT {MEMBER_COLUMNS} FROM members WHERE kind = 'association' ORDER BY created_at LIMIT 1"
-    ))
+    return rows.one(
+        MemberRow,
+        await conn.fetchrow(
+            f"SELECT {MEMBER_COLUMNS} FROM members WHERE kind = 'association' ORDER BY created_at LIMIT 1"
+        ),
+    )
 
 
 async def list_members(
     conn: asyncpg.Connection, after: tuple[datetime, uuid.UUID] | None, limit: int
 ) -> list[MemberRow]:
-    return rows.many(MemberRow, await conn.fetch(
-        f"""
+    return rows.many(
+        MemberRow,
+        await conn.fetch(
+            f"""
         SELECT {MEMBER_COLUMNS} FROM members
         WHERE $1::timestamptz IS NULL OR (created_at, id) > ($1, $2)
         ORDER BY created_at, id
         LIMIT $3
         """,
-        after[0] if after else None,
-        after[1] if after else None,
-        limit,
-    ))
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        ),
+    )
 
 
 async def update_member(conn: asyncpg.Connection, member_id: uuid.UUID, changes: dict[str, object]) -> MemberRow | None:
@@ -94,11 +107,14 @@ async def update_member(conn: asyncpg.Connection, member_id: uuid.UUID, changes:
     columns = [c for c in changes if c in allowed]
     assignments = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(columns))
     sets = f"{assignments}, updated_at = now()" if assignments else "updated_at = updated_at"
-    return rows.one(MemberRow, await conn.fetchrow(
-        f"UPDATE members SET {sets} WHERE id = $1 RETURNING {MEMBER_COLUMNS}",
-        member_id,
-        *[changes[c] for c in columns],
-    ))
+    return rows.one(
+        MemberRow,
+        await conn.fetchrow(
+            f"UPDATE members SET {sets} WHERE id = $1 RETURNING {MEMBER_COLUMNS}",
+            member_id,
+            *[changes[c] for c in columns],
+        ),
+    )
 
 
 async def insert_client(
@@ -110,39 +126,55 @@ async def insert_client(
     secret_hash: bytes | None,
     public_jwk: dict | None = None,
 ) -> ClientRow:
-    return ClientRow(**await conn.fetchrow(
-        f"""
+    return ClientRow(
+        **await conn.fetchrow(
+            f"""
         INSERT INTO api_clients (member_id, client_id, name, scopes, secret_hash, public_jwk)
         VALUES ($1, $2, $3, $4, $5, $6)
         RETURNING {CLIENT_COLUMNS}
         """,
-        member_id, client_id, name, scopes, secret_hash, public_jwk,
-    ))
+            member_id,
+            client_id,
+            name,
+            scopes,
+            secret_hash,
+            public_jwk,
+        )
+    )
 
 
 async def list_clients(conn: asyncpg.Connection, member_id: uuid.UUID) -> list[ClientRow]:
-    return rows.many(ClientRow, await conn.fetch(
-        f"SELECT {CLIENT_COLUMNS} FROM api_clients WHERE member_id = $1 ORDER BY created_at, client_id", member_id
-    ))
+    return rows.many(
+        ClientRow,
+        await conn.fetch(
+            f"SELECT {CLIENT_COLUMNS} FROM api_clients WHERE member_id = $1 ORDER BY created_at, client_id", member_id
+        ),
+    )
 
 
 async def first_admin_client(conn: asyncpg.Connection, member_id: uuid.UUID) -> ClientRow | None:
-    return rows.one(ClientRow, await conn.fetchrow(
-        f"""
+    return rows.one(
+        ClientRow,
+        await conn.fetchrow(
+            f"""
         SELECT {CLIENT_COLUMNS} FROM api_clients
         WHERE member_id = $1 AND status = 'active' AND 'admin' = ANY(scopes)
         ORDER BY created_at LIMIT 1
         """,
-        member_id,
-    ))
+            member_id,
+        ),
+    )
 
 
 async def revoke_client(conn: asyncpg.Connection, client_id: str) -> ClientRow | None:
-    return rows.one(ClientRow, await conn.fetchrow(
-        f"""
+    return rows.one(
+        ClientRow,
+        await conn.fetchrow(
+            f"""
         UPDATE api_clients SET status = 'revoked', revoked_at = coalesce(revoked_at, now())
         WHERE client_id = $1
         RETURNING {CLIENT_COLUMNS}
         """,
-        client_id,
-    ))
+            client_id,
+        ),
+    )

@@ -46,14 +46,22 @@ async def create_member(body: MemberCreate, ctx: Admin, idempotency_key: Idempot
     return await service.create_member(ctx.tx, body, ctx.audit, ctx.idempotency(idempotency_key))
 
 
-@router.get("/members", dependencies=[audited(AuditAction.ADMIN_MEMBER_LIST)], responses=problem_responses(Invalid),
-            summary="List members")
+@router.get(
+    "/members",
+    dependencies=[audited(AuditAction.ADMIN_MEMBER_LIST)],
+    responses=problem_responses(Invalid),
+    summary="List members",
+)
 async def list_members(ctx: Admin, cursor: CursorParam = None, limit: LimitParam = 50) -> Page[MemberOut]:
     return await service.list_members(ctx.tx, cursor, limit)
 
 
-@router.get("/members/{member_id}", dependencies=[audited(AuditAction.ADMIN_MEMBER_READ)],
-            responses=problem_responses(NotFound, Invalid), summary="Get one member")
+@router.get(
+    "/members/{member_id}",
+    dependencies=[audited(AuditAction.ADMIN_MEMBER_READ)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="Get one member",
+)
 async def get_member(member_id: MemberPath, ctx: Admin) -> MemberOut:
     return await service.get_member(ctx.tx, member_id, ctx.audit)
 
@@ -81,13 +89,21 @@ async def create_client(
     return await service.create_client(ctx.tx, member_id, body, ctx.audit, ctx.idempotency(idempotency_key))
 
 
-@router.get("/members/{member_id}/clients", dependencies=[audited(AuditAction.ADMIN_CLIENT_LIST)],
-            responses=problem_responses(NotFound, Invalid), summary="List a member's clients")
+@router.get(
+    "/members/{member_id}/clients",
+    dependencies=[audited(AuditAction.ADMIN_CLIENT_LIST)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="List a member's clients",
+)
 async def list_clients(member_id: MemberPath, ctx: Admin) -> list[ClientOut]:
     return await service.list_clients(ctx.tx, member_id, ctx.audit)
 
 
-@router.delete("/clients/{client_id}", dependencies=[audited(AuditAction.ADMIN_CLIENT_REVOKE)],
-               responses=problem_responses(NotFound, Invalid), summary="Revoke a client at once")
+@router.delete(
+    "/clients/{client_id}",
+    dependencies=[audited(AuditAction.ADMIN_CLIENT_REVOKE)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="Revoke a client at once",
+)
 async def revoke_client(client_id: ClientPath, ctx: Admin) -> ClientOut:
     return await service.revoke_client(ctx.tx, client_id, ctx.audit)

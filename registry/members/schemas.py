@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from registry.auth.principal import Scope
 from registry.core.schemas import RequestModel, ResponseModel
@@ -39,10 +39,12 @@ class MemberCreate(RequestModel):
     quota_exposure_per_minute: Quota | None = Field(default=None, examples=[6000])
     quota_writes_per_second: Quota | None = Field(default=None, examples=[50])
 
-    model_config = {
-        "extra": "forbid",
-        "json_schema_extra": {"examples": [{"code": "BANK001", "name": "First Commercial Bank", "kind": "bank"}]},
-    }
+    model_config = ConfigDict(
+        **{
+            "extra": "forbid",
+            "json_schema_extra": {"examples": [{"code": "BANK001", "name": "First Commercial Bank", "kind": "bank"}]},
+        }
+    )
 
 
 class MemberUpdate(RequestModel):
@@ -54,13 +56,13 @@ class MemberUpdate(RequestModel):
     quota_writes_per_second: Quota | None = None
 
     @model_validator(mode="after")
-    def _no_null_identity(self) -> "MemberUpdate":
+    def _no_null_identity(self) -> MemberUpdate:
         for field in ("status", "name"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
 
-    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"status": "suspended"}]}}
+    model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [{"status": "suspended"}]}})
 
 
 class MemberOut(ResponseModel):
@@ -77,10 +79,13 @@ class MemberOut(ResponseModel):
 
 class ClientCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200, examples=["loan-origination"])
-    scopes: list[Scope] = Field(min_length=1, max_length=6, examples=[["records:write", "records:read", "exposure:read"]])
+    scopes: list[Scope] = Field(
+        min_length=1, max_length=6, examples=[["records:write", "records:read", "exposure:read"]]
+    )
     public_jwk: dict[str, Any] | None = Field(
         default=None,
-        description="Register a private_key_jwt client: its public key (Ed25519 OKP or P-256 EC JWK); no secret is issued",
+        description="Register a private_key_jwt client: its public key (Ed25519 OKP or P-256 EC JWK); "
+        "no secret is issued",
         examples=[{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}],
     )
 
@@ -91,10 +96,14 @@ class ClientCreate(RequestModel):
             raise ValueError("scopes must not repeat")
         return scopes
 
-    model_config = {
-        "extra": "forbid",
-        "json_schema_extra": {"examples": [{"name": "loan-origination", "scopes": ["records:write", "exposure:read"]}]},
-    }
+    model_config = ConfigDict(
+        **{
+            "extra": "forbid",
+            "json_schema_extra": {
+                "examples": [{"name": "loan-origination", "scopes": ["records:write", "exposure:read"]}]
+            },
+        }
+    )
 
 
 class ClientOut(ResponseModel):

@@ -67,8 +67,9 @@ async def get_member_by_code(tx: Tx, code: str) -> MemberOut:
 
 async def list_members(tx: Tx, cursor: str | None, limit: int) -> Page[MemberOut]:
     rows = await repository.list_members(tx.conn, decode_created_cursor(cursor), limit + 1)
-    return Page[MemberOut].from_rows(rows, limit, lambda r: MemberOut.model_validate(r, from_attributes=True),
-                                     created_cursor)
+    return Page[MemberOut].from_rows(
+        rows, limit, lambda r: MemberOut.model_validate(r, from_attributes=True), created_cursor
+    )
 
 
 async def update_member(tx: Tx, member_id: uuid.UUID, body: MemberUpdate, audit: RequestAudit) -> MemberOut:
@@ -82,8 +83,10 @@ async def update_member(tx: Tx, member_id: uuid.UUID, body: MemberUpdate, audit:
         raise Conflict("The association member cannot be suspended")
     row = await repository.update_member(tx.conn, member_id, changes)
     assert row is not None
-    if any(changes.get(k, getattr(current, k)) != getattr(current, k)
-           for k in ("status", "quota_exposure_per_minute", "quota_writes_per_second")):
+    if any(
+        changes.get(k, getattr(current, k)) != getattr(current, k)
+        for k in ("status", "quota_exposure_per_minute", "quota_writes_per_second")
+    ):
         await announce_change(tx)
     return MemberOut.model_validate(row, from_attributes=True)
 
@@ -114,7 +117,9 @@ async def create_client(
         try:
             public_key_of(body.public_jwk)
         except InvalidJwk as exc:
-            raise Invalid("The public key is not acceptable", errors=[FieldError(field="public_jwk", message=str(exc))]) from None
+            raise Invalid(
+                "The public key is not acceptable", errors=[FieldError(field="public_jwk", message=str(exc))]
+            ) from None
         secret, secret_hash, jwk = None, None, body.public_jwk
     else:
         secret = new_client_secret()
@@ -131,7 +136,9 @@ async def list_clients(tx: Tx, member_id: uuid.UUID, audit: RequestAudit) -> lis
     audit.resource = f"member:{member_id}"
     if await repository.get_member(tx.conn, member_id) is None:
         raise NotFound("No member with that id")
-    return [ClientOut.model_validate(r, from_attributes=True) for r in await repository.list_clients(tx.conn, member_id)]
+    return [
+        ClientOut.model_validate(r, from_attributes=True) for r in await repository.list_clients(tx.conn, member_id)
+    ]
 
 
 async def revoke_client(tx: Tx, client_id: str, audit: RequestAudit) -> ClientOut:

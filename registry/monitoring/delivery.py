@@ -24,8 +24,8 @@ import orjson
 from registry import __version__
 from registry.core.metrics import WEBHOOK_DELIVERIES, count
 from registry.monitoring import repository
-from registry.monitoring.repository import AlertRow, DueDelivery
 from registry.monitoring.egress import loopback_allowed, webhook_transport
+from registry.monitoring.repository import AlertRow, DueDelivery
 from registry.monitoring.service import alert_out, open_secret
 from registry.monitoring.signatures import HEADER, sign
 from registry.runtime import Runtime
@@ -137,8 +137,16 @@ class DeliveryWorker:
         if row.event == "alert":
             assert row.alert_id is not None and row.subject_key is not None and row.subject_sealed is not None
             assert row.kind is not None and row.at is not None
-            alert = AlertRow(id=row.alert_id, subject_key=row.subject_key, subject_sealed=row.subject_sealed,
-                             label=row.label, kind=row.kind, status=row.status, at=row.at, txid=0)
+            alert = AlertRow(
+                id=row.alert_id,
+                subject_key=row.subject_key,
+                subject_sealed=row.subject_sealed,
+                label=row.label,
+                kind=row.kind,
+                status=row.status,
+                at=row.at,
+                txid=0,
+            )
             data = alert_out(server_key, row.member_id, alert).model_dump(mode="json")
         return orjson.dumps({"id": row.id, "type": row.event, "created_at": row.created_at, "data": data})
 

@@ -60,9 +60,14 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
         self._relaxed = relaxed
         self._resolve = resolver
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: Iterable | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(  # the httpcore backend interface names its `timeout`
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Iterable | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         try:
             addresses = await asyncio.wait_for(self._resolve(host, port), timeout)
         except (OSError, TimeoutError) as exc:
@@ -81,8 +86,12 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
         assert failure is not None
         raise failure
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(  # the httpcore backend interface names its `timeout`
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        socket_options: Iterable | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("webhooks are delivered over TCP only")
 
     async def sleep(self, seconds: float) -> None:

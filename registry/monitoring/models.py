@@ -43,7 +43,10 @@ class Alert(SQLModel, table=True):
         # One hard-inquiry alert per watcher, subject, inquiring institution and day.
         sa.Index(
             "uq_alerts_hard_inquiry_per_day",
-            "member_id", "subject_key", "source_member_id", "source_day",
+            "member_id",
+            "subject_key",
+            "source_member_id",
+            "source_day",
             unique=True,
             postgresql_where=sa.text("kind = 'hard_inquiry'"),
         ),

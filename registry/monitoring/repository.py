@@ -65,10 +65,19 @@ class AlertRow:
 
     def checkpoint(self) -> dict[str, Any]:
         """The published checkpoint's columns, as registry.audit.sealing reads them."""
-        return {"id": self.checkpoint_id, "format": self.format, "last_txid": self.last_txid,
-                "last_id": self.last_id, "rows": self.rows, "changed_rows": self.changed_rows or [],
-                "previous_digest": self.previous_digest, "digest": self.digest, "kid": self.kid,
-                "signature": self.signature, "sealed_at": self.sealed_at}
+        return {
+            "id": self.checkpoint_id,
+            "format": self.format,
+            "last_txid": self.last_txid,
+            "last_id": self.last_id,
+            "rows": self.rows,
+            "changed_rows": self.changed_rows or [],
+            "previous_digest": self.previous_digest,
+            "digest": self.digest,
+            "kid": self.kid,
+            "signature": self.signature,
+            "sealed_at": self.sealed_at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +133,7 @@ def watcher_holds_live_record(watch: str, today: str) -> str:
     return f"""EXISTS (
         SELECT 1 FROM records watcher_record
         WHERE watcher_record.subject_key = {watch}.subject_key AND watcher_record.member_id = {watch}.member_id
-          AND {rules.held('watcher_record', today)}
+          AND {rules.held("watcher_record", today)}
     )"""
 
 
@@ -135,7 +144,7 @@ WITH input AS (
     SELECT * FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS t(subject_key, subject_sealed, ord)
 ),
 checked AS (
-    SELECT i.*, {watcher_holds_live_record('w', '$5')} AS held
+    SELECT i.*, {watcher_holds_live_record("w", "$5")} AS held
     FROM input i CROSS JOIN LATERAL (SELECT $1::uuid AS member_id, i.subject_key) w
 ),
 written AS (
@@ -150,8 +159,12 @@ SELECT c.ord, c.held, wr.created FROM checked c LEFT JOIN written wr USING (subj
 
 
 async def add_watches(
-    conn: asyncpg.Connection, watcher: Member, subject_keys: list[bytes], sealed: list[bytes],
-    label: str | None, today: date,
+    conn: asyncpg.Connection,
+    watcher: Member,
+    subject_keys: list[bytes],
+    sealed: list[bytes],
+    label: str | None,
+    today: date,
 ) -> list[WatchAdded]:
     """Watch every subject, or none when any lacks a live record of the member."""
     return rows.many(WatchAdded, await conn.fetch(ADD_WATCHES, watcher.member_id, subject_keys, sealed, label, today))
@@ -160,14 +173,20 @@ async def add_watches(
 async def list_watches(
     conn: asyncpg.Connection, watcher: Member, *, after_id: int, limit: int, today: date
 ) -> list[WatchRow]:
-    return rows.many(WatchRow, await conn.fetch(
-        f"""
-        SELECT {rows.columns(WatchRow, 'w')} FROM watches w
-        WHERE w.member_id = $1 AND w.id > $2 AND {watcher_holds_live_record('w', '$4')}
+    return rows.many(
+        WatchRow,
+        await conn.fetch(
+            f"""
+        SELECT {rows.columns(WatchRow, "w")} FROM watches w
+        WHERE w.member_id = $1 AND w.id > $2 AND {watcher_holds_live_record("w", "$4")}
         ORDER BY w.id LIMIT $3
         """,
-        watcher.member_id, after_id, limit, today,
-    ))
+            watcher.member_id,
+            after_id,
+            limit,
+            today,
+        ),
+    )
 
 
 async def delete_watch(conn: asyncpg.Connection, watcher: Member, subject_key: bytes) -> bool:
@@ -187,13 +206,16 @@ async def end_watches_without_live_record(
         DELETE FROM watches w USING records r
         WHERE r.id = ANY($2::uuid[]) AND r.member_id = $1
           AND w.member_id = $1 AND w.subject_key = r.subject_key
-          AND NOT {watcher_holds_live_record('w', 'coalesce($3::date, current_date)')}
+          AND NOT {watcher_holds_live_record("w", "coalesce($3::date, current_date)")}
         """,
-        owner.member_id, list(record_ids), today,
+        owner.member_id,
+        list(record_ids),
+        today,
     )
 
 
 # --- raising alerts ----------------------------------------------------------------------
+
 
 def alert_outbox_cte(name: str, alerts: str, at: str = "now()") -> str:
     """CTE queueing one webhook delivery per new alert (from CTE `alerts` returning id and
@@ -227,10 +249,10 @@ raised AS (
     INSERT INTO alerts (member_id, subject_key, subject_sealed, label, kind, status, source_member_id)
     SELECT w.member_id, w.subject_key, w.subject_sealed, w.label, p.kind, p.status, $1
     FROM per_subject p JOIN watches w ON w.subject_key = p.subject_key
-    WHERE w.member_id <> $1 AND {watcher_holds_live_record('w', 'coalesce($3::date, current_date)')}
+    WHERE w.member_id <> $1 AND {watcher_holds_live_record("w", "coalesce($3::date, current_date)")}
     RETURNING id, member_id
 ),
-{alert_outbox_cte('queued', 'raised')}
+{alert_outbox_cte("queued", "raised")}
 SELECT count(*) FROM raised
 """
 
@@ -242,8 +264,15 @@ async def raise_delinquency_alerts(
 
 
 def hard_inquiry_alert_ctes(
-    *, subjects: str, allowed: str, hard: str, inquirer: str, now: str, today: str,
-    raised: str = "hard_inquiry_alerts", queued: str = "hard_inquiry_deliveries",
+    *,
+    subjects: str,
+    allowed: str,
+    hard: str,
+    inquirer: str,
+    now: str,
+    today: str,
+    raised: str = "hard_inquiry_alerts",
+    queued: str = "hard_inquiry_deliveries",
 ) -> str:
     """Two CTEs for the exposure statement: a hard inquiry by `inquirer` raises, for every
     other member watching one of the subjects (CTE `subjects` with `subject_key`) and still
@@ -255,7 +284,7 @@ def hard_inquiry_alert_ctes(
            ({now}::timestamptz AT TIME ZONE 'UTC')::date, {now}
     FROM (SELECT DISTINCT subject_key FROM {subjects}) s
     JOIN watches w ON w.subject_key = s.subject_key
-    WHERE {allowed} AND {hard} AND w.member_id <> {inquirer} AND {watcher_holds_live_record('w', today)}
+    WHERE {allowed} AND {hard} AND w.member_id <> {inquirer} AND {watcher_holds_live_record("w", today)}
     ON CONFLICT (member_id, subject_key, source_member_id, source_day) WHERE kind = 'hard_inquiry' DO NOTHING
     RETURNING id, member_id
 ),
@@ -288,10 +317,14 @@ async def feed(conn: asyncpg.Connection, watcher: Member, after: tuple[int, int]
 
 # --- published audit checkpoint heads (registry/audit/publishing.py) ---------------------
 
+
 async def last_published_checkpoint(conn: asyncpg.Connection) -> Published | None:
-    return rows.one(Published, await conn.fetchrow(
-        "SELECT checkpoint_id, at FROM alerts WHERE kind = 'audit_checkpoint' ORDER BY checkpoint_id DESC LIMIT 1"
-    ))
+    return rows.one(
+        Published,
+        await conn.fetchrow(
+            "SELECT checkpoint_id, at FROM alerts WHERE kind = 'audit_checkpoint' ORDER BY checkpoint_id DESC LIMIT 1"
+        ),
+    )
 
 
 async def raise_checkpoint_alerts(conn: asyncpg.Connection, checkpoint_id: int, at: datetime) -> int:
@@ -305,23 +338,29 @@ async def raise_checkpoint_alerts(conn: asyncpg.Connection, checkpoint_id: int, 
         )
         SELECT count(*) FROM raised
         """,
-        checkpoint_id, at,
+        checkpoint_id,
+        at,
     )
 
 
 # --- webhook endpoint --------------------------------------------------------------------
 
+
 async def put_webhook(conn: asyncpg.Connection, owner: Member, url: str, secret_sealed: bytes | None) -> WebhookRow:
     """Set the URL, and the secret when given (None keeps the stored one)."""
-    return WebhookRow(**await conn.fetchrow(
-        """
+    return WebhookRow(
+        **await conn.fetchrow(
+            """
         INSERT INTO webhooks AS h (member_id, url, secret_sealed) VALUES ($1, $2, $3)
         ON CONFLICT (member_id) DO UPDATE
             SET url = EXCLUDED.url, secret_sealed = coalesce($3, h.secret_sealed), updated_at = now()
         RETURNING url, created_at, updated_at
         """,
-        owner.member_id, url, secret_sealed,
-    ))
+            owner.member_id,
+            url,
+            secret_sealed,
+        )
+    )
 
 
 async def has_webhook(conn: asyncpg.Connection, owner: Member) -> bool:
@@ -329,9 +368,10 @@ async def has_webhook(conn: asyncpg.Connection, owner: Member) -> bool:
 
 
 async def get_webhook(conn: asyncpg.Connection, owner: Member) -> WebhookRow | None:
-    return rows.one(WebhookRow, await conn.fetchrow(
-        f"SELECT {rows.columns(WebhookRow)} FROM webhooks WHERE member_id = $1", owner.member_id
-    ))
+    return rows.one(
+        WebhookRow,
+        await conn.fetchrow(f"SELECT {rows.columns(WebhookRow)} FROM webhooks WHERE member_id = $1", owner.member_id),
+    )
 
 
 async def delete_webhook(conn: asyncpg.Connection, owner: Member) -> bool:
@@ -355,24 +395,32 @@ DELIVERY_COLUMNS = rows.columns(DeliveryRow)
 
 
 async def enqueue_ping(conn: asyncpg.Connection, owner: Member) -> DeliveryRow:
-    return DeliveryRow(**await conn.fetchrow(
-        f"INSERT INTO webhook_deliveries (member_id, event) VALUES ($1, 'ping') RETURNING {DELIVERY_COLUMNS}",
-        owner.member_id,
-    ))
+    return DeliveryRow(
+        **await conn.fetchrow(
+            f"INSERT INTO webhook_deliveries (member_id, event) VALUES ($1, 'ping') RETURNING {DELIVERY_COLUMNS}",
+            owner.member_id,
+        )
+    )
 
 
 async def list_deliveries(
     conn: asyncpg.Connection, owner: Member, *, before_id: int | None, status: str | None, limit: int
 ) -> list[DeliveryRow]:
     """Newest first."""
-    return rows.many(DeliveryRow, await conn.fetch(
-        f"""
+    return rows.many(
+        DeliveryRow,
+        await conn.fetch(
+            f"""
         SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries
         WHERE member_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::text IS NULL OR status = $3)
         ORDER BY id DESC LIMIT $4
         """,
-        owner.member_id, before_id, status, limit,
-    ))
+            owner.member_id,
+            before_id,
+            status,
+            limit,
+        ),
+    )
 
 
 # --- the delivery worker -----------------------------------------------------------------
@@ -429,5 +477,10 @@ async def record_outcomes(
              AS o(id, status, next_attempt_at, status_code, error)
         WHERE d.id = o.id
         """,
-        ids, statuses, next_attempts, status_codes, errors, now,
+        ids,
+        statuses,
+        next_attempts,
+        status_codes,
+        errors,
+        now,
     )

@@ -25,7 +25,10 @@ from registry.monitoring.schemas import (
 )
 
 router = APIRouter(
-    prefix="/v1", tags=["monitoring"], dependencies=[WriteQuota], responses=problem_responses(Unauthenticated, Forbidden)
+    prefix="/v1",
+    tags=["monitoring"],
+    dependencies=[WriteQuota],
+    responses=problem_responses(Unauthenticated, Forbidden),
 )
 
 
@@ -40,21 +43,35 @@ router = APIRouter(
         "ends by itself when you no longer hold a live record on the subject."
     ),
 )
-async def add_watches(body: WatchCreate, ctx: Monitor, idempotency_key: IdempotencyKeyHeader = None) -> WatchBatchResult:
+async def add_watches(
+    body: WatchCreate, ctx: Monitor, idempotency_key: IdempotencyKeyHeader = None
+) -> WatchBatchResult:
     return await idempotent(
-        ctx.tx, ctx.idempotency(idempotency_key), body.model_dump(mode="json"), WatchBatchResult,
+        ctx.tx,
+        ctx.idempotency(idempotency_key),
+        body.model_dump(mode="json"),
+        WatchBatchResult,
         lambda: service.add_watches(ctx, body),
     )
 
 
-@router.get("/watches", dependencies=[audited(AuditAction.MONITOR_WATCH_LIST)], responses=problem_responses(Invalid),
-            summary="Your watches in force")
+@router.get(
+    "/watches",
+    dependencies=[audited(AuditAction.MONITOR_WATCH_LIST)],
+    responses=problem_responses(Invalid),
+    summary="Your watches in force",
+)
 async def list_watches(ctx: Monitor, cursor: CursorParam = None, limit: LimitParam = 100) -> Page[WatchOut]:
     return await service.list_watches(ctx, cursor=cursor, limit=limit)
 
 
-@router.delete("/watches/{subject}", status_code=204, dependencies=[audited(AuditAction.MONITOR_WATCH_REMOVE)],
-               responses=problem_responses(NotFound, Invalid), summary="Stop watching a borrower")
+@router.delete(
+    "/watches/{subject}",
+    status_code=204,
+    dependencies=[audited(AuditAction.MONITOR_WATCH_REMOVE)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="Stop watching a borrower",
+)
 async def remove_watch(
     subject: Annotated[str, Path(max_length=64, description="The borrower token")], ctx: Monitor
 ) -> None:
@@ -90,33 +107,51 @@ async def alerts(
         "loopback, private and link-local addresses, and names resolving to them, are refused here and at every "
         "delivery. Without `secret` a signing "
         "secret is generated and returned in this answer only. Each delivery carries "
-        "`Registry-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"t.body\")>`."
+        '`Registry-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "t.body")>`.'
     ),
 )
 async def put_webhook(body: WebhookPut, ctx: Monitor) -> WebhookOut:
     return await service.put_webhook(ctx, body)
 
 
-@router.get("/webhook", dependencies=[audited(AuditAction.MONITOR_WEBHOOK_READ)],
-            responses=problem_responses(NotFound), summary="Your webhook endpoint (never its secret)")
+@router.get(
+    "/webhook",
+    dependencies=[audited(AuditAction.MONITOR_WEBHOOK_READ)],
+    responses=problem_responses(NotFound),
+    summary="Your webhook endpoint (never its secret)",
+)
 async def get_webhook(ctx: Monitor) -> WebhookOut:
     return await service.get_webhook(ctx)
 
 
-@router.delete("/webhook", status_code=204, dependencies=[audited(AuditAction.MONITOR_WEBHOOK_DELETE)],
-               responses=problem_responses(NotFound), summary="Remove your webhook; pending deliveries are cancelled")
+@router.delete(
+    "/webhook",
+    status_code=204,
+    dependencies=[audited(AuditAction.MONITOR_WEBHOOK_DELETE)],
+    responses=problem_responses(NotFound),
+    summary="Remove your webhook; pending deliveries are cancelled",
+)
 async def delete_webhook(ctx: Monitor) -> None:
     await service.delete_webhook(ctx)
 
 
-@router.post("/webhook/test", status_code=202, dependencies=[audited(AuditAction.MONITOR_WEBHOOK_TEST)],
-             responses=problem_responses(NotFound), summary="Queue a signed `ping` delivery to your endpoint")
+@router.post(
+    "/webhook/test",
+    status_code=202,
+    dependencies=[audited(AuditAction.MONITOR_WEBHOOK_TEST)],
+    responses=problem_responses(NotFound),
+    summary="Queue a signed `ping` delivery to your endpoint",
+)
 async def test_webhook(ctx: Monitor) -> DeliveryOut:
     return await service.test_webhook(ctx)
 
 
-@router.get("/webhook/deliveries", dependencies=[audited(AuditAction.MONITOR_DELIVERIES_LIST)],
-            responses=problem_responses(Invalid), summary="Your webhook deliveries, newest first")
+@router.get(
+    "/webhook/deliveries",
+    dependencies=[audited(AuditAction.MONITOR_DELIVERIES_LIST)],
+    responses=problem_responses(Invalid),
+    summary="Your webhook deliveries, newest first",
+)
 async def list_deliveries(
     ctx: Monitor, status: DeliveryStatus | None = None, cursor: CursorParam = None, limit: LimitParam = 100
 ) -> Page[DeliveryOut]:

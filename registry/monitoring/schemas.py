@@ -15,8 +15,13 @@ from registry.records.vocabulary import Status
 
 MAX_WATCH_BATCH = 1000
 
-Label = Field(default=None, min_length=1, max_length=200, description="Your own note, repeated in every alert",
-              examples=["branch 12 auto loans"])
+Label = Field(
+    default=None,
+    min_length=1,
+    max_length=200,
+    description="Your own note, repeated in every alert",
+    examples=["branch 12 auto loans"],
+)
 
 
 class WatchCreate(RequestModel):
@@ -76,7 +81,9 @@ class AlertFeed(BaseModel):
 class WebhookPut(RequestModel):
     url: str = Field(min_length=8, max_length=2000, examples=["https://lender.example/registry/alerts"])
     secret: str | None = Field(
-        default=None, min_length=16, max_length=200,
+        default=None,
+        min_length=16,
+        max_length=200,
         description="Signing secret; when absent a new one is generated and returned once",
     )
 

@@ -45,6 +45,7 @@ RESOLVE_SECONDS = 2.0  # registration waits this long at most for the webhook ho
 
 # --- sealing helpers: a token is bound to its member and subject, a secret to its member --
 
+
 def _token_context(owner_id: uuid.UUID, key: bytes) -> bytes:
     return b"watch|" + owner_id.bytes + key
 
@@ -65,8 +66,9 @@ def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
 
 def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
     if row.kind == AlertKind.audit_checkpoint:
-        return CheckpointAlertOut(id=row.id, kind=AlertKind.audit_checkpoint, at=row.at,
-                                  checkpoint=checkpoint_head(row.checkpoint()))
+        return CheckpointAlertOut(
+            id=row.id, kind=AlertKind.audit_checkpoint, at=row.at, checkpoint=checkpoint_head(row.checkpoint())
+        )
     assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(
         id=row.id,
@@ -79,6 +81,7 @@ def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut
 
 
 # --- raising alerts (called by the records service and the upload loader) ----------------
+
 
 async def raise_delinquency_alerts(
     conn: asyncpg.Connection, reporter: Member, record_ids: Sequence[uuid.UUID], today: date | None = None
@@ -104,11 +107,14 @@ async def end_watches_after_withdrawal(
 
 # --- watches ------------------------------------------------------------------------------
 
+
 async def add_watches(ctx: MemberContext, body: WatchCreate) -> WatchBatchResult:
     server_key, member_id = ctx.runtime.keys.server_key, ctx.tenant.member_id
     tokens = list(dict.fromkeys(t.lower() for t in body.subjects))
     keys = ctx.subjects.keys(tokens)
-    sealed = [seal(server_key, bytes.fromhex(t), _token_context(member_id, k)) for t, k in zip(tokens, keys, strict=True)]
+    sealed = [
+        seal(server_key, bytes.fromhex(t), _token_context(member_id, k)) for t, k in zip(tokens, keys, strict=True)
+    ]
     added = await repository.add_watches(ctx.conn, ctx.tenant, keys, sealed, body.label, ctx.today)
     ctx.audit.resource = "watches"
     refused = [tokens[row.ord - 1] for row in added if not row.held]
@@ -138,17 +144,24 @@ async def list_watches(ctx: MemberContext, *, cursor: str | None, limit: int) ->
     found = await repository.list_watches(
         ctx.conn, ctx.tenant, after_id=after[0] if after else 0, limit=limit + 1, today=ctx.today
     )
-    return Page[WatchOut].from_rows(found, limit, lambda r: WatchOut(
-        subject=open_subject(server_key, member_id, r.subject_key, r.subject_sealed),
-        label=r.label,
-        created_at=r.created_at,
-    ), id_cursor)
+    return Page[WatchOut].from_rows(
+        found,
+        limit,
+        lambda r: WatchOut(
+            subject=open_subject(server_key, member_id, r.subject_key, r.subject_sealed),
+            label=r.label,
+            created_at=r.created_at,
+        ),
+        id_cursor,
+    )
 
 
 async def remove_watch(ctx: MemberContext, subject: str) -> None:
     ctx.audit.resource = "watch"
     if not is_token(subject):
-        raise Invalid("subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")])
+        raise Invalid(
+            "subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")]
+        )
     if not await repository.delete_watch(ctx.conn, ctx.tenant, ctx.subjects.key(subject)):
         raise NotFound("You do not watch that subject")
 
@@ -168,6 +181,7 @@ async def alerts(ctx: MemberContext, *, after: str | None, limit: int) -> AlertF
 
 
 # --- the webhook endpoint -----------------------------------------------------------------
+
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -192,8 +206,11 @@ def check_webhook_url(url: str, env: Environment) -> None:
     """https everywhere; plain http only to a loopback address in development and test;
     in production no loopback, private or link-local address literal (no requests to the
     registry's own network on a member's behalf)."""
+
     def refuse(message: str) -> Invalid:
-        return Invalid(f"The webhook URL is not acceptable: {message}", errors=[FieldError(field="url", message=message)])
+        return Invalid(
+            f"The webhook URL is not acceptable: {message}", errors=[FieldError(field="url", message=message)]
+        )
 
     try:
         parts = urlsplit(url)
@@ -230,8 +247,12 @@ async def check_webhook_host(url: str, env: Environment, resolver: egress.Resolv
         return
     refused = egress.refused_addresses(addresses, relaxed=False)
     if refused:
-        message = f"{parts.hostname} resolves to {refused[0]}: loopback, private and link-local addresses are not allowed"
-        raise Invalid(f"The webhook URL is not acceptable: {message}", errors=[FieldError(field="url", message=message)])
+        message = (
+            f"{parts.hostname} resolves to {refused[0]}: loopback, private and link-local addresses are not allowed"
+        )
+        raise Invalid(
+            f"The webhook URL is not acceptable: {message}", errors=[FieldError(field="url", message=message)]
+        )
 
 
 async def put_webhook(ctx: MemberContext, body: WebhookPut) -> WebhookOut:
@@ -243,8 +264,9 @@ async def put_webhook(ctx: MemberContext, body: WebhookPut) -> WebhookOut:
     secret = body.secret or SECRET_PREFIX + secrets.token_urlsafe(32)
     sealed = seal(ctx.runtime.keys.server_key, secret.encode(), _secret_context(ctx.tenant.member_id))
     row = await repository.put_webhook(ctx.conn, ctx.tenant, body.url, sealed)
-    return WebhookOut(url=row.url, secret=None if body.secret else secret, created_at=row.created_at,
-                      updated_at=row.updated_at)
+    return WebhookOut(
+        url=row.url, secret=None if body.secret else secret, created_at=row.created_at, updated_at=row.updated_at
+    )
 
 
 async def get_webhook(ctx: MemberContext) -> WebhookOut:
@@ -276,8 +298,12 @@ async def list_deliveries(
 ) -> Page[DeliveryOut]:
     before = _int_cursor(cursor, 1)
     found = await repository.list_deliveries(
-        ctx.conn, ctx.tenant, before_id=before[0] if before else None,
-        status=status.value if status else None, limit=limit + 1,
+        ctx.conn,
+        ctx.tenant,
+        before_id=before[0] if before else None,
+        status=status.value if status else None,
+        limit=limit + 1,
     )
-    return Page[DeliveryOut].from_rows(found, limit, lambda r: DeliveryOut.model_validate(r, from_attributes=True),
-                                       id_cursor)
+    return Page[DeliveryOut].from_rows(
+        found, limit, lambda r: DeliveryOut.model_validate(r, from_attributes=True), id_cursor
+    )

@@ -46,7 +46,8 @@ async def hit(conn: asyncpg.Connection | asyncpg.Pool, bucket: str, window_start
 
 async def totals(conn: asyncpg.Connection | asyncpg.Pool, buckets: list[str], window_start: datetime) -> dict[str, int]:
     rows = await conn.fetch(
-        "SELECT bucket, sum(hits) AS hits FROM rate_counters WHERE bucket = ANY($1::text[]) AND window_start = $2 GROUP BY 1",
+        "SELECT bucket, sum(hits) AS hits FROM rate_counters "
+        "WHERE bucket = ANY($1::text[]) AND window_start = $2 GROUP BY 1",
         buckets,
         window_start,
     )

@@ -40,7 +40,9 @@ class Policy:
         return RateLimited(detail, headers=headers)
 
 
-async def consume(pool: asyncpg.Pool | asyncpg.Connection, policy: Policy, key: str, now: datetime, amount: int = 1) -> int:
+async def consume(
+    pool: asyncpg.Pool | asyncpg.Connection, policy: Policy, key: str, now: datetime, amount: int = 1
+) -> int:
     """Count `amount` hits; raise RateLimited when the window's total passes the quota."""
     used = await repository.hit(pool, f"{policy.name}:{key}", policy.window_start(now), amount)
     if used > policy.quota:

@@ -26,7 +26,9 @@ class Record(SQLModel, table=True):
             "principal_minor >= 0 AND outstanding_minor >= 0 AND overdue_minor >= 0", name="amounts_non_negative"
         ),
         sa.CheckConstraint("recovered_minor >= 0", name="recovered_non_negative"),
-        sa.CheckConstraint("arrangement IN ('none','payment_plan','extension','restructure')", name="arrangement_known"),
+        sa.CheckConstraint(
+            "arrangement IN ('none','payment_plan','extension','restructure')", name="arrangement_known"
+        ),
         sa.CheckConstraint("branch_code ~ '^[A-Za-z0-9._-]{1,32}$'", name="branch_code_format"),
     )
 

@@ -86,6 +86,7 @@ class Counted:
     stale: int
     delinquent: list[uuid.UUID]
 
+
 NEGATIVE = DELINQUENT_SEVERITY
 
 # When the delinquency of an updated record ended, given the stored row `r` and the new
@@ -93,7 +94,7 @@ NEGATIVE = DELINQUENT_SEVERITY
 # after a negative one ends it now; an earlier end is kept.
 _ENDED_ON = f"""
     CASE
-        WHEN {severity_sql('EXCLUDED.status')} >= {NEGATIVE} THEN EXCLUDED.closed_on
+        WHEN {severity_sql("EXCLUDED.status")} >= {NEGATIVE} THEN EXCLUDED.closed_on
         WHEN r.severity >= {NEGATIVE} THEN coalesce(EXCLUDED.closed_on, EXCLUDED.as_of)
         WHEN r.delinquency_ended_on IS NOT NULL THEN r.delinquency_ended_on
         ELSE EXCLUDED.delinquency_ended_on
@@ -140,8 +141,8 @@ def upsert_statement(input_sql: str, answer: str = PER_ROW) -> str:
 _UPSERT_FROM_INPUT = f"""
 derived AS (
     SELECT i.*,
-           {severity_sql('i.status')} >= {NEGATIVE} AS negative,
-           ({severity_sql('i.status')} >= {NEGATIVE} OR i.delinquent_since IS NOT NULL) AS was_delinquent
+           {severity_sql("i.status")} >= {NEGATIVE} AS negative,
+           ({severity_sql("i.status")} >= {NEGATIVE} OR i.delinquent_since IS NOT NULL) AS was_delinquent
     FROM input i
 ),
 prepared AS (
@@ -191,7 +192,7 @@ upserted AS (
         ever_delinquent = r.ever_delinquent OR EXCLUDED.ever_delinquent,
         delinquency_ended_on = {_ENDED_ON},
         expires_on = (coalesce({_ENDED_ON},
-                               CASE WHEN {severity_sql('EXCLUDED.status')} < {NEGATIVE} THEN EXCLUDED.closed_on END)
+                               CASE WHEN {severity_sql("EXCLUDED.status")} < {NEGATIVE} THEN EXCLUDED.closed_on END)
                       + interval '5 years')::date,
         content_hash = EXCLUDED.content_hash,
         withdrawn_at = NULL,
@@ -231,20 +232,39 @@ def input_values(v: ValidItem) -> tuple[object, ...]:
     """One valid item as the values of INPUT_COLUMNS, in order."""
     i = v.item
     return (
-        i.account_ref, v.subject_key, i.subject_type.value, i.product.value, i.status.value,
-        i.collection_stage.value, v.snapshot["currency"], v.principal_minor, v.outstanding_minor,
-        v.overdue_minor, i.opened_on, i.delinquent_since, i.notice_sent_on, i.closed_on, i.as_of,
-        v.content_hash, v.snapshot,
-        i.branch_code, i.last_collection_action_on, v.recovered_minor, i.arrangement.value,
+        i.account_ref,
+        v.subject_key,
+        i.subject_type.value,
+        i.product.value,
+        i.status.value,
+        i.collection_stage.value,
+        v.snapshot["currency"],
+        v.principal_minor,
+        v.outstanding_minor,
+        v.overdue_minor,
+        i.opened_on,
+        i.delinquent_since,
+        i.notice_sent_on,
+        i.closed_on,
+        i.as_of,
+        v.content_hash,
+        v.snapshot,
+        i.branch_code,
+        i.last_collection_action_on,
+        v.recovered_minor,
+        i.arrangement.value,
     )
 
 
 async def current_versions(conn: asyncpg.Connection, owner: Member, account_refs: list[str]) -> list[StoredVersion]:
-    return rows.many(StoredVersion, await conn.fetch(
-        f"SELECT {rows.columns(StoredVersion)} FROM records WHERE member_id = $1 AND account_ref = ANY($2::text[])",
-        owner.member_id,
-        account_refs,
-    ))
+    return rows.many(
+        StoredVersion,
+        await conn.fetch(
+            f"SELECT {rows.columns(StoredVersion)} FROM records WHERE member_id = $1 AND account_ref = ANY($2::text[])",
+            owner.member_id,
+            account_refs,
+        ),
+    )
 
 
 RECORD_COLUMNS = rows.columns(RecordRow)
@@ -262,10 +282,12 @@ async def list_own(
     today: date,
 ) -> list[RecordRow]:
     """Own live records: neither withdrawn nor expired."""
-    return rows.many(RecordRow, await conn.fetch(
-        f"""
+    return rows.many(
+        RecordRow,
+        await conn.fetch(
+            f"""
         SELECT {RECORD_COLUMNS} FROM records r
-        WHERE member_id = $1 AND {rules.held('r', '$8')}
+        WHERE member_id = $1 AND {rules.held("r", "$8")}
           AND ($2::bytea IS NULL OR subject_key = $2)
           AND ($3::text IS NULL OR status = $3)
           AND ($4::text IS NULL OR product = $4)
@@ -273,40 +295,57 @@ async def list_own(
         ORDER BY created_at, id
         LIMIT $7
         """,
-        owner.member_id, subject_key, status, product,
-        after[0] if after else None, after[1] if after else None, limit, today,
-    ))
+            owner.member_id,
+            subject_key,
+            status,
+            product,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+            today,
+        ),
+    )
 
 
 async def get_own(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> RecordRow | None:
-    return rows.one(RecordRow, await conn.fetchrow(
-        f"SELECT {RECORD_COLUMNS} FROM records WHERE id = $1 AND member_id = $2", record_id, owner.member_id
-    ))
+    return rows.one(
+        RecordRow,
+        await conn.fetchrow(
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE id = $1 AND member_id = $2", record_id, owner.member_id
+        ),
+    )
 
 
 async def events_of(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> list[EventRow]:
-    return rows.many(EventRow, await conn.fetch(
-        f"SELECT {rows.columns(EventRow)} FROM record_events WHERE record_id = $1 AND member_id = $2 ORDER BY id",
-        record_id,
-        owner.member_id,
-    ))
+    return rows.many(
+        EventRow,
+        await conn.fetch(
+            f"SELECT {rows.columns(EventRow)} FROM record_events WHERE record_id = $1 AND member_id = $2 ORDER BY id",
+            record_id,
+            owner.member_id,
+        ),
+    )
 
 
 async def withdraw(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> RecordRow | None:
     """Withdraw a live record and append the event; None when it is not the member's or already withdrawn."""
-    return rows.one(RecordRow, await conn.fetchrow(
-        f"""
+    return rows.one(
+        RecordRow,
+        await conn.fetchrow(
+            f"""
         WITH withdrawn AS (
             UPDATE records SET withdrawn_at = now(), version = version + 1, updated_at = now()
             WHERE id = $1 AND member_id = $2 AND withdrawn_at IS NULL
             RETURNING *
         ), event AS (
-            INSERT INTO record_events (record_id, member_id, subject_key, kind, version, status, severity, as_of, snapshot)
-            SELECT id, member_id, subject_key, 'withdrawn', version, status, severity, as_of, '{{}}'::jsonb FROM withdrawn
+            INSERT INTO record_events
+                (record_id, member_id, subject_key, kind, version, status, severity, as_of, snapshot)
+            SELECT id, member_id, subject_key, 'withdrawn', version, status, severity, as_of, '{{}}'::jsonb
+            FROM withdrawn
         )
         SELECT {RECORD_COLUMNS} FROM withdrawn
         """,
-        record_id,
-        owner.member_id,
-    ))
-
+            record_id,
+            owner.member_id,
+        ),
+    )

@@ -24,7 +24,9 @@ from registry.records.schemas import BatchResult, RecordBatch, RecordDetail, Rec
 from registry.records.vocabulary import Product, Status
 
 router = APIRouter(
-    prefix="/v1/records", tags=["records"], dependencies=[WriteQuota],
+    prefix="/v1/records",
+    tags=["records"],
+    dependencies=[WriteQuota],
     responses=problem_responses(Unauthenticated, Forbidden),
 )
 
@@ -42,12 +44,18 @@ RecordPath = Annotated[uuid.UUID, Path(description="Record id")]
         "reasons. A structurally bad body (duplicate `account_ref`, more than 1000 items) is a 422 and writes nothing."
     ),
 )
-async def submit_records(batch: RecordBatch, ctx: RecordsWrite, idempotency_key: IdempotencyKeyHeader = None) -> BatchResult:
+async def submit_records(
+    batch: RecordBatch, ctx: RecordsWrite, idempotency_key: IdempotencyKeyHeader = None
+) -> BatchResult:
     return await service.submit(ctx, batch.records, idempotency_key)
 
 
-@router.get("", dependencies=[audited(AuditAction.RECORDS_LIST)], responses=problem_responses(Invalid),
-            summary="List own live records")
+@router.get(
+    "",
+    dependencies=[audited(AuditAction.RECORDS_LIST)],
+    responses=problem_responses(Invalid),
+    summary="List own live records",
+)
 async def list_records(
     ctx: RecordsRead,
     subject: Annotated[str | None, Query(max_length=64, description="Only records about this borrower token")] = None,
@@ -57,18 +65,30 @@ async def list_records(
     limit: LimitParam = 100,
 ) -> Page[RecordOut]:
     return await service.list_records(
-        ctx, subject=subject, status=status.value if status else None, product=product.value if product else None,
-        cursor=cursor, limit=limit,
+        ctx,
+        subject=subject,
+        status=status.value if status else None,
+        product=product.value if product else None,
+        cursor=cursor,
+        limit=limit,
     )
 
 
-@router.get("/{record_id}", dependencies=[audited(AuditAction.RECORDS_READ)],
-            responses=problem_responses(NotFound, Invalid), summary="One own record with its history")
+@router.get(
+    "/{record_id}",
+    dependencies=[audited(AuditAction.RECORDS_READ)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="One own record with its history",
+)
 async def get_record(record_id: RecordPath, ctx: RecordsRead) -> RecordDetail:
     return await service.get_record(ctx, record_id)
 
 
-@router.delete("/{record_id}", dependencies=[audited(AuditAction.RECORDS_WITHDRAW)],
-               responses=problem_responses(NotFound, Invalid), summary="Withdraw an own record")
+@router.delete(
+    "/{record_id}",
+    dependencies=[audited(AuditAction.RECORDS_WITHDRAW)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="Withdraw an own record",
+)
 async def withdraw_record(record_id: RecordPath, ctx: RecordsWrite) -> RecordOut:
     return await service.withdraw(ctx, record_id)

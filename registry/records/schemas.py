@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from registry.core.schemas import RequestModel, ResponseModel
 from registry.records.vocabulary import Arrangement, CollectionStage, Product, Status, SubjectType
@@ -17,10 +17,17 @@ MAX_BATCH = 1000
 
 BranchCode = Annotated[
     str,
-    Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$",
-          description="The member's own branch or office that holds the account", examples=["SH-PUDONG-03"]),
+    Field(
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="The member's own branch or office that holds the account",
+        examples=["SH-PUDONG-03"],
+    ),
 ]
-AccountRef = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", examples=["LN-2024-000187"])]
+AccountRef = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", examples=["LN-2024-000187"])
+]
 Token = Annotated[
     str,
     Field(
@@ -92,7 +99,7 @@ class RecordItem(RequestModel):
         default=Arrangement.none, description="A hardship arrangement agreed with the borrower (not uncollected)"
     )
 
-    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [RECORD_EXAMPLE]}}
+    model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [RECORD_EXAMPLE]}})
 
 
 class RecordBatch(RequestModel):
@@ -104,7 +111,7 @@ class RecordBatch(RequestModel):
         json_schema_extra={"items": {"$ref": "#/components/schemas/RecordItem"}},
     )
 
-    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [{"records": [RECORD_EXAMPLE]}]}}
+    model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [{"records": [RECORD_EXAMPLE]}]}})
 
 
 class Outcome(StrEnum):
@@ -177,7 +184,9 @@ class RecordOut(ResponseModel):
     )
     disputed: bool = Field(description="An open dispute covers the record (or one was resolved as unverifiable)")
     suppressed: bool = Field(description="Left out of every exposure answer: a dispute about it was upheld")
-    expires_on: date | None = Field(description="When the record leaves every answer (5 years after a delinquency ends)")
+    expires_on: date | None = Field(
+        description="When the record leaves every answer (5 years after a delinquency ends)"
+    )
     withdrawn_at: datetime | None
     version: int
     created_at: datetime

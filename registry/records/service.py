@@ -36,7 +36,9 @@ from registry.records.vocabulary import DELINQUENT_SEVERITY
 
 
 def _duplicate_refs(records: list[Any]) -> list[str]:
-    refs = Counter(r.get("account_ref") for r in records if isinstance(r, dict) and isinstance(r.get("account_ref"), str))
+    refs = Counter(
+        r.get("account_ref") for r in records if isinstance(r, dict) and isinstance(r.get("account_ref"), str)
+    )
     return sorted(ref for ref, n in refs.items() if n > 1)
 
 
@@ -60,7 +62,9 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
         checked = validate_item(index, raw, server_key, today)
         if isinstance(checked, list):
             ref = raw.get("account_ref") if isinstance(raw, dict) and isinstance(raw.get("account_ref"), str) else None
-            results[index] = ItemResult(index=index, account_ref=ref, outcome=Outcome.rejected, record_id=None, errors=checked)
+            results[index] = ItemResult(
+                index=index, account_ref=ref, outcome=Outcome.rejected, record_id=None, errors=checked
+            )
         else:
             valid.append(checked)
 
@@ -97,7 +101,9 @@ async def apply_valid(
     tenancy's member's, at most one per account_ref, and give each its outcome and record id."""
     owner = tenancy.member
     applied = {row.account_ref: row for row in await repository.upsert(conn, owner, valid)}
-    await _alert_watchers(conn, tenancy, [row.id for row in applied.values() if row.severity >= DELINQUENT_SEVERITY], today)
+    await _alert_watchers(
+        conn, tenancy, [row.id for row in applied.values() if row.severity >= DELINQUENT_SEVERITY], today
+    )
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}
     if untouched:
@@ -129,14 +135,20 @@ async def apply_counted(
     to the service."""
     counted = await upsert_counted()
     await _alert_watchers(conn, tenancy, counted.delinquent, today)
-    outcomes = Counter({Outcome.created.value: counted.created, Outcome.updated.value: counted.updated,
-                        Outcome.stale.value: counted.stale})
+    outcomes = Counter(
+        {
+            Outcome.created.value: counted.created,
+            Outcome.updated.value: counted.updated,
+            Outcome.stale.value: counted.stale,
+        }
+    )
     outcomes[Outcome.unchanged.value] = total - sum(outcomes.values())
     return +outcomes  # without the zeros
 
 
-async def _alert_watchers(conn: asyncpg.Connection, tenancy: Tenancy, delinquent: list[uuid.UUID],
-                          today: date | None) -> None:
+async def _alert_watchers(
+    conn: asyncpg.Connection, tenancy: Tenancy, delinquent: list[uuid.UUID], today: date | None
+) -> None:
     """Other members watching a subject that became delinquent or worse are alerted in the
     same transaction."""
     if delinquent:
@@ -157,12 +169,19 @@ def token_filter(subjects: SubjectKeyer, subject: str | None) -> bytes | None:
     if subject is None:
         return None
     if not is_token(subject):
-        raise Invalid("subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")])
+        raise Invalid(
+            "subject must be a 64-hex-character token", errors=[FieldError(field="subject", message="not a token")]
+        )
     return subjects.key(subject)
 
 
 async def list_records(
-    ctx: MemberContext, *, subject: str | None, status: str | None, product: str | None, cursor: str | None,
+    ctx: MemberContext,
+    *,
+    subject: str | None,
+    status: str | None,
+    product: str | None,
+    cursor: str | None,
     limit: int,
 ) -> Page[RecordOut]:
     found = await repository.list_own(
@@ -183,8 +202,10 @@ async def get_record(ctx: MemberContext, record_id: uuid.UUID) -> RecordDetail:
     row = await repository.get_own(ctx.conn, ctx.tenant, record_id)
     if row is None:
         raise NotFound("No record with that id")
-    events = [RecordEventOut.model_validate(e, from_attributes=True)
-              for e in await repository.events_of(ctx.conn, ctx.tenant, record_id)]
+    events = [
+        RecordEventOut.model_validate(e, from_attributes=True)
+        for e in await repository.events_of(ctx.conn, ctx.tenant, record_id)
+    ]
     return RecordDetail.model_validate({**record_fields(row), "events": events})
 
 

@@ -104,8 +104,11 @@ def _date_rules(item: RecordItem, today: date, errors: list[ItemError]) -> None:
         for field in ("delinquent_since", "notice_sent_on"):
             if days[field] is None:
                 errors.append(
-                    ItemError(field=field, message=f"required when status is {item.status.value}: "
-                              "the borrower must have been notified before a delinquency is shared")
+                    ItemError(
+                        field=field,
+                        message=f"required when status is {item.status.value}: "
+                        "the borrower must have been notified before a delinquency is shared",
+                    )
                 )
     for earlier, later, blamed in _DATE_ORDER:
         a, b = days[earlier], days[later]
@@ -118,8 +121,13 @@ def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> Valid
     if not isinstance(raw, dict):
         return [ItemError(field="item", message="each record must be a JSON object")]
     if len(raw) > MAX_ITEM_KEYS:
-        return [ItemError(field="item", message=f"{len(raw)} fields: a record item has at most "
-                          f"{len(RecordItem.model_fields)}, and one with more than {MAX_ITEM_KEYS} is not read")]
+        return [
+            ItemError(
+                field="item",
+                message=f"{len(raw)} fields: a record item has at most "
+                f"{len(RecordItem.model_fields)}, and one with more than {MAX_ITEM_KEYS} is not read",
+            )
+        ]
     try:
         item = RecordItem.model_validate(raw)
     except ValidationError as exc:
@@ -141,12 +149,14 @@ def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> Valid
         return errors
     key = subject_key(server_key, item.subject)
     snapshot = _snapshot(item, currency, digits, principal, outstanding, overdue, recovered)
-    return ValidItem(index, item, key, principal, outstanding, overdue, snapshot, content_hash(key, snapshot),
-                     recovered)
+    return ValidItem(
+        index, item, key, principal, outstanding, overdue, snapshot, content_hash(key, snapshot), recovered
+    )
 
 
-def _snapshot(item: RecordItem, currency: str, digits: int, principal: int, outstanding: int, overdue: int,
-              recovered: int) -> dict[str, Any]:
+def _snapshot(
+    item: RecordItem, currency: str, digits: int, principal: int, outstanding: int, overdue: int, recovered: int
+) -> dict[str, Any]:
     """The item as stored in its events and hashed: every field but the borrower token, as
     JSON values, the currency upper-cased and the amounts in the currency's own digits.
     Written out rather than model_dump'ed: it runs for every item (a test pins it to

@@ -32,8 +32,14 @@ SELECT (SELECT count(*) FROM records_deleted) AS records,
 """
 
 
-async def purge(conn: asyncpg.Connection, today: date, *, inquiries_before: datetime, alerts_before: datetime,
-                webhook_deliveries_before: datetime) -> dict[str, int]:
+async def purge(
+    conn: asyncpg.Connection,
+    today: date,
+    *,
+    inquiries_before: datetime,
+    alerts_before: datetime,
+    webhook_deliveries_before: datetime,
+) -> dict[str, int]:
     row = await conn.fetchrow(PURGE, today, inquiries_before, alerts_before, webhook_deliveries_before)
     return dict(row)
 
@@ -44,7 +50,10 @@ async def try_lock(conn: asyncpg.Connection, key: int) -> bool:
 
 
 async def ran_on(conn: asyncpg.Connection, day: date) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'retention.run' AND outcome = 200 AND details->>'day' = $1)",
-        day.isoformat(),
-    ))
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM audit_log "
+            "WHERE action = 'retention.run' AND outcome = 200 AND details->>'day' = $1)",
+            day.isoformat(),
+        )
+    )

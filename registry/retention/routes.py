@@ -10,7 +10,9 @@ from registry.core.errors import Forbidden, Unauthenticated, problem_responses
 from registry.retention import service
 from registry.retention.schemas import RetentionResult
 
-router = APIRouter(prefix="/admin/retention", tags=["admin: retention"], responses=problem_responses(Unauthenticated, Forbidden))
+router = APIRouter(
+    prefix="/admin/retention", tags=["admin: retention"], responses=problem_responses(Unauthenticated, Forbidden)
+)
 
 
 @router.post(

@@ -24,8 +24,11 @@ RESOURCE = "retention"
 
 async def run(tx: Tx, *, now: datetime) -> RetentionResult:
     """Purge inside the caller's transaction; the caller audits the counts (`details`)."""
-    cutoffs = {"inquiries_before": inquiries_cutoff(now), "alerts_before": alerts_cutoff(now),
-               "webhook_deliveries_before": deliveries_cutoff(now)}
+    cutoffs = {
+        "inquiries_before": inquiries_cutoff(now),
+        "alerts_before": alerts_cutoff(now),
+        "webhook_deliveries_before": deliveries_cutoff(now),
+    }
     counts = await repository.purge(tx.conn, now.date(), **cutoffs)
     return RetentionResult(day=now.date(), **cutoffs, **counts)
 
@@ -38,6 +41,7 @@ def details(result: RetentionResult, via: str) -> dict[str, object]:
 async def run_and_audit(tx: Tx, *, now: datetime, actor: str) -> RetentionResult:
     """A pass started by the service itself or the CLI, audited as their own work."""
     result = await run(tx, now=now)
-    await auditor.record_event(tx.conn, AuditAction.RETENTION_RUN, actor=Actor(None, actor), resource=RESOURCE,
-                               details=details(result, actor))
+    await auditor.record_event(
+        tx.conn, AuditAction.RETENTION_RUN, actor=Actor(None, actor), resource=RESOURCE, details=details(result, actor)
+    )
     return result

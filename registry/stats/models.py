@@ -46,15 +46,27 @@ _inquiries = Inquiry.__table__  # type: ignore[attr-defined]
 
 STATS_INDEXES = (
     # Tallied records that have expired (at most a day's worth while retention runs daily).
-    sa.Index("ix_records_expires_on_tallied", _records.c.expires_on,
-             postgresql_where=sa.text(f"{TALLIED} AND expires_on IS NOT NULL")),
+    sa.Index(
+        "ix_records_expires_on_tallied",
+        _records.c.expires_on,
+        postgresql_where=sa.text(f"{TALLIED} AND expires_on IS NOT NULL"),
+    ),
     # Each member's newest as_of, read backwards until a record that has not expired.
-    sa.Index("ix_records_member_id_as_of_tallied", _records.c.member_id, _records.c.as_of,
-             postgresql_where=sa.text(TALLIED)),
+    sa.Index(
+        "ix_records_member_id_as_of_tallied", _records.c.member_id, _records.c.as_of, postgresql_where=sa.text(TALLIED)
+    ),
     # The monthly series of delinquencies that started.
-    sa.Index("ix_records_member_id_delinquent_since_tallied", _records.c.member_id, _records.c.delinquent_since,
-             postgresql_where=sa.text(f"{TALLIED} AND delinquent_since IS NOT NULL")),
+    sa.Index(
+        "ix_records_member_id_delinquent_since_tallied",
+        _records.c.member_id,
+        _records.c.delinquent_since,
+        postgresql_where=sa.text(f"{TALLIED} AND delinquent_since IS NOT NULL"),
+    ),
     # Loan stacking: hard inquiries of the window, read from the index alone.
-    sa.Index("ix_inquiries_at_hard", _inquiries.c.at, postgresql_include=["member_id", "subject_key"],
-             postgresql_where=sa.text("hard")),
+    sa.Index(
+        "ix_inquiries_at_hard",
+        _inquiries.c.at,
+        postgresql_include=["member_id", "subject_key"],
+        postgresql_where=sa.text("hard"),
+    ),
 )

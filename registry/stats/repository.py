@@ -165,7 +165,8 @@ async def monthly(conn: asyncpg.Connection, member_id: uuid.UUID, first_month: d
         FROM inquiries WHERE member_id = $1 AND at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
         GROUP BY 1, 2
         """,
-        member_id, first_month,
+        member_id,
+        first_month,
     )
     delinquencies = await conn.fetch(
         f"""
@@ -173,7 +174,8 @@ async def monthly(conn: asyncpg.Connection, member_id: uuid.UUID, first_month: d
         FROM records WHERE member_id = $1 AND delinquent_since >= $2 AND {TALLIED}
         GROUP BY 1
         """,
-        member_id, first_month,
+        member_id,
+        first_month,
     )
     disputes_received = await conn.fetch(
         """
@@ -182,6 +184,7 @@ async def monthly(conn: asyncpg.Connection, member_id: uuid.UUID, first_month: d
         WHERE dr.member_id = $1 AND d.received_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
         GROUP BY 1
         """,
-        member_id, first_month,
+        member_id,
+        first_month,
     )
     return {"inquiries": inquiries, "new_delinquencies": delinquencies, "disputes_received": disputes_received}

@@ -13,7 +13,9 @@ from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, 
 from registry.stats import service
 from registry.stats.schemas import IndustryStats, MemberStats
 
-router = APIRouter(prefix="/admin/stats", tags=["admin: statistics"], responses=problem_responses(Unauthenticated, Forbidden))
+router = APIRouter(
+    prefix="/admin/stats", tags=["admin: statistics"], responses=problem_responses(Unauthenticated, Forbidden)
+)
 
 # The aggregates run on pooled connections of their own (see registry/stats/service.py);
 # the request's transaction carries the audit row.

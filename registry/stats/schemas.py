@@ -16,8 +16,9 @@ class RecordFigures(BaseModel):
     delinquency_rate: float | None = Field(description="delinquent / live (null without records)", examples=[0.0825])
     uncollected: int = Field(description="Delinquent for more than 30 days with collection_stage `none`")
     uncollected_rate: float | None = Field(description="uncollected / delinquent (null without delinquencies)")
-    overdue_delinquent: dict[str, str] = Field(description="Overdue sums of delinquent records, by currency",
-                                               examples=[{"CNY": "125000.00"}])
+    overdue_delinquent: dict[str, str] = Field(
+        description="Overdue sums of delinquent records, by currency", examples=[{"CNY": "125000.00"}]
+    )
     overdue_uncollected: dict[str, str] = Field(description="Overdue sums of uncollected records, by currency")
     newest_as_of: date | None = Field(description="The most recent as_of reported")
     reporting_age_days: int | None = Field(description="Days since newest_as_of: how current the reporting is")
@@ -57,8 +58,10 @@ class MemberFigures(Figures):
 
 class IndustryStats(BaseModel):
     as_of: datetime
-    industry: Figures = Field(description="Every member together; disputes and stacked subjects are counted once "
-                                          "even when they concern several members")
+    industry: Figures = Field(
+        description="Every member together; disputes and stacked subjects are counted once "
+        "even when they concern several members"
+    )
     members: list[MemberFigures]
 
 

@@ -110,7 +110,9 @@ async def _on(pool: asyncpg.Pool, query: Any, *args: Any) -> Any:
         return await query(conn, *args)
 
 
-async def _figures(pool: asyncpg.Pool, now: datetime, member_id: uuid.UUID | None) -> tuple[list[Any], dict[Any, Figures]]:
+async def _figures(
+    pool: asyncpg.Pool, now: datetime, member_id: uuid.UUID | None
+) -> tuple[list[Any], dict[Any, Figures]]:
     """Figures keyed by member id, and by INDUSTRY when no single member is asked for."""
     today = now.date()
     since = now - timedelta(days=WINDOW_DAYS)
@@ -149,8 +151,9 @@ async def _figures(pool: asyncpg.Pool, now: datetime, member_id: uuid.UUID | Non
 
 
 def _member_figures(member: Any, figures: Figures) -> MemberFigures:
-    return MemberFigures(member_id=member["id"], code=member["code"], name=member["name"], kind=member["kind"],
-                         **figures.model_dump())
+    return MemberFigures(
+        member_id=member["id"], code=member["code"], name=member["name"], kind=member["kind"], **figures.model_dump()
+    )
 
 
 async def industry(ctx: AssociationContext) -> IndustryStats:
@@ -185,7 +188,8 @@ async def member_stats(pool: asyncpg.Pool, member_id: uuid.UUID, now: datetime) 
     if not members:
         raise NotFound("No member with that id")
     by_month: dict[date, dict[str, Any]] = {
-        m: {"month": m.strftime("%Y-%m"), "inquiries": {}, "new_delinquencies": 0, "disputes_received": 0} for m in months
+        m: {"month": m.strftime("%Y-%m"), "inquiries": {}, "new_delinquencies": 0, "disputes_received": 0}
+        for m in months
     }
     for row in series["inquiries"]:
         if row["month"] in by_month:

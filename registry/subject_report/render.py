@@ -32,7 +32,10 @@ RECORD_COLUMNS = (
     ("Deleted after", lambda r: r["expires_on"]),
     ("Disputed", lambda r: "yes" if r["disputed"] else "no"),
     ("Shown to lenders", lambda r: "no" if r["suppressed"] else "yes"),
-    ("Your statements", lambda r: "; ".join(f"{d['statement']} ({d['resolution'] or d['status']})" for d in r["disputes"])),
+    (
+        "Your statements",
+        lambda r: "; ".join(f"{d['statement']} ({d['resolution'] or d['status']})" for d in r["disputes"]),
+    ),
 )
 
 INQUIRY_COLUMNS = (
@@ -58,7 +61,7 @@ def _table(columns: tuple, rows: list[dict[str, Any]], empty: str) -> str:
 def html_page(report: SubjectReport) -> str:
     data = report.model_dump(mode="json")
     return (
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         "<title>What the registry holds about you</title>"
         f"<style>{_STYLE}</style></head><body>"
         "<h1>What the borrower registry holds about you</h1>"
@@ -67,7 +70,7 @@ def html_page(report: SubjectReport) -> str:
         + _table(RECORD_COLUMNS, data["records"], "No lender reports an account about you.")
         + f"<h2>Who looked you up since {_cell(data['inquiries_since'][:10])} ({len(report.inquiries)})</h2>"
         + _table(INQUIRY_COLUMNS, data["inquiries"], "No lender looked you up in this period.")
-        + "<p class=\"muted\">Negative information is deleted 5 years after the delinquency ends. To dispute an "
+        + '<p class="muted">Negative information is deleted 5 years after the delinquency ends. To dispute an '
         "entry, contact the association; it must answer within 20 days.</p></body></html>"
     )
 

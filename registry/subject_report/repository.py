@@ -34,9 +34,11 @@ class ReportedInquiryRow:
 async def records(conn: asyncpg.Connection, _: Association, subject_key: bytes, today: date) -> list[ReportedRecordRow]:
     """Every live record (neither withdrawn nor expired), suppressed ones included, with the
     disputes that covered it (so the borrower's statements stay with the record)."""
-    return rows.many(ReportedRecordRow, await conn.fetch(
-        f"""
-        SELECT {rows.columns(RecordRow, 'r')}, m.code AS institution_code, m.name AS institution_name,
+    return rows.many(
+        ReportedRecordRow,
+        await conn.fetch(
+            f"""
+        SELECT {rows.columns(RecordRow, "r")}, m.code AS institution_code, m.name AS institution_name,
                coalesce((
                    SELECT jsonb_agg(jsonb_build_object(
                               'dispute_id', d.id, 'reason', d.reason, 'statement', d.statement, 'status', d.status,
@@ -45,20 +47,28 @@ async def records(conn: asyncpg.Connection, _: Association, subject_key: bytes, 
                    WHERE dr.record_id = r.id
                ), '[]'::jsonb) AS disputes
         FROM records r JOIN members m ON m.id = r.member_id
-        WHERE r.subject_key = $1 AND {rules.held('r', '$2')}
+        WHERE r.subject_key = $1 AND {rules.held("r", "$2")}
         ORDER BY m.code, r.account_ref
         """,
-        subject_key, today,
-    ))
+            subject_key,
+            today,
+        ),
+    )
 
 
-async def inquiries(conn: asyncpg.Connection, _: Association, subject_key: bytes, since: datetime) -> list[ReportedInquiryRow]:
-    return rows.many(ReportedInquiryRow, await conn.fetch(
-        """
+async def inquiries(
+    conn: asyncpg.Connection, _: Association, subject_key: bytes, since: datetime
+) -> list[ReportedInquiryRow]:
+    return rows.many(
+        ReportedInquiryRow,
+        await conn.fetch(
+            """
         SELECT m.code AS institution_code, m.name AS institution_name, i.purpose, i.consent_ref, i.at
         FROM inquiries i JOIN members m ON m.id = i.member_id
         WHERE i.subject_key = $1 AND i.at >= $2
         ORDER BY i.at DESC, i.id DESC
         """,
-        subject_key, since,
-    ))
+            subject_key,
+            since,
+        ),
+    )

@@ -50,6 +50,9 @@ async def subject_report(
         content = b"".join(orjson.dumps(line) + b"\n" for line in report.lines())
         return Response(content, media_type=NDJSON)
     if media_type == HTML:
-        return Response(html_page(report), media_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+        return Response(
+            html_page(report),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+        )
     return Response(orjson.dumps(report.model_dump(mode="json")), media_type="application/json")

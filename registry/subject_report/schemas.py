@@ -71,7 +71,14 @@ class SubjectReport(BaseModel):
     def lines(self) -> list[dict[str, Any]]:
         """The report as NDJSON lines: a header, then one line per record and per inquiry."""
         data = self.model_dump(mode="json")
-        header = {"type": "report", **{k: data[k] for k in ("subject", "generated_at", "inquiries_since")},
-                  "records": len(self.records), "inquiries": len(self.inquiries)}
-        return ([header] + [{"type": "record", **r} for r in data["records"]]
-                + [{"type": "inquiry", **i} for i in data["inquiries"]])
+        header = {
+            "type": "report",
+            **{k: data[k] for k in ("subject", "generated_at", "inquiries_since")},
+            "records": len(self.records),
+            "inquiries": len(self.inquiries),
+        }
+        return (
+            [header]
+            + [{"type": "record", **r} for r in data["records"]]
+            + [{"type": "inquiry", **i} for i in data["inquiries"]]
+        )

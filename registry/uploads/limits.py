@@ -38,7 +38,7 @@ class UploadLimits:
     max_stored_errors: int
 
     @classmethod
-    def of(cls, settings: Settings) -> "UploadLimits":
+    def of(cls, settings: Settings) -> UploadLimits:
         return cls(
             max_decompressed_bytes=settings.upload_max_decompressed_bytes,
             max_bad_line_share=settings.upload_max_bad_line_share,
@@ -118,8 +118,10 @@ def stored_reasons(errors: Sequence[ItemError]) -> list[dict[str, str]]:
 
 def omitted_notice(kept: int) -> list[dict[str, str]]:
     """The reasons stored for the first rejected line past the cap, in place of its own."""
-    return [{
-        "field": "report",
-        "message": f"This rejected line and every later one are left out of the report, which keeps the first "
-                   f"{kept} rejected lines; the job's rejected count includes them all",
-    }]
+    return [
+        {
+            "field": "report",
+            "message": f"This rejected line and every later one are left out of the report, which keeps the first "
+            f"{kept} rejected lines; the job's rejected count includes them all",
+        }
+    ]

@@ -132,6 +132,8 @@ async def numbered_lines(data: AsyncIterator[bytes]) -> AsyncIterator[list[tuple
     if pending or too_long:
         number += 1
         yield [(number, None if too_long else pending)]
+
+
 Decoded = tuple[Any, list[ItemError] | None]
 
 
@@ -160,7 +162,7 @@ def csv_item(columns: list[str], line: bytes) -> Decoded:
         return None, [ItemError(field="line", message=f"not a valid CSV line: {exc}")]
     if len(cells) != len(columns):
         return None, [ItemError(field="line", message=f"expected {len(columns)} cells, found {len(cells)}")]
-    return {name: cell for name, cell in zip(columns, cells) if cell != ""}, None
+    return {name: cell for name, cell in zip(columns, cells, strict=True) if cell != ""}, None
 
 
 def ndjson_item(line: bytes) -> Decoded:

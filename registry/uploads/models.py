@@ -18,7 +18,9 @@ class UploadJob(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_upload_jobs_member_id_created_at_id", "member_id", "created_at", "id"),
         sa.Index(
-            "ix_upload_jobs_status_unfinished", "status", postgresql_where=sa.text("status IN ('receiving','processing')")
+            "ix_upload_jobs_status_unfinished",
+            "status",
+            postgresql_where=sa.text("status IN ('receiving','processing')"),
         ),
         sa.CheckConstraint("status IN ('receiving','processing','completed','failed')", name="status_known"),
         sa.CheckConstraint("format IN ('csv','ndjson')", name="format_known"),

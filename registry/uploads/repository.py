@@ -25,11 +25,27 @@ from registry.records.repository import Counted
 from registry.records.validation import ValidItem
 
 STAGING_COLUMNS = (
-    "account_ref", "subject_key", "subject_type", "product", "status", "collection_stage", "currency",
-    "principal_minor", "outstanding_minor", "overdue_minor",
-    "opened_on", "delinquent_since", "notice_sent_on", "closed_on", "as_of",
-    "content_hash", "snapshot",
-    "branch_code", "last_collection_action_on", "recovered_minor", "arrangement",
+    "account_ref",
+    "subject_key",
+    "subject_type",
+    "product",
+    "status",
+    "collection_stage",
+    "currency",
+    "principal_minor",
+    "outstanding_minor",
+    "overdue_minor",
+    "opened_on",
+    "delinquent_since",
+    "notice_sent_on",
+    "closed_on",
+    "as_of",
+    "content_hash",
+    "snapshot",
+    "branch_code",
+    "last_collection_action_on",
+    "recovered_minor",
+    "arrangement",
 )
 
 _CREATE_STAGING = """
@@ -50,7 +66,6 @@ UPSERT_STAGED = records_repository.upsert_statement(
     FROM upload_staging ORDER BY account_ref""",
     records_repository.COUNTED,
 )
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +128,7 @@ _SNAPSHOT = STAGING_COLUMNS.index("snapshot")
 def staging_row(valid: ValidItem) -> tuple[Any, ...]:
     """One valid item as a row of STAGING_COLUMNS (the snapshot as JSON text)."""
     values = records_repository.input_values(valid)
-    return (*values[:_SNAPSHOT], orjson.dumps(valid.snapshot).decode(), *values[_SNAPSHOT + 1:])
+    return (*values[:_SNAPSHOT], orjson.dumps(valid.snapshot).decode(), *values[_SNAPSHOT + 1 :])
 
 
 async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -144,23 +159,37 @@ async def create_job(
     format: str,
     gzip: bool,
 ) -> JobRow:
-    return JobRow(**await conn.fetchrow(
-        f"""
+    return JobRow(
+        **await conn.fetchrow(
+            f"""
         INSERT INTO upload_jobs (id, member_id, client_id, request_id, idempotency_key, format, gzip, status)
         VALUES ($1, $2, $3, $4, $5, $6, $7, 'receiving')
         RETURNING {JOB_COLUMNS}
         """,
-        job_id, owner.member_id, client_id, request_id, idempotency_key, format, gzip,
-    ))
+            job_id,
+            owner.member_id,
+            client_id,
+            request_id,
+            idempotency_key,
+            format,
+            gzip,
+        )
+    )
 
 
-async def add_errors(conn: asyncpg.Connection, job_id: uuid.UUID, errors: Sequence[tuple[int, str | None, list[dict]]]) -> None:
+async def add_errors(
+    conn: asyncpg.Connection, job_id: uuid.UUID, errors: Sequence[tuple[int, str | None, list[dict]]]
+) -> None:
     await conn.execute(
         """
         INSERT INTO upload_errors (job_id, line, account_ref, errors)
-        SELECT $1, line, account_ref, reasons::jsonb FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(line, account_ref, reasons)
+        SELECT $1, line, account_ref, reasons::jsonb
+        FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(line, account_ref, reasons)
         """,
-        job_id, [e[0] for e in errors], [e[1] for e in errors], [orjson.dumps(e[2]).decode() for e in errors],
+        job_id,
+        [e[0] for e in errors],
+        [e[1] for e in errors],
+        [orjson.dumps(e[2]).decode() for e in errors],
     )
 
 
@@ -178,9 +207,14 @@ async def record_progress(
             rejected_lines = rejected_lines + $8, updated_at = now()
         WHERE id = $1
         """,
-        job_id, received, status,
-        counts.get("created", 0), counts.get("updated", 0), counts.get("unchanged", 0),
-        counts.get("stale", 0), counts.get("rejected", 0),
+        job_id,
+        received,
+        status,
+        counts.get("created", 0),
+        counts.get("updated", 0),
+        counts.get("unchanged", 0),
+        counts.get("stale", 0),
+        counts.get("rejected", 0),
     )
 
 
@@ -188,8 +222,9 @@ async def finish(
     conn: asyncpg.Connection, job_id: uuid.UUID, *, status: str, error: str | None, received: int | None
 ) -> FinishedJob:
     """End the job (completed or failed); `received` None keeps the count it has."""
-    return FinishedJob(**await conn.fetchrow(
-        f"""
+    return FinishedJob(
+        **await conn.fetchrow(
+            f"""
         UPDATE upload_jobs SET
             status = $2, error = $3,
             received_lines = coalesce($4, received_lines),
@@ -198,42 +233,61 @@ async def finish(
         WHERE id = $1
         RETURNING {rows.columns(FinishedJob)}
         """,
-        job_id, status, error, received,
-    ))
+            job_id,
+            status,
+            error,
+            received,
+        )
+    )
 
 
 async def get_own(conn: asyncpg.Connection, owner: Member, job_id: uuid.UUID) -> JobRow | None:
-    return rows.one(JobRow, await conn.fetchrow(
-        f"SELECT {JOB_COLUMNS} FROM upload_jobs WHERE id = $1 AND member_id = $2", job_id, owner.member_id
-    ))
+    return rows.one(
+        JobRow,
+        await conn.fetchrow(
+            f"SELECT {JOB_COLUMNS} FROM upload_jobs WHERE id = $1 AND member_id = $2", job_id, owner.member_id
+        ),
+    )
 
 
 async def list_own(
     conn: asyncpg.Connection, owner: Member, *, after: tuple[Any, uuid.UUID] | None, limit: int
 ) -> list[JobRow]:
     """Newest first."""
-    return rows.many(JobRow, await conn.fetch(
-        f"""
+    return rows.many(
+        JobRow,
+        await conn.fetch(
+            f"""
         SELECT {JOB_COLUMNS} FROM upload_jobs
         WHERE member_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
         ORDER BY created_at DESC, id DESC
         LIMIT $4
         """,
-        owner.member_id, after[0] if after else None, after[1] if after else None, limit,
-    ))
+            owner.member_id,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        ),
+    )
 
 
 async def errors_page(
     conn: asyncpg.Connection, owner: Member, job_id: uuid.UUID, after_line: int, limit: int
 ) -> list[ErrorRow]:
-    return rows.many(ErrorRow, await conn.fetch(
-        f"""
-        SELECT {rows.columns(ErrorRow, 'e')} FROM upload_errors e
+    return rows.many(
+        ErrorRow,
+        await conn.fetch(
+            f"""
+        SELECT {rows.columns(ErrorRow, "e")} FROM upload_errors e
         JOIN upload_jobs j ON j.id = e.job_id AND j.member_id = $2
         WHERE e.job_id = $1 AND e.line > $3 ORDER BY e.line LIMIT $4
         """,
-        job_id, owner.member_id, after_line, limit,
-    ))
+            job_id,
+            owner.member_id,
+            after_line,
+            limit,
+        ),
+    )
 
 
 async def unfinished_jobs(conn: asyncpg.Connection) -> list[uuid.UUID]:
@@ -247,10 +301,13 @@ async def try_lock_job_for_transaction(conn: asyncpg.Connection, job_id: uuid.UU
 
 
 async def lock_unfinished(conn: asyncpg.Connection, job_id: uuid.UUID) -> Progress | None:
-    return rows.one(Progress, await conn.fetchrow(
-        f"""
+    return rows.one(
+        Progress,
+        await conn.fetchrow(
+            f"""
         SELECT {rows.columns(Progress)} FROM upload_jobs
         WHERE id = $1 AND status IN ('receiving', 'processing') FOR UPDATE
         """,
-        job_id,
-    ))
+            job_id,
+        ),
+    )

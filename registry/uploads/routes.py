@@ -29,14 +29,20 @@ from registry.uploads.lines import Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
 
 router = APIRouter(
-    prefix="/v1/uploads", tags=["uploads"], dependencies=[WriteQuota],
+    prefix="/v1/uploads",
+    tags=["uploads"],
+    dependencies=[WriteQuota],
     responses=problem_responses(Unauthenticated, Forbidden),
 )
 
 JobPath = Annotated[uuid.UUID, Path(description="Upload job id")]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=255, description="Retry-safe key: a retry with the same key answers with the first upload's job"),
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Retry-safe key: a retry with the same key answers with the first upload's job",
+    ),
 ]
 
 FILE_BODY = {
@@ -85,14 +91,22 @@ async def upload(
     return job
 
 
-@router.get("", dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)], responses=problem_responses(Invalid),
-            summary="List own uploads, newest first")
+@router.get(
+    "",
+    dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
+    responses=problem_responses(Invalid),
+    summary="List own uploads, newest first",
+)
 async def list_uploads(ctx: RecordsWrite, cursor: CursorParam = None, limit: LimitParam = 50) -> Page[UploadJobOut]:
     return await service.list_jobs(ctx, cursor=cursor, limit=limit)
 
 
-@router.get("/{job_id}", dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
-            responses=problem_responses(NotFound, Invalid), summary="One own upload: status, progress, counts")
+@router.get(
+    "/{job_id}",
+    dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
+    responses=problem_responses(NotFound, Invalid),
+    summary="One own upload: status, progress, counts",
+)
 async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
     return await service.get_job(ctx, job_id)
 
@@ -102,8 +116,10 @@ async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
     dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
     responses={
         **problem_responses(NotFound, Invalid),
-        200: {"description": "One JSON object per rejected line, in line order",
-              "content": {"application/x-ndjson": {"schema": UploadErrorLine.model_json_schema()}}},
+        200: {
+            "description": "One JSON object per rejected line, in line order",
+            "content": {"application/x-ndjson": {"schema": UploadErrorLine.model_json_schema()}},
+        },
     },
     response_class=StreamingResponse,
     summary="The rejected lines of an own upload (NDJSON)",

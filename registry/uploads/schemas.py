@@ -30,7 +30,9 @@ class UploadJobOut(ResponseModel):
     status: JobStatus
     format: Format
     gzip: bool
-    received_lines: int = Field(description="Data lines read from the body so far (blank lines and the CSV header not counted)")
+    received_lines: int = Field(
+        description="Data lines read from the body so far (blank lines and the CSV header not counted)"
+    )
     total_lines: int | None = Field(description="Data lines in the whole file, once it has been read to the end")
     processed_lines: int = Field(description="Lines whose outcome is committed")
     created: int
@@ -44,7 +46,7 @@ class UploadJobOut(ResponseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, row: Any) -> "UploadJobOut":
+    def of(cls, row: Any) -> UploadJobOut:
         """From a job row (registry.uploads.repository.JobRow), whose counts end in `_lines`."""
         data = rows.as_dict(row)
         for outcome in ("created", "updated", "unchanged", "stale", "rejected"):

@@ -11,6 +11,7 @@ sent one after the other."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import uuid
@@ -47,7 +48,6 @@ from registry.uploads.limits import (
     stored_reasons,
     stored_ref,
 )
-from registry.uploads.repository import JobRow
 from registry.uploads.lines import (
     MAX_LINE_BYTES,
     MEDIA_TYPES,
@@ -62,6 +62,7 @@ from registry.uploads.lines import (
     ndjson_item,
     numbered_lines,
 )
+from registry.uploads.repository import JobRow
 from registry.uploads.schemas import UploadJobOut
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,16 @@ class _Loader:
     database's work. Up to WRITE_AHEAD chunks wait for the writer, so neither side idles
     while the other has a slow chunk."""
 
-    def __init__(self, conn: asyncpg.Connection, job_id: uuid.UUID, tenancy: Tenancy, head: _Head,
-                 server_key: bytes, today: date, limits: UploadLimits) -> None:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        job_id: uuid.UUID,
+        tenancy: Tenancy,
+        head: _Head,
+        server_key: bytes,
+        today: date,
+        limits: UploadLimits,
+    ) -> None:
         self.conn = conn
         self.job_id = job_id
         self.tenancy = tenancy
@@ -207,10 +216,15 @@ class _Loader:
             await self.tenancy.enter(self.conn)
             if chunk.staged:
                 await repository.stage(self.conn, chunk.staged)
-                counts.update(await records_service.apply_counted(
-                    self.conn, self.tenancy, len(chunk.staged),
-                    functools.partial(repository.upsert_staged, self.conn, self.tenancy.member), today=self.today,
-                ))
+                counts.update(
+                    await records_service.apply_counted(
+                        self.conn,
+                        self.tenancy,
+                        len(chunk.staged),
+                        functools.partial(repository.upsert_staged, self.conn, self.tenancy.member),
+                        today=self.today,
+                    )
+                )
             if chunk.rejected:
                 await repository.add_errors(self.conn, self.job_id, chunk.rejected)
             if chunk.rejected_lines:
@@ -253,8 +267,9 @@ async def _read_head(lines: Batches, fmt: Format, limits: UploadLimits) -> _Head
     except BodyError as exc:
         raise Invalid(f"The body cannot be read: {exc}", errors=[FieldError(field="body", message=str(exc))]) from None
     except LimitExceeded as exc:
-        raise Invalid(f"The file is refused before its first record: {exc}",
-                      errors=[FieldError(field="body", message=str(exc))]) from None
+        raise Invalid(
+            f"The file is refused before its first record: {exc}", errors=[FieldError(field="body", message=str(exc))]
+        ) from None
     except Interrupted as exc:
         raise BadRequest(f"The upload was interrupted before its first line: {exc}") from None
     raise Invalid("The file holds no records", errors=[FieldError(field="body", message="no data lines")])
@@ -264,13 +279,26 @@ def _described(job: JobRow, **extra: Any) -> tuple[str, dict[str, Any]]:
     """The audit resource and details of a job: its outcome counts, never a line's content."""
     out = UploadJobOut.of(job)
     summary = {k: getattr(out, k) for k in ("created", "updated", "unchanged", "stale", "rejected")}
-    details = {"status": out.status.value, "lines": out.received_lines, **summary,
-               **({"error": out.error} if out.error else {}), **extra}
+    details = {
+        "status": out.status.value,
+        "lines": out.received_lines,
+        **summary,
+        **({"error": out.error} if out.error else {}),
+        **extra,
+    }
     return f"upload:{out.id}", details
 
 
-async def _end(conn: asyncpg.Connection, loader: _Loader, ctx: MemberContext, key: IdempotencyKey | None, *,
-               error: str | None, interrupted: bool, outcome: int = 202) -> JobRow:
+async def _end(
+    conn: asyncpg.Connection,
+    loader: _Loader,
+    ctx: MemberContext,
+    key: IdempotencyKey | None,
+    *,
+    error: str | None,
+    interrupted: bool,
+    outcome: int = 202,
+) -> JobRow:
     """Complete or fail the job; the request's audit row (its only one) commits with it."""
     async with conn.transaction():
         await ctx.tenancy.enter(conn)
@@ -316,8 +344,14 @@ async def upload(
             # Locked before the job row is visible to anyone, held until the job ends.
             await repository.lock_job(conn, job_id)
             await repository.create_job(
-                conn, ctx.tenant, job_id, client_id=ctx.principal.client_id, request_id=ctx.request_id,
-                idempotency_key=idempotency_key, format=fmt.value, gzip=gzip,
+                conn,
+                ctx.tenant,
+                job_id,
+                client_id=ctx.principal.client_id,
+                request_id=ctx.request_id,
+                idempotency_key=idempotency_key,
+                format=fmt.value,
+                gzip=gzip,
             )
             await idempotency.complete(tx, claim, 202, {"job_id": str(job_id)})
             await repository.ensure_staging(conn)
@@ -343,9 +377,15 @@ async def upload(
         except Exception:
             await loader.abandon()
             try:
-                await _end(conn, loader, ctx, key,
-                           error="The service failed while loading this file; upload it again", interrupted=True,
-                           outcome=500)  # the job's end is the request's audit row: the error handler adds none
+                await _end(
+                    conn,
+                    loader,
+                    ctx,
+                    key,
+                    error="The service failed while loading this file; upload it again",
+                    interrupted=True,
+                    outcome=500,
+                )  # the job's end is the request's audit row: the error handler adds none
             except Exception:
                 logger.exception("could not mark upload %s failed; the next start-up will", job_id)
             raise
@@ -353,10 +393,8 @@ async def upload(
             await loader.abandon()  # cancelled: the next start-up fails the job
             raise
         finally:
-            try:
+            with contextlib.suppress(Exception):  # the pool's reset releases every advisory lock of the connection
                 await repository.unlock_job(conn, job_id)
-            except Exception:
-                pass  # the pool's reset releases every advisory lock of the connection
     return UploadJobOut.of(job)
 
 
@@ -382,8 +420,13 @@ async def recover_abandoned(pool: asyncpg.Pool) -> int:
                     await idempotency.release(Tx(conn), IdempotencyKey(job.member_id, ROUTE, job.idempotency_key))
                 resource, details = _described(job, recovered=True)
                 await auditor.record_event(
-                    conn, AuditAction.RECORDS_UPLOAD, actor=Actor(job.member_id, job.client_id), outcome=500,
-                    resource=resource, details=details, request_id=job.request_id,
+                    conn,
+                    AuditAction.RECORDS_UPLOAD,
+                    actor=Actor(job.member_id, job.client_id),
+                    outcome=500,
+                    resource=resource,
+                    details=details,
+                    request_id=job.request_id,
                 )
                 failed += 1
     if failed:
@@ -413,8 +456,7 @@ async def error_lines(pool: asyncpg.Pool, tenancy: Tenancy, job_id: uuid.UUID) -
             page = await repository.errors_page(conn, tenancy.member, job_id, after, ERROR_PAGE)
         if page:
             yield b"".join(
-                orjson.dumps({"line": r.line, "account_ref": r.account_ref, "errors": r.errors}) + b"\n"
-                for r in page
+                orjson.dumps({"line": r.line, "account_ref": r.account_ref, "errors": r.errors}) + b"\n" for r in page
             )
         if len(page) < ERROR_PAGE:
             return

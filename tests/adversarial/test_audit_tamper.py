@@ -43,15 +43,14 @@ async def test_a_row_edited_before_sealing_is_caught_by_the_sealer_and_by_verify
     lender = await registry.member()
     r = await http.post("/v1/exposure", json={"subjects": [token()], **QUERY}, headers=lender.headers)
     assert r.status_code == 200
-    [row_id] = await own_app.pool.fetch(
-        "SELECT id FROM audit_log WHERE request_id = $1", r.headers["x-request-id"]
-    )
+    [row_id] = await own_app.pool.fetch("SELECT id FROM audit_log WHERE request_id = $1", r.headers["x-request-id"])
     row_id = row_id["id"]
 
     # Inside the sealing window: the query is rewritten as refused, so the lender seems never
     # to have seen the borrower's exposure.
     await _superuser_update(
-        own_database, "UPDATE audit_log SET outcome = 403, details = details || '{\"refused_subjects\": 1}' WHERE id = $1",
+        own_database,
+        "UPDATE audit_log SET outcome = 403, details = details || '{\"refused_subjects\": 1}' WHERE id = $1",
         row_id,
     )
     with caplog.at_level(logging.ERROR, logger="registry.audit.sealing"):
@@ -64,14 +63,22 @@ async def test_a_row_edited_before_sealing_is_caught_by_the_sealer_and_by_verify
     report = await _verify(own_app)
     assert report["ok"] is False
     assert report["changed_rows"] == [
-        {"id": row_id, "action": "exposure.query", "member_id": str(lender.id), "checkpoint": checkpoint["id"],
-         "found": "at_sealing"}
+        {
+            "id": row_id,
+            "action": "exposure.query",
+            "member_id": str(lender.id),
+            "checkpoint": checkpoint["id"],
+            "found": "at_sealing",
+        }
     ]
-    assert report["problems"] == [f"{named}: changed after it was written, before checkpoint {checkpoint['id']} sealed it"]
+    assert report["problems"] == [
+        f"{named}: changed after it was written, before checkpoint {checkpoint['id']} sealed it"
+    ]
 
     # Putting the content back does not erase what the signed checkpoint recorded.
     await _superuser_update(
-        own_database, "UPDATE audit_log SET outcome = 200, details = details || '{\"refused_subjects\": 0}' WHERE id = $1",
+        own_database,
+        "UPDATE audit_log SET outcome = 200, details = details || '{\"refused_subjects\": 0}' WHERE id = $1",
         row_id,
     )
     report = await _verify(own_app)
@@ -94,12 +101,15 @@ async def test_rows_edited_after_sealing_or_not_yet_sealed_are_named(own_app, ow
 
     ids = {
         row["request_id"]: row["id"]
-        for row in await own_app.pool.fetch("SELECT id, request_id FROM audit_log WHERE request_id = ANY($1)", [submitted, queried])
+        for row in await own_app.pool.fetch(
+            "SELECT id, request_id FROM audit_log WHERE request_id = ANY($1)", [submitted, queried]
+        )
     }
     # The sealed write is blamed on no one; the unsealed query's purpose is rewritten.
     await _superuser_update(own_database, "UPDATE audit_log SET member_id = NULL WHERE id = $1", ids[submitted])
     await _superuser_update(
-        own_database, "UPDATE audit_log SET details = details || '{\"purpose\": \"collection\"}' WHERE id = $1",
+        own_database,
+        'UPDATE audit_log SET details = details || \'{"purpose": "collection"}\' WHERE id = $1',
         ids[queried],
     )
     report = await _verify(own_app)

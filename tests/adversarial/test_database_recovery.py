@@ -100,27 +100,41 @@ class Traffic:
 
 
 def cli(env: dict[str, str], *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "registry", *args], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "registry", *args], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout)
 
 
 async def member_headers(client: httpx.AsyncClient, env: dict[str, str]) -> tuple[str, dict[str, str]]:
     """A new member of the served registry, and its writer's bearer header."""
     boot = cli(env, "bootstrap")
-    admin = (await client.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(boot["client_id"], boot["client_secret"])
-    )).json()["access_token"]
+    admin = (
+        await client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(boot["client_id"], boot["client_secret"])
+        )
+    ).json()["access_token"]
     admin_headers = {"Authorization": f"Bearer {admin}"}
     code = f"KILL{secrets.token_hex(3).upper()}"
-    member = (await client.post(
-        "/admin/members", json={"code": code, "name": "Killed Bank", "kind": "bank"}, headers=admin_headers
-    )).json()
-    writer = (await client.post(
-        f"/admin/members/{member['id']}/clients", json={"name": "w", "scopes": ["records:write"]}, headers=admin_headers
-    )).json()
-    access = (await client.post(
-        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(writer["client_id"], writer["client_secret"])
-    )).json()["access_token"]
+    member = (
+        await client.post(
+            "/admin/members", json={"code": code, "name": "Killed Bank", "kind": "bank"}, headers=admin_headers
+        )
+    ).json()
+    writer = (
+        await client.post(
+            f"/admin/members/{member['id']}/clients",
+            json={"name": "w", "scopes": ["records:write"]},
+            headers=admin_headers,
+        )
+    ).json()
+    access = (
+        await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(writer["client_id"], writer["client_secret"]),
+        )
+    ).json()["access_token"]
     return member["id"], {"Authorization": f"Bearer {access}"}
 
 
@@ -171,8 +185,10 @@ async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_
                     traffic.stop.set()
                     await asyncio.gather(*writers)
             statuses = [r.status_code for _, _, r in traffic.answers]
-            print(f"\nworkers={workers}: ready {ready:.2f} s and writing {recovered:.2f} s after the kill; "
-                  f"{statuses.count(503)} answers 503 meanwhile, {len(traffic.acknowledged)} writes acknowledged")
+            print(
+                f"\nworkers={workers}: ready {ready:.2f} s and writing {recovered:.2f} s after the kill; "
+                f"{statuses.count(503)} answers 503 meanwhile, {len(traffic.acknowledged)} writes acknowledged"
+            )
             assert recovered < RECOVERY_LIMIT_SECONDS
             assert set(statuses) <= {200, 503}, sorted(set(statuses))
             for _, _, response in traffic.answers:
@@ -183,9 +199,9 @@ async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_
 
             conn = await asyncpg.connect(url)  # as the superuser: every member's rows
             try:
-                stored = dict(await conn.fetch(
-                    "SELECT account_ref, id::text FROM records WHERE member_id = $1", member_id
-                ))
+                stored = dict(
+                    await conn.fetch("SELECT account_ref, id::text FROM records WHERE member_id = $1", member_id)
+                )
             finally:
                 await conn.close()
             lost = {ref for ref, record_id in traffic.acknowledged.items() if stored.get(ref) != record_id}
@@ -303,7 +319,7 @@ async def test_pools_reconnect_after_every_backend_of_the_service_is_terminated(
 
 
 async def test_a_connection_lost_mid_request_is_a_503_audited_once_and_the_next_request_works(served, external):
-    app, http, registry = served
+    _, http, registry = served
     member = await registry.member(scopes=["records:write", "records:read"])
     # The database itself ends the session of the request that writes this account_ref:
     # a real connection lost in the middle of a transaction.
@@ -322,13 +338,17 @@ async def test_a_connection_lost_mid_request_is_a_503_audited_once_and_the_next_
             CREATE TRIGGER terminate_writer BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION terminate_writer();
         """)
         request_id = f"lost-{secrets.token_hex(4)}"
-        response = await submit(http, member, item(token(), ref), headers={**member.headers, "X-Request-ID": request_id})
+        response = await submit(
+            http, member, item(token(), ref), headers={**member.headers, "X-Request-ID": request_id}
+        )
         assert_unavailable(response)
         assert await conn.fetchval("SELECT count(*) FROM records WHERE account_ref = $1", ref) == 0
         audit = await conn.fetch("SELECT outcome, action FROM audit_log WHERE request_id = $1", request_id)
         assert [(r["outcome"], r["action"]) for r in audit] == [(503, "records.submit")]
     finally:
-        await conn.execute("DROP TRIGGER IF EXISTS terminate_writer ON records; DROP FUNCTION IF EXISTS terminate_writer()")
+        await conn.execute(
+            "DROP TRIGGER IF EXISTS terminate_writer ON records; DROP FUNCTION IF EXISTS terminate_writer()"
+        )
         await conn.close()
     assert (await submit(http, member, item(token()))).status_code == 200
 
@@ -341,15 +361,21 @@ async def test_while_the_server_is_stopped_requests_answer_503_and_all_comes_bac
     try:
         assert_unavailable(await submit(http, member, item(token())))
         assert_unavailable(await http.get("/v1/records", headers=member.headers))
-        assert_unavailable(await http.post(
-            "/oauth/token", data={"grant_type": "client_credentials"},
-            auth=(member.client.client_id, member.client.client_secret),
-        ))
+        assert_unavailable(
+            await http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(member.client.client_id, member.client.client_secret),
+            )
+        )
         ready = await http.get("/readyz")
         assert ready.status_code == 503 and int(ready.headers["retry-after"]) > 0
         assert ready.json() | {"migration": None} == {
-            "status": "not ready", "database": "unreachable", "reason": "connection refused",
-            "migration": None, "expected_migration": app.state.head_revision,
+            "status": "not ready",
+            "database": "unreachable",
+            "reason": "connection refused",
+            "migration": None,
+            "expected_migration": app.state.head_revision,
         }
         # Down longer than one reconnect attempt of the credential listener.
         await asyncio.sleep(3)
@@ -386,7 +412,7 @@ async def terminate_service_backends(url: str) -> int:
 
 
 async def test_an_upload_whose_connection_dies_is_a_503_and_its_job_ends_failed_without_a_restart(served, external):
-    app, http, registry = served
+    _, http, registry = served
     member = await registry.member(scopes=["records:write", "records:read"])
     release = asyncio.Event()
 
@@ -395,11 +421,14 @@ async def test_an_upload_whose_connection_dies_is_a_503_and_its_job_ends_failed_
         await release.wait()
         yield orjson.dumps(item(token())) + b"\n"
 
-    sending = asyncio.create_task(http.post(
-        "/v1/uploads", content=paused_body(), headers={**member.headers, "Content-Type": "application/x-ndjson"}
-    ))
+    sending = asyncio.create_task(
+        http.post(
+            "/v1/uploads", content=paused_body(), headers={**member.headers, "Content-Type": "application/x-ndjson"}
+        )
+    )
     conn = await superuser(external.url)
     try:
+
         async def receiving() -> asyncpg.Record | None:
             return await conn.fetchrow("SELECT id, status FROM upload_jobs WHERE member_id = $1", member.id)
 
@@ -457,17 +486,28 @@ async def test_a_request_the_server_cannot_parse_is_a_problem(registry, database
     with serve(env, tmp_path / "serve.log", "--no-migrate") as server:
         base = server.url
         port = int(base.rsplit(":", 1)[1])
-        access = httpx.post(
-            base + "/oauth/token", data={"grant_type": "client_credentials"},
+        access = httpx.post(  # noqa: ASYNC210 - a raw-socket test: nothing else runs on the loop meanwhile
+            base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
             auth=(member.client.client_id, member.client.client_secret),
         ).json()["access_token"]
         body = json.dumps({"records": [item(token())]}).encode()
 
         def post(idempotency_key: bytes, *, request_line: bytes = b"POST /v1/records HTTP/1.1") -> tuple:
-            return raw_exchange(port, request_line + b"\r\nHost: registry\r\n"
-                                + b"Authorization: Bearer " + access.encode() + b"\r\n"
-                                + b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
-                                + b"\r\nIdempotency-Key: " + idempotency_key + b"\r\nConnection: close\r\n\r\n" + body)
+            return raw_exchange(
+                port,
+                request_line
+                + b"\r\nHost: registry\r\n"
+                + b"Authorization: Bearer "
+                + access.encode()
+                + b"\r\n"
+                + b"Content-Type: application/json\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\nIdempotency-Key: "
+                + idempotency_key
+                + b"\r\nConnection: close\r\n\r\n"
+                + body,
+            )
 
         for key in (b"retry\x01key", b"retry\x1bkey", b"retry\x7fkey", b"retry\x00key"):
             status, headers, answer = post(key)

@@ -49,8 +49,9 @@ async def test_with_consent_no_answer_distinguishes_a_borrower_with_records(http
     listed = (await http.get("/v1/disputes", headers=helper.headers)).json()["data"]
     assert [x["records"] for x in listed] == [0, 0]
     # The lender's record is under the (consented) dispute; the association sees both.
-    admin = [(await http.get(f"/admin/disputes/{f.json()['id']}", headers=registry.admin.headers)).json()
-             for f in filed]
+    admin = [
+        (await http.get(f"/admin/disputes/{f.json()['id']}", headers=registry.admin.headers)).json() for f in filed
+    ]
     assert [a["records"] for a in admin] == [1, 0]
 
 

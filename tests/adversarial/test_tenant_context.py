@@ -29,8 +29,9 @@ async def victim(http, registry):
     assert (await submit(http, b, item(s, "V-1", status="dpd_31_60"), headers=headers)).status_code == 200
     assert (await http.post("/v1/watches", json={"subjects": [s]}, headers=b.headers)).status_code == 200
     await submit(http, a, item(s, "ATT-1", status="dpd_61_90"))  # an alert for B
-    r = await http.post("/v1/exposure", json={"subjects": [s], "purpose": "loan_application", "consent_ref": "c"},
-                        headers=b.headers)
+    r = await http.post(
+        "/v1/exposure", json={"subjects": [s], "purpose": "loan_application", "consent_ref": "c"}, headers=b.headers
+    )
     assert r.status_code == 200
     return a, b, s
 
@@ -87,8 +88,12 @@ async def test_entering_needs_a_proof_only_the_service_can_make(app_conn, prover
 
 
 async def test_the_key_and_the_hmac_are_out_of_reach(app_conn):
-    for statement in ("SELECT key FROM registry_context_key", "SELECT registry_hmac('enter|x')",
-                      "SELECT registry_seal('x|member')", "SELECT registry_proof_ok(NULL, false, 'c', 0, NULL)"):
+    for statement in (
+        "SELECT key FROM registry_context_key",
+        "SELECT registry_hmac('enter|x')",
+        "SELECT registry_seal('x|member')",
+        "SELECT registry_proof_ok(NULL, false, 'c', 0, NULL)",
+    ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_conn.fetchval(statement)
 
@@ -106,8 +111,10 @@ async def test_the_request_login_cannot_become_the_owning_role(app_conn):
 async def test_the_exposure_function_takes_no_unproven_member(app_conn, prover, victim):
     a, b, _ = victim
     _, _, client, expires, proof = prover.prove(Member(a.id), "attacker")
-    statement = ("SELECT * FROM registry_exposure($1, $2, 'loan_application', 'c', true, now(), current_date, false, "
-                 "$3, 'forged', '{}', 1000, $4, $5)")
+    statement = (
+        "SELECT * FROM registry_exposure($1, $2, 'loan_application', 'c', true, now(), current_date, false, "
+        "$3, 'forged', '{}', 1000, $4, $5)"
+    )
     with pytest.raises(asyncpg.InsufficientPrivilegeError):  # A's proof, B's member: B's own accounts would leak
         await app_conn.fetch(statement, b.id, [bytes(32)], client, expires, proof)
 
@@ -132,8 +139,12 @@ async def test_production_refuses_a_request_login_that_bypasses_security(databas
     from registry.app import create_app
 
     privileged = Settings(
-        env=Environment.production, database_url=database_url, database_request_url=database_url,
-        data_dir=tmp_path, server_key="3f9a1c2e7b6d5a40" * 4, jwt_keys_dir=settings.data_dir / "keys" / "jwt",
+        env=Environment.production,
+        database_url=database_url,
+        database_request_url=database_url,
+        data_dir=tmp_path,
+        server_key="3f9a1c2e7b6d5a40" * 4,
+        jwt_keys_dir=settings.data_dir / "keys" / "jwt",
         _env_file=None,  # type: ignore[call-arg]
     )
     application = create_app(privileged)

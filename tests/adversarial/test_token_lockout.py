@@ -36,8 +36,11 @@ async def caller(app, address: str, **headers: str) -> AsyncIterator[httpx.Async
 
 
 async def new_client(http, registry, member) -> tuple[str, str]:
-    r = await http.post(f"/admin/members/{member.id}/clients", json={"name": "extra", "scopes": ["records:read"]},
-                        headers=registry.admin.headers)
+    r = await http.post(
+        f"/admin/members/{member.id}/clients",
+        json={"name": "extra", "scopes": ["records:read"]},
+        headers=registry.admin.headers,
+    )
     assert r.status_code == 201, r.text
     return r.json()["client_id"], r.json()["client_secret"]
 
@@ -51,7 +54,9 @@ async def test_a_stranger_cannot_lock_a_client_out_from_elsewhere(app, registry)
         ]
         assert statuses == [401] * 10 + [429] * 20
         # The attacker's address stays throttled for this client, right secret or not.
-        assert (await attacker.post(TOKEN, data=GRANT, auth=(victim.client_id, victim.client_secret))).status_code == 429
+        assert (
+            await attacker.post(TOKEN, data=GRANT, auth=(victim.client_id, victim.client_secret))
+        ).status_code == 429
     async with caller(app, an_address()) as own_system:
         r = await own_system.post(TOKEN, data=GRANT, auth=(victim.client_id, victim.client_secret))
         assert r.status_code == 200, r.text
@@ -115,11 +120,16 @@ async def test_an_untrusted_peer_cannot_pick_its_address_with_x_forwarded_for(be
         peer = an_address()
         async with caller(target, peer) as h:
             for n in range(5):
-                r = await h.post(TOKEN, data=GRANT, auth=(f"brc_nobody{n:012d}", "brs_x"),
-                                 headers={"X-Forwarded-For": an_address()})
+                r = await h.post(
+                    TOKEN, data=GRANT, auth=(f"brc_nobody{n:012d}", "brs_x"), headers={"X-Forwarded-For": an_address()}
+                )
                 assert r.status_code == 401
-            r = await h.post(TOKEN, data=GRANT, auth=(member.client_id, member.client_secret),
-                             headers={"X-Forwarded-For": an_address()})
+            r = await h.post(
+                TOKEN,
+                data=GRANT,
+                auth=(member.client_id, member.client_secret),
+                headers={"X-Forwarded-For": an_address()},
+            )
             assert r.status_code == 429, r.text
 
 
@@ -132,7 +142,9 @@ def test_registry_serve_trusts_the_proxies_it_is_told(database_url, tmp_path):
         attacker = an_address()
         with httpx.Client(base_url=server.url) as h:
             for n in range(3):
-                r = h.post(TOKEN, data=GRANT, auth=(f"brc_nobody{n:012d}", "brs_x"), headers={"X-Forwarded-For": attacker})
+                r = h.post(
+                    TOKEN, data=GRANT, auth=(f"brc_nobody{n:012d}", "brs_x"), headers={"X-Forwarded-For": attacker}
+                )
                 assert r.status_code == 401, r.text
             throttled = h.post(TOKEN, data=GRANT, auth=("brc_nobody", "x"), headers={"X-Forwarded-For": attacker})
             assert throttled.status_code == 429 and throttled.json()["error"] == "temporarily_unavailable"

@@ -261,8 +261,10 @@ async def test_an_item_of_thousands_of_keys_is_refused_with_one_reason(http, reg
     member = await registry.member()
     crowded = {**item(token(), "CROWDED"), **{f"k{n}": 1 for n in range(6500)}}
     fields = len(RecordItem.model_fields)
-    reason = {"field": "item", "message": f"6511 fields: a record item has at most {fields}, and one with more than "
-                                          "64 is not read"}
+    reason = {
+        "field": "item",
+        "message": f"6511 fields: a record item has at most {fields}, and one with more than 64 is not read",
+    }
     assert (await submit(http, member, crowded)).json()["results"][0]["errors"] == [reason]
     job = (await post(http, member, ndjson(crowded), NDJSON)).json()
     assert (await report(http, member, job["id"]))[0]["errors"] == [reason]

@@ -7,7 +7,9 @@ import pytest
 
 async def test_admin_change_and_its_audit_row(http, registry):
     code = "AUD" + __import__("secrets").token_hex(3).upper()
-    r = await http.post("/admin/members", json={"code": code, "name": "x", "kind": "bank"}, headers=registry.admin.headers)
+    r = await http.post(
+        "/admin/members", json={"code": code, "name": "x", "kind": "bank"}, headers=registry.admin.headers
+    )
     rows = await registry.audit_rows(request_id=r.headers["x-request-id"])
     assert len(rows) == 1
     row = rows[0]
@@ -22,7 +24,13 @@ async def test_each_admin_action_is_audited(http, registry):
         ("GET", "/admin/members", None, "admin.member.list", 200),
         ("GET", f"/admin/members/{member.id}", None, "admin.member.read", 200),
         ("PATCH", f"/admin/members/{member.id}", {"name": "renamed"}, "admin.member.update", 200),
-        ("POST", f"/admin/members/{member.id}/clients", {"name": "n", "scopes": ["records:read"]}, "admin.client.create", 201),
+        (
+            "POST",
+            f"/admin/members/{member.id}/clients",
+            {"name": "n", "scopes": ["records:read"]},
+            "admin.client.create",
+            201,
+        ),
         ("GET", f"/admin/members/{member.id}/clients", None, "admin.client.list", 200),
         ("DELETE", f"/admin/clients/{member.client.client_id}", None, "admin.client.revoke", 200),
         ("GET", "/admin/audit", None, "admin.audit.read", 200),
@@ -91,7 +99,9 @@ async def test_audit_search_filters_and_pages(http, registry):
     assert [e["id"] for e in seen] == sorted((e["id"] for e in seen), reverse=True)
     assert all(e["outcome"] == 403 and e["member_id"] == str(member.id) for e in seen)
 
-    r = await http.get("/admin/audit", params={"member_id": str(member.id), "outcome": 201}, headers=registry.admin.headers)
+    r = await http.get(
+        "/admin/audit", params={"member_id": str(member.id), "outcome": 201}, headers=registry.admin.headers
+    )
     assert r.json()["data"] == []
     newest = seen[0]["at"]
     r = await http.get(

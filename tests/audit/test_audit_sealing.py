@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
 import os
 import subprocess
@@ -37,7 +38,8 @@ async def _append(conn, n: int, tag: str) -> None:
     for i in range(n):
         await conn.execute(
             "INSERT INTO audit_log (action, outcome, request_id, details) VALUES ('auth.failed', 401, $1, $2)",
-            f"{tag}-{i}", {"i": i},
+            f"{tag}-{i}",
+            {"i": i},
         )
 
 
@@ -66,7 +68,9 @@ async def test_seal_and_verify_and_every_kind_of_tampering(own_database, key):
         changed_id = await conn.fetchval("SELECT id FROM audit_log WHERE request_id = 'first-2'")
         await _tamper(conn, "UPDATE audit_log SET outcome = 200 WHERE request_id = 'first-2'")
         report = await sealing.verify(conn, keys)
-        assert not report.ok and report.problems == [f"row {changed_id} (auth.failed, no member): changed after checkpoint 1 sealed it"]
+        assert not report.ok and report.problems == [
+            f"row {changed_id} (auth.failed, no member): changed after checkpoint 1 sealed it"
+        ]
         assert [(r.id, r.action, r.checkpoint, r.found) for r in report.changed_rows] == [
             (changed_id, "auth.failed", 1, "after_sealing")
         ]
@@ -94,7 +98,8 @@ async def test_seal_and_verify_and_every_kind_of_tampering(own_database, key):
 
         first_txid = await conn.fetchval("SELECT txid FROM audit_log WHERE request_id = 'first-0'")
         await conn.execute(
-            "INSERT INTO audit_log (action, outcome, request_id, details, txid) VALUES ('auth.token', 200, 'slipped', '{}', $1)",
+            "INSERT INTO audit_log (action, outcome, request_id, details, txid) "
+            "VALUES ('auth.token', 200, 'slipped', '{}', $1)",
             first_txid,
         )
         report = await sealing.verify(conn, keys)
@@ -175,6 +180,7 @@ async def test_cli_seals_what_is_unsealed_and_verifies_it(own_database, tmp_path
 
 # --- each row's own hash -------------------------------------------------------------------
 
+
 async def _rows(conn, where: str = "true", *args) -> list:
     return await conn.fetch(f"SELECT {sealing.COLUMNS} FROM audit_log WHERE {where} ORDER BY id", *args)
 
@@ -188,7 +194,8 @@ async def test_every_row_carries_its_hash_from_insert_and_an_untouched_log_verif
         await conn.execute(
             "INSERT INTO audit_log (member_id, client_id, action, resource, outcome, request_id, details, row_hash) "
             "VALUES ($1, 'brc_1', 'exposure.query', 'exposure', 200, '请求-1', $2, '\\x00')",
-            uuid.uuid4(), {"purpose": "loan_application", "nested": {"b": [1, 2.5, None, "é\n\"x\""]}, "a": ""},
+            uuid.uuid4(),
+            {"purpose": "loan_application", "nested": {"b": [1, 2.5, None, 'é\n"x"']}, "a": ""},
         )
         await conn.execute("INSERT INTO audit_log (action, outcome) VALUES ('auth.failed', 401)")
         await _append(conn, 2, "plain")
@@ -208,14 +215,17 @@ async def test_every_row_carries_its_hash_from_insert_and_an_untouched_log_verif
 async def test_the_exposure_functions_audit_rows_carry_hashes(http, registry, pool):
     member = await registry.member()
     r = await http.post(
-        "/v1/exposure", json={"subjects": [token()], "purpose": "loan_application", "consent_ref": "C-1"},
+        "/v1/exposure",
+        json={"subjects": [token()], "purpose": "loan_application", "consent_ref": "C-1"},
         headers=member.headers,
     )
     assert r.status_code == 200
     rows = await _rows(pool, "request_id = $1", r.headers["x-request-id"])
     assert [row["action"] for row in rows] == ["exposure.query"]
     assert rows[0]["row_hash"] == sealing.row_hash(rows[0])
-    refused = await http.post("/v1/exposure", json={"subjects": [token()], "purpose": "account_review"}, headers=member.headers)
+    refused = await http.post(
+        "/v1/exposure", json={"subjects": [token()], "purpose": "account_review"}, headers=member.headers
+    )
     assert refused.status_code == 403
     rows = await _rows(pool, "request_id = $1", refused.headers["x-request-id"])
     assert [(row["action"], row["outcome"]) for row in rows] == [("exposure.query", 403)]
@@ -223,6 +233,7 @@ async def test_the_exposure_functions_audit_rows_carry_hashes(http, registry, po
 
 
 # --- the checkpoint head published to members ---------------------------------------------
+
 
 def _head_verifies(head: dict, jwks: dict) -> bool:
     """What a member does with a head, written from docs/security.md alone."""
@@ -232,8 +243,10 @@ def _head_verifies(head: dict, jwks: dict) -> bool:
     if head["format"] >= 2:
         position.append(head["changed_rows"])
     message = (
-        f"registry-audit-v{head['format']}|".encode() + bytes.fromhex(head["previous_digest"])
-        + bytes.fromhex(head["digest"]) + json.dumps(position, separators=(",", ":")).encode()
+        f"registry-audit-v{head['format']}|".encode()
+        + bytes.fromhex(head["previous_digest"])
+        + bytes.fromhex(head["digest"])
+        + json.dumps(position, separators=(",", ":")).encode()
     )
     try:
         public_key.verify(bytes.fromhex(head["signature"]), message)
@@ -270,9 +283,12 @@ async def test_a_checkpoint_head_reaches_every_active_members_feed_and_verifies_
     jwks = (await http.get("/.well-known/jwks.json")).json()
     assert _head_verifies(head, jwks)
     assert not _head_verifies({**head, "rows": head["rows"] + 1}, jwks)
-    assert await own_app.pool.fetchval(
-        "SELECT count(*) FROM alerts WHERE member_id = $1 AND kind = 'audit_checkpoint'", suspended.id
-    ) == 0
+    assert (
+        await own_app.pool.fetchval(
+            "SELECT count(*) FROM alerts WHERE member_id = $1 AND kind = 'audit_checkpoint'", suspended.id
+        )
+        == 0
+    )
     [published] = await own_app.pool.fetch("SELECT * FROM audit_log WHERE action = 'audit.checkpoint.publish'")
     assert published["details"]["checkpoint"] == first and published["details"]["members"] == 2  # holder, association
 
@@ -295,7 +311,7 @@ async def test_a_checkpoint_head_reaches_every_active_members_feed_and_verifies_
         if not (cursor := r.json()["next_cursor"]):
             break
     assert chain[0] == heads[0] and chain[-1] == heads[1] and len(chain) >= 2
-    assert all(later["previous_digest"] == earlier["digest"] for earlier, later in zip(chain, chain[1:]))
+    assert all(later["previous_digest"] == earlier["digest"] for earlier, later in itertools.pairwise(chain))
     assert all(_head_verifies(h, jwks) for h in chain)
 
 
@@ -304,8 +320,12 @@ async def test_the_checkpoint_chain_needs_the_monitor_scope(own_app):
     assert (await http.get("/v1/audit/checkpoints")).status_code == 401
     reader = await registry.member(scopes=["records:read"])
     assert (await http.get("/v1/audit/checkpoints", headers=reader.headers)).status_code == 403
-    assert (await http.get("/v1/audit/checkpoints", params={"cursor": "bad"}, headers=registry.admin.headers)).status_code == 403
+    assert (
+        await http.get("/v1/audit/checkpoints", params={"cursor": "bad"}, headers=registry.admin.headers)
+    ).status_code == 403
     watcher = await registry.member(scopes=["monitor"])
-    assert (await http.get("/v1/audit/checkpoints", params={"cursor": "bad"}, headers=watcher.headers)).status_code == 422
+    assert (
+        await http.get("/v1/audit/checkpoints", params={"cursor": "bad"}, headers=watcher.headers)
+    ).status_code == 422
     r = await http.get("/v1/audit/checkpoints", params={"from_checkpoint": 0}, headers=watcher.headers)
     assert r.status_code == 422

@@ -46,7 +46,9 @@ def _forge(header: dict, claims: dict, signature: bytes = b"") -> str:
 
 def _hs256_with_public_key(app, claims) -> str:
     key = app.state.runtime.keys.signing_key
-    public_pem = key.public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = {"alg": "HS256", "typ": "at+jwt", "kid": key.kid}
     import hashlib
     import hmac
@@ -70,15 +72,23 @@ def _embedded_jwk(app, registry) -> str:
 
     attacker = Ed25519PrivateKey.generate()
     jwk = _json.loads(OKPAlgorithm.to_jwk(attacker.public_key()))
-    return jwt.encode(_claims(app, registry), attacker, algorithm="EdDSA",
-                      headers={"typ": "at+jwt", "kid": app.state.runtime.keys.current_kid, "jwk": jwk})
+    return jwt.encode(
+        _claims(app, registry),
+        attacker,
+        algorithm="EdDSA",
+        headers={"typ": "at+jwt", "kid": app.state.runtime.keys.current_kid, "jwk": jwk},
+    )
 
 
 CASES = {
     "garbage": lambda app, reg: "not-a-jwt",
-    "alg none": lambda app, reg: _forge({"alg": "none", "typ": "at+jwt", "kid": app.state.runtime.keys.current_kid}, _claims(app, reg)),
+    "alg none": lambda app, reg: _forge(
+        {"alg": "none", "typ": "at+jwt", "kid": app.state.runtime.keys.current_kid}, _claims(app, reg)
+    ),
     "hs256 with the public key": lambda app, reg: _hs256_with_public_key(app, _claims(app, reg)),
-    "expired": lambda app, reg: _sign(app, _claims(app, reg, iat=int(time.time()) - 2000, nbf=int(time.time()) - 2000, exp=int(time.time()) - 1100)),
+    "expired": lambda app, reg: _sign(
+        app, _claims(app, reg, iat=int(time.time()) - 2000, nbf=int(time.time()) - 2000, exp=int(time.time()) - 1100)
+    ),
     "not yet valid": lambda app, reg: _sign(app, _claims(app, reg, nbf=int(time.time()) + 300)),
     "wrong audience": lambda app, reg: _sign(app, _claims(app, reg, aud="urn:someone-else")),
     "wrong issuer": lambda app, reg: _sign(app, _claims(app, reg, iss="urn:someone-else")),
@@ -89,7 +99,9 @@ CASES = {
     "wrong typ": lambda app, reg: _sign(app, _claims(app, reg), typ="JWT"),
     "lifetime beyond maximum": lambda app, reg: _sign(app, _claims(app, reg, exp=int(time.time()) + 86_400)),
     "foreign key": lambda app, reg: jwt.encode(
-        _claims(app, reg), Ed25519PrivateKey.generate(), algorithm="EdDSA",
+        _claims(app, reg),
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
         headers={"kid": app.state.runtime.keys.current_kid, "typ": "at+jwt"},
     ),
     "tampered payload": _tampered,
@@ -172,7 +184,7 @@ async def test_key_location_headers_are_never_followed(http, app, registry):
     fetched = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             fetched.append(self.path)
             self.send_response(404)
             self.end_headers()

@@ -20,41 +20,51 @@ def run_cli(env, *args):
 
 
 async def test_rotate_and_retire(database_url, registry, tmp_path):
-    settings = Settings(env=Environment.test, database_url=database_url, data_dir=tmp_path, key_refresh_seconds=0,
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        env=Environment.test, database_url=database_url, data_dir=tmp_path, key_refresh_seconds=0, _env_file=None
+    )  # type: ignore[call-arg]
     app = create_app(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     env.update(REGISTRY_DATA_DIR=str(tmp_path), REGISTRY_DATABASE_URL=database_url)
     member = await registry.member()
     c = member.client
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r.test") as h:
-            async def fresh_token():
-                r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
-                return r.json()["access_token"]
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r.test") as h,
+    ):
 
-            async def works(token):
-                return (await h.get("/v1/records", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+        async def fresh_token():
+            r = await h.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret)
+            )
+            return r.json()["access_token"]
 
-            old_token = await fresh_token()
-            old_kid = jwt.get_unverified_header(old_token)["kid"]
-            rotated = run_cli(env, "keys", "rotate")
-            new_kid = rotated["kid"]
-            assert new_kid != old_kid and sorted(rotated["keys"]) == sorted([old_kid, new_kid])
+        async def works(token):
+            return (await h.get("/v1/records", headers={"Authorization": f"Bearer {token}"})).status_code == 200
 
-            new_token = await fresh_token()
-            assert jwt.get_unverified_header(new_token)["kid"] == new_kid
-            published = {k["kid"] for k in (await h.get("/.well-known/jwks.json")).json()["keys"]}
-            assert published == {old_kid, new_kid}
-            assert await works(old_token) and await works(new_token)
+        old_token = await fresh_token()
+        old_kid = jwt.get_unverified_header(old_token)["kid"]
+        rotated = run_cli(env, "keys", "rotate")
+        new_kid = rotated["kid"]
+        assert new_kid != old_kid and sorted(rotated["keys"]) == sorted([old_kid, new_kid])
 
-            # `--`: a key id is a base64url thumbprint and may begin with "-" (one in 64 does).
-            refused = subprocess.run([sys.executable, "-m", "registry", "keys", "retire", "--", new_kid], env=env,
-                                     capture_output=True, text=True)
-            assert refused.returncode == 1 and "current" in refused.stderr
+        new_token = await fresh_token()
+        assert jwt.get_unverified_header(new_token)["kid"] == new_kid
+        published = {k["kid"] for k in (await h.get("/.well-known/jwks.json")).json()["keys"]}
+        assert published == {old_kid, new_kid}
+        assert await works(old_token) and await works(new_token)
 
-            run_cli(env, "keys", "retire", "--", old_kid)
-            assert not await works(old_token)
-            assert await works(new_token)
-            published = {k["kid"] for k in (await h.get("/.well-known/jwks.json")).json()["keys"]}
-            assert published == {new_kid}
+        # `--`: a key id is a base64url thumbprint and may begin with "-" (one in 64 does).
+        refused = subprocess.run(  # noqa: ASYNC221 - the CLI runs while the app waits, as an operator would
+            [sys.executable, "-m", "registry", "keys", "retire", "--", new_kid],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert refused.returncode == 1 and "current" in refused.stderr
+
+        run_cli(env, "keys", "retire", "--", old_kid)
+        assert not await works(old_token)
+        assert await works(new_token)
+        published = {k["kid"] for k in (await h.get("/.well-known/jwks.json")).json()["keys"]}
+        assert published == {new_kid}

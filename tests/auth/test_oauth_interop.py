@@ -22,8 +22,9 @@ TOKEN_URL = BASE + "/oauth/token"
 
 def oauth_client(app, client_id, secret, method, address="127.0.0.1", **kwargs) -> AsyncOAuth2Client:
     transport = httpx.ASGITransport(app=app, client=(address, 50_000))
-    return AsyncOAuth2Client(client_id, secret, token_endpoint_auth_method=method, transport=transport,
-                             base_url=BASE, **kwargs)
+    return AsyncOAuth2Client(
+        client_id, secret, token_endpoint_auth_method=method, transport=transport, base_url=BASE, **kwargs
+    )
 
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
@@ -97,8 +98,12 @@ async def test_joserfc_verifies_access_tokens_against_the_published_jwks(http, a
         assert OKPKey.import_key(entry).thumbprint() == entry["kid"]
         assert set(entry) == {"kty", "crv", "x", "kid", "alg", "use"}
     # A token signed by another key (same kid) does not verify against the set.
-    forged = jwt.encode({**token.claims}, OKPKey.generate_key("Ed25519").as_pem(private=True), algorithm="EdDSA",
-                        headers={"kid": token.header["kid"], "typ": "at+jwt"})
+    forged = jwt.encode(
+        {**token.claims},
+        OKPKey.generate_key("Ed25519").as_pem(private=True),
+        algorithm="EdDSA",
+        headers={"kid": token.header["kid"], "typ": "at+jwt"},
+    )
     with pytest.raises(Exception, match="signature"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         jose_jwt.decode(forged, key_set, algorithms=["EdDSA"])

@@ -72,7 +72,9 @@ async def test_scope_narrowing(http, registry):
 @pytest.mark.parametrize("scope", ["admin", "records:write nonsense", "admin exposure:read"])
 async def test_scope_beyond_the_client_is_invalid_scope(http, registry, scope):
     c = (await registry.member()).client
-    r = await http.post(TOKEN, data={"grant_type": "client_credentials", "scope": scope}, auth=(c.client_id, c.client_secret))
+    r = await http.post(
+        TOKEN, data={"grant_type": "client_credentials", "scope": scope}, auth=(c.client_id, c.client_secret)
+    )
     assert r.status_code == 400
     assert r.json()["error"] == "invalid_scope"
 
@@ -105,7 +107,13 @@ async def test_unsupported_grant(http, registry):
     [
         ({"data": {}}, "invalid_request"),
         ({"json": {"grant_type": "client_credentials"}}, "invalid_request"),
-        ({"content": b"grant_type=client_credentials&grant_type=x", "headers": {"content-type": "application/x-www-form-urlencoded"}}, "invalid_request"),
+        (
+            {
+                "content": b"grant_type=client_credentials&grant_type=x",
+                "headers": {"content-type": "application/x-www-form-urlencoded"},
+            },
+            "invalid_request",
+        ),
         ({"content": b"\xff\xfe", "headers": {"content-type": "application/x-www-form-urlencoded"}}, "invalid_request"),
     ],
 )
@@ -125,7 +133,9 @@ async def test_malformed_basic_header(http):
     r = await http.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"})
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
     no_colon = base64.b64encode(b"nocolon").decode()
-    r = await http.post(TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {no_colon}"})
+    r = await http.post(
+        TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {no_colon}"}
+    )
     assert r.status_code == 401
 
 
@@ -142,7 +152,9 @@ async def test_two_authentication_methods_at_once_are_refused(http, registry):
 async def test_revoked_client_and_suspended_member_get_no_token(http, registry):
     member = await registry.member()
     c = member.client
-    assert (await http.patch(f"/admin/members/{member.id}", json={"status": "suspended"}, headers=registry.admin.headers)).status_code == 200
+    assert (
+        await http.patch(f"/admin/members/{member.id}", json={"status": "suspended"}, headers=registry.admin.headers)
+    ).status_code == 200
     r = await http.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
     assert r.status_code == 401
     await http.patch(f"/admin/members/{member.id}", json={"status": "active"}, headers=registry.admin.headers)
@@ -161,7 +173,7 @@ async def test_successful_issuance_is_audited(http, registry):
 
 
 def test_scope_names_are_the_contract():
-    assert ALL_SCOPES == {"records:write", "records:read", "exposure:read", "monitor", "disputes", "admin"}
+    assert {"records:write", "records:read", "exposure:read", "monitor", "disputes", "admin"} == ALL_SCOPES
 
 
 async def test_nul_in_a_parameter_name_is_invalid_request_and_audited(http, registry):
@@ -178,7 +190,13 @@ async def test_audit_rows_land_whatever_the_caller_sent(registry):
     from registry.audit import auditor
     from registry.audit.actions import AuditAction
 
-    await auditor.record_event(registry.pool, AuditAction.AUTH_FAILED, outcome=401, actor=auditor.Actor(None, "x\x00y"),
-                               request_id="nul-test-1", details={"k\x00": ["v\x00"]})
+    await auditor.record_event(
+        registry.pool,
+        AuditAction.AUTH_FAILED,
+        outcome=401,
+        actor=auditor.Actor(None, "x\x00y"),
+        request_id="nul-test-1",
+        details={"k\x00": ["v\x00"]},
+    )
     row = (await registry.audit_rows(request_id="nul-test-1"))[0]
     assert row["client_id"] == "x\ufffdy" and row["details"] == {"k\ufffd": ["v\ufffd"]}

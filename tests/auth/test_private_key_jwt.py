@@ -27,7 +27,14 @@ def keypair(kind):
 
 def assertion(private, alg, client_id, **override):
     now = int(time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": TOKEN_URL, "iat": now, "exp": now + 120, "jti": secrets.token_hex(8)}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": TOKEN_URL,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_hex(8),
+    }
     claims.update(override)
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, private, algorithm=alg)
 
@@ -43,7 +50,11 @@ async def register(http, registry, jwk, scopes=("records:read",), member=None):
 
 
 async def grant(http, client_assertion, **extra):
-    data = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE, "client_assertion": client_assertion}
+    data = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": client_assertion,
+    }
     data.update(extra)
     return await http.post("/oauth/token", data=data)
 
@@ -76,8 +87,19 @@ async def test_issuer_is_an_accepted_audience(http, registry, app):
 
 @pytest.mark.parametrize(
     "case",
-    ["wrong audience", "too long lived", "expired", "sub differs", "iss differs", "no jti", "other key", "alg none",
-     "client_id mismatch", "garbage", "secret client"],
+    [
+        "wrong audience",
+        "too long lived",
+        "expired",
+        "sub differs",
+        "iss differs",
+        "no jti",
+        "other key",
+        "alg none",
+        "client_id mismatch",
+        "garbage",
+        "secret client",
+    ],
 )
 async def test_bad_assertions_are_invalid_client(http, registry, case):
     private, jwk, alg = keypair("Ed25519")
@@ -99,7 +121,9 @@ async def test_bad_assertions_are_invalid_client(http, registry, case):
     elif case == "other key":
         signed = assertion(Ed25519PrivateKey.generate(), alg, client_id)
     elif case == "alg none":
-        signed = jwt.encode({"iss": client_id, "sub": client_id, "aud": TOKEN_URL, "exp": now + 60, "jti": "x"}, None, algorithm="none")
+        signed = jwt.encode(
+            {"iss": client_id, "sub": client_id, "aud": TOKEN_URL, "exp": now + 60, "jti": "x"}, None, algorithm="none"
+        )
     elif case == "client_id mismatch":
         signed = assertion(private, alg, client_id)
         extra = {"client_id": "brc_0000000000000000"}

@@ -33,7 +33,9 @@ def assert_token_throttled(r, policy):
 
 
 def from_address(app, address):
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 4711)), base_url="http://registry.test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 4711)), base_url="http://registry.test"
+    )
 
 
 async def test_repeated_token_failures_lock_the_client_out_from_that_address_for_the_window(app, registry, clock):
@@ -64,7 +66,9 @@ async def test_failures_from_one_address_are_throttled(app, registry, clock, mon
     monkeypatch.setattr(app.state.runtime.settings, "token_failures_per_address", 5)
     async with from_address(app, "192.0.2.77") as h:
         for n in range(5):
-            r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(f"brc_nobody{n:07d}", "x"))
+            r = await h.post(
+                "/oauth/token", data={"grant_type": "client_credentials"}, auth=(f"brc_nobody{n:07d}", "x")
+            )
             assert r.status_code == 401, (n, r.text)
         r = await h.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
         assert_token_throttled(r, "token-failures-address")
@@ -86,7 +90,9 @@ def test_the_per_address_cap_leaves_room_for_a_shared_proxy():
 async def test_write_quota_per_member_second(http, registry, clock):
     clock.set(FROZEN)
     bank, other = await registry.member(), await registry.member()
-    r = await http.patch(f"/admin/members/{bank.id}", json={"quota_writes_per_second": 2}, headers=registry.admin.headers)
+    r = await http.patch(
+        f"/admin/members/{bank.id}", json={"quota_writes_per_second": 2}, headers=registry.admin.headers
+    )
     assert r.status_code == 200
     # One after another: concurrent requests may pass a limit by as many as are in flight
     # (counters are sharded per connection and summed), which docs/security.md explains.

@@ -65,9 +65,13 @@ def histories(events, key_of) -> dict:
 def uncollected(r) -> bool:
     """The rule of docs/api.md, written out again over a generated row."""
     window = timedelta(days=30)
-    return (SEVERITY[r["status"]] >= DELINQUENT_SEVERITY and r["delinquent_since"] is not None
-            and r["delinquent_since"] < r["as_of"] - window and r["arrangement"] == "none"
-            and (r["last_collection_action_on"] is None or r["last_collection_action_on"] < r["as_of"] - window))
+    return (
+        SEVERITY[r["status"]] >= DELINQUENT_SEVERITY
+        and r["delinquent_since"] is not None
+        and r["delinquent_since"] < r["as_of"] - window
+        and r["arrangement"] == "none"
+        and (r["last_collection_action_on"] is None or r["last_collection_action_on"] < r["as_of"] - window)
+    )
 
 
 def uuid7_millis(value: uuid.UUID) -> int:
@@ -83,8 +87,17 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
     """Replay the generated history through the API (each member's reports version by version,
     disputes resolved `unverifiable`, then withdrawals and inquiries at their own times) and
     require the same records, events and inquiries."""
-    dataset, lenders = await generated(registry, app, seed=11, records=150, subjects=60, inquiries_per_subject=1.5,
-                                       hard_inquiry_share=0.3, withdrawn_share=0.2, disputed_share=0.08)
+    dataset, lenders = await generated(
+        registry,
+        app,
+        seed=11,
+        records=150,
+        subjects=60,
+        inquiries_per_subject=1.5,
+        hard_inquiry_share=0.3,
+        withdrawn_share=0.2,
+        disputed_share=0.08,
+    )
     records, events, inquiries = rows_of(dataset)
     assert len(records) == 150 and len({r["subject_key"] for r in records}) == 60
     withdrawn = [r for r in records if r["withdrawn_at"] is not None]
@@ -96,8 +109,9 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
     generated_key = {r["id"]: (r["member_id"], r["account_ref"]) for r in records}
     generated_history = histories(events, generated_key)
     assert all(len(generated_history[generated_key[r["id"]]]) == r["version"] for r in records)
-    assert any(max(e["severity"] for e in generated_history[generated_key[r["id"]]]) > SEVERITY[r["status"]]
-               for r in records)
+    assert any(
+        max(e["severity"] for e in generated_history[generated_key[r["id"]]]) > SEVERITY[r["status"]] for r in records
+    )
 
     token_of = {dataset.key(s): dataset.token(s) for s in range(dataset.spec.subjects)}
     lender_of = {lender.id: lender for lender in lenders}
@@ -105,32 +119,50 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
 
     # 1. The reports, version by version, each member its own.
     clock.set(NOW)
-    reports = {generated_key[r["id"]]: [e for e in generated_history[generated_key[r["id"]]] if e["kind"] != "withdrawn"]
-               for r in records}
+    reports = {
+        generated_key[r["id"]]: [e for e in generated_history[generated_key[r["id"]]] if e["kind"] != "withdrawn"]
+        for r in records
+    }
     for version in range(1, max(len(v) for v in reports.values()) + 1):
         for lender in lenders:
-            items = [{**json.loads(reports[(lender.id, r["account_ref"])][version - 1]["snapshot"]),
-                      "subject": token_of[r["subject_key"]]}
-                     for r in records
-                     if r["member_id"] == lender.id and len(reports[(lender.id, r["account_ref"])]) >= version]
+            items = [
+                {
+                    **json.loads(reports[(lender.id, r["account_ref"])][version - 1]["snapshot"]),
+                    "subject": token_of[r["subject_key"]],
+                }
+                for r in records
+                if r["member_id"] == lender.id and len(reports[(lender.id, r["account_ref"])]) >= version
+            ]
             if items:
                 response = await submit(http, lender, *items)
                 assert response.status_code == 200, response.text
                 summary = response.json()["summary"]
                 assert summary["created"] + summary["updated"] == len(items), response.text
-    record_id = {(row["member_id"], row["account_ref"]): row["id"]
-                 for row in await pool.fetch("SELECT member_id, account_ref, id FROM records WHERE member_id = ANY($1)", ids)}
+    record_id = {
+        (row["member_id"], row["account_ref"]): row["id"]
+        for row in await pool.fetch("SELECT member_id, account_ref, id FROM records WHERE member_id = ANY($1)", ids)
+    }
 
     # 2. A dispute on each disputed record, filed while it was live and resolved `unverifiable`.
     for r in disputed:
         lender = lender_of[r["member_id"]]
         clock.set(r["updated_at"])
-        filed = await http.post("/v1/disputes", headers=lender.headers, json={
-            "subject": token_of[r["subject_key"]], "record_id": str(record_id[(lender.id, r["account_ref"])]),
-            "reason": "already_settled", "statement": "I repaid this loan."})
+        filed = await http.post(
+            "/v1/disputes",
+            headers=lender.headers,
+            json={
+                "subject": token_of[r["subject_key"]],
+                "record_id": str(record_id[(lender.id, r["account_ref"])]),
+                "reason": "already_settled",
+                "statement": "I repaid this loan.",
+            },
+        )
         assert filed.status_code == 202, filed.text
-        resolved = await http.patch(f"/admin/disputes/{filed.json()['id']}", headers=registry.admin.headers,
-                                    json={"resolution": "unverifiable", "note": "Neither side could prove it."})
+        resolved = await http.patch(
+            f"/admin/disputes/{filed.json()['id']}",
+            headers=registry.admin.headers,
+            json={"resolution": "unverifiable", "note": "Neither side could prove it."},
+        )
         assert resolved.status_code == 200, resolved.text
 
     # 3. Withdrawals and inquiries, in the order they happened, at the times they happened.
@@ -139,8 +171,9 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
         clock.set(moment)
         lender = lender_of[row["member_id"]]
         if kind == "withdraw":
-            response = await http.delete(f"/v1/records/{record_id[(lender.id, row['account_ref'])]}",
-                                         headers=lender.headers)
+            response = await http.delete(
+                f"/v1/records/{record_id[(lender.id, row['account_ref'])]}", headers=lender.headers
+            )
         else:
             body = {"subjects": [token_of[row["subject_key"]]], "purpose": row["purpose"]}
             if row["consent_ref"] is not None:
@@ -149,8 +182,10 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
         assert response.status_code == 200, (kind, row, response.text)
 
     # Records: every column the service keeps.
-    stored = {(row["member_id"], row["account_ref"]): dict(row)
-              for row in await pool.fetch("SELECT * FROM records WHERE member_id = ANY($1)", ids)}
+    stored = {
+        (row["member_id"], row["account_ref"]): dict(row)
+        for row in await pool.fetch("SELECT * FROM records WHERE member_id = ANY($1)", ids)
+    }
     assert set(stored) == set(generated_key.values())
     derived_by_table = {"severity", "uncollected", "suppressed", "dispute_deadline"}
     assert set(next(iter(stored.values()))) == set(RECORD_COLUMNS) | derived_by_table  # a new column fails here
@@ -181,8 +216,10 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
     compared = [c for c in EVENT_COLUMNS if c not in ("record_id", "at")]
 
     def comparable(history):
-        return [{c: (json.loads(e[c]) if c == "snapshot" and isinstance(e[c], str) else e[c]) for c in compared}
-                for e in history]
+        return [
+            {c: (json.loads(e[c]) if c == "snapshot" and isinstance(e[c], str) else e[c]) for c in compared}
+            for e in history
+        ]
 
     assert set(service_history) == set(generated_history)
     for key, history in generated_history.items():
@@ -214,13 +251,19 @@ async def test_every_side_makes_the_call_the_service_makes(http, registry, app, 
     assert len(set(tokens)) == 60 and sum(k not in {r["subject_key"] for r in records} for k in keys) == 6
     plan = QueryPlan(len(tokens), 5, len(clients))
     numbers = range(4)
-    live = [r for r in records if r["withdrawn_at"] is None and (r["expires_on"] is None or r["expires_on"] > REFERENCE)]
+    live = [
+        r for r in records if r["withdrawn_at"] is None and (r["expires_on"] is None or r["expires_on"] > REFERENCE)
+    ]
     window_24m = REFERENCE.replace(year=REFERENCE.year - 2)
     clock.set(NOW)
 
     async def inquiries_after(last_id: int) -> Counter:
-        rows = await pool.fetch("SELECT member_id, subject_key, purpose, hard, consent_ref FROM inquiries "
-                                "WHERE id > $1 AND member_id = ANY($2)", last_id, ids)
+        rows = await pool.fetch(
+            "SELECT member_id, subject_key, purpose, hard, consent_ref FROM inquiries "
+            "WHERE id > $1 AND member_id = ANY($2)",
+            last_id,
+            ids,
+        )
         return Counter(tuple(row) for row in rows)
 
     async def last_inquiry() -> int:
@@ -234,8 +277,9 @@ async def test_every_side_makes_the_call_the_service_makes(http, registry, app, 
         for k in numbers:
             start, end = plan.bounds(k)
             client = clients[plan.member(k)]
-            rows = await raw.call(app_pool, prover, client, keys[start:end], quota_per_minute=quota, now=NOW,
-                                  request_id=f"raw-{k}")
+            rows = await raw.call(
+                app_pool, prover, client, keys[start:end], quota_per_minute=quota, now=NOW, request_id=f"raw-{k}"
+            )
             assert len(rows) == end - start and rows[0].allowed
             answers[k] = [_subject_answer(token, row) for token, row in zip(tokens[start:end], rows, strict=True)]
             for key, row in zip(keys[start:end], rows, strict=True):  # what the generated rows say
@@ -249,8 +293,14 @@ async def test_every_side_makes_the_call_the_service_makes(http, registry, app, 
                 held = {r["id"] for r in others}
                 past = [e["severity"] for e in events if e["record_id"] in held and e["as_of"] >= window_24m]
                 assert row.worst_24m == (max(past) if past else None)
-                hard = [i for i in inquiries if i["subject_key"] == key and i["hard"]
-                        and i["member_id"] != client.member.id and NOW - timedelta(days=90) < i["at"] <= NOW]
+                hard = [
+                    i
+                    for i in inquiries
+                    if i["subject_key"] == key
+                    and i["hard"]
+                    and i["member_id"] != client.member.id
+                    and NOW - timedelta(days=90) < i["at"] <= NOW
+                ]
                 assert (row.last_90d or 0) == len(hard)
         assert sum(a["found"] for k in numbers for a in answers[k]) >= 12
         raw_inquiries = await inquiries_after(before_raw)
@@ -260,8 +310,11 @@ async def test_every_side_makes_the_call_the_service_makes(http, registry, app, 
         for k in numbers:
             start, end = plan.bounds(k)
             lender = lenders[plan.member(k)]
-            response = await http.post("/v1/exposure", headers=lender.headers, json={
-                "subjects": tokens[start:end], "purpose": raw.PURPOSE.value, "consent_ref": raw.CONSENT_REF})
+            response = await http.post(
+                "/v1/exposure",
+                headers=lender.headers,
+                json={"subjects": tokens[start:end], "purpose": raw.PURPOSE.value, "consent_ref": raw.CONSENT_REF},
+            )
             assert response.status_code == 200, response.text
             assert response.json()["results"] == answers[k], k
         http_inquiries = await inquiries_after(before_http)
@@ -273,11 +326,13 @@ async def test_every_side_makes_the_call_the_service_makes(http, registry, app, 
             tag = "smoke-pgbench"
             script = runtime.settings.data_dir / "smoke-pgbench.sql"
             script.write_text(pgbench.script(plan, quota_per_minute=quota, tag=tag))
-            argv, env = pgbench.command(pgbench.find(), database_url, script, connections=2, role=role,
-                                        limit=["--transactions=2"])
+            argv, env = pgbench.command(
+                pgbench.find(), database_url, script, connections=2, role=role, limit=["--transactions=2"]
+            )
             before_pgbench = await last_inquiry()
-            done = await asyncio.to_thread(subprocess.run, argv, env=env, capture_output=True, text=True,
-                                           timeout=60, check=False)
+            done = await asyncio.to_thread(
+                subprocess.run, argv, env=env, capture_output=True, text=True, timeout=60, check=False
+            )
             assert done.returncode == 0 and "number of failed transactions: 0" in done.stdout, done.stderr
             assert await inquiries_after(before_pgbench) == http_inquiries
         finally:
@@ -287,13 +342,20 @@ async def test_every_side_makes_the_call_the_service_makes(http, registry, app, 
 
     audits = await pool.fetch(
         "SELECT request_id, member_id, client_id, resource, outcome, details FROM audit_log "
-        "WHERE action = 'exposure.query' AND member_id = ANY($1) ORDER BY id", ids)
+        "WHERE action = 'exposure.query' AND member_id = ANY($1) ORDER BY id",
+        ids,
+    )
 
     def side(prefix: str | None) -> list[tuple]:
-        chosen = [a for a in audits if (a["request_id"] or "").startswith(prefix)] if prefix else \
-            [a for a in audits if not (a["request_id"] or "").startswith(("raw-", tag))]
-        return sorted((a["member_id"], a["client_id"], a["resource"], a["outcome"], json.dumps(a["details"], sort_keys=True))
-                      for a in chosen)
+        chosen = (
+            [a for a in audits if (a["request_id"] or "").startswith(prefix)]
+            if prefix
+            else [a for a in audits if not (a["request_id"] or "").startswith(("raw-", tag))]
+        )
+        return sorted(
+            (a["member_id"], a["client_id"], a["resource"], a["outcome"], json.dumps(a["details"], sort_keys=True))
+            for a in chosen
+        )
 
     assert side(None) == side("raw-") == side(f"{tag}-") and len(side(None)) == len(numbers)
 
@@ -320,8 +382,15 @@ async def test_the_baseline_reads_no_settings_per_query(registry, app, database_
     role = app.state.runtime.settings.database_role
     pool = await asyncpg.create_pool(with_user(database_url, role), min_size=1, max_size=1, init=init_connection)
     try:
-        query = raw.querier(pool, app.state.runtime.prover, [client], keys, QueryPlan(len(keys), 1, 1), quota_per_minute=60_000,
-                            clock=lambda: NOW)
+        query = raw.querier(
+            pool,
+            app.state.runtime.prover,
+            [client],
+            keys,
+            QueryPlan(len(keys), 1, 1),
+            quota_per_minute=60_000,
+            clock=lambda: NOW,
+        )
         assert [await query(k) for k in range(3)] == [1, 1, 1]
     finally:
         await pool.close()
@@ -334,19 +403,45 @@ def test_no_verdict_from_a_failed_or_client_bound_side():
     from bench.measure import Measurement
 
     def window(name, queries, client, errors=0):
-        return Measurement(name, 1, 64, 10.0, queries=queries, subjects=queries, errors=errors,
-                           first_error="boom" if errors else None,
-                           cores={"client": client, "service": 0.5, "postgres": 1.0, "other": 0.1})
+        return Measurement(
+            name,
+            1,
+            64,
+            10.0,
+            queries=queries,
+            subjects=queries,
+            errors=errors,
+            first_error="boom" if errors else None,
+            cores={"client": client, "service": 0.5, "postgres": 1.0, "other": 0.1},
+        )
 
     service = [window("service", 4000, 0.05), window("service", 6000, 0.05)]
-    fair = verdict("single", "pgbench", service, [window("pgbench", 9000, 0.05), window("pgbench", 11000, 0.05)],
-                   cores=2, max_share=0.15)
+    fair = verdict(
+        "single",
+        "pgbench",
+        service,
+        [window("pgbench", 9000, 0.05), window("pgbench", 11000, 0.05)],
+        cores=2,
+        max_share=0.15,
+    )
     assert fair.ratio == 0.5 and fair.by_round == (4000 / 9000, 6000 / 11000) and not fair.reasons
-    bound = verdict("single", "asyncpg", service, [window("asyncpg", 9000, 0.2), window("asyncpg", 11000, 0.5)],
-                    cores=2, max_share=0.15)
+    bound = verdict(
+        "single",
+        "asyncpg",
+        service,
+        [window("asyncpg", 9000, 0.2), window("asyncpg", 11000, 0.5)],
+        cores=2,
+        max_share=0.15,
+    )
     assert bound.ratio is None and "client-bound" in bound.reasons[0] and "NO VERDICT" in bound.line("single")
-    failed = verdict("single", "pgbench", [service[0], window("service", 6000, 0.05, errors=1)],
-                     [window("pgbench", 9000, 0.05), window("pgbench", 11000, 0.05)], cores=2, max_share=0.15)
+    failed = verdict(
+        "single",
+        "pgbench",
+        [service[0], window("service", 6000, 0.05, errors=1)],
+        [window("pgbench", 9000, 0.05), window("pgbench", 11000, 0.05)],
+        cores=2,
+        max_share=0.15,
+    )
     assert failed.ratio is None and "failed 1 queries" in failed.reasons[0]
     empty = verdict("batch", "pgbench", service, [window("pgbench", 0, 0.01)] * 2, cores=2, max_share=0.15)
     assert empty.ratio is None and "no query completed" in empty.reasons[0]

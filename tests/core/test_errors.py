@@ -33,7 +33,9 @@ async def test_wrong_method(http):
     ],
 )
 async def test_bad_bodies_are_4xx_problems(http, registry, content, status):
-    r = await http.post("/admin/members", content=content, headers={**registry.admin.headers, "content-type": "application/json"})
+    r = await http.post(
+        "/admin/members", content=content, headers={**registry.admin.headers, "content-type": "application/json"}
+    )
     body = assert_problem(r, status)
     if status == 422:
         assert body["errors"], "validation problems name the fields"
@@ -41,14 +43,18 @@ async def test_bad_bodies_are_4xx_problems(http, registry, content, status):
 
 
 async def test_validation_errors_name_the_field(http, registry):
-    r = await http.post("/admin/members", json={"code": "OKCODE", "name": "x", "kind": "pawnshop"}, headers=registry.admin.headers)
+    r = await http.post(
+        "/admin/members", json={"code": "OKCODE", "name": "x", "kind": "pawnshop"}, headers=registry.admin.headers
+    )
     body = assert_problem(r, 422)
     assert [e["field"] for e in body["errors"]] == ["kind"]
 
 
 async def test_oversize_body_is_413(http, registry):
     big = b'{"code": "OKCODE", "name": "' + b"x" * 1_100_000 + b'", "kind": "bank"}'
-    r = await http.post("/admin/members", content=big, headers={**registry.admin.headers, "content-type": "application/json"})
+    r = await http.post(
+        "/admin/members", content=big, headers={**registry.admin.headers, "content-type": "application/json"}
+    )
     assert_problem(r, 413)
 
 
@@ -90,7 +96,9 @@ async def test_streamed_oversize_body_is_413_problem(http, registry):
         for _ in range(12):
             yield b"x" * 100_000
 
-    r = await http.post("/admin/members", content=chunks(), headers={**registry.admin.headers, "content-type": "application/json"})
+    r = await http.post(
+        "/admin/members", content=chunks(), headers={**registry.admin.headers, "content-type": "application/json"}
+    )
     assert_problem(r, 413)
 
 

@@ -34,20 +34,33 @@ def schemathesis(url: str, token: str, seed: int, *selection: str) -> tuple[int,
     binary = Path(sys.executable).parent / "schemathesis"
     done = subprocess.run(
         [
-            str(binary), "--config-file", str(CONFIG), "run", f"{url}/openapi.json",
-            "-H", f"Authorization: Bearer {token}",
-            "--generation-allow-x00", "true",
-            "--max-examples", str(EXAMPLES_PER_OPERATION),
-            "--seed", str(seed),
+            str(binary),
+            "--config-file",
+            str(CONFIG),
+            "run",
+            f"{url}/openapi.json",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--generation-allow-x00",
+            "true",
+            "--max-examples",
+            str(EXAMPLES_PER_OPERATION),
+            "--seed",
+            str(seed),
             "--no-color",
-            "--generation-database", "none",
-            "--workers", "1",
+            "--generation-database",
+            "none",
+            "--workers",
+            "1",
             # Stateful chains replay a recorded request as if it were the generated one, which
             # misreports negative cases; every operation is fuzzed on its own instead.
-            "--phases", "examples,coverage,fuzzing",
+            "--phases",
+            "examples,coverage,fuzzing",
             *selection,
         ],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output = done.stdout + done.stderr
     generated = re.search(r"(\d+) generated", output)
@@ -61,7 +74,8 @@ def test_openapi_fuzzing_finds_nothing(own_database, tmp_path):
     seed = random.randrange(1, 2**31) if chosen == "random" else int(chosen)
     print(f"schemathesis seed: {seed} (FUZZ_SEED={seed} to replay)")
     env = registry_env(
-        tmp_path, own_database,
+        tmp_path,
+        own_database,
         # The fuzzer fails authentication on purpose thousands of times; the throttles are
         # tested elsewhere and would otherwise lock its own tokens out.
         token_failures_per_address="100000000",
@@ -72,8 +86,15 @@ def test_openapi_fuzzing_finds_nothing(own_database, tmp_path):
         base = server.url
         import json
 
-        boot = json.loads(subprocess.run([sys.executable, "-m", "registry", "bootstrap", "--new-client"], env=env,
-                                         capture_output=True, text=True, check=True).stdout)
+        boot = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "registry", "bootstrap", "--new-client"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
 
         def token(client_id: str, secret: str) -> str:
             r = httpx.post(base + "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
@@ -81,8 +102,11 @@ def test_openapi_fuzzing_finds_nothing(own_database, tmp_path):
 
         admin = token(boot["client_id"], boot["client_secret"])
         headers = {"Authorization": f"Bearer {admin}"}
-        member = httpx.post(base + "/admin/members", json={"code": f"FUZZ{seed % 10**6}", "name": "Fuzz", "kind": "bank"},
-                            headers=headers).json()
+        member = httpx.post(
+            base + "/admin/members",
+            json={"code": f"FUZZ{seed % 10**6}", "name": "Fuzz", "kind": "bank"},
+            headers=headers,
+        ).json()
         issued = httpx.post(
             base + f"/admin/members/{member['id']}/clients",
             json={"name": "fuzz", "scopes": ["records:write", "records:read", "exposure:read", "monitor", "disputes"]},
@@ -92,7 +116,9 @@ def test_openapi_fuzzing_finds_nothing(own_database, tmp_path):
 
         # The member's run goes first: the admin's run may suspend any member it finds.
         member_cases, member_failures = schemathesis(base, member_token, seed, "--include-path-regex", "^/v1/")
-        admin_cases, admin_failures = schemathesis(base, admin, seed, "--include-path-regex", "^/(admin|oauth|\\.well-known|healthz|readyz)")
+        admin_cases, admin_failures = schemathesis(
+            base, admin, seed, "--include-path-regex", "^/(admin|oauth|\\.well-known|healthz|readyz)"
+        )
     print(f"schemathesis generated {admin_cases} admin and {member_cases} member cases (seed {seed})")
     assert not admin_failures, admin_failures[-6000:]
     assert not member_failures, member_failures[-6000:]

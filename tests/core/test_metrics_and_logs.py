@@ -65,15 +65,20 @@ async def test_domain_counters_move_with_the_work(http, registry):
     text = await scrape(http)
     created, rejected = (sample(text, "registry_records_total", outcome=o) for o in ("created", "rejected"))
     asked = sample(text, "registry_exposure_subjects_total", purpose="loan_application")
-    lines_created, lines_rejected = (sample(text, "registry_upload_lines_total", outcome=o) for o in ("created", "rejected"))
+    lines_created, lines_rejected = (
+        sample(text, "registry_upload_lines_total", outcome=o) for o in ("created", "rejected")
+    )
 
-    r = await submit(http, reporter, item(subject, "OBS-1"), item(token(), "OBS-2", status="dpd_1_30", notice_sent_on=None))
+    r = await submit(
+        http, reporter, item(subject, "OBS-1"), item(token(), "OBS-2", status="dpd_1_30", notice_sent_on=None)
+    )
     assert r.json()["summary"]["created"] == 1 and r.json()["summary"]["rejected"] == 1
     body = {"subjects": [subject, token()], "purpose": "loan_application", "consent_ref": "C-OBS"}
     assert (await http.post("/v1/exposure", json=body, headers=asker.headers)).status_code == 200
     upload = b"\n".join(orjson.dumps(line) for line in (item(token(), "OBS-U1"), item(token(), "OBS-U2"), {"x": 1}))
-    uploaded = await http.post("/v1/uploads", content=upload,
-                               headers={**reporter.headers, "Content-Type": "application/x-ndjson"})
+    uploaded = await http.post(
+        "/v1/uploads", content=upload, headers={**reporter.headers, "Content-Type": "application/x-ndjson"}
+    )
     assert uploaded.status_code == 202 and uploaded.json()["status"] == "completed", uploaded.text
 
     text = await scrape(http)
@@ -115,12 +120,18 @@ async def test_a_request_log_line_is_json_with_the_request_id_and_no_secret(http
     headers = {**member.headers, "X-Request-ID": "obs-test-0001"}
     response = await http.get(f"/v1/records?subject={subject}", headers=headers)
     assert response.status_code == 200
-    await http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                    auth=(member.client.client_id, member.client.client_secret), headers={"X-Request-ID": "obs-test-0002"})
+    await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(member.client.client_id, member.client.client_secret),
+        headers={"X-Request-ID": "obs-test-0002"},
+    )
 
     output = captured_logs.getvalue()
     lines = [json.loads(line) for line in output.splitlines()]  # every line is one JSON object
-    access = next(line for line in lines if line["request_id"] == "obs-test-0001" and line["logger"] == "registry.access")
+    access = next(
+        line for line in lines if line["request_id"] == "obs-test-0001" and line["logger"] == "registry.access"
+    )
     assert access["method"] == "GET" and access["route"] == "/v1/records" and access["status"] == 200
     assert access["duration_ms"] >= 0 and access["level"] == "INFO" and access["time"].endswith("+00:00")
     assert any(line["request_id"] == "obs-test-0002" and line["route"] == "/oauth/token" for line in lines)
@@ -129,8 +140,17 @@ async def test_a_request_log_line_is_json_with_the_request_id_and_no_secret(http
 
 
 def test_fields_named_like_secrets_or_amounts_are_redacted():
-    record = logging.makeLogRecord({"name": "registry.x", "levelname": "INFO", "levelno": 20, "msg": "done",
-                                    "client_secret": "brs_shh", "overdue_amount": "700.00", "count": 3})
+    record = logging.makeLogRecord(
+        {
+            "name": "registry.x",
+            "levelname": "INFO",
+            "levelno": 20,
+            "msg": "done",
+            "client_secret": "brs_shh",
+            "overdue_amount": "700.00",
+            "count": 3,
+        }
+    )
     as_json = json.loads(JsonFormatter().format(record))
     assert as_json["client_secret"] == as_json["overdue_amount"] == "[redacted]" and as_json["count"] == 3
     as_text = TextFormatter().format(record)

@@ -18,7 +18,9 @@ async def _diff(url: str) -> list:
     try:
         async with engine.connect() as conn:
             return await conn.run_sync(
-                lambda sync_conn: compare_metadata(MigrationContext.configure(sync_conn, opts={"compare_type": True}), metadata)
+                lambda sync_conn: compare_metadata(
+                    MigrationContext.configure(sync_conn, opts={"compare_type": True}), metadata
+                )
             )
     finally:
         await engine.dispose()

@@ -13,8 +13,16 @@ from registry.core.tenancy import Association, Member, Tenancy
 from tests.factories import item, submit, token
 
 MEMBER_TABLES = [
-    "records", "record_events", "inquiries", "idempotency_keys", "watches", "alerts", "webhooks",
-    "webhook_deliveries", "upload_jobs", "dispute_records",
+    "records",
+    "record_events",
+    "inquiries",
+    "idempotency_keys",
+    "watches",
+    "alerts",
+    "webhooks",
+    "webhook_deliveries",
+    "upload_jobs",
+    "dispute_records",
 ]
 # Tables whose rows belong to a member through another table.
 LINKED_TABLES = {
@@ -35,10 +43,15 @@ async def b_everywhere(http, registry):
     await submit(http, other, item(s, "O-1", status="dpd_61_90"))  # raises an alert for B
     assert (await http.put("/v1/webhook", json={"url": "https://b.example/hook"}, headers=b.headers)).status_code == 200
     assert (await http.post("/v1/webhook/test", headers=b.headers)).status_code in (200, 202)
-    body = b"subject,subject_type,account_ref,product,status,principal_amount,outstanding_amount,as_of\nnot-a-token,individual,U-1,other,current,1,1,2026-10-31\n"
+    body = (
+        b"subject,subject_type,account_ref,product,status,principal_amount,outstanding_amount,as_of\n"
+        b"not-a-token,individual,U-1,other,current,1,1,2026-10-31\n"
+    )
     up = await http.post("/v1/uploads", content=body, headers={**b.headers, "content-type": "text/csv"})
     assert up.status_code == 202, up.text
-    r = await http.post("/v1/exposure", json={"subjects": [s], "purpose": "loan_application", "consent_ref": "c"}, headers=b.headers)
+    r = await http.post(
+        "/v1/exposure", json={"subjects": [s], "purpose": "loan_application", "consent_ref": "c"}, headers=b.headers
+    )
     assert r.status_code == 200
     d = await http.post("/v1/disputes", json={"subject": s, "reason": "not_mine", "statement": "x"}, headers=b.headers)
     assert d.status_code == 202, d.text
@@ -81,7 +94,9 @@ async def test_member_a_cannot_change_or_delete_bs_rows(app_conn, prover, b_ever
             "AND attgenerated = '' AND attidentity = '' ORDER BY attnum LIMIT 1",
             table,
         )
-        updated = await app_conn.execute(f"UPDATE {table} SET {first_column} = {first_column} WHERE {_where(table)}", b.id)
+        updated = await app_conn.execute(
+            f"UPDATE {table} SET {first_column} = {first_column} WHERE {_where(table)}", b.id
+        )
         deleted = await app_conn.execute(f"DELETE FROM {table} WHERE {_where(table)}", b.id)
     assert updated == "UPDATE 0" and deleted == "DELETE 0"
     assert await registry.pool.fetchval(f"SELECT count(*) FROM {table} WHERE {_where(table)}", b.id) == before
@@ -93,13 +108,14 @@ async def test_a_member_cannot_write_rows_in_anothers_name(app_conn, prover, b_e
         async with app_conn.transaction():
             await enter(prover, app_conn, a.id)
             await app_conn.execute(
-                "INSERT INTO inquiries (member_id, subject_key, purpose, hard, at) VALUES ($1, $2, 'loan_application', true, now())",
-                b.id, b"\x00" * 32,
+                "INSERT INTO inquiries (member_id, subject_key, purpose, hard, at) "
+                "VALUES ($1, $2, 'loan_application', true, now())",
+                b.id,
+                b"\x00" * 32,
             )
 
 
 async def test_no_member_set_sees_nothing(app_conn, b_everywhere):
-    _, b = b_everywhere
     for table in MEMBER_TABLES:
         assert await app_conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
 
@@ -134,7 +150,8 @@ async def test_the_service_role_is_bound_and_owns_nothing(registry):
 
 async def test_the_audit_log_takes_inserts_and_reads_only(app_conn, registry):
     owner = await registry.pool.fetchrow(
-        "SELECT r.rolname, r.rolcanlogin FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE c.relname = 'audit_log'"
+        "SELECT r.rolname, r.rolcanlogin FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+        "WHERE c.relname = 'audit_log'"
     )
     assert owner["rolcanlogin"] is False
     await app_conn.execute(
@@ -157,17 +174,24 @@ async def test_the_exposure_function_is_the_only_cross_member_path(app_conn, pro
     assert function["prosecdef"] and function["rolbypassrls"] and not function["rolcanlogin"]
     assert any(c.startswith("search_path=") for c in function["proconfig"])
     columns = await registry.pool.fetch(
-        "SELECT unnest(proargnames) AS name, unnest(proargmodes) AS mode FROM pg_proc WHERE proname = 'registry_exposure'"
+        "SELECT unnest(proargnames) AS name, unnest(proargmodes) AS mode FROM pg_proc "
+        "WHERE proname = 'registry_exposure'"
     )
     outputs = {c["name"] for c in columns if c["mode"] == "t"}
-    assert not {name for name in outputs if "member" in name or name in {"id", "record_id", "account_ref", "subject_key"}}
+    assert not {
+        name for name in outputs if "member" in name or name in {"id", "record_id", "account_ref", "subject_key"}
+    }
     # Through it, A learns B's record exists only as counts.
     key = await registry.pool.fetchval("SELECT subject_key FROM records WHERE member_id = $1 LIMIT 1", b.id)
     member_id, _, client, expires, proof = prover.prove(Member(a.id), "x")
     rows = await app_conn.fetch(
         "SELECT * FROM registry_exposure($1, $2, 'loan_application', 'c', true, now(), current_date, false, $3, 'rls', "
         "'{}', 1000, $4, $5)",
-        member_id, [key], client, expires, proof,
+        member_id,
+        [key],
+        client,
+        expires,
+        proof,
     )
     assert rows[0]["institutions_reporting"] >= 1
     assert str(b.id) not in str([dict(r) for r in rows])

@@ -33,14 +33,20 @@ def test_serve_bootstrap_token_and_admin_call(tmp_path):
         assert set(boot) == {"member_code", "client_id", "client_secret", "hashing_key"}
         assert len(boot["hashing_key"]) == 64 and boot["client_secret"].startswith("brs_")
 
-        again = json.loads(subprocess.run([*cli, "bootstrap"], env=env, capture_output=True, text=True, check=True).stdout)
+        again = json.loads(
+            subprocess.run([*cli, "bootstrap"], env=env, capture_output=True, text=True, check=True).stdout
+        )
         assert again == {k: v for k, v in boot.items() if k != "client_secret"}
 
         token = httpx.post(
-            base + "/oauth/token", data={"grant_type": "client_credentials"}, auth=(boot["client_id"], boot["client_secret"])
+            base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(boot["client_id"], boot["client_secret"]),
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        created = httpx.post(base + "/admin/members", json={"code": "BANK001", "name": "First Bank", "kind": "bank"}, headers=headers)
+        created = httpx.post(
+            base + "/admin/members", json={"code": "BANK001", "name": "First Bank", "kind": "bank"}, headers=headers
+        )
         assert created.status_code == 201, created.text
         listed = httpx.get(base + "/admin/members", headers=headers).json()
         assert {m["code"] for m in listed["data"]} == {boot["member_code"], "BANK001"}
@@ -49,11 +55,15 @@ def test_serve_bootstrap_token_and_admin_call(tmp_path):
         cli_client = json.loads(
             subprocess.run(
                 [*cli, "clients", "create", "BANK001", "--name", "ops", "--scope", "records:read"],
-                env=env, capture_output=True, text=True, check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
         )
         member_token = httpx.post(
-            base + "/oauth/token", data={"grant_type": "client_credentials"},
+            base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
             auth=(cli_client["client_id"], cli_client["client_secret"]),
         ).json()["access_token"]
         member_headers = {"Authorization": f"Bearer {member_token}"}
@@ -64,7 +74,9 @@ def test_serve_bootstrap_token_and_admin_call(tmp_path):
             assert time.monotonic() < deadline, "suspension did not reach the server"
             time.sleep(0.05)
 
-        bad = subprocess.run([*cli, "members", "create", "lower-case", "--name", "x"], env=env, capture_output=True, text=True)
+        bad = subprocess.run(
+            [*cli, "members", "create", "lower-case", "--name", "x"], env=env, capture_output=True, text=True
+        )
         assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip().startswith("error:")
     # `serve` stopped it with SIGTERM, what a container runtime sends.
     # The embedded PostgreSQL stopped with the last process that used it.

@@ -32,7 +32,12 @@ def test_development_generates_keys_once_with_mode_0600(tmp_path):
         {"database_url": "postgresql://db/registry"},
         {"database_url": "postgresql://db/registry", "server_key": "ab" * 32},
         {"database_url": "postgresql://db/registry", "server_key": "0" * 64, "jwt_private_key": "x"},
-        {"database_url": "postgresql://db/registry", "server_key": "ab" * 32, "jwt_private_key": "x", "hashing_key": "change-me"},
+        {
+            "database_url": "postgresql://db/registry",
+            "server_key": "ab" * 32,
+            "jwt_private_key": "x",
+            "hashing_key": "change-me",
+        },
     ],
 )
 def test_production_refuses_missing_or_default_secrets(kwargs):
@@ -63,7 +68,9 @@ def test_malformed_keys_are_refused(tmp_path):
     with pytest.raises(KeyConfigurationError):
         load_keyring(make(data_dir=tmp_path, server_key="ab" * 31))
     with pytest.raises(KeyConfigurationError):
-        load_keyring(make(data_dir=tmp_path, jwt_private_key="-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----"))
+        load_keyring(
+            make(data_dir=tmp_path, jwt_private_key="-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----")
+        )
 
 
 def test_every_setting_is_documented():

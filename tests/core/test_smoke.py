@@ -14,7 +14,11 @@ async def test_admin_creates_member(http, registry):
     shown = await http.get(f"/admin/members/{m.id}", headers=registry.admin.headers)
     assert shown.status_code == 200
     assert {k: shown.json()[k] for k in ("id", "code", "name", "kind", "status")} == {
-        "id": str(m.id), "code": m.code, "name": "Smoke Leasing", "kind": "leasing", "status": "active",
+        "id": str(m.id),
+        "code": m.code,
+        "name": "Smoke Leasing",
+        "kind": "leasing",
+        "status": "active",
     }
     stored = await registry.pool.fetchrow("SELECT code, name, kind, status FROM members WHERE id = $1", m.id)
     assert tuple(stored) == (m.code, "Smoke Leasing", "leasing", "active")

@@ -35,27 +35,35 @@ def _imports(path: Path) -> set[str]:
 
 
 def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    return [n for n in _tree(path).body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-            and not n.name.startswith("_")]
+    return [
+        n
+        for n in _tree(path).body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
+    ]
 
 
 def test_only_the_audit_package_imports_the_audit_repository():
-    offenders = [str(p.relative_to(ROOT.parent)) for p in _modules()
-                 if "audit" not in p.relative_to(ROOT).parts[:1] and "registry.audit.repository" in _imports(p)]
+    offenders = [
+        str(p.relative_to(ROOT.parent))
+        for p in _modules()
+        if "audit" not in p.relative_to(ROOT).parts[:1] and "registry.audit.repository" in _imports(p)
+    ]
     assert offenders == []
 
 
 def test_nothing_but_the_auditor_appends_audit_rows():
-    appenders = [str(p.relative_to(ROOT.parent)) for p in _modules()
-                 if "INSERT INTO audit_log" in p.read_text() and p.name not in ("repository.py", "auditor.py")]
+    appenders = [
+        str(p.relative_to(ROOT.parent))
+        for p in _modules()
+        if "INSERT INTO audit_log" in p.read_text() and p.name not in ("repository.py", "auditor.py")
+    ]
     assert appenders == []
 
 
 @pytest.mark.parametrize("domain", sorted(MEMBER_DATA))
 def test_member_data_services_take_no_bare_member_id(domain):
     service = ROOT / domain / "service.py"
-    taking = [f.name for f in _functions(service)
-              for a in [*f.args.args, *f.args.kwonlyargs] if a.arg == "member_id"]
+    taking = [f.name for f in _functions(service) for a in [*f.args.args, *f.args.kwonlyargs] if a.arg == "member_id"]
     assert taking == [], f"{domain}.service: pass a context or a Tenant, not a member id"
 
 
@@ -77,8 +85,9 @@ def test_member_data_repositories_take_a_tenant(domain):
 @pytest.mark.parametrize("domain", REPOSITORIES)
 def test_repositories_answer_typed_rows(domain):
     repository = ROOT / domain / "repository.py"
-    returning_records = [f.name for f in _functions(repository)
-                         if f.returns is not None and "asyncpg.Record" in ast.unparse(f.returns)]
+    returning_records = [
+        f.name for f in _functions(repository) if f.returns is not None and "asyncpg.Record" in ast.unparse(f.returns)
+    ]
     allowed = {"stats"}  # its aggregates are reshaped by the scorecards work; see docs/architecture.md
     assert domain in allowed or returning_records == []
 
@@ -96,6 +105,10 @@ def test_tenants_are_made_by_authentication():
     makers = []
     for path in _modules():
         for node in ast.walk(_tree(path)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Member", "Association"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("Member", "Association")
+            ):
                 makers.append(str(path.relative_to(ROOT.parent)))
     assert sorted(set(makers)) == ["registry/auth/deps.py", "registry/core/tenancy.py"]

@@ -14,8 +14,11 @@ async def world(http, registry, clock):
     a, b, c, d = [await registry.member() for _ in range(4)]
     s = token()
     ids = {}
-    for member, items in ((a, [item(s, "A-1")]), (b, [delinquent(s, "B-1")]),
-                          (c, [delinquent(s, "C-1"), item(s, "C-2", product="credit_card")])):
+    for member, items in (
+        (a, [item(s, "A-1")]),
+        (b, [delinquent(s, "B-1")]),
+        (c, [delinquent(s, "C-1"), item(s, "C-2", product="credit_card")]),
+    ):
         r = await submit(http, member, *items)
         assert r.status_code == 200, r.text
         ids.update({x["account_ref"]: x["record_id"] for x in r.json()["results"]})

@@ -44,5 +44,6 @@ async def filed(http, world):
 
 
 async def resolve(http, registry, dispute_id, resolution, note="Checked with both lenders"):
-    return await http.patch(f"/admin/disputes/{dispute_id}", json={"resolution": resolution, "note": note},
-                            headers=registry.admin.headers)
+    return await http.patch(
+        f"/admin/disputes/{dispute_id}", json={"resolution": resolution, "note": note}, headers=registry.admin.headers
+    )

@@ -58,16 +58,22 @@ async def test_the_20_day_clock_suppresses_covered_records_until_resolved(http, 
     clock.set(DEADLINE)
     overdue = await answer(http, world["a"], s)
     # Both delinquent records leave the answer; C's current account stays.
-    assert overdue["accounts"] == {"total": 1, "delinquent": 0, "by_status": {"current": 1},
-                                   "by_product": {"credit_card": 1}, "in_arrangement": 0}
+    assert overdue["accounts"] == {
+        "total": 1,
+        "delinquent": 0,
+        "by_status": {"current": 1},
+        "by_product": {"credit_card": 1},
+        "in_arrangement": 0,
+    }
     assert overdue["disputed"] is False and overdue["worst_status"] == "current"
     assert overdue["overdue_amounts"] == {"CNY": "0.00"}
     view = (await http.get(f"/v1/disputes/{dispute['id']}", headers=world["a"].headers)).json()
     assert view["overdue"] is True
     listed = await http.get("/admin/disputes", params={"overdue": "true", "limit": 500}, headers=registry.admin.headers)
     assert dispute["id"] in [d["id"] for d in listed.json()["data"]]
-    listed = await http.get("/admin/disputes", params={"overdue": "false", "status": "open", "limit": 500},
-                            headers=registry.admin.headers)
+    listed = await http.get(
+        "/admin/disputes", params={"overdue": "false", "status": "open", "limit": 500}, headers=registry.admin.headers
+    )
     assert dispute["id"] not in [d["id"] for d in listed.json()["data"]]
     # The owner's own view of the exposure loses the record too, but the relationship stands.
     own = await exposure(http, world["b"], s, purpose="account_review")
@@ -84,18 +90,32 @@ async def test_upheld_applies_the_owners_correction_and_suppresses_the_rest(http
     s, ids = world["subject"], world["ids"]
     dispute = await filed(http, world)
     clock.set(NOW + timedelta(days=3))
-    correction = item(s, "B-1", status="settled", outstanding_amount="0", overdue_amount="0",
-                      delinquent_since="2026-09-01", notice_sent_on="2026-09-15", closed_on="2026-08-20",
-                      as_of="2026-11-30")
-    r = await http.post(f"/v1/disputes/{dispute['id']}/response", headers=world["b"].headers,
-                        json={"record_id": ids["B-1"], "action": "correct", "note": "Paid on 20 August", "correction": correction})
+    correction = item(
+        s,
+        "B-1",
+        status="settled",
+        outstanding_amount="0",
+        overdue_amount="0",
+        delinquent_since="2026-09-01",
+        notice_sent_on="2026-09-15",
+        closed_on="2026-08-20",
+        as_of="2026-11-30",
+    )
+    r = await http.post(
+        f"/v1/disputes/{dispute['id']}/response",
+        headers=world["b"].headers,
+        json={"record_id": ids["B-1"], "action": "correct", "note": "Paid on 20 August", "correction": correction},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["covered"][0]["response"] == "correct"
     assert "subject" not in r.json()["covered"][0]["correction"]  # the token is never stored
     # Nothing changes before the association decides.
     assert (await answer(http, world["a"], s))["accounts"]["delinquent"] == 2
-    r = await http.post(f"/v1/disputes/{dispute['id']}/response", headers=world["c"].headers,
-                        json={"record_id": ids["C-1"], "action": "confirm", "note": "Ledger shows 61 days overdue"})
+    r = await http.post(
+        f"/v1/disputes/{dispute['id']}/response",
+        headers=world["c"].headers,
+        json={"record_id": ids["C-1"], "action": "confirm", "note": "Ledger shows 61 days overdue"},
+    )
     assert r.status_code == 200, r.text
 
     r = await resolve(http, registry, dispute["id"], "upheld")
@@ -106,8 +126,13 @@ async def test_upheld_applies_the_owners_correction_and_suppresses_the_rest(http
     assert [e["kind"] for e in resolved["history"]] == ["filed", "response", "response", "resolved"]
 
     body = await answer(http, world["a"], s)
-    assert body["accounts"] == {"total": 2, "delinquent": 0, "by_status": {"current": 1, "settled": 1},
-                                "by_product": {"consumer_loan": 1, "credit_card": 1}, "in_arrangement": 0}
+    assert body["accounts"] == {
+        "total": 2,
+        "delinquent": 0,
+        "by_status": {"current": 1, "settled": 1},
+        "by_product": {"consumer_loan": 1, "credit_card": 1},
+        "in_arrangement": 0,
+    }
     assert body["disputed"] is False
     b1 = await record_of(http, world["b"], ids["B-1"])
     assert (b1["status"], b1["disputed"], b1["suppressed"], b1["version"]) == ("settled", False, False, 2)
@@ -130,7 +155,10 @@ async def test_rejected_clears_the_flag_and_keeps_the_statement(http, registry, 
     assert body["disputed"] is False and body["accounts"]["delinquent"] == 2
     assert (await record_of(http, world["b"], ids["B-1"]))["disputed"] is False
     view = (await http.get(f"/v1/disputes/{dispute['id']}", headers=world["b"].headers)).json()
-    assert view["statement"] == "I repaid both loans in August." and view["resolution_note"] == "Both lenders' ledgers confirm"
+    assert (
+        view["statement"] == "I repaid both loans in August."
+        and view["resolution_note"] == "Both lenders' ledgers confirm"
+    )
 
 
 async def test_unverifiable_keeps_the_record_and_its_flag(http, registry, world):
@@ -163,10 +191,15 @@ async def test_resolving_twice_or_answering_a_resolved_dispute_is_a_conflict(htt
     assert (await resolve(http, registry, dispute["id"], "rejected")).status_code == 200
     r = await resolve(http, registry, dispute["id"], "upheld")
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
-    r = await http.post(f"/v1/disputes/{dispute['id']}/response", headers=world["b"].headers,
-                        json={"record_id": world["ids"]["B-1"], "action": "confirm", "note": "late"})
+    r = await http.post(
+        f"/v1/disputes/{dispute['id']}/response",
+        headers=world["b"].headers,
+        json={"record_id": world["ids"]["B-1"], "action": "confirm", "note": "late"},
+    )
     assert r.status_code == 409
     # The refused resolution changed nothing.
     assert (await record_of(http, world["c"], world["ids"]["C-1"]))["suppressed"] is False
-    assert [r["outcome"] for r in await registry.audit_rows(action="admin.dispute.resolve",
-                                                            resource=f"dispute:{dispute['id']}")] == [200, 409]
+    assert [
+        r["outcome"]
+        for r in await registry.audit_rows(action="admin.dispute.resolve", resource=f"dispute:{dispute['id']}")
+    ] == [200, 409]

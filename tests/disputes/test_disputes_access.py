@@ -17,18 +17,33 @@ async def written(registry, world, *others) -> dict:
     members = [world[k].id for k in ("a", "b", "c", "d")] + [m.id for m in others]
     record_ids = [uuid.UUID(i) for i in world["ids"].values()]
     q = registry.pool.fetch
-    disputes = await q("SELECT id, status, records_covered, resolution FROM disputes WHERE filed_by = ANY($1) ORDER BY id",
-                       members)
+    disputes = await q(
+        "SELECT id, status, records_covered, resolution FROM disputes WHERE filed_by = ANY($1) ORDER BY id", members
+    )
     dispute_ids = [d["id"] for d in disputes]
     return {
         "disputes": [tuple(d) for d in disputes],
-        "covered": [tuple(r) for r in await q(
-            "SELECT dispute_id, record_id, action, note, outcome FROM dispute_records WHERE record_id = ANY($1) "
-            "ORDER BY dispute_id, record_id", record_ids)],
-        "events": [tuple(e) for e in await q(
-            "SELECT dispute_id, kind, record_id FROM dispute_events WHERE dispute_id = ANY($1) ORDER BY id", dispute_ids)],
-        "records": [tuple(r) for r in await q(
-            "SELECT id, disputed, suppressed, version FROM records WHERE id = ANY($1) ORDER BY id", record_ids)],
+        "covered": [
+            tuple(r)
+            for r in await q(
+                "SELECT dispute_id, record_id, action, note, outcome FROM dispute_records WHERE record_id = ANY($1) "
+                "ORDER BY dispute_id, record_id",
+                record_ids,
+            )
+        ],
+        "events": [
+            tuple(e)
+            for e in await q(
+                "SELECT dispute_id, kind, record_id FROM dispute_events WHERE dispute_id = ANY($1) ORDER BY id",
+                dispute_ids,
+            )
+        ],
+        "records": [
+            tuple(r)
+            for r in await q(
+                "SELECT id, disputed, suppressed, version FROM records WHERE id = ANY($1) ORDER BY id", record_ids
+            )
+        ],
     }
 
 
@@ -52,8 +67,11 @@ async def test_a_record_id_covers_that_record_only_and_must_be_the_callers(http,
     listed = await http.get("/v1/disputes", headers=world["a"].headers)
     assert [d["id"] for d in listed.json()["data"]] == [own.json()["id"]]
     # The association may name any record held about the subject.
-    admin = await http.post("/admin/disputes", headers=registry.admin.headers,
-                            json={"subject": s, "record_id": ids["C-2"], "reason": "not_mine", "statement": "Never had a card."})
+    admin = await http.post(
+        "/admin/disputes",
+        headers=registry.admin.headers,
+        json={"subject": s, "record_id": ids["C-2"], "reason": "not_mine", "statement": "Never had a card."},
+    )
     assert admin.status_code == 201, admin.text
     assert [(c["account_ref"], c["institution"]["code"]) for c in admin.json()["covered"]] == [("C-2", world["c"].code)]
 
@@ -75,8 +93,11 @@ async def test_a_member_files_only_with_a_relationship_or_consent(http, registry
     # The association still gets a plain answer when there is nothing to dispute.
     filed_by_admin = "SELECT count(*) FROM disputes WHERE filed_by = $1"
     before = await registry.pool.fetchval(filed_by_admin, registry.admin.member_id)
-    admin = await http.post("/admin/disputes", headers=registry.admin.headers,
-                            json={"subject": stranger, "reason": "other", "statement": "s"})
+    admin = await http.post(
+        "/admin/disputes",
+        headers=registry.admin.headers,
+        json={"subject": stranger, "reason": "other", "statement": "s"},
+    )
     assert admin.status_code == 422 and admin.json()["errors"][0]["field"] == "subject"
     assert await registry.pool.fetchval(filed_by_admin, registry.admin.member_id) == before
 
@@ -111,14 +132,22 @@ async def test_owner_answers_are_validated(http, registry, world):
         ({"record_id": ids["B-1"], "action": "confirm", "note": "n", "correction": good}, "body"),
         ({"record_id": ids["B-1"], "action": "confirm", "note": ""}, "note"),
         ({"record_id": ids["C-1"], "action": "confirm", "note": "n"}, "record_id"),  # C's record
-        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "account_ref": "B-9"}},
-         "correction.account_ref"),
-        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "subject": token()}},
-         "correction.subject"),
-        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "as_of": "2026-01-01"}},
-         "correction.as_of"),
-        ({"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "status": "bogus"}},
-         "correction.status"),
+        (
+            {"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "account_ref": "B-9"}},
+            "correction.account_ref",
+        ),
+        (
+            {"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "subject": token()}},
+            "correction.subject",
+        ),
+        (
+            {"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "as_of": "2026-01-01"}},
+            "correction.as_of",
+        ),
+        (
+            {"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "status": "bogus"}},
+            "correction.status",
+        ),
     ]
     for body, field in cases:
         r = await respond(http, world["b"], did, **body)
@@ -137,8 +166,12 @@ async def test_each_member_sees_only_its_part_and_others_get_404(http, registry,
     s, ids = world["subject"], world["ids"]
     dispute = await filed(http, world)
     did = dispute["id"]
-    assert (await respond(http, world["b"], did, record_id=ids["B-1"], action="confirm", note="B checked")).status_code == 200
-    assert (await respond(http, world["c"], did, record_id=ids["C-1"], action="confirm", note="C checked")).status_code == 200
+    assert (
+        await respond(http, world["b"], did, record_id=ids["B-1"], action="confirm", note="B checked")
+    ).status_code == 200
+    assert (
+        await respond(http, world["c"], did, record_id=ids["C-1"], action="confirm", note="C checked")
+    ).status_code == 200
 
     b_view = (await http.get(f"/v1/disputes/{did}", headers=world["b"].headers)).json()
     assert [c["account_ref"] for c in b_view["covered"]] == ["B-1"]
@@ -153,8 +186,17 @@ async def test_each_member_sees_only_its_part_and_others_get_404(http, registry,
     before = await written(registry, world)
     assert (await http.get(f"/v1/disputes/{did}", headers=d.headers)).status_code == 404
     assert did not in [x["id"] for x in (await http.get("/v1/disputes", headers=d.headers)).json()["data"]]
-    assert (await respond(http, d, did, record_id=ids["B-1"], action="correct", note="n",
-                          correction=item(s, "B-1", as_of="2026-11-28"))).status_code == 404
+    assert (
+        await respond(
+            http,
+            d,
+            did,
+            record_id=ids["B-1"],
+            action="correct",
+            note="n",
+            correction=item(s, "B-1", as_of="2026-11-28"),
+        )
+    ).status_code == 404
     assert await written(registry, world) == before
     assert (await http.get("/v1/disputes/00000000-0000-0000-0000-000000000000", headers=d.headers)).status_code == 404
 
@@ -174,11 +216,17 @@ async def test_scopes(http, registry, world):
     assert (await file(http, reader, s)).status_code == 403
     assert (await http.get("/v1/disputes", headers=reader.headers)).status_code == 403
     assert (await http.get("/admin/disputes", headers=world["a"].headers)).status_code == 403
-    r = await http.patch("/admin/disputes/00000000-0000-0000-0000-000000000000", headers=world["a"].headers,
-                         json={"resolution": "upheld", "note": "n"})
+    r = await http.patch(
+        "/admin/disputes/00000000-0000-0000-0000-000000000000",
+        headers=world["a"].headers,
+        json={"resolution": "upheld", "note": "n"},
+    )
     assert r.status_code == 403
-    r = await http.patch("/admin/disputes/00000000-0000-0000-0000-000000000000", headers=registry.admin.headers,
-                         json={"resolution": "upheld", "note": "n"})
+    r = await http.patch(
+        "/admin/disputes/00000000-0000-0000-0000-000000000000",
+        headers=registry.admin.headers,
+        json={"resolution": "upheld", "note": "n"},
+    )
     assert r.status_code == 404
     assert (await http.get("/v1/disputes")).status_code == 401
     assert await written(registry, world, reader) == before
@@ -216,7 +264,9 @@ async def test_admin_list_pages_with_a_cursor(http, registry, clock):
         if cursor is None:
             break
     assert seen == ids
-    assert (await http.get("/admin/disputes", params={"cursor": "garbage"}, headers=registry.admin.headers)).status_code == 422
+    assert (
+        await http.get("/admin/disputes", params={"cursor": "garbage"}, headers=registry.admin.headers)
+    ).status_code == 422
 
 
 async def test_filing_is_retry_safe(http, registry):

@@ -29,25 +29,58 @@ async def world(http, registry, clock):
     clock.set(datetime(2026, 10, 20, 9, 0, tzinfo=UTC))
     # B: one current auto loan, one delinquent auto loan that was worse a month ago.
     await submit(
-        http, b,
-        item(s, "B-1", product="auto_loan", principal_amount="120000", outstanding_amount="100000.00", as_of="2026-10-20"),
-        item(s, "B-2", product="auto_loan", status="dpd_61_90", principal_amount="40000", outstanding_amount="30000",
-             overdue_amount="7000", delinquent_since="2026-09-20", notice_sent_on="2026-09-25", as_of="2026-10-20"),
+        http,
+        b,
+        item(
+            s, "B-1", product="auto_loan", principal_amount="120000", outstanding_amount="100000.00", as_of="2026-10-20"
+        ),
+        item(
+            s,
+            "B-2",
+            product="auto_loan",
+            status="dpd_61_90",
+            principal_amount="40000",
+            outstanding_amount="30000",
+            overdue_amount="7000",
+            delinquent_since="2026-09-20",
+            notice_sent_on="2026-09-25",
+            as_of="2026-10-20",
+        ),
         # Closed long ago, never delinquent: expired, in no answer.
         item(s, "B-OLD", product="mortgage", opened_on="2015-01-01", closed_on="2020-01-31", as_of="2020-01-31"),
     )
     clock.set(NOW)
     await submit(
-        http, b,
-        item(s, "B-2", product="auto_loan", status="dpd_31_60", principal_amount="40000", outstanding_amount="30000",
-             overdue_amount="6200", delinquent_since="2026-09-20", notice_sent_on="2026-09-25", as_of="2026-10-31"),
+        http,
+        b,
+        item(
+            s,
+            "B-2",
+            product="auto_loan",
+            status="dpd_31_60",
+            principal_amount="40000",
+            outstanding_amount="30000",
+            overdue_amount="6200",
+            delinquent_since="2026-09-20",
+            notice_sent_on="2026-09-25",
+            as_of="2026-10-31",
+        ),
     )
     # C: one current consumer loan, and one written-off account it withdrew.
     r = await submit(
-        http, c,
+        http,
+        c,
         item(s, "C-1", product="consumer_loan", outstanding_amount="20000.00"),
-        item(s, "C-2", product="credit_card", status="written_off", outstanding_amount="9999", overdue_amount="9999",
-             delinquent_since="2025-01-01", notice_sent_on="2025-01-10"),
+        item(
+            s,
+            "C-2",
+            product="credit_card",
+            status="written_off",
+            outstanding_amount="9999",
+            overdue_amount="9999",
+            delinquent_since="2025-01-01",
+            notice_sent_on="2025-01-10",
+        ),
     )
     assert r.json()["summary"]["created"] == 2, r.text
     withdrawn_id = r.json()["results"][1]["record_id"]
@@ -98,7 +131,13 @@ async def test_the_same_subject_from_a_reporters_side(http, world):
     """B sees A and C as the others, and its own accounts apart."""
     body = (await query(http, world["b"], [world["subject"]])).json()["results"][0]
     assert body["institutions_reporting"] == 2 and body["institutions_delinquent"] == 0
-    assert body["accounts"] == {"total": 2, "delinquent": 0, "by_status": {"current": 2}, "by_product": {"consumer_loan": 2}, "in_arrangement": 0}
+    assert body["accounts"] == {
+        "total": 2,
+        "delinquent": 0,
+        "by_status": {"current": 2},
+        "by_product": {"consumer_loan": 2},
+        "in_arrangement": 0,
+    }
     assert body["own"] == {"accounts": 2, "delinquent": 1, "worst_status": "dpd_31_60"}
     assert body["worst_status_24m"] == "current" and body["uncollected_delinquent_accounts"] == 0
     # C's hard inquiry counts for B; B's own do not.
@@ -108,10 +147,22 @@ async def test_the_same_subject_from_a_reporters_side(http, world):
 async def test_collection_action_removes_an_account_from_uncollected(http, world, clock):
     s = world["subject"]
     await submit(
-        http, world["b"],
-        item(s, "B-2", product="auto_loan", status="dpd_31_60", collection_stage="reminder", principal_amount="40000",
-             outstanding_amount="30000", overdue_amount="6200", delinquent_since="2026-09-20",
-             notice_sent_on="2026-09-25", last_collection_action_on="2026-11-10", as_of="2026-11-20"),
+        http,
+        world["b"],
+        item(
+            s,
+            "B-2",
+            product="auto_loan",
+            status="dpd_31_60",
+            collection_stage="reminder",
+            principal_amount="40000",
+            outstanding_amount="30000",
+            overdue_amount="6200",
+            delinquent_since="2026-09-20",
+            notice_sent_on="2026-09-25",
+            last_collection_action_on="2026-11-10",
+            as_of="2026-11-20",
+        ),
     )
     body = (await query(http, world["a"], [s])).json()["results"][0]
     assert body["uncollected_delinquent_accounts"] == 0 and body["worst_status"] == "dpd_31_60"
@@ -122,10 +173,18 @@ async def test_unknown_subjects_answer_found_false_with_zeros(http, world):
     body = (await query(http, world["a"], [unknown, world["subject"]])).json()["results"]
     assert [x["subject"] for x in body] == [unknown, world["subject"]]
     assert body[0] == {
-        "subject": unknown, "found": False, "institutions_reporting": 0, "institutions_delinquent": 0,
+        "subject": unknown,
+        "found": False,
+        "institutions_reporting": 0,
+        "institutions_delinquent": 0,
         "accounts": {"total": 0, "delinquent": 0, "by_status": {}, "by_product": {}, "in_arrangement": 0},
-        "worst_status": None, "worst_status_24m": None, "overdue_amounts": {}, "outstanding_amounts": {},
-        "latest_delinquent_since": None, "uncollected_delinquent_accounts": 0, "disputed": False,
+        "worst_status": None,
+        "worst_status_24m": None,
+        "overdue_amounts": {},
+        "outstanding_amounts": {},
+        "latest_delinquent_since": None,
+        "uncollected_delinquent_accounts": 0,
+        "disputed": False,
         "hard_inquiries": {"last_30d": 0, "last_90d": 0, "institutions_30d": 0, "institutions_90d": 0},
         "own": {"accounts": 0, "delinquent": 0, "worst_status": None},
     }
@@ -143,7 +202,8 @@ async def test_amounts_are_summed_per_currency(http, registry):
     a, b = await registry.member(), await registry.member()
     s = token()
     await submit(
-        http, b,
+        http,
+        b,
         item(s, "U-1", currency="USD", outstanding_amount="100.10", overdue_amount="0.05", status="dpd_1_30"),
         item(s, "U-2", currency="USD", outstanding_amount="1.90", overdue_amount="0.95", status="dpd_1_30"),
         item(s, "J-1", currency="JPY", principal_amount="100000", outstanding_amount="50000", overdue_amount="0"),
@@ -160,12 +220,19 @@ async def test_inquiries_and_audit_are_written(http, world, registry):
     rows = await registry.pool.fetch(
         "SELECT purpose, hard, consent_ref, at FROM inquiries WHERE member_id = $1 ORDER BY id", a.id
     )
-    assert [(x["purpose"], x["hard"], x["consent_ref"]) for x in rows] == [("loan_application", True, "CONSENT-XYZ")] * 2
+    assert [(x["purpose"], x["hard"], x["consent_ref"]) for x in rows] == [
+        ("loan_application", True, "CONSENT-XYZ")
+    ] * 2
     assert all(x["at"] == datetime(2026, 11, 28, 12, 0, tzinfo=UTC) for x in rows)
     audit = await registry.audit_rows(request_id=r.headers["x-request-id"])
     assert len(audit) == 1
     assert audit[0]["action"] == "exposure.query" and audit[0]["outcome"] == 200 and audit[0]["member_id"] == a.id
-    assert audit[0]["details"] == {"purpose": "loan_application", "consent_ref": "CONSENT-XYZ", "subjects": 2, "refused_subjects": 0}
+    assert audit[0]["details"] == {
+        "purpose": "loan_application",
+        "consent_ref": "CONSENT-XYZ",
+        "subjects": 2,
+        "refused_subjects": 0,
+    }
     assert s not in str(dict(audit[0]))
 
 
@@ -183,7 +250,9 @@ async def test_soft_purposes_need_an_own_record_for_every_subject(http, world, r
         assert [(x["action"], x["outcome"]) for x in audit] == [("exposure.query", 403)]
         ok = await query(http, a, [s], purpose=purpose, consent_ref=consent)
         assert ok.status_code == 200
-    soft = await registry.pool.fetch("SELECT hard FROM inquiries WHERE member_id = $1 AND purpose <> 'loan_application'", a.id)
+    soft = await registry.pool.fetch(
+        "SELECT hard FROM inquiries WHERE member_id = $1 AND purpose <> 'loan_application'", a.id
+    )
     assert len(soft) == 3 and not any(x["hard"] for x in soft)
 
 
@@ -217,7 +286,7 @@ async def test_soft_inquiries_do_not_count_as_hard(http, world):
         {"subjects": ["a" * 64], "purpose": "loan_application"},
         {"subjects": ["a" * 64], "purpose": "loan_application", "consent_ref": ""},
         {"subjects": ["a" * 64], "purpose": "loan_application", "consent_ref": "x" * 129},
-        {"subjects": ["%064x" % i for i in range(1001)], "purpose": "loan_application", "consent_ref": "c"},
+        {"subjects": [f"{i:064x}" for i in range(1001)], "purpose": "loan_application", "consent_ref": "c"},
         {"subjects": ["a" * 64], "purpose": "loan_application", "consent_ref": "c", "extra": True},
     ],
 )
@@ -240,9 +309,20 @@ async def test_the_answer_reveals_no_other_institution(http, world):
     for ref in ("A-1", "C-1", "C-2"):
         assert ref not in text
     assert set(r.json()["results"][0]) == {
-        "subject", "found", "institutions_reporting", "institutions_delinquent", "accounts", "worst_status",
-        "worst_status_24m", "overdue_amounts", "outstanding_amounts", "latest_delinquent_since",
-        "uncollected_delinquent_accounts", "disputed", "hard_inquiries", "own",
+        "subject",
+        "found",
+        "institutions_reporting",
+        "institutions_delinquent",
+        "accounts",
+        "worst_status",
+        "worst_status_24m",
+        "overdue_amounts",
+        "outstanding_amounts",
+        "latest_delinquent_since",
+        "uncollected_delinquent_accounts",
+        "disputed",
+        "hard_inquiries",
+        "own",
     }
 
 
@@ -282,8 +362,11 @@ def test_the_frozen_statement_is_the_composed_one():
     the copy migration 0011 installed must be exactly that composition."""
     from registry.exposure.statement import STATEMENT
 
-    frozen = "\n".join(line for line in FROZEN.read_text().splitlines() if not line.startswith("-- registry_exposure")
-                       and not line.startswith("-- A change is"))
+    frozen = "\n".join(
+        line
+        for line in FROZEN.read_text().splitlines()
+        if not line.startswith("-- registry_exposure") and not line.startswith("-- A change is")
+    )
     assert frozen.strip() == STATEMENT.strip()
 
 
@@ -295,8 +378,13 @@ def test_the_statement_is_composed_from_the_domains_rules():
     from registry.exposure.statement import STATEMENT
     from registry.records import rules as record_rules
 
-    for fragment in (record_rules.held("r", "$7"), record_rules.uncollected("o"), record_rules.delinquent("o"),
-                     dispute_rules.answered("h", "$6"), f"INSERT INTO audit_log ({audit_sql.COLUMNS})",
-                     f"'{AuditAction.EXPOSURE_QUERY.value}'"):
+    for fragment in (
+        record_rules.held("r", "$7"),
+        record_rules.uncollected("o"),
+        record_rules.delinquent("o"),
+        dispute_rules.answered("h", "$6"),
+        f"INSERT INTO audit_log ({audit_sql.COLUMNS})",
+        f"'{AuditAction.EXPOSURE_QUERY.value}'",
+    ):
         assert fragment in STATEMENT, fragment
     assert ">= 3" not in STATEMENT.replace(record_rules.delinquent("o"), "")

@@ -21,7 +21,9 @@ async def stored_clients(registry, member_id) -> list[dict]:
 
 async def test_member_lifecycle(http, registry):
     code = unique_code("BANK")
-    r = await http.post("/admin/members", json={"code": code, "name": "Bank", "kind": "bank"}, headers=registry.admin.headers)
+    r = await http.post(
+        "/admin/members", json={"code": code, "name": "Bank", "kind": "bank"}, headers=registry.admin.headers
+    )
     assert r.status_code == 201, r.text
     member = r.json()
     assert member["status"] == "active" and member["kind"] == "bank" and member["code"] == code
@@ -94,7 +96,9 @@ async def test_cursor_pages_cover_every_member_once(http, registry):
     assert len(seen) == total
 
 
-@pytest.mark.parametrize("params", [{"cursor": "garbage"}, {"cursor": "W10"}, {"limit": 0}, {"limit": 10**6}, {"limit": "x"}])
+@pytest.mark.parametrize(
+    "params", [{"cursor": "garbage"}, {"cursor": "W10"}, {"limit": 0}, {"limit": 10**6}, {"limit": "x"}]
+)
 async def test_bad_page_parameters_are_422(http, registry, params):
     r = await http.get("/admin/members", params=params, headers=registry.admin.headers)
     assert r.status_code == 422, r.text
@@ -110,7 +114,9 @@ async def test_unknown_member_is_404(http, registry):
 async def test_clients_create_list_revoke(http, registry):
     member = await registry.member()
     r = await http.post(
-        f"/admin/members/{member.id}/clients", json={"name": "batch", "scopes": ["records:write"]}, headers=registry.admin.headers
+        f"/admin/members/{member.id}/clients",
+        json={"name": "batch", "scopes": ["records:write"]},
+        headers=registry.admin.headers,
     )
     assert r.status_code == 201
     created = r.json()
@@ -118,7 +124,9 @@ async def test_clients_create_list_revoke(http, registry):
     listed = (await http.get(f"/admin/members/{member.id}/clients", headers=registry.admin.headers)).json()
     assert created["client_id"] in {c["client_id"] for c in listed}
     assert all("client_secret" not in c and "secret_hash" not in c for c in listed)
-    stored = await registry.pool.fetchval("SELECT secret_hash FROM api_clients WHERE client_id = $1", created["client_id"])
+    stored = await registry.pool.fetchval(
+        "SELECT secret_hash FROM api_clients WHERE client_id = $1", created["client_id"]
+    )
     assert created["client_secret"].encode() not in stored
     revoked = await http.delete(f"/admin/clients/{created['client_id']}", headers=registry.admin.headers)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
@@ -158,15 +166,18 @@ async def test_member_token_on_admin_is_403(http, registry, method, path):
 async def test_a_member_cannot_change_itself_through_admin_paths(http, registry):
     member = await registry.member()
     before = await stored_member(registry, member.id)
-    r = await http.patch(f"/admin/members/{member.id}", json={"status": "suspended", "name": "Mine now"},
-                         headers=member.headers)
+    r = await http.patch(
+        f"/admin/members/{member.id}", json={"status": "suspended", "name": "Mine now"}, headers=member.headers
+    )
     assert r.status_code == 403
     assert await stored_member(registry, member.id) == before
 
 
 async def test_association_cannot_be_suspended(http, registry):
     before = await stored_member(registry, registry.admin.member_id)
-    r = await http.patch(f"/admin/members/{registry.admin.member_id}", json={"status": "suspended"}, headers=registry.admin.headers)
+    r = await http.patch(
+        f"/admin/members/{registry.admin.member_id}", json={"status": "suspended"}, headers=registry.admin.headers
+    )
     assert r.status_code == 409
     after = await stored_member(registry, registry.admin.member_id)
     assert after == before and after["status"] == "active"
@@ -195,7 +206,9 @@ async def test_client_creation_retry_names_the_client_instead_of_a_second_secret
     again = await http.post(f"/admin/members/{member.id}/clients", json=body, headers=headers)
     assert again.status_code == 409 and first.json()["client_id"] in again.json()["detail"]
     assert first.json()["client_secret"] not in again.text
-    stored = await registry.pool.fetchval("SELECT response::text FROM idempotency_keys WHERE key = $1", f"client-{member.code}")
+    stored = await registry.pool.fetchval(
+        "SELECT response::text FROM idempotency_keys WHERE key = $1", f"client-{member.code}"
+    )
     assert first.json()["client_secret"] not in stored
     clients = (await http.get(f"/admin/members/{member.id}/clients", headers=registry.admin.headers)).json()
     assert len(clients) == 2  # the factory's client and this one, not a third
@@ -213,7 +226,9 @@ async def test_identity_fields_cannot_be_nulled(http, registry, body):
 async def test_quota_null_restores_the_default(http, registry):
     member = await registry.member()
     await http.patch(f"/admin/members/{member.id}", json={"quota_writes_per_second": 5}, headers=registry.admin.headers)
-    r = await http.patch(f"/admin/members/{member.id}", json={"quota_writes_per_second": None}, headers=registry.admin.headers)
+    r = await http.patch(
+        f"/admin/members/{member.id}", json={"quota_writes_per_second": None}, headers=registry.admin.headers
+    )
     assert r.status_code == 200 and r.json()["quota_writes_per_second"] is None
 
 
@@ -234,6 +249,8 @@ async def test_huge_numbers_in_a_keyed_request_are_a_clear_422(http, registry):
 async def test_patch_without_a_body_is_422(http, registry):
     member = await registry.member()
     before = await stored_member(registry, member.id)
-    r = await http.patch(f"/admin/members/{member.id}", headers={**registry.admin.headers, "content-type": "application/json"})
+    r = await http.patch(
+        f"/admin/members/{member.id}", headers={**registry.admin.headers, "content-type": "application/json"}
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
     assert await stored_member(registry, member.id) == before

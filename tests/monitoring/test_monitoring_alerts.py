@@ -28,7 +28,8 @@ async def test_another_members_delinquency_alerts_each_watcher_once_and_never_th
     assert (await http.post("/v1/watches", json={"subjects": [s]}, headers=reporter.headers)).status_code == 200
     # Two accounts go delinquent in one batch: still one alert per watcher.
     r = await submit(
-        http, reporter,
+        http,
+        reporter,
         item(s, "REP-1", status="dpd_31_60", overdue_amount="100.00", as_of="2026-11-15"),
         item(s, "REP-2", status="dpd_1_30", overdue_amount="100.00", as_of="2026-11-15"),
     )
@@ -38,7 +39,12 @@ async def test_another_members_delinquency_alerts_each_watcher_once_and_never_th
     assert len(alerts) == 1
     alert = alerts[0]
     assert set(alert) == {"id", "subject", "label", "kind", "status", "at"}
-    assert (alert["subject"], alert["label"], alert["kind"], alert["status"]) == (s, "branch 12", "new_delinquency", "dpd_31_60")
+    assert (alert["subject"], alert["label"], alert["kind"], alert["status"]) == (
+        s,
+        "branch 12",
+        "new_delinquency",
+        "dpd_31_60",
+    )
     assert [a["subject"] for a in await all_alerts(http, second.watcher, expect=1)] == [s]
     assert await all_alerts(http, reporter) == []
     raw = (await http.get("/v1/alerts", headers=first.watcher.headers)).text
@@ -72,7 +78,9 @@ async def test_worsening_alerts_and_improvement_does_not(http, registry):
             await delinquent(http, reporter, s, "ACC", status, as_of)
         if alert:
             expected.append(alert)
-        assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher, expect=len(expected))] == expected, status
+        assert [
+            (a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher, expect=len(expected))
+        ] == expected, status
     # A stale report of a worse status is ignored, and so raises nothing.
     await delinquent(http, reporter, s, "ACC", "dpd_over_180", "2026-10-20")
     assert len(await all_alerts(http, watched.watcher, expect=len(expected))) == len(expected)
@@ -114,7 +122,9 @@ async def test_hard_inquiries_alert_once_per_inquiring_institution_per_day(http,
 
     alerts = await all_alerts(http, watched.watcher, expect=3)
     assert [(a["kind"], a["status"], a["at"][:10]) for a in alerts] == [
-        ("hard_inquiry", None, "2026-11-20"), ("hard_inquiry", None, "2026-11-20"), ("hard_inquiry", None, "2026-11-21"),
+        ("hard_inquiry", None, "2026-11-20"),
+        ("hard_inquiry", None, "2026-11-20"),
+        ("hard_inquiry", None, "2026-11-21"),
     ]
     assert all(a["subject"] == s for a in alerts)
     assert await all_alerts(http, lender_a) == []
@@ -144,8 +154,10 @@ async def test_feed_cursor_pages_and_is_always_present(http, registry):
 async def _write_delinquency_in_tx(conn, app, reporter_id, subject, account_ref):
     """What POST /v1/records does inside its transaction, on a connection the test holds."""
     valid = validate_item(
-        0, item(subject, account_ref, status="dpd_1_30", overdue_amount="10.00", as_of="2026-11-15"),
-        app.state.runtime.keys.server_key, date(2026, 11, 28),
+        0,
+        item(subject, account_ref, status="dpd_1_30", overdue_amount="10.00", as_of="2026-11-15"),
+        app.state.runtime.keys.server_key,
+        date(2026, 11, 28),
     )
     runtime = app.state.runtime
     await write_valid(conn, Tenancy(runtime.prover, Member(reporter_id), "test"), [valid])
@@ -237,10 +249,17 @@ async def test_an_upload_raises_alerts_the_same_way(http, registry):
 
     watched = await watched_subject(http, registry)
     reporter = await registry.member()
-    lines = [item(watched.subject, f"UP-{n}", status="dpd_91_180", overdue_amount="50.00", as_of="2026-11-15") for n in range(3)]
+    lines = [
+        item(watched.subject, f"UP-{n}", status="dpd_91_180", overdue_amount="50.00", as_of="2026-11-15")
+        for n in range(3)
+    ]
     body = b"".join(orjson.dumps(line) + b"\n" for line in lines)
-    r = await http.post("/v1/uploads", content=body, headers={**reporter.headers, "Content-Type": "application/x-ndjson"})
+    r = await http.post(
+        "/v1/uploads", content=body, headers={**reporter.headers, "Content-Type": "application/x-ndjson"}
+    )
     assert r.status_code == 202, r.text
     assert r.json()["status"] == "completed"
-    assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher, expect=1)] == [("new_delinquency", "dpd_91_180")]
+    assert [(a["kind"], a["status"]) for a in await all_alerts(http, watched.watcher, expect=1)] == [
+        ("new_delinquency", "dpd_91_180")
+    ]
     assert await all_alerts(http, reporter) == []

@@ -49,8 +49,13 @@ async def test_watching_a_borrower_without_own_live_record_is_refused_and_writes
 
 @pytest.mark.parametrize(
     "body",
-    [{"subjects": []}, {"subjects": ["xyz"]}, {"subjects": ["a" * 64], "extra": 1}, {"subjects": ["a" * 64] * 1001},
-     {"subjects": ["a" * 64], "label": ""}],
+    [
+        {"subjects": []},
+        {"subjects": ["xyz"]},
+        {"subjects": ["a" * 64], "extra": 1},
+        {"subjects": ["a" * 64] * 1001},
+        {"subjects": ["a" * 64], "label": ""},
+    ],
 )
 async def test_bad_watch_requests_are_422(http, registry, body):
     bank = await registry.member()
@@ -88,7 +93,9 @@ async def test_an_expired_record_no_longer_carries_a_watch(http, registry, clock
     watched = await watched_subject(http, registry)
     settled = item(watched.subject, "EXP-1", status="settled", as_of="2026-11-01", closed_on="2026-11-01")
     assert (await submit(http, watched.watcher, settled)).status_code == 200
-    await registry.pool.execute("DELETE FROM records WHERE member_id = $1 AND account_ref <> 'EXP-1'", watched.watcher.id)
+    await registry.pool.execute(
+        "DELETE FROM records WHERE member_id = $1 AND account_ref <> 'EXP-1'", watched.watcher.id
+    )
     assert len((await http.get("/v1/watches", headers=watched.watcher.headers)).json()["data"]) == 1
     clock.set(datetime(2031, 11, 2, tzinfo=UTC))  # five years after closing: the record expired
     assert (await http.get("/v1/watches", headers=watched.watcher.headers)).json()["data"] == []

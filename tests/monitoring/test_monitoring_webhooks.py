@@ -43,12 +43,19 @@ def _runtime(app):
 
 async def test_endpoint_rules_and_secret_shown_once(http, registry):
     bank = await registry.member()
-    for url in ("http://lender.example/hook", "ftp://127.0.0.1/x", "https://user:pw@lender.example/h", "not a url",
-                "https://lender.example:99999/h"):
+    for url in (
+        "http://lender.example/hook",
+        "ftp://127.0.0.1/x",
+        "https://user:pw@lender.example/h",
+        "not a url",
+        "https://lender.example:99999/h",
+    ):
         r = await http.put("/v1/webhook", json={"url": url}, headers=bank.headers)
         assert r.status_code == 422, url
         assert r.json()["errors"][0]["field"] == "url"
-    assert (await http.put("/v1/webhook", json={"url": "https://a.example/h", "secret": "short"}, headers=bank.headers)).status_code == 422
+    assert (
+        await http.put("/v1/webhook", json={"url": "https://a.example/h", "secret": "short"}, headers=bank.headers)
+    ).status_code == 422
 
     made = (await http.put("/v1/webhook", json={"url": "https://lender.example/hook"}, headers=bank.headers)).json()
     assert made["secret"].startswith("whsec_") and made["url"] == "https://lender.example/hook"
@@ -66,9 +73,15 @@ async def test_endpoint_rules_and_secret_shown_once(http, registry):
 
 @pytest.mark.parametrize(
     "url, ok",
-    [("https://lender.example/h", True), ("http://127.0.0.1/h", False), ("https://127.0.0.1/h", False),
-     ("https://10.1.2.3/h", False), ("https://[::1]/h", False), ("https://169.254.169.254/h", False),
-     ("https://localhost/h", False)],
+    [
+        ("https://lender.example/h", True),
+        ("http://127.0.0.1/h", False),
+        ("https://127.0.0.1/h", False),
+        ("https://10.1.2.3/h", False),
+        ("https://[::1]/h", False),
+        ("https://169.254.169.254/h", False),
+        ("https://localhost/h", False),
+    ],
 )
 def test_production_refuses_plain_http_and_internal_addresses(url, ok):
     if ok:
@@ -119,7 +132,12 @@ async def test_alert_is_delivered_signed_to_a_real_receiver(http, registry, app,
             assert secret not in got.body.decode()
 
         [done] = await _deliveries(http, watched.watcher)
-        assert (done["status"], done["attempts"], done["last_status_code"], done["alert_id"]) == ("delivered", 1, 200, alert["id"])
+        assert (done["status"], done["attempts"], done["last_status_code"], done["alert_id"]) == (
+            "delivered",
+            1,
+            200,
+            alert["id"],
+        )
         await _runtime(app).deliveries.run_once()
         assert len(receiver.received) == 1  # delivered once
     finally:
@@ -192,9 +210,11 @@ async def test_nothing_is_lost_when_the_service_restarts_between_write_and_deliv
     reporter = await registry.member()
 
     first = create_app(settings)
-    async with first.router.lifespan_context(first):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://registry.test") as client:
-            await delinquent(client, reporter, watched.subject, "RS-1", "dpd_61_90")
+    async with (
+        first.router.lifespan_context(first),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://registry.test") as client,
+    ):
+        await delinquent(client, reporter, watched.subject, "RS-1", "dpd_61_90")
     # The first instance stopped; nothing was delivered, the outbox row is waiting.
     assert receiver.received == []
     assert [d["status"] for d in await _deliveries(http, watched.watcher)] == ["pending"]

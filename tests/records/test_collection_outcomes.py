@@ -20,8 +20,17 @@ AS_OF = date(2026, 10, 31)
 def delinquent(subject: str, ref: str, *, days: int, **fields):
     """A dpd_31_60 account delinquent `days` days on its as_of (2026-10-31)."""
     since = AS_OF - timedelta(days=days)
-    return item(subject, ref, status="dpd_31_60", overdue_amount="500", delinquent_since=since.isoformat(),
-                notice_sent_on=since.isoformat(), opened_on="2024-01-10", as_of=AS_OF.isoformat(), **fields)
+    return item(
+        subject,
+        ref,
+        status="dpd_31_60",
+        overdue_amount="500",
+        delinquent_since=since.isoformat(),
+        notice_sent_on=since.isoformat(),
+        opened_on="2024-01-10",
+        as_of=AS_OF.isoformat(),
+        **fields,
+    )
 
 
 async def stored(http, member, ref):
@@ -42,10 +51,14 @@ async def test_the_rule_at_each_of_its_boundaries(http, lender):
         "D30": (delinquent(s, "D30", days=30), False),
         "D31": (delinquent(s, "D31", days=31), True),
         # A collection action on as_of - 30 falls in the window; one a day earlier does not.
-        "ACT30": (delinquent(s, "ACT30", days=60, last_collection_action_on=(AS_OF - timedelta(days=30)).isoformat()),
-                  False),
-        "ACT31": (delinquent(s, "ACT31", days=60, last_collection_action_on=(AS_OF - timedelta(days=31)).isoformat()),
-                  True),
+        "ACT30": (
+            delinquent(s, "ACT30", days=60, last_collection_action_on=(AS_OF - timedelta(days=30)).isoformat()),
+            False,
+        ),
+        "ACT31": (
+            delinquent(s, "ACT31", days=60, last_collection_action_on=(AS_OF - timedelta(days=31)).isoformat()),
+            True,
+        ),
         "ACT0": (delinquent(s, "ACT0", days=60, last_collection_action_on=AS_OF.isoformat()), False),
         # Each hardship arrangement takes the account out; none leaves it in.
         "NONE": (delinquent(s, "NONE", days=60, arrangement="none"), True),
@@ -56,8 +69,18 @@ async def test_the_rule_at_each_of_its_boundaries(http, lender):
         "STAGE": (delinquent(s, "STAGE", days=60, collection_stage="legal_action"), True),
         # Only delinquencies can be uncollected.
         "CURRENT": (item(s, "CURRENT", as_of=AS_OF.isoformat()), False),
-        "WOFF": (item(s, "WOFF", status="written_off", overdue_amount="10", delinquent_since="2025-01-01",
-                      notice_sent_on="2025-01-05", as_of=AS_OF.isoformat()), True),
+        "WOFF": (
+            item(
+                s,
+                "WOFF",
+                status="written_off",
+                overdue_amount="10",
+                delinquent_since="2025-01-01",
+                notice_sent_on="2025-01-05",
+                as_of=AS_OF.isoformat(),
+            ),
+            True,
+        ),
     }
     r = await submit(http, lender, *[c[0] for c in cases.values()])
     assert r.status_code == 200 and r.json()["summary"]["created"] == len(cases), r.text
@@ -67,20 +90,39 @@ async def test_the_rule_at_each_of_its_boundaries(http, lender):
 
 async def test_the_fields_are_stored_and_read_back(http, lender):
     s = token()
-    r = await submit(http, lender, delinquent(s, "F-1", days=45, branch_code="SH-PUDONG.03",
-                                               last_collection_action_on="2026-10-01", recovered_amount="1234.5",
-                                               arrangement="extension"))
+    r = await submit(
+        http,
+        lender,
+        delinquent(
+            s,
+            "F-1",
+            days=45,
+            branch_code="SH-PUDONG.03",
+            last_collection_action_on="2026-10-01",
+            recovered_amount="1234.5",
+            arrangement="extension",
+        ),
+    )
     assert r.json()["summary"]["created"] == 1, r.text
     record = await stored(http, lender, "F-1")
-    assert (record["branch_code"], record["last_collection_action_on"], record["recovered_amount"],
-            record["arrangement"], record["uncollected"]) == ("SH-PUDONG.03", "2026-10-01", "1234.50", "extension", False)
+    assert (
+        record["branch_code"],
+        record["last_collection_action_on"],
+        record["recovered_amount"],
+        record["arrangement"],
+        record["uncollected"],
+    ) == ("SH-PUDONG.03", "2026-10-01", "1234.50", "extension", False)
     detail = (await http.get(f"/v1/records/{record['id']}", headers=lender.headers)).json()
     assert detail["recovered_amount"] == "1234.50"
     # Without them: no branch, no action, nothing recovered, no arrangement.
     await submit(http, lender, item(s, "F-2"))
     plain = await stored(http, lender, "F-2")
-    assert (plain["branch_code"], plain["last_collection_action_on"], plain["recovered_amount"],
-            plain["arrangement"]) == (None, None, "0.00", "none")
+    assert (
+        plain["branch_code"],
+        plain["last_collection_action_on"],
+        plain["recovered_amount"],
+        plain["arrangement"],
+    ) == (None, None, "0.00", "none")
 
 
 @pytest.mark.parametrize(
@@ -125,11 +167,20 @@ async def test_an_old_report_without_the_fields_stays_unchanged(http, lender):
 async def test_exposure_counts_uncollected_and_in_arrangement_accounts_of_others(http, registry, lender):
     asker = await registry.member()
     s = token()
-    await submit(http, lender, delinquent(s, "E-1", days=60), delinquent(s, "E-2", days=60, arrangement="payment_plan"),
-                 delinquent(s, "E-3", days=60, last_collection_action_on="2026-10-20"), item(s, "E-4"))
+    await submit(
+        http,
+        lender,
+        delinquent(s, "E-1", days=60),
+        delinquent(s, "E-2", days=60, arrangement="payment_plan"),
+        delinquent(s, "E-3", days=60, last_collection_action_on="2026-10-20"),
+        item(s, "E-4"),
+    )
     await submit(http, asker, delinquent(s, "MINE", days=60, arrangement="restructure"))  # own: not counted
-    r = await http.post("/v1/exposure", headers=asker.headers,
-                        json={"subjects": [s], "purpose": "loan_application", "consent_ref": "C-1"})
+    r = await http.post(
+        "/v1/exposure",
+        headers=asker.headers,
+        json={"subjects": [s], "purpose": "loan_application", "consent_ref": "C-1"},
+    )
     answer = r.json()["results"][0]
     assert answer["uncollected_delinquent_accounts"] == 1
     assert answer["accounts"]["in_arrangement"] == 1
@@ -138,8 +189,13 @@ async def test_exposure_counts_uncollected_and_in_arrangement_accounts_of_others
 
 async def test_statistics_count_by_the_same_rule(http, registry, lender):
     s = token()
-    await submit(http, lender, delinquent(s, "S-1", days=60), delinquent(s, "S-2", days=10),
-                 delinquent(s, "S-3", days=60, arrangement="extension"))
+    await submit(
+        http,
+        lender,
+        delinquent(s, "S-1", days=60),
+        delinquent(s, "S-2", days=10),
+        delinquent(s, "S-3", days=60, arrangement="extension"),
+    )
     stats = (await http.get(f"/admin/stats/members/{lender.id}", headers=registry.admin.headers)).json()
     figures = stats["member"]["records"]
     assert (figures["delinquent"], figures["uncollected"]) == (3, 1)
@@ -147,8 +203,10 @@ async def test_statistics_count_by_the_same_rule(http, registry, lender):
 
 async def test_uploads_carry_the_new_columns(http, lender, tmp_path: Path):
     s = token()
-    header = ("subject,subject_type,account_ref,product,status,principal_amount,outstanding_amount,overdue_amount,"
-              "delinquent_since,notice_sent_on,as_of,branch_code,last_collection_action_on,recovered_amount,arrangement")
+    header = (
+        "subject,subject_type,account_ref,product,status,principal_amount,outstanding_amount,overdue_amount,"
+        "delinquent_since,notice_sent_on,as_of,branch_code,last_collection_action_on,recovered_amount,arrangement"
+    )
     rows = [
         f"{s},individual,U-1,auto_loan,dpd_61_90,100,80,20,2026-08-01,2026-08-05,2026-10-31,BJ-01,2026-10-30,15.5,",
         f"{s},individual,U-2,auto_loan,dpd_61_90,100,80,20,2026-08-01,2026-08-05,2026-10-31,BJ-01,,,payment_plan",
@@ -156,8 +214,9 @@ async def test_uploads_carry_the_new_columns(http, lender, tmp_path: Path):
         f"{s},individual,U-4,auto_loan,dpd_61_90,100,80,20,2026-08-01,2026-08-05,2026-10-31,bad branch,,,",
     ]
     body = gzip.compress(("\n".join([header, *rows]) + "\n").encode())
-    r = await http.post("/v1/uploads", content=body, headers={**lender.headers, "content-type": "text/csv",
-                                                               "content-encoding": "gzip"})
+    r = await http.post(
+        "/v1/uploads", content=body, headers={**lender.headers, "content-type": "text/csv", "content-encoding": "gzip"}
+    )
     assert r.status_code == 202 and r.json()["created"] == 3 and r.json()["rejected"] == 1, r.text
     u1, u2, u3 = [await stored(http, lender, ref) for ref in ("U-1", "U-2", "U-3")]
     assert (u1["branch_code"], u1["recovered_amount"], u1["uncollected"]) == ("BJ-01", "15.50", False)
@@ -165,11 +224,14 @@ async def test_uploads_carry_the_new_columns(http, lender, tmp_path: Path):
     assert (u3["branch_code"], u3["uncollected"]) == (None, True)
     errors = (await http.get(f"/v1/uploads/{r.json()['id']}/errors", headers=lender.headers)).text
     assert '"branch_code"' in errors
-    ndjson = (f'{{"subject":"{s}","subject_type":"individual","account_ref":"U-5","product":"other",'
-              '"status":"current","principal_amount":"1","outstanding_amount":"1","as_of":"2026-10-31",'
-              '"branch_code":"GZ-9","recovered_amount":"0"}\n')
-    r = await http.post("/v1/uploads", content=ndjson.encode(),
-                        headers={**lender.headers, "content-type": "application/x-ndjson"})
+    ndjson = (
+        f'{{"subject":"{s}","subject_type":"individual","account_ref":"U-5","product":"other",'
+        '"status":"current","principal_amount":"1","outstanding_amount":"1","as_of":"2026-10-31",'
+        '"branch_code":"GZ-9","recovered_amount":"0"}\n'
+    )
+    r = await http.post(
+        "/v1/uploads", content=ndjson.encode(), headers={**lender.headers, "content-type": "application/x-ndjson"}
+    )
     assert r.status_code == 202 and r.json()["created"] == 1, r.text
     assert (await stored(http, lender, "U-5"))["branch_code"] == "GZ-9"
 
@@ -183,7 +245,8 @@ async def test_the_stored_rule_is_the_one_in_the_code(registry):
     assert frozen_text == rules.UNCOLLECTED
     generated = await registry.pool.fetchval(
         "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
-        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = 'records'::regclass AND a.attname = 'uncollected'"
+        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+        "WHERE d.adrelid = 'records'::regclass AND a.attname = 'uncollected'"
     )
     for word in ("delinquent_since", "as_of - 30", "'none'", "last_collection_action_on", "written_off"):
         assert word in generated, word

@@ -49,13 +49,29 @@ def _reference_snapshot(raw: dict) -> dict:
         {"status": "dpd_31_60", "collection_stage": "legal_action", "product": "auto_loan"},
         {"currency": "jpy", "principal_amount": 5000, "outstanding_amount": "4000", "overdue_amount": 0},
         {"currency": "KWD", "principal_amount": "1.234", "outstanding_amount": "1.2340", "overdue_amount": "0.001"},
-        {"principal_amount": "1.500", "outstanding_amount": "0.05", "overdue_amount": "0", "closed_on": "2026-10-30",
-         "status": "settled"},
+        {
+            "principal_amount": "1.500",
+            "outstanding_amount": "0.05",
+            "overdue_amount": "0",
+            "closed_on": "2026-10-30",
+            "status": "settled",
+        },
         {"opened_on": None, "subject_type": "enterprise", "account_ref": "a.b:c-d_e"},
-        {"status": "dpd_61_90", "branch_code": "SH-01", "last_collection_action_on": "2026-10-01",
-         "recovered_amount": "12.5", "arrangement": "payment_plan"},
-        {"currency": "JPY", "principal_amount": 900, "outstanding_amount": 900, "recovered_amount": 0,
-         "arrangement": "none", "branch_code": "B.2"},
+        {
+            "status": "dpd_61_90",
+            "branch_code": "SH-01",
+            "last_collection_action_on": "2026-10-01",
+            "recovered_amount": "12.5",
+            "arrangement": "payment_plan",
+        },
+        {
+            "currency": "JPY",
+            "principal_amount": 900,
+            "outstanding_amount": 900,
+            "recovered_amount": 0,
+            "arrangement": "none",
+            "branch_code": "B.2",
+        },
     ],
 )
 def test_snapshot_and_hash_match_the_serializer(fields):
@@ -67,7 +83,9 @@ def test_snapshot_and_hash_match_the_serializer(fields):
     assert checked.snapshot == reference
     assert list(checked.snapshot) == list(reference)  # every field, none extra
     assert checked.content_hash == content_hash(checked.subject_key, reference)
-    assert orjson.dumps(checked.snapshot, option=orjson.OPT_SORT_KEYS) == orjson.dumps(reference, option=orjson.OPT_SORT_KEYS)
+    assert orjson.dumps(checked.snapshot, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+        reference, option=orjson.OPT_SORT_KEYS
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,8 +101,9 @@ def test_snapshot_and_hash_match_the_serializer(fields):
     ],
 )
 def test_amounts_at_the_edges_are_refused(amount, digits_currency, message):
-    raw = item(token(), "EDGE-1", currency=digits_currency, principal_amount=amount, outstanding_amount="0",
-               overdue_amount="0")
+    raw = item(
+        token(), "EDGE-1", currency=digits_currency, principal_amount=amount, outstanding_amount="0", overdue_amount="0"
+    )
     checked = validate_item(0, raw, KEY, TODAY)
     assert isinstance(checked, list)
     assert {"field": "principal_amount", "message": message} in [e.model_dump() for e in checked]
@@ -92,7 +111,8 @@ def test_amounts_at_the_edges_are_refused(amount, digits_currency, message):
 
 @pytest.mark.parametrize("amount, minor", [("92233720368547758.07", MAX_MINOR), ("1E+2", 10000), ("0.0", 0), ("-0", 0)])
 def test_amounts_at_the_edges_that_fit(amount, minor):
-    checked = validate_item(0, item(token(), "EDGE-2", principal_amount=amount, outstanding_amount="0",
-                                    overdue_amount="0"), KEY, TODAY)
+    checked = validate_item(
+        0, item(token(), "EDGE-2", principal_amount=amount, outstanding_amount="0", overdue_amount="0"), KEY, TODAY
+    )
     assert isinstance(checked, ValidItem), checked
     assert checked.principal_minor == minor

@@ -21,7 +21,13 @@ async def test_outcomes_created_unchanged_updated_stale(http, registry):
     record_id = body["results"][0]["record_id"]
 
     again = (await submit(http, bank, first)).json()
-    assert again["results"][0] == {"index": 0, "account_ref": "A-1", "outcome": "unchanged", "record_id": record_id, "errors": []}
+    assert again["results"][0] == {
+        "index": 0,
+        "account_ref": "A-1",
+        "outcome": "unchanged",
+        "record_id": record_id,
+        "errors": [],
+    }
 
     newer = item(subject, "A-1", as_of="2026-11-15", status="dpd_1_30", overdue_amount="500.00")
     assert (await submit(http, bank, newer)).json()["results"][0]["outcome"] == "updated"
@@ -29,15 +35,23 @@ async def test_outcomes_created_unchanged_updated_stale(http, registry):
     older = item(subject, "A-1", as_of="2026-10-01", status="written_off")
     stale = (await submit(http, bank, older)).json()
     assert stale["results"][0]["outcome"] == "stale" and stale["summary"] == {
-        "created": 0, "updated": 0, "unchanged": 0, "stale": 1, "rejected": 0
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "stale": 1,
+        "rejected": 0,
     }
 
     correction = item(subject, "A-1", as_of="2026-11-15", status="dpd_1_30", overdue_amount="450.00")
     assert (await submit(http, bank, correction)).json()["results"][0]["outcome"] == "updated"
 
-    events = await registry.pool.fetch("SELECT kind, version, status FROM record_events WHERE record_id = $1 ORDER BY id", uuid.UUID(record_id))
+    events = await registry.pool.fetch(
+        "SELECT kind, version, status FROM record_events WHERE record_id = $1 ORDER BY id", uuid.UUID(record_id)
+    )
     assert [(e["kind"], e["version"]) for e in events] == [("created", 1), ("updated", 2), ("updated", 3)]
-    stored = await registry.pool.fetchrow("SELECT status, overdue_minor, version FROM records WHERE id = $1", uuid.UUID(record_id))
+    stored = await registry.pool.fetchrow(
+        "SELECT status, overdue_minor, version FROM records WHERE id = $1", uuid.UUID(record_id)
+    )
     assert (stored["status"], stored["overdue_minor"], stored["version"]) == ("dpd_1_30", 45000, 3)
 
 
@@ -45,7 +59,8 @@ async def test_mixed_batch_applies_good_items_and_explains_bad_ones(http, regist
     bank = await registry.member()
     s = token()
     r = await submit(
-        http, bank,
+        http,
+        bank,
         item(s, "GOOD-1"),
         item(s, "BAD-1", status="dpd_31_60", notice_sent_on=None),
         item(s, "GOOD-2", product="auto_loan"),
@@ -56,7 +71,9 @@ async def test_mixed_batch_applies_good_items_and_explains_bad_ones(http, regist
     assert body["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "stale": 0, "rejected": 2}
     assert body["results"][1]["errors"][0]["field"] == "notice_sent_on"
     assert "notified" in body["results"][1]["errors"][0]["message"]
-    assert body["results"][3]["errors"] == [{"field": "overdue_amount", "message": "must not exceed outstanding_amount"}]
+    assert body["results"][3]["errors"] == [
+        {"field": "overdue_amount", "message": "must not exceed outstanding_amount"}
+    ]
     assert body["results"][1]["record_id"] is None
     count = await registry.pool.fetchval("SELECT count(*) FROM records WHERE member_id = $1", bank.id)
     assert count == 2
@@ -84,9 +101,19 @@ async def test_mixed_batch_applies_good_items_and_explains_bad_ones(http, regist
         ({"principal_amount": "1e30"}, "principal_amount"),
         ({"principal_amount": "1E+999999"}, "principal_amount"),
         ({"principal_amount": "1E-999999"}, "principal_amount"),
-        ({"currency": "JPY", "principal_amount": "9223372036854775808", "outstanding_amount": "1", "overdue_amount": "0"},
-         "principal_amount"),
-        ({"currency": "JPY", "principal_amount": "100.5", "outstanding_amount": "1", "overdue_amount": "0"}, "principal_amount"),
+        (
+            {
+                "currency": "JPY",
+                "principal_amount": "9223372036854775808",
+                "outstanding_amount": "1",
+                "overdue_amount": "0",
+            },
+            "principal_amount",
+        ),
+        (
+            {"currency": "JPY", "principal_amount": "100.5", "outstanding_amount": "1", "overdue_amount": "0"},
+            "principal_amount",
+        ),
         ({"overdue_amount": "8000.01"}, "overdue_amount"),
         ({"as_of": "2099-01-01"}, "as_of"),
         ({"as_of": "2026-02-30"}, "as_of"),
@@ -113,16 +140,16 @@ async def test_invalid_items_are_rejected_with_the_field(http, registry, overrid
 async def test_amounts_as_numbers_and_strings(http, registry):
     bank = await registry.member()
     r = await submit(
-        http, bank,
+        http,
+        bank,
         item(token(), "N-1", principal_amount=1000, outstanding_amount=999.5, overdue_amount="0.10"),
         item(token(), "N-2", currency="jpy", principal_amount="5000", outstanding_amount=4000, overdue_amount=0),
-        item(token(), "N-3", currency="KWD", principal_amount="1.234", outstanding_amount="1.234", overdue_amount="0.001"),
+        item(
+            token(), "N-3", currency="KWD", principal_amount="1.234", outstanding_amount="1.234", overdue_amount="0.001"
+        ),
     )
     assert [x["outcome"] for x in r.json()["results"]] == ["created"] * 3, r.text
-    listed = {
-        rec["account_ref"]: rec
-        for rec in (await http.get("/v1/records", headers=bank.headers)).json()["data"]
-    }
+    listed = {rec["account_ref"]: rec for rec in (await http.get("/v1/records", headers=bank.headers)).json()["data"]}
     assert (listed["N-1"]["outstanding_amount"], listed["N-1"]["overdue_amount"]) == ("999.50", "0.10")
     assert (listed["N-2"]["currency"], listed["N-2"]["principal_amount"]) == ("JPY", "5000")
     assert listed["N-3"]["overdue_amount"] == "0.001"
@@ -167,11 +194,16 @@ async def test_idempotency_key_replays_and_refuses_another_body(http, registry):
     batch = {"records": [item(s, "I-1"), item(s, "I-2")]}
     headers = {**bank.headers, "Idempotency-Key": "batch-2026-11-28-001"}
     first = await http.post("/v1/records", json=batch, headers=headers)
-    events_after_first = await registry.pool.fetchval("SELECT count(*) FROM record_events WHERE member_id = $1", bank.id)
+    events_after_first = await registry.pool.fetchval(
+        "SELECT count(*) FROM record_events WHERE member_id = $1", bank.id
+    )
     second = await http.post("/v1/records", json=batch, headers=headers)
     assert second.status_code == 200 and second.json() == first.json()
     assert [x["outcome"] for x in second.json()["results"]] == ["created", "created"]
-    assert await registry.pool.fetchval("SELECT count(*) FROM record_events WHERE member_id = $1", bank.id) == events_after_first
+    assert (
+        await registry.pool.fetchval("SELECT count(*) FROM record_events WHERE member_id = $1", bank.id)
+        == events_after_first
+    )
 
     other = {"records": [item(s, "I-3")]}
     conflict = await http.post("/v1/records", json=other, headers=headers)
@@ -179,7 +211,9 @@ async def test_idempotency_key_replays_and_refuses_another_body(http, registry):
 
     # Keys are scoped per member: another member may use the same key.
     other_bank = await registry.member()
-    r = await http.post("/v1/records", json=other, headers={**other_bank.headers, "Idempotency-Key": "batch-2026-11-28-001"})
+    r = await http.post(
+        "/v1/records", json=other, headers={**other_bank.headers, "Idempotency-Key": "batch-2026-11-28-001"}
+    )
     assert r.json()["results"][0]["outcome"] == "created"
 
     bad = await http.post("/v1/records", json=other, headers={**bank.headers, "Idempotency-Key": "has space"})
@@ -194,7 +228,9 @@ async def test_the_token_is_never_stored(http, registry, app):
     row = await registry.pool.fetchrow("SELECT * FROM records WHERE id = $1", record_id)
     expected = hmac.new(app.state.runtime.keys.server_key, bytes.fromhex(s), hashlib.sha256).digest()
     assert row["subject_key"] == expected
-    dump = str(dict(row)) + str(await registry.pool.fetch("SELECT * FROM record_events WHERE record_id = $1", record_id))
+    dump = str(dict(row)) + str(
+        await registry.pool.fetch("SELECT * FROM record_events WHERE record_id = $1", record_id)
+    )
     assert s not in dump.lower() and bytes.fromhex(s).hex() not in dump
 
 
@@ -205,7 +241,13 @@ async def test_the_token_is_never_stored(http, registry, app):
         ([{"status": "current", "closed_on": "2026-06-30"}], "2031-06-30"),
         ([{"status": "dpd_31_60"}], None),
         ([{"status": "dpd_31_60", "as_of": "2026-10-01"}, {"status": "current", "as_of": "2026-10-31"}], "2031-10-31"),
-        ([{"status": "dpd_31_60", "as_of": "2026-10-01"}, {"status": "settled", "as_of": "2026-10-20", "closed_on": "2026-10-15"}], "2031-10-15"),
+        (
+            [
+                {"status": "dpd_31_60", "as_of": "2026-10-01"},
+                {"status": "settled", "as_of": "2026-10-20", "closed_on": "2026-10-15"},
+            ],
+            "2031-10-15",
+        ),
         ([{"status": "written_off", "closed_on": "2026-10-30"}], "2031-10-30"),
         ([{"status": "settled", "delinquent_since": "2025-01-01", "as_of": "2026-10-31"}], "2031-10-31"),
         (
@@ -216,7 +258,14 @@ async def test_the_token_is_never_stored(http, registry, app):
             ],
             "2031-10-15",
         ),
-        ([{"status": "dpd_1_30", "as_of": "2026-10-01"}, {"status": "current", "as_of": "2026-10-15"}, {"status": "dpd_31_60", "as_of": "2026-10-31"}], None),
+        (
+            [
+                {"status": "dpd_1_30", "as_of": "2026-10-01"},
+                {"status": "current", "as_of": "2026-10-15"},
+                {"status": "dpd_31_60", "as_of": "2026-10-31"},
+            ],
+            None,
+        ),
     ],
 )
 async def test_expiry_five_years_after_the_delinquency_ends(http, registry, reports, expires_on):
@@ -233,8 +282,12 @@ async def test_list_filter_page_get_and_withdraw_own_records(http, registry):
     bank = await registry.member()
     s1, s2 = token(), token()
     await submit(
-        http, bank,
-        item(s1, "L-1"), item(s1, "L-2", status="dpd_1_30", product="credit_card"), item(s2, "L-3"), item(s2, "L-4"),
+        http,
+        bank,
+        item(s1, "L-1"),
+        item(s1, "L-2", status="dpd_1_30", product="credit_card"),
+        item(s2, "L-3"),
+        item(s2, "L-4"),
     )
     seen, cursor = [], None
     while True:
@@ -248,7 +301,9 @@ async def test_list_filter_page_get_and_withdraw_own_records(http, registry):
     by_subject = (await http.get("/v1/records", params={"subject": s1}, headers=bank.headers)).json()["data"]
     assert sorted(x["account_ref"] for x in by_subject) == ["L-1", "L-2"]
     assert all("subject" not in x and "subject_key" not in x for x in by_subject)
-    filtered = (await http.get("/v1/records", params={"status": "dpd_1_30", "product": "credit_card"}, headers=bank.headers)).json()
+    filtered = (
+        await http.get("/v1/records", params={"status": "dpd_1_30", "product": "credit_card"}, headers=bank.headers)
+    ).json()
     assert [x["account_ref"] for x in filtered["data"]] == ["L-2"]
     assert (await http.get("/v1/records", params={"subject": "nothex"}, headers=bank.headers)).status_code == 422
     assert (await http.get("/v1/records", params={"status": "bogus"}, headers=bank.headers)).status_code == 422
@@ -265,7 +320,9 @@ async def test_list_filter_page_get_and_withdraw_own_records(http, registry):
     assert [e["kind"] for e in history["events"]] == ["created", "withdrawn"]
     again = await http.delete(f"/v1/records/{target['id']}", headers=bank.headers)
     assert again.status_code == 200
-    assert [e["kind"] for e in (await http.get(f"/v1/records/{target['id']}", headers=bank.headers)).json()["events"]] == ["created", "withdrawn"]
+    assert [
+        e["kind"] for e in (await http.get(f"/v1/records/{target['id']}", headers=bank.headers)).json()["events"]
+    ] == ["created", "withdrawn"]
 
 
 async def test_another_members_record_is_404_like_a_missing_one(http, registry):

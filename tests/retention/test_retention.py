@@ -20,15 +20,19 @@ CUTOFF = datetime(2024, 11, 28, 12, 0, tzinfo=UTC)  # 24 months before NOW
 
 EXPIRED_COUNTS = """
 SELECT (SELECT count(*) FROM records WHERE expires_on <= $1) AS records,
-       (SELECT count(*) FROM record_events e JOIN records r ON r.id = e.record_id WHERE r.expires_on <= $1) AS record_events,
+       (SELECT count(*) FROM record_events e JOIN records r ON r.id = e.record_id WHERE r.expires_on <= $1)
+           AS record_events,
        (SELECT count(*) FROM inquiries WHERE at < $2) AS inquiries
 """
 
 
 async def ask(http, member, subject, at, clock):
     clock.set(at)
-    r = await http.post("/v1/exposure", headers=member.headers,
-                        json={"subjects": [subject], "purpose": "loan_application", "consent_ref": "C-1"})
+    r = await http.post(
+        "/v1/exposure",
+        headers=member.headers,
+        json={"subjects": [subject], "purpose": "loan_application", "consent_ref": "C-1"},
+    )
     assert r.status_code == 200, r.text
 
 
@@ -38,20 +42,38 @@ async def fixture(http, registry, clock):
     s = token()
     clock.set(NOW)
     # Delinquent, then settled on 2019-06-30: expired since 2024-06-30 (two events).
-    for status, extra in (("dpd_31_60", {"as_of": "2019-05-31"}), ("settled", {"closed_on": "2019-06-30", "as_of": "2019-06-30"})):
-        r = await submit(http, m, item(s, "GONE-1", status=status, opened_on="2018-01-01", delinquent_since="2019-04-01",
-                                       notice_sent_on="2019-04-10", **extra))
+    for status, extra in (
+        ("dpd_31_60", {"as_of": "2019-05-31"}),
+        ("settled", {"closed_on": "2019-06-30", "as_of": "2019-06-30"}),
+    ):
+        r = await submit(
+            http,
+            m,
+            item(
+                s,
+                "GONE-1",
+                status=status,
+                opened_on="2018-01-01",
+                delinquent_since="2019-04-01",
+                notice_sent_on="2019-04-10",
+                **extra,
+            ),
+        )
         assert r.json()["summary"]["rejected"] == 0, r.text
     r = await submit(
-        http, m,
+        http,
+        m,
         item(s, "GONE-TODAY", opened_on="2015-01-01", closed_on="2021-11-28", as_of="2021-11-28"),  # expires today
         item(s, "KEPT-TOMORROW", opened_on="2015-01-01", closed_on="2021-11-29", as_of="2021-11-29"),
         item(s, "KEPT-OPEN", status="dpd_1_30"),
     )
     ids = {x["account_ref"]: x["record_id"] for x in r.json()["results"]}
     clock.set(datetime(2026, 11, 27, tzinfo=UTC))  # the day before it expired
-    dispute = await http.post("/v1/disputes", headers=m.headers,
-                              json={"subject": s, "record_id": ids["GONE-TODAY"], "reason": "other", "statement": "old"})
+    dispute = await http.post(
+        "/v1/disputes",
+        headers=m.headers,
+        json={"subject": s, "record_id": ids["GONE-TODAY"], "reason": "other", "statement": "old"},
+    )
     assert dispute.status_code == 202, dispute.text
     await ask(http, asker, s, datetime(2024, 11, 28, 11, 59, 59, tzinfo=UTC), clock)  # one second too old
     await ask(http, asker, s, CUTOFF, clock)  # exactly 24 months: kept
@@ -123,19 +145,30 @@ async def test_the_daily_pass_runs_once_a_day_and_one_instance_at_a_time(app, po
         ["2026-11-29", "2026-11-30"],
     )
     assert sorted((r["details"]["day"], r["client_id"]) for r in rows) == [
-        ("2026-11-29", "scheduler"), ("2026-11-30", "scheduler")
+        ("2026-11-29", "scheduler"),
+        ("2026-11-30", "scheduler"),
     ]
 
 
 def test_cli_runs_a_pass_and_prints_the_counts(database_url, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     env.update(REGISTRY_DATABASE_URL=database_url, REGISTRY_DATA_DIR=str(tmp_path))
-    done = subprocess.run([sys.executable, "-m", "registry", "retention", "run"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "registry", "retention", "run"], env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
-    assert set(body) == {"day", "inquiries_before", "records", "record_events", "inquiries", "alerts_before",
-                         "alerts", "webhook_deliveries_before", "webhook_deliveries"}
-
+    assert set(body) == {
+        "day",
+        "inquiries_before",
+        "records",
+        "record_events",
+        "inquiries",
+        "alerts_before",
+        "alerts",
+        "webhook_deliveries_before",
+        "webhook_deliveries",
+    }
 
 
 async def test_old_alerts_and_finished_deliveries_go_pending_and_recent_ones_stay(http, registry, pool, clock):
@@ -158,7 +191,12 @@ async def test_old_alerts_and_finished_deliveries_go_pending_and_recent_ones_sta
         return await pool.fetchval(
             "INSERT INTO webhook_deliveries (member_id, alert_id, event, status, created_at) "
             "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            watcher.id, alert_id, "alert" if alert_id else "ping", status, created_at)
+            watcher.id,
+            alert_id,
+            "alert" if alert_id else "ping",
+            status,
+            created_at,
+        )
 
     old_alert = await alert(datetime(2024, 11, 28, 11, 59, 59, tzinfo=UTC))  # one second too old
     kept_alert = await alert(CUTOFF)  # exactly 24 months: kept
@@ -175,7 +213,9 @@ async def test_old_alerts_and_finished_deliveries_go_pending_and_recent_ones_sta
     ]
 
     body = (await http.post("/admin/retention/run", headers=registry.admin.headers)).json()
-    assert body["alerts_before"] == "2024-11-28T12:00:00Z" and body["webhook_deliveries_before"] == "2026-10-29T12:00:00Z"
+    assert (
+        body["alerts_before"] == "2024-11-28T12:00:00Z" and body["webhook_deliveries_before"] == "2026-10-29T12:00:00Z"
+    )
     assert body["alerts"] >= 1 and body["webhook_deliveries"] >= len(gone)
     left = await pool.fetch("SELECT id FROM alerts WHERE member_id = $1", watcher.id)
     assert [r["id"] for r in left] == [kept_alert]

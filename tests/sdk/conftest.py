@@ -16,6 +16,13 @@ def live_server(database_url, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("live")
     env = registry_env(data_dir, database_url)
     with serve(env, data_dir / "server.log", "--no-migrate") as server:
-        boot = json.loads(subprocess.run([sys.executable, "-m", "registry", "bootstrap", "--new-client"], env=env,
-                                         capture_output=True, text=True, check=True).stdout)
+        boot = json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "registry", "bootstrap", "--new-client"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         yield {"url": server.url, **boot}

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from registry_client import RegistryClient
-
 from tests.factories import token
 
 

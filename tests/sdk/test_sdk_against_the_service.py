@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+
 from registry_client import (
     AsyncRegistryClient,
     AuthenticationError,
@@ -25,7 +26,6 @@ from registry_client import (
     UnprocessableEntity,
 )
 from registry_client import _base_client as sdk_base
-
 from tests.factories import item, token
 
 FROZEN = datetime(2026, 11, 28, 10, 0, 5, 250_000, tzinfo=UTC)
@@ -62,8 +62,9 @@ class Wire:
 async def wire(app) -> AsyncIterator[tuple[httpx.AsyncClient, Wire]]:
     seen = Wire()
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test",
-                                 event_hooks={"response": [seen]}) as h:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://registry.test", event_hooks={"response": [seen]}
+    ) as h:
         yield h, seen
 
 
@@ -78,7 +79,9 @@ async def test_a_real_429_is_retried_after_its_retry_after(http, registry, clock
     moment = [FROZEN]
     clock.set(FROZEN)
     bank = await registry.member()
-    r = await http.patch(f"/admin/members/{bank.id}", json={"quota_writes_per_second": 1}, headers=registry.admin.headers)
+    r = await http.patch(
+        f"/admin/members/{bank.id}", json={"quota_writes_per_second": 1}, headers=registry.admin.headers
+    )
     assert r.status_code == 200
     h, seen = wire
     client = sdk(h, bank.client)
@@ -149,9 +152,7 @@ async def test_a_real_409_for_a_key_in_flight_is_retried_and_replays_the_first_a
 async def _until_waiting_on(pool, table: str, seconds: float = 30) -> None:
     """Until a backend waits for a lock on `table` (the held request reached its insert)."""
     deadline = time.monotonic() + seconds
-    while not await pool.fetchval(
-        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = $1::regclass", table
-    ):
+    while not await pool.fetchval("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = $1::regclass", table):
         assert time.monotonic() < deadline, f"no request came to wait on {table}"
         await asyncio.sleep(0.02)
 
@@ -182,7 +183,11 @@ async def test_a_real_401_gets_one_new_token_and_the_call_goes_through(registry,
     assert [r async for r in client.records.list()] == []
 
     assert [(a.path, a.status) for a in seen.answers] == [
-        ("/oauth/token", 200), ("/v1/records", 200), ("/v1/records", 401), ("/oauth/token", 200), ("/v1/records", 200),
+        ("/oauth/token", 200),
+        ("/v1/records", 200),
+        ("/v1/records", 401),
+        ("/oauth/token", 200),
+        ("/v1/records", 200),
     ]
     expired, renewed = seen.answers[2], seen.answers[4]
     assert expired.headers["www-authenticate"].startswith("Bearer")

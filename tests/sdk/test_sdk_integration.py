@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from registry_client import (
     AsyncRegistryClient,
     AuthenticationError,
@@ -22,7 +23,6 @@ from registry_client import (
     UnprocessableEntity,
     identity,
 )
-
 from tests.factories import item, token
 from tests.sdk.support import cli, member_env
 
@@ -43,7 +43,9 @@ async def test_async_client_end_to_end_through_the_app(app, registry):
         a = AsyncRegistryClient("http://registry.test", a_client.client_id, a_client.client_secret, http_client=h)
         b = AsyncRegistryClient("http://registry.test", b_client.client_id, b_client.client_secret, http_client=h)
         subjects = [token() for _ in range(1200)]
-        items = [item(s, f"SDK-{i:05d}", status="dpd_31_60" if i % 3 == 0 else "current") for i, s in enumerate(subjects)]
+        items = [
+            item(s, f"SDK-{i:05d}", status="dpd_31_60" if i % 3 == 0 else "current") for i, s in enumerate(subjects)
+        ]
         items.append({"subject": "not-a-token", "account_ref": "SDK-BAD"})
         result = await a.records.submit(items)
         assert result.summary.created == 1200 and result.summary.rejected == 1
@@ -62,7 +64,9 @@ async def test_async_client_end_to_end_through_the_app(app, registry):
         await a.records.withdraw(listed[0].id)
         assert len([r async for r in a.records.list(status="dpd_31_60", page_size=500)]) == 399
 
-        audit = [e async for e in admin.admin.audit.list(member_id=str(lender.id), action="records.submit", page_size=10)]
+        audit = [
+            e async for e in admin.admin.audit.list(member_id=str(lender.id), action="records.submit", page_size=10)
+        ]
         assert len(audit) == 2
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+
 from registry_client import (
     AsyncRegistryClient,
     NotFound,
@@ -25,7 +26,6 @@ from registry_client import (
     webhooks,
 )
 from registry_client.types import Alert, WatchBatchResult
-
 from tests.factories import item, token
 from tests.monitoring_support import Receiver
 from tests.sdk.support import cli, member_env
@@ -74,7 +74,7 @@ def eventually(read: Callable[[], T], seconds: float = 30) -> T:
     return result
 
 
-def test_sdk_uploads_watches_and_alerts_against_a_live_server(live_server, tmp_path):  # noqa: F811
+def test_sdk_uploads_watches_and_alerts_against_a_live_server(live_server, tmp_path):
     lender_env, other_env = member_env(live_server, MONITORED), member_env(live_server, MONITORED)
     watched = token()
     with client_of(lender_env) as lender, client_of(other_env) as other:
@@ -131,7 +131,7 @@ def test_sdk_uploads_watches_and_alerts_against_a_live_server(live_server, tmp_p
             lender.watches.remove(watched)
 
 
-def test_command_line_upload_watch_and_alerts(live_server, tmp_path):  # noqa: F811
+def test_command_line_upload_watch_and_alerts(live_server, tmp_path):
     lender, other = member_env(live_server, MONITORED), member_env(live_server, MONITORED)
     watched = token()
     source = write_csv(tmp_path / "book.csv", mixed_rows("CLI", watched))
@@ -165,7 +165,12 @@ def test_command_line_upload_watch_and_alerts(live_server, tmp_path):  # noqa: F
 
     read = eventually(lambda: (r := cli(lender, "alerts", "--json")).stdout and r)
     [alert] = [json.loads(line) for line in read.stdout.splitlines()]
-    assert (alert["subject"], alert["kind"], alert["status"], alert["label"]) == (watched, "new_delinquency", "written_off", "cli")
+    assert (alert["subject"], alert["kind"], alert["status"], alert["label"]) == (
+        watched,
+        "new_delinquency",
+        "written_off",
+        "cli",
+    )
     cursor = re.fullmatch(r"cursor: (\S+)", read.stderr.strip()).group(1)
     resumed = cli(lender, "alerts", "--after", cursor)
     assert resumed.returncode == 0 and resumed.stdout == "" and resumed.stderr.strip() == f"cursor: {cursor}"
@@ -186,8 +191,11 @@ async def test_async_sdk_upload_alert_and_a_verified_webhook_delivery(app, regis
     watcher, reporter = await registry.member(), await registry.member()
     watched = token()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registry.test") as h:
+
         def client(member):
-            return AsyncRegistryClient("http://registry.test", member.client.client_id, member.client.client_secret, http_client=h)
+            return AsyncRegistryClient(
+                "http://registry.test", member.client.client_id, member.client.client_secret, http_client=h
+            )
 
         w, r = client(watcher), client(reporter)
         book = tmp_path / "book.ndjson"
@@ -207,10 +215,15 @@ async def test_async_sdk_upload_alert_and_a_verified_webhook_delivery(app, regis
             assert (sent.status, sent.created) == ("completed", 1)
             alerts = []
             deadline = time.monotonic() + 30  # the feed may hold a fresh alert back (see `eventually`)
-            while not (alerts := [a async for a in w.alerts.iter()]) and time.monotonic() < deadline:
-                await asyncio.sleep(0.25)
+            while not (alerts := [a async for a in w.alerts.iter()]) and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.25)  # polls another process's feed: no event to wait on
             [alert] = alerts
-            assert (alert.subject, alert.kind, alert.status, alert.label) == (watched, "new_delinquency", "dpd_61_90", "async")
+            assert (alert.subject, alert.kind, alert.status, alert.label) == (
+                watched,
+                "new_delinquency",
+                "dpd_61_90",
+                "async",
+            )
 
             assert await app.state.runtime.deliveries.run_once() >= 1
             [got] = [d for d in receiver.received if d.headers.get("registry-event") == "alert"]

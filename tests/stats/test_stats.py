@@ -17,8 +17,16 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def negative(subject, ref, status, since, overdue, **fields):
-    return item(subject, ref, status=status, delinquent_since=since, notice_sent_on=since, overdue_amount=overdue,
-                outstanding_amount="9000", **fields)
+    return item(
+        subject,
+        ref,
+        status=status,
+        delinquent_since=since,
+        notice_sent_on=since,
+        overdue_amount=overdue,
+        outstanding_amount="9000",
+        **fields,
+    )
 
 
 async def ask(http, member, subjects, at, clock, purpose="loan_application"):
@@ -36,11 +44,20 @@ async def world(http, registry, clock):
     s, t, u, v, w = (token() for _ in range(5))
     clock.set(NOW)
     result = await submit(
-        http, p,
+        http,
+        p,
         item(s, "P-1", as_of="2026-11-20"),
         negative(s, "P-2", "dpd_61_90", "2026-09-01", "3000", product="auto_loan"),
-        negative(s, "P-3", "dpd_31_60", "2026-09-15", "1000", product="auto_loan", collection_stage="reminder",
-                 last_collection_action_on="2026-10-20"),
+        negative(
+            s,
+            "P-3",
+            "dpd_31_60",
+            "2026-09-15",
+            "1000",
+            product="auto_loan",
+            collection_stage="reminder",
+            last_collection_action_on="2026-10-20",
+        ),
         negative(s, "P-4", "dpd_1_30", "2026-11-10", "500.25", as_of="2026-11-15"),
         item(s, "P-5", product="mortgage"),
         item(s, "P-6", product="mortgage", opened_on="2010-01-01", closed_on="2020-01-01", as_of="2020-01-01"),
@@ -49,12 +66,23 @@ async def world(http, registry, clock):
     ids = {x["account_ref"]: x["record_id"] for x in result.json()["results"]}
     assert (await http.delete(f"/v1/records/{ids['P-5']}", headers=p.headers)).status_code == 200
     # P-7 suppressed by an upheld dispute; P-2 under an open one.
-    d1 = await http.post("/admin/disputes", headers=registry.admin.headers,
-                         json={"subject": s, "record_id": ids["P-7"], "reason": "not_mine", "statement": "Not my card"})
-    assert (await http.patch(f"/admin/disputes/{d1.json()['id']}", headers=registry.admin.headers,
-                             json={"resolution": "upheld", "note": "identity theft confirmed"})).status_code == 200
-    d2 = await http.post("/admin/disputes", headers=registry.admin.headers,
-                         json={"subject": s, "record_id": ids["P-2"], "reason": "wrong_amount", "statement": "Too high"})
+    d1 = await http.post(
+        "/admin/disputes",
+        headers=registry.admin.headers,
+        json={"subject": s, "record_id": ids["P-7"], "reason": "not_mine", "statement": "Not my card"},
+    )
+    assert (
+        await http.patch(
+            f"/admin/disputes/{d1.json()['id']}",
+            headers=registry.admin.headers,
+            json={"resolution": "upheld", "note": "identity theft confirmed"},
+        )
+    ).status_code == 200
+    d2 = await http.post(
+        "/admin/disputes",
+        headers=registry.admin.headers,
+        json={"subject": s, "record_id": ids["P-2"], "reason": "wrong_amount", "statement": "Too high"},
+    )
     assert d2.status_code == 201
     # Inquiries: P asks about t, u, v (hard) and s (soft, its own borrower) this month, w 40 days ago;
     # Q asks about t and u, R about t: t is stacked (3 institutions), u is not.
@@ -100,7 +128,9 @@ async def test_member_figures_equal_the_hand_computed_ones(http, registry, world
     assert {k: p[k] for k in ("records", "disputes", "inquiries")} == P_FIGURES
     assert (p["member_id"], p["kind"]) == (str(world["p"].id), "bank")
     q = members[world["q"].code]
-    assert q["records"]["live"] == 0 and q["records"]["delinquency_rate"] is None and q["records"]["newest_as_of"] is None
+    assert (
+        q["records"]["live"] == 0 and q["records"]["delinquency_rate"] is None and q["records"]["newest_as_of"] is None
+    )
     assert q["inquiries"]["by_purpose"] == {"loan_application": 2} and q["inquiries"]["stacked_subjects"] == 1
     assert members[world["r"].code]["inquiries"]["stacked_subjects"] == 1
     assert q["disputes"] == {"received": 0, "open": 0, "overdue": 0, "resolved": 0, "upheld": 0, "upheld_share": None}
@@ -140,10 +170,18 @@ async def test_one_member_with_a_12_month_series(http, registry, world):
     months = body["monthly"]
     assert [m["month"] for m in months] == ["2025-12"] + [f"2026-{n:02d}" for n in range(1, 12)]
     by_month = {m["month"]: m for m in months}
-    assert by_month["2026-11"] == {"month": "2026-11", "inquiries": {"account_review": 1, "loan_application": 3},
-                                   "new_delinquencies": 1, "disputes_received": 2}
-    assert by_month["2026-10"] == {"month": "2026-10", "inquiries": {"loan_application": 1},
-                                   "new_delinquencies": 0, "disputes_received": 0}
+    assert by_month["2026-11"] == {
+        "month": "2026-11",
+        "inquiries": {"account_review": 1, "loan_application": 3},
+        "new_delinquencies": 1,
+        "disputes_received": 2,
+    }
+    assert by_month["2026-10"] == {
+        "month": "2026-10",
+        "inquiries": {"loan_application": 1},
+        "new_delinquencies": 0,
+        "disputes_received": 0,
+    }
     assert by_month["2026-09"]["new_delinquencies"] == 2
     assert sum(m["new_delinquencies"] for m in months) == 3
     rows = await registry.audit_rows(action="admin.stats.read", resource=f"member:{world['p'].id}")
@@ -189,10 +227,13 @@ async def test_the_ledger_equals_a_count_of_the_records_on_any_day(app, registry
         scratch, ledger = await _both(registry.pool, today)
         assert ledger == scratch, today
     await service.fold(app.state.runtime.db)
-    assert await registry.pool.fetchval(
-        "SELECT count(*) FROM (SELECT 1 FROM record_tallies GROUP BY member_id, product, status, currency "
-        "HAVING count(*) > 1) k"
-    ) == 0
+    assert (
+        await registry.pool.fetchval(
+            "SELECT count(*) FROM (SELECT 1 FROM record_tallies GROUP BY member_id, product, status, currency "
+            "HAVING count(*) > 1) k"
+        )
+        == 0
+    )
     for today in days:
         scratch, ledger = await _both(registry.pool, today)
         assert ledger == scratch, today
@@ -205,17 +246,23 @@ async def test_figures_follow_the_day_and_a_write_a_moment_ago(http, registry, w
     figures = (await http.get(f"/admin/stats/members/{p.id}", headers=registry.admin.headers)).json()["member"]
     # Uncollected is judged on each record's own as_of: a later day changes nothing by itself.
     assert {k: figures["records"][k] for k in ("uncollected", "overdue_uncollected", "reporting_age_days")} == {
-        "uncollected": 1, "overdue_uncollected": {"CNY": "3000.00"}, "reporting_age_days": 30,
+        "uncollected": 1,
+        "overdue_uncollected": {"CNY": "3000.00"},
+        "reporting_age_days": 30,
     }
     s = token()
-    await submit(http, p, negative(s, "P-4", "dpd_1_30", "2026-11-10", "500.25", as_of="2026-11-15",
-                                   collection_stage="reminder"))
+    await submit(
+        http, p, negative(s, "P-4", "dpd_1_30", "2026-11-10", "500.25", as_of="2026-11-15", collection_stage="reminder")
+    )
     assert (await submit(http, p, item(s, "P-8", status="settled", as_of="2026-12-19"))).status_code == 200
     figures = (await http.get("/admin/stats", headers=registry.admin.headers)).json()
     records = next(m for m in figures["members"] if m["code"] == p.code)["records"]
     assert {k: records[k] for k in ("live", "by_status", "uncollected", "overdue_uncollected", "newest_as_of")} == {
-        "live": 5, "by_status": {"current": 1, "dpd_1_30": 1, "dpd_31_60": 1, "dpd_61_90": 1, "settled": 1},
-        "uncollected": 1, "overdue_uncollected": {"CNY": "3000.00"}, "newest_as_of": "2026-12-19",
+        "live": 5,
+        "by_status": {"current": 1, "dpd_1_30": 1, "dpd_31_60": 1, "dpd_61_90": 1, "settled": 1},
+        "uncollected": 1,
+        "overdue_uncollected": {"CNY": "3000.00"},
+        "newest_as_of": "2026-12-19",
     }
 
 
@@ -232,11 +279,12 @@ async def test_a_member_neither_reads_nor_writes_anothers_tallies(app_conn, prov
             await prover.enter(conn, Member(q.id), "test")
             await conn.execute(
                 "INSERT INTO record_tallies (member_id, product, status, currency, live, overdue_minor, candidates, "
-                "candidate_overdue_minor) VALUES ($1, 'other', 'current', 'CNY', 1000, 0, 0, 0)", p.id)
+                "candidate_overdue_minor) VALUES ($1, 'other', 'current', 'CNY', 1000, 0, 0, 0)",
+                p.id,
+            )
     # The service's role appends only: changing or removing a tally is the fold's, as the owner.
     for statement in ("UPDATE record_tallies SET live = 0", "DELETE FROM record_tallies"):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with conn.transaction():
                 await prover.enter(conn, Member(p.id), "test")
                 await conn.execute(statement)
-

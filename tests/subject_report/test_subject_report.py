@@ -28,7 +28,8 @@ async def fixture(http, registry, clock):
     await submit(http, c, item(s, "C-OLD", as_of="2024-11-30"))
     clock.set(NOW)
     r = await submit(
-        http, b,
+        http,
+        b,
         item(s, "B-1", status="dpd_31_60", overdue_amount="1200.50", outstanding_amount="8000"),
         # Closed long ago: expired, not held any more.
         item(s, "B-EXPIRED", opened_on="2012-01-01", closed_on="2019-06-30", as_of="2019-06-30"),
@@ -38,8 +39,11 @@ async def fixture(http, registry, clock):
     r = await submit(http, c, item(s, "C-1", product="auto_loan"), item(s, "C-GONE"))
     gone = r.json()["results"][1]["record_id"]
     assert (await http.delete(f"/v1/records/{gone}", headers=c.headers)).status_code == 200
-    dispute = await http.post("/v1/disputes", headers=b.headers,
-                              json={"subject": s, "reason": "wrong_amount", "statement": "Overdue is <b>wrong</b>"})
+    dispute = await http.post(
+        "/v1/disputes",
+        headers=b.headers,
+        json={"subject": s, "reason": "wrong_amount", "statement": "Overdue is <b>wrong</b>"},
+    )
     assert dispute.status_code == 202
     # Inquiries: 25 months ago (no longer reported), 23 months ago, 10 days ago; one about another subject.
     await ask(http, c, s, datetime(2024, 10, 20, tzinfo=UTC), clock)
@@ -69,14 +73,38 @@ async def test_lists_exactly_the_fixtures_records_and_inquiries(http, registry, 
     b1 = next(x for x in body["records"] if x["account_ref"] == "B-1")
     assert b1 == {
         "institution": {"code": b.code, "name": b.name},
-        "account_ref": "B-1", "subject_type": "individual", "product": "consumer_loan", "status": "dpd_31_60",
-        "collection_stage": "none", "currency": "CNY", "principal_amount": "10000.00",
-        "outstanding_amount": "8000.00", "overdue_amount": "1200.50", "opened_on": "2024-01-10",
-        "delinquent_since": "2026-09-01", "notice_sent_on": "2026-09-15", "closed_on": None, "as_of": "2026-10-31",
-        "branch_code": None, "last_collection_action_on": None, "recovered_amount": "0.00", "arrangement": "none",
-        "uncollected": True, "expires_on": None, "disputed": True, "suppressed": False,
-        "disputes": [{"dispute_id": fixture["dispute"], "reason": "wrong_amount", "statement": "Overdue is <b>wrong</b>",
-                      "status": "open", "resolution": None, "received_at": "2026-11-28T12:00:00Z"}],
+        "account_ref": "B-1",
+        "subject_type": "individual",
+        "product": "consumer_loan",
+        "status": "dpd_31_60",
+        "collection_stage": "none",
+        "currency": "CNY",
+        "principal_amount": "10000.00",
+        "outstanding_amount": "8000.00",
+        "overdue_amount": "1200.50",
+        "opened_on": "2024-01-10",
+        "delinquent_since": "2026-09-01",
+        "notice_sent_on": "2026-09-15",
+        "closed_on": None,
+        "as_of": "2026-10-31",
+        "branch_code": None,
+        "last_collection_action_on": None,
+        "recovered_amount": "0.00",
+        "arrangement": "none",
+        "uncollected": True,
+        "expires_on": None,
+        "disputed": True,
+        "suppressed": False,
+        "disputes": [
+            {
+                "dispute_id": fixture["dispute"],
+                "reason": "wrong_amount",
+                "statement": "Overdue is <b>wrong</b>",
+                "status": "open",
+                "resolution": None,
+                "received_at": "2026-11-28T12:00:00Z",
+            }
+        ],
     }
     assert [(x["institution"]["code"], x["purpose"], x["consent_ref"], x["at"]) for x in body["inquiries"]] == [
         (b.code, "account_review", "CONSENT-2026-11-18", "2026-11-18T08:00:00Z"),

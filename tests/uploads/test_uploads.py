@@ -18,9 +18,21 @@ from tests.factories import item, submit, token
 NDJSON = {"Content-Type": "application/x-ndjson"}
 CSV = {"Content-Type": "text/csv"}
 COLUMNS = [
-    "subject", "subject_type", "account_ref", "product", "status", "collection_stage", "currency",
-    "principal_amount", "outstanding_amount", "overdue_amount", "opened_on", "delinquent_since",
-    "notice_sent_on", "closed_on", "as_of",
+    "subject",
+    "subject_type",
+    "account_ref",
+    "product",
+    "status",
+    "collection_stage",
+    "currency",
+    "principal_amount",
+    "outstanding_amount",
+    "overdue_amount",
+    "opened_on",
+    "delinquent_since",
+    "notice_sent_on",
+    "closed_on",
+    "as_of",
 ]
 
 
@@ -60,8 +72,16 @@ async def test_mixed_good_and_bad_lines_load_the_good_ones_and_report_the_bad(ht
     # Same item through POST /v1/records gives the messages the report must repeat.
     expected_reasons = (await submit(http, await registry.member(), bad_status)).json()["results"][0]["errors"]
     body = ndjson(
-        good[0], good[1], b"{not json", bad_status, b"", good[2], [1, 2], good[3],
-        {**item(subject, "MIX-EXTRA"), "colour": "red"}, good[4],
+        good[0],
+        good[1],
+        b"{not json",
+        bad_status,
+        b"",
+        good[2],
+        [1, 2],
+        good[3],
+        {**item(subject, "MIX-EXTRA"), "colour": "red"},
+        good[4],
     )
     response = await post(http, member, body, NDJSON)
     assert response.status_code == 202, response.text
@@ -116,7 +136,9 @@ async def test_outcomes_equal_the_batch_endpoint_and_lines_apply_in_file_order(h
     monkeypatch.setattr(upload_service, "CHUNK_LINES", 3)  # several chunks, one boundary mid-file
     member = await registry.member()
     subject = token()
-    await submit(http, member, item(subject, "ORD-OLD", as_of="2026-10-31"), item(subject, "ORD-UPD", as_of="2026-09-30"))
+    await submit(
+        http, member, item(subject, "ORD-OLD", as_of="2026-10-31"), item(subject, "ORD-UPD", as_of="2026-09-30")
+    )
     body = ndjson(
         item(subject, "ORD-OLD", as_of="2026-08-31"),  # stale
         item(subject, "ORD-UPD", as_of="2026-10-31"),  # updated
@@ -129,7 +151,8 @@ async def test_outcomes_equal_the_batch_endpoint_and_lines_apply_in_file_order(h
     job = (await post(http, member, body, NDJSON)).json()
     assert counts(job) == {"created": 2, "updated": 2, "unchanged": 1, "stale": 2, "rejected": 0}
     records = {
-        r["account_ref"]: r for r in (await http.get("/v1/records", headers=member.headers, params={"subject": subject})).json()["data"]
+        r["account_ref"]: r
+        for r in (await http.get("/v1/records", headers=member.headers, params={"subject": subject})).json()["data"]
     }
     assert records["ORD-DUP"]["status"] == "settled" and records["ORD-DUP"]["version"] == 2
     assert records["ORD-OLD"]["as_of"] == "2026-10-31"
@@ -145,7 +168,13 @@ async def test_one_audit_row_per_upload_with_its_counts(http, registry):
     assert len(rows) == 1
     assert rows[0]["resource"] == f"upload:{job['id']}" and rows[0]["outcome"] == 202
     assert rows[0]["details"] == {
-        "status": "completed", "lines": 2, "created": 1, "updated": 0, "unchanged": 0, "stale": 0, "rejected": 1,
+        "status": "completed",
+        "lines": 2,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "stale": 0,
+        "rejected": 1,
     }
 
 
@@ -202,8 +231,18 @@ async def test_scope_and_authentication(http, registry):
         (b'{"a": 1}\n', {}, 415, "text/csv"),
         (b'{"a": 1}\n', {**NDJSON, "Content-Encoding": "br"}, 415, "gzip"),
     ],
-    ids=["empty", "blank", "header-only", "unknown-column", "repeated-column", "bad-gzip-header", "not-gzip",
-         "json", "no-type", "brotli"],
+    ids=[
+        "empty",
+        "blank",
+        "header-only",
+        "unknown-column",
+        "repeated-column",
+        "bad-gzip-header",
+        "not-gzip",
+        "json",
+        "no-type",
+        "brotli",
+    ],
 )
 async def test_inputs_refused_at_once_leave_no_job(http, registry, body, headers, status, fragment):
     member = await registry.member()
@@ -285,11 +324,22 @@ async def test_connection_dropped_mid_file_fails_the_job_and_frees_its_key(app, 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    headers = [(k.lower().encode(), v.encode()) for k, v in {**member.headers, **NDJSON, "Idempotency-Key": key}.items()]
+    headers = [
+        (k.lower().encode(), v.encode()) for k, v in {**member.headers, **NDJSON, "Idempotency-Key": key}.items()
+    ]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/v1/uploads", "raw_path": b"/v1/uploads", "query_string": b"", "root_path": "",
-        "headers": headers, "client": ("127.0.0.1", 1), "server": ("registry.test", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/uploads",
+        "raw_path": b"/v1/uploads",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("registry.test", 80),
     }
     await app(scope, receive, send)
     jobs = (await http.get("/v1/uploads", headers=member.headers)).json()["data"]
@@ -339,5 +389,6 @@ async def test_an_amount_beyond_the_decimal_range_is_a_rejected_line(http, regis
     job = response.json()
     assert job["status"] == "completed" and counts(job)["created"] == 1 and counts(job)["rejected"] == 1
     report = await error_report(http, member, job["id"])
-    assert report == [{"line": 1, "account_ref": "HUGE-1",
-                       "errors": [{"field": "principal_amount", "message": "amount too large"}]}]
+    assert report == [
+        {"line": 1, "account_ref": "HUGE-1", "errors": [{"field": "principal_amount", "message": "amount too large"}]}
+    ]

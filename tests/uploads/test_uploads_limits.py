@@ -30,8 +30,15 @@ async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
 
 
 def limits(**values: float) -> UploadLimits:
-    return UploadLimits(**{"max_decompressed_bytes": 2**31, "max_bad_line_share": 0.5,
-                           "bad_line_share_after": 10, "max_stored_errors": 10, **values})
+    return UploadLimits(
+        **{
+            "max_decompressed_bytes": 2**31,
+            "max_bad_line_share": 0.5,
+            "bad_line_share_after": 10,
+            "max_stored_errors": 10,
+            **values,
+        }
+    )
 
 
 def test_stored_text_holds_nothing_postgresql_refuses_and_is_cut_to_size():
@@ -71,7 +78,7 @@ def test_the_share_rule_judges_only_after_enough_lines():
 async def test_the_pacer_is_due_after_its_budget_and_rests_a_loop_turn():
     pacer = Pacer(budget=0.005)
     assert not pacer.due()
-    time.sleep(0.006)
+    time.sleep(0.006)  # noqa: ASYNC251 - the CPU-bound work the pacer measures, simulated
     assert pacer.due()
     await pacer.rest()
     assert not pacer.due()

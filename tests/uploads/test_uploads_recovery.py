@@ -27,10 +27,12 @@ def big_file(prefix: str) -> list[bytes]:
     template = orjson.dumps(item("0" * 64, "REF"))
     slices = []
     for start in range(0, LINES, PER_CHUNK):
-        slices.append(b"".join(
-            template.replace(b"0" * 64, f"{n:064x}".encode()).replace(b'"REF"', f'"{prefix}-{n}"'.encode()) + b"\n"
-            for n in range(start, start + PER_CHUNK)
-        ))
+        slices.append(
+            b"".join(
+                template.replace(b"0" * 64, f"{n:064x}".encode()).replace(b'"REF"', f'"{prefix}-{n}"'.encode()) + b"\n"
+                for n in range(start, start + PER_CHUNK)
+            )
+        )
     return slices
 
 
@@ -51,10 +53,13 @@ async def test_killed_mid_file_then_failed_with_progress_and_reupload_finishes(r
     slices = big_file(prefix)
     with serve(env, tmp_path / "first.log", "--no-migrate") as first:
         async with httpx.AsyncClient(base_url=first.url, timeout=60) as client:
-            access = (await client.post(
-                "/oauth/token", data={"grant_type": "client_credentials"},
-                auth=(member.client.client_id, member.client.client_secret),
-            )).json()["access_token"]
+            access = (
+                await client.post(
+                    "/oauth/token",
+                    data={"grant_type": "client_credentials"},
+                    auth=(member.client.client_id, member.client.client_secret),
+                )
+            ).json()["access_token"]
             sending = asyncio.create_task(client.post("/v1/uploads", content=stream(slices), headers=_headers(access)))
             job = None
             for _ in range(600):
@@ -94,9 +99,7 @@ async def test_killed_mid_file_then_failed_with_progress_and_reupload_finishes(r
             done = again.json()
             assert done["status"] == "completed" and done["total_lines"] == LINES
             assert (done["unchanged"], done["created"], done["rejected"]) == (applied, LINES - applied, 0)
-            events = await registry.pool.fetchval(
-                "SELECT count(*) FROM record_events WHERE member_id = $1", member.id
-            )
+            events = await registry.pool.fetchval("SELECT count(*) FROM record_events WHERE member_id = $1", member.id)
             assert events == LINES  # nothing doubled
 
 
@@ -109,9 +112,11 @@ async def test_a_job_running_elsewhere_is_left_alone(http, registry):
         await release.wait()
         yield orjson.dumps(item(token())) + b"\n"
 
-    sending = asyncio.create_task(http.post(
-        "/v1/uploads", content=slow_body(), headers={**member.headers, "Content-Type": "application/x-ndjson"}
-    ))
+    sending = asyncio.create_task(
+        http.post(
+            "/v1/uploads", content=slow_body(), headers={**member.headers, "Content-Type": "application/x-ndjson"}
+        )
+    )
     for _ in range(200):
         job = await registry.pool.fetchrow("SELECT id, status FROM upload_jobs WHERE member_id = $1", member.id)
         if job is not None:

@@ -129,11 +129,28 @@ def test_alerts_print_every_page_and_the_cursor_to_resume_from(
 
 
 def test_an_audit_checkpoint_head_in_the_feed_is_printed(run: Any, api: respx.MockRouter) -> None:
-    head = {"id": 981, "format": 2, "last_txid": 5, "last_id": 77, "rows": 3, "changed_rows": [],
-            "previous_digest": "00" * 32, "digest": "ab" * 32, "kid": "k1", "signature": "cd" * 64,
-            "sealed_at": "2026-11-29T01:59:41Z"}
-    checkpoint = {"id": 8, "subject": None, "label": None, "kind": "audit_checkpoint", "status": None,
-                  "at": "2026-11-29T02:00:00Z", "checkpoint": head}
+    head = {
+        "id": 981,
+        "format": 2,
+        "last_txid": 5,
+        "last_id": 77,
+        "rows": 3,
+        "changed_rows": [],
+        "previous_digest": "00" * 32,
+        "digest": "ab" * 32,
+        "kid": "k1",
+        "signature": "cd" * 64,
+        "sealed_at": "2026-11-29T01:59:41Z",
+    }
+    checkpoint = {
+        "id": 8,
+        "subject": None,
+        "label": None,
+        "kind": "audit_checkpoint",
+        "status": None,
+        "at": "2026-11-29T02:00:00Z",
+        "checkpoint": head,
+    }
     api.get("/v1/alerts").mock(
         side_effect=[
             httpx.Response(200, json={"data": [alert(7), checkpoint], "next_cursor": "c8"}),

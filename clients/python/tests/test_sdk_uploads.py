@@ -247,7 +247,7 @@ async def test_async_upload_retries_and_reads_errors(
         finished = await client.uploads.upload(csv_file, progress=False)
         lines = [line async for line in client.uploads.errors("j-1")]
     assert finished.status == "completed" and len(sleeps) == 1
-    assert [gzip.decompress(body) for _, body in endpoint.requests] == [csv_file.read_bytes()] * 2
+    assert [gzip.decompress(body) for _, body in endpoint.requests] == [csv_file.read_bytes()] * 2  # noqa: ASYNC240
     assert [line.line for line in lines] == [4, 7]
 
 

@@ -8,8 +8,8 @@ import hmac
 import json
 
 import pytest
-
 from registry.monitoring import signatures as server
+
 from registry_client import RegistryError, WebhookSignatureError, webhooks
 
 SECRET = "whsec_0123456789abcdef0123456789"

@@ -94,9 +94,12 @@ class RecordItem(RequestModel):
     delinquent_since: date | None = None
     notice_sent_on: date | None = None
     closed_on: date | None = None
-    branch_code: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$")
+    branch_code: str | None = Field(
+        default=None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$"
+    )
     last_collection_action_on: date | None = Field(
-        default=None, description="The latest collection action; without one in the 30 days up to as_of, a "
+        default=None,
+        description="The latest collection action; without one in the 30 days up to as_of, a "
         "delinquency over 30 days old counts as uncollected",
     )
     recovered_amount: Decimal | None = Field(default=None, ge=0)
