@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads clean
+.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads clean adversarial
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The attacks and faults of tests/adversarial, with the figures docs/security.md reports.
+adversarial: setup
+	$(BIN)/python -m pytest tests/adversarial -q
 
 $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

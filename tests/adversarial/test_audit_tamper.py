@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 
 import asyncpg
+import pytest
 
 from registry.audit import sealing
 from tests.factories import item, submit, token
+
+pytestmark = pytest.mark.attack
 
 QUERY = {"purpose": "loan_application", "consent_ref": "CONSENT-7"}
 

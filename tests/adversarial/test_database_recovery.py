@@ -38,7 +38,7 @@ from registry.core.embedded import ensure_database, start_embedded
 from tests.factories import Registry, item, submit, token
 from tests.servers import registry_env, serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.fault]
 
 RECOVERY_LIMIT_SECONDS = 30
 PROBLEM = "application/problem+json"
@@ -139,7 +139,9 @@ async def member_headers(client: httpx.AsyncClient, env: dict[str, str]) -> tupl
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_acknowledged_write(tmp_path, workers):
+async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_acknowledged_write(
+    tmp_path, workers, ledger
+):
     root = server_root("registry-killed-pg-")
     data_dir = root / "data"
     # The writers are not here to meet the quota.
@@ -205,6 +207,7 @@ async def test_the_embedded_postmaster_killed_mid_traffic_comes_back_with_every_
             finally:
                 await conn.close()
             lost = {ref for ref, record_id in traffic.acknowledged.items() if stored.get(ref) != record_id}
+            ledger.writes(acknowledged=len(traffic.acknowledged), lost=len(lost))
             assert not lost, f"{len(lost)} acknowledged writes lost"
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
@@ -480,6 +483,7 @@ def content_length(received: bytes) -> int:
     return 1 << 30
 
 
+@pytest.mark.attack
 async def test_a_request_the_server_cannot_parse_is_a_problem(registry, database_url, tmp_path):
     member = await registry.member(scopes=["records:write"])
     env = registry_env(tmp_path / "data", database_url)

@@ -7,7 +7,11 @@ days dropped them from every answer."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import item, submit, token
+
+pytestmark = pytest.mark.attack
 
 
 async def _file(http, member, subject, **fields):

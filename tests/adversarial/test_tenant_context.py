@@ -17,6 +17,8 @@ from registry.core.db import request_role_problems
 from registry.core.tenancy import Association, ContextProver, Member, proof_message
 from tests.factories import item, submit, token
 
+pytestmark = pytest.mark.attack
+
 MEMBER_TABLES = ["records", "record_events", "inquiries", "watches", "alerts", "upload_jobs", "idempotency_keys"]
 
 

@@ -19,6 +19,8 @@ from registry.app import create_app
 from registry.config import Settings
 from tests.servers import registry_env, serve
 
+pytestmark = pytest.mark.attack
+
 TOKEN = "/oauth/token"
 GRANT = {"grant_type": "client_credentials"}
 

@@ -20,6 +20,8 @@ from registry.records.schemas import RecordItem
 from registry.uploads import service as upload_service
 from tests.factories import item, submit, token
 
+pytestmark = pytest.mark.attack
+
 T = TypeVar("T")
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -131,6 +133,7 @@ async def test_a_nul_in_a_rejected_line_rejects_that_line_alone(http, registry, 
     assert [r["outcome"] for r in rows] == [202]
 
 
+@pytest.mark.fault
 async def test_a_failure_mid_upload_is_audited_once_with_its_500(http, registry, monkeypatch):
     """Was: the job's end wrote a 202 audit row, then the error handler a 500 one."""
     apply_counted = upload_service.records_service.apply_counted

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.servers import registry_env, serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.attack]
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 # CI runs one fixed seed so a green build stays green; explore with FUZZ_SEED=random (or a
@@ -67,7 +68,19 @@ def schemathesis(url: str, token: str, seed: int, *selection: str) -> tuple[int,
     return (int(generated.group(1)) if generated else 0), output if done.returncode else ""
 
 
-def test_openapi_fuzzing_finds_nothing(own_database, tmp_path):
+def answered(metrics: str) -> tuple[int, int]:
+    """Requests the service counted itself (its /metrics), and those it answered 5xx."""
+    total = errors = 0
+    for family in text_string_to_metric_families(metrics):
+        if family.name == "registry_http_requests":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    total += int(sample.value)
+                    errors += int(sample.value) * sample.labels["status"].startswith("5")
+    return total, errors
+
+
+def test_openapi_fuzzing_finds_nothing(own_database, tmp_path, ledger):
     """On a database of its own: the admin run suspends members and revokes clients it finds,
     which on the shared database would be other tests' (their tokens stop working)."""
     chosen = os.environ.get("FUZZ_SEED", str(DEFAULT_SEED))
@@ -119,7 +132,10 @@ def test_openapi_fuzzing_finds_nothing(own_database, tmp_path):
         admin_cases, admin_failures = schemathesis(
             base, admin, seed, "--include-path-regex", "^/(admin|oauth|\\.well-known|healthz|readyz)"
         )
+        requests, server_errors = answered(httpx.get(base + "/metrics").text)
+    ledger.bad_input(requests, server_errors)
     print(f"schemathesis generated {admin_cases} admin and {member_cases} member cases (seed {seed})")
     assert not admin_failures, admin_failures[-6000:]
     assert not member_failures, member_failures[-6000:]
     assert admin_cases + member_cases >= 2000
+    assert server_errors == 0, f"{server_errors} of {requests} requests answered 5xx"
