@@ -4,7 +4,9 @@ the service's own login for background work), a plain `connect()` for one-off wo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +76,32 @@ async def connect_or_unavailable(*args: Any, **kwargs: Any) -> asyncpg.Connectio
         if reason is None:
             raise
         raise DatabaseUnavailable(reason) from exc
+
+
+@contextlib.asynccontextmanager
+async def held(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pool connection for work that sits idle between statements (an upload waiting on
+    its body). When the server ends it meanwhile, asyncpg detaches it at once, and the next
+    statement fails as if the connection had been released: that failure is said for what
+    it is, a lost connection, and the request answers 503."""
+    lost = False
+
+    def on_loss(_: object) -> None:
+        nonlocal lost
+        lost = True
+
+    async with pool.acquire() as conn:
+        conn.add_termination_listener(on_loss)
+        try:
+            yield conn
+        except asyncpg.InterfaceError as exc:
+            await asyncio.sleep(0)  # the listener is called soon after the loss, not at once
+            if lost:
+                raise DatabaseUnavailable("the connection was lost") from exc
+            raise
+        finally:
+            if not lost:
+                conn.remove_termination_listener(on_loss)
 
 
 class Database:

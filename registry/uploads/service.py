@@ -28,7 +28,7 @@ from registry.audit import auditor
 from registry.audit.actions import AuditAction
 from registry.audit.auditor import Actor
 from registry.context import MemberContext
-from registry.core.db import Tx
+from registry.core.db import Tx, held
 from registry.core.errors import BadRequest, FieldError, Invalid, NotFound, UnsupportedMediaType
 from registry.core.metrics import UPLOAD_LINES, count
 from registry.core.pagination import Page, created_cursor, decode_created_cursor
@@ -327,7 +327,7 @@ async def upload(
     limits = UploadLimits.of(ctx.settings)
     lines = numbered_lines(inflate(body, gzip, limits.max_decompressed_bytes))
     key = ctx.idempotency(idempotency_key)
-    async with ctx.runtime.db.pool.acquire() as conn:
+    async with held(ctx.runtime.db.pool) as conn:
         # This connection commits chunk by chunk; each transaction enters the member's tenancy.
         async with conn.transaction():
             await ctx.tenancy.enter(conn)

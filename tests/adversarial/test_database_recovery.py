@@ -435,10 +435,13 @@ async def test_an_upload_whose_connection_dies_is_a_503_and_its_job_ends_failed_
         async def receiving() -> asyncpg.Record | None:
             return await conn.fetchrow("SELECT id, status FROM upload_jobs WHERE member_id = $1", member.id)
 
-        job = await eventually(receiving, seconds=10)
+        job = await eventually(receiving, seconds=30)
         assert job["status"] == "receiving"
         await conn.close()
         assert await terminate_service_backends(external.url) >= 1  # the upload's connection among them
+        # While the upload waits on its body, the client notices the loss and detaches the
+        # connection; the next statement then fails as if it had been released, not closed.
+        await asyncio.sleep(0.5)
         release.set()
         assert_unavailable(await sending)
 
@@ -448,7 +451,7 @@ async def test_an_upload_whose_connection_dies_is_a_503_and_its_job_ends_failed_
             row = await conn.fetchrow("SELECT status, error FROM upload_jobs WHERE id = $1", job["id"])
             return row if row["status"] == "failed" else None
 
-        ended = await eventually(failed, seconds=10)  # the periodic pass, not a restart
+        ended = await eventually(failed, seconds=30)  # the periodic pass, not a restart
         assert "Upload the file again" in ended["error"]
     finally:
         release.set()
