@@ -11,6 +11,7 @@ from registry.members.models import ApiClient, Member
 from registry.monitoring.models import Alert, Watch, Webhook, WebhookDelivery
 from registry.ratelimit.models import RateCounter
 from registry.records.models import Record, RecordEvent
+from registry.scorecards.models import BranchTally, ScorecardMonth, Threshold, ThresholdState
 from registry.stats.models import RecordTally
 from registry.uploads.models import UploadError, UploadJob
 
@@ -19,6 +20,7 @@ __all__ = [
     "ApiClient",
     "AuditCheckpoint",
     "AuditLog",
+    "BranchTally",
     "ClientAssertion",
     "ContextKey",
     "Dispute",
@@ -31,6 +33,9 @@ __all__ = [
     "Record",
     "RecordEvent",
     "RecordTally",
+    "ScorecardMonth",
+    "Threshold",
+    "ThresholdState",
     "UploadError",
     "UploadJob",
     "Watch",

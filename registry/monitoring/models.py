@@ -19,6 +19,21 @@ from registry.core.tables import SQLModel, column, timestamp
 CURRENT_TXID = sa.text("(pg_current_xact_id())::text::bigint")
 
 
+# Alerts the association receives about its members (registry/monitoring/association.py).
+ASSOCIATION_ALERT_KINDS = ("member.threshold_crossed", "member.threshold_cleared", "dispute.overdue")
+_ASSOCIATION_KIND_LIST = ",".join(f"'{k}'" for k in ASSOCIATION_ALERT_KINDS)
+ALERT_KIND_KNOWN = f"kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint',{_ASSOCIATION_KIND_LIST})"
+ALERT_SHAPE = (
+    "CASE WHEN kind = 'audit_checkpoint' "
+    "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL "
+    "AND source_member_id IS NULL AND details IS NULL "
+    f"WHEN kind IN ({_ASSOCIATION_KIND_LIST}) "
+    "THEN checkpoint_id IS NULL AND subject_key IS NULL AND subject_sealed IS NULL AND details IS NOT NULL "
+    "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
+    "AND source_member_id IS NOT NULL AND details IS NULL END"
+)
+
+
 class Watch(SQLModel, table=True):
     __tablename__ = "watches"
     __table_args__ = (
@@ -52,19 +67,11 @@ class Alert(SQLModel, table=True):
         ),
         # The publisher's look-up of the last published checkpoint head.
         sa.Index("ix_alerts_checkpoint_id", "checkpoint_id", postgresql_where=sa.text("kind = 'audit_checkpoint'")),
-        sa.CheckConstraint(
-            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint')", name="kind_known"
-        ),
-        # An alert is about a watched subject (caused by a member), or is a published head of
-        # the audit checkpoint chain (registry/audit/publishing.py), which has neither.
-        sa.CheckConstraint(
-            "CASE WHEN kind = 'audit_checkpoint' "
-            "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL "
-            "AND source_member_id IS NULL "
-            "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
-            "AND source_member_id IS NOT NULL END",
-            name="shape",
-        ),
+        sa.CheckConstraint(ALERT_KIND_KNOWN, name="kind_known"),
+        # An alert is about a watched subject (caused by a member), is a published head of the
+        # audit checkpoint chain (registry/audit/publishing.py), which has neither, or is an
+        # association alert (registry/monitoring/association.py), which carries its details.
+        sa.CheckConstraint(ALERT_SHAPE, name="shape"),
     )
 
     id: int | None = column(sa.BigInteger, sa.Identity(always=True), primary_key=True)
@@ -78,6 +85,8 @@ class Alert(SQLModel, table=True):
     source_member_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), nullable=True)
     checkpoint_id: int | None = column(sa.BigInteger, sa.ForeignKey("audit_checkpoints.id"), nullable=True)
     source_day: date | None = column(sa.Date, nullable=True)
+    # What an association alert says (the member, the figure, its value and the limit).
+    details: dict | None = column(pg.JSONB, nullable=True)
     txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
     at: datetime | None = timestamp()
 
