@@ -270,39 +270,90 @@ async def current_versions(conn: asyncpg.Connection, owner: Member, account_refs
 RECORD_COLUMNS = rows.columns(RecordRow)
 
 
+@dataclass(frozen=True, slots=True)
+class ListFilters:
+    """The filters of a member's record listing (None: not filtered on)."""
+
+    subject_key: bytes | None = None
+    status: str | None = None
+    product: str | None = None
+    branch_code: str | None = None
+    uncollected: bool | None = None
+    # Days past due on the record's as_of (as_of - delinquent_since), at least.
+    min_days: int | None = None
+
+
+# $1 the member, $2 today; the filters from $3.
+_LISTED = f"""
+    FROM records r
+    WHERE member_id = $1 AND {rules.held("r", "$2")}
+      AND ($3::bytea IS NULL OR subject_key = $3)
+      AND ($4::text IS NULL OR status = $4)
+      AND ($5::text IS NULL OR product = $5)
+      AND ($6::text IS NULL OR branch_code = $6)
+      AND ($7::boolean IS NULL OR uncollected = $7)
+      AND ($8::integer IS NULL OR (delinquent_since IS NOT NULL AND as_of - delinquent_since >= $8))"""
+
+
+def _filter_args(owner: Member, today: date, f: ListFilters) -> tuple[object, ...]:
+    return (owner.member_id, today, f.subject_key, f.status, f.product, f.branch_code, f.uncollected, f.min_days)
+
+
 async def list_own(
     conn: asyncpg.Connection,
     owner: Member,
+    filters: ListFilters,
     *,
-    subject_key: bytes | None,
-    status: str | None,
-    product: str | None,
     after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
+    limit: int | None,
     today: date,
 ) -> list[RecordRow]:
-    """Own live records: neither withdrawn nor expired."""
+    """Own live records (neither withdrawn nor expired) in the order they were created;
+    every one of them when `limit` is None."""
     return rows.many(
         RecordRow,
         await conn.fetch(
             f"""
-        SELECT {RECORD_COLUMNS} FROM records r
-        WHERE member_id = $1 AND {rules.held("r", "$8")}
-          AND ($2::bytea IS NULL OR subject_key = $2)
-          AND ($3::text IS NULL OR status = $3)
-          AND ($4::text IS NULL OR product = $4)
-          AND ($5::timestamptz IS NULL OR (created_at, id) > ($5, $6))
+        SELECT {RECORD_COLUMNS} {_LISTED}
+          AND ($9::timestamptz IS NULL OR (created_at, id) > ($9, $10))
         ORDER BY created_at, id
-        LIMIT $7
+        LIMIT $11
         """,
-            owner.member_id,
-            subject_key,
-            status,
-            product,
+            *_filter_args(owner, today, filters),
             after[0] if after else None,
             after[1] if after else None,
             limit,
-            today,
+        ),
+    )
+
+
+async def worklist(
+    conn: asyncpg.Connection,
+    owner: Member,
+    filters: ListFilters,
+    *,
+    after: tuple[int, uuid.UUID] | None,
+    limit: int | None,
+    today: date,
+) -> list[RecordRow]:
+    """Own live uncollected accounts, most days past due (on their as_of) first, then by id;
+    `after` is the (days, id) of the previous page's last row. A member's uncollected
+    accounts are found through their partial index and sorted in memory."""
+    return rows.many(
+        RecordRow,
+        await conn.fetch(
+            f"""
+        SELECT {RECORD_COLUMNS} {_LISTED}
+          AND uncollected
+          AND ($9::integer IS NULL OR as_of - delinquent_since < $9
+               OR (as_of - delinquent_since = $9 AND id > $10::uuid))
+        ORDER BY as_of - delinquent_since DESC, id
+        LIMIT $11
+        """,
+            *_filter_args(owner, today, filters),
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
         ),
     )
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
 from registry.context import RecordsRead, RecordsWrite, WriteQuota, audited
+from registry.core.csv_export import csv_content, csv_response, wants_csv
 from registry.core.errors import (
     Forbidden,
     Invalid,
@@ -53,25 +55,56 @@ async def submit_records(
 @router.get(
     "",
     dependencies=[audited(AuditAction.RECORDS_LIST)],
-    responses=problem_responses(Invalid),
-    summary="List own live records",
+    response_model=Page[RecordOut],
+    responses={
+        **problem_responses(Invalid),
+        **csv_content(
+            "A page of records; with `Accept: text/csv` every matching record as CSV (no paging), one row per "
+            "account: " + ", ".join(service.CSV_COLUMNS)
+        ),
+    },
+    summary="List own live records; with uncollected=true, the collection worklist",
+    description=(
+        "Own live records (neither withdrawn nor expired), oldest first, cursor-paged. Filters combine. "
+        "`uncollected=true` makes it the **worklist**: the accounts that count as uncollected (delinquent more than "
+        "30 days on their `as_of`, no arrangement, no collection action in the 30 days up to `as_of`), most days "
+        "past due first; narrow it to one branch with `branch_code` and to the oldest with `min_days`. "
+        "`Accept: text/csv` streams the whole list as CSV for a branch's collection team. "
+        "An unknown query parameter is a 422."
+    ),
 )
 async def list_records(
     ctx: RecordsRead,
     subject: Annotated[str | None, Query(max_length=64, description="Only records about this borrower token")] = None,
     status: Status | None = None,
     product: Product | None = None,
+    branch_code: Annotated[
+        str | None,
+        Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$", description="Only this branch's accounts"),
+    ] = None,
+    uncollected: Annotated[
+        bool | None, Query(description="true: the worklist of uncollected accounts, most days past due first")
+    ] = None,
+    min_days: Annotated[
+        int | None, Query(ge=0, le=100_000, description="Only accounts at least this many days past due on as_of")
+    ] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 100,
-) -> Page[RecordOut]:
-    return await service.list_records(
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response | Page[RecordOut]:
+    filters = service.list_filters(
         ctx,
         subject=subject,
         status=status.value if status else None,
         product=product.value if product else None,
-        cursor=cursor,
-        limit=limit,
+        branch_code=branch_code,
+        uncollected=uncollected,
+        min_days=min_days,
     )
+    if wants_csv(accept):
+        rows = await service.export_records(ctx, filters)
+        return csv_response(service.CSV_COLUMNS, rows, "worklist.csv" if uncollected else "records.csv")
+    return await service.list_records(ctx, filters, cursor=cursor, limit=limit)
 
 
 @router.get(

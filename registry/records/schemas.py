@@ -178,6 +178,10 @@ class RecordOut(ResponseModel):
     last_collection_action_on: date | None
     recovered_amount: str = Field(examples=["800.00"])
     arrangement: Arrangement
+    days_past_due: int | None = Field(
+        description="as_of - delinquent_since for a delinquent account (null otherwise): the worklist's order",
+        examples=[41],
+    )
     uncollected: bool = Field(
         description="Delinquent more than 30 days on its as_of, under no arrangement, and no collection action in "
         "the 30 days up to as_of (docs/api.md)"

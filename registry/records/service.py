@@ -15,13 +15,13 @@ from registry.context import MemberContext
 from registry.core import rows
 from registry.core.errors import FieldError, Invalid, NotFound
 from registry.core.metrics import RECORDS, count
-from registry.core.pagination import Page, created_cursor, decode_created_cursor
+from registry.core.pagination import Page, created_cursor, decode_created_cursor, decode_cursor, encode_cursor
 from registry.core.subjects import SubjectKeyer, is_token
 from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
 from registry.monitoring import service as monitoring
 from registry.records import repository
-from registry.records.repository import Counted, RecordRow
+from registry.records.repository import Counted, ListFilters, RecordRow
 from registry.records.schemas import (
     BatchResult,
     BatchSummary,
@@ -32,7 +32,7 @@ from registry.records.schemas import (
     RecordOut,
 )
 from registry.records.validation import ValidItem, format_minor, validate_item
-from registry.records.vocabulary import DELINQUENT_SEVERITY
+from registry.records.vocabulary import DELINQUENT_SEVERITY, is_delinquent
 
 
 def _duplicate_refs(records: list[Any]) -> list[str]:
@@ -156,12 +156,20 @@ async def _alert_watchers(
             await monitoring.raise_delinquency_alerts(conn, tenancy.member, delinquent, today)
 
 
+def days_past_due(row: RecordRow) -> int | None:
+    """Days a delinquent account has been past due on its as_of; None when not delinquent."""
+    if row.delinquent_since is None or not is_delinquent(row.status):
+        return None
+    return (row.as_of - row.delinquent_since).days
+
+
 def record_fields(row: RecordRow) -> dict[str, Any]:
     """A record row as the API shows it: amounts in major units of its currency."""
     data = rows.as_dict(row)
     currency = row.currency
     for name in ("principal", "outstanding", "overdue", "recovered"):
         data[f"{name}_amount"] = format_minor(data.pop(f"{name}_minor"), currency)
+    data["days_past_due"] = days_past_due(row)
     return data
 
 
@@ -175,26 +183,90 @@ def token_filter(subjects: SubjectKeyer, subject: str | None) -> bytes | None:
     return subjects.key(subject)
 
 
-async def list_records(
+def list_filters(
     ctx: MemberContext,
     *,
-    subject: str | None,
-    status: str | None,
-    product: str | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[RecordOut]:
-    found = await repository.list_own(
-        ctx.conn,
-        ctx.tenant,
+    subject: str | None = None,
+    status: str | None = None,
+    product: str | None = None,
+    branch_code: str | None = None,
+    uncollected: bool | None = None,
+    min_days: int | None = None,
+) -> ListFilters:
+    """The filters of a listing as the repository takes them (the token made a subject key)."""
+    return ListFilters(
         subject_key=token_filter(ctx.subjects, subject),
         status=status,
         product=product,
-        after=decode_created_cursor(cursor),
-        limit=limit + 1,
-        today=ctx.today,
+        branch_code=branch_code,
+        uncollected=uncollected,
+        min_days=min_days,
     )
-    return Page[RecordOut].from_rows(found, limit, lambda r: RecordOut.model_validate(record_fields(r)), created_cursor)
+
+
+async def list_records(ctx: MemberContext, filters: ListFilters, *, cursor: str | None, limit: int) -> Page[RecordOut]:
+    """Own live records by `filters`, a page at a time. With `uncollected=true` this is the
+    worklist: the uncollected accounts, most days past due first."""
+    if filters.uncollected:
+        position = decode_cursor(cursor, 2)
+        after = _worklist_position(position) if position else None
+        found = await repository.worklist(ctx.conn, ctx.tenant, filters, after=after, limit=limit + 1, today=ctx.today)
+        return Page[RecordOut].from_rows(found, limit, _record_out, _worklist_cursor)
+    found = await repository.list_own(
+        ctx.conn, ctx.tenant, filters, after=decode_created_cursor(cursor), limit=limit + 1, today=ctx.today
+    )
+    return Page[RecordOut].from_rows(found, limit, _record_out, created_cursor)
+
+
+async def export_records(ctx: MemberContext, filters: ListFilters) -> list[dict[str, Any]]:
+    """Every own live record by `filters`, in the listing's order, as CSV_COLUMNS rows (the
+    worklist of a branch's collection team with `uncollected=true`)."""
+    ctx.audit.details["format"] = "csv"
+    if filters.uncollected:
+        found = await repository.worklist(ctx.conn, ctx.tenant, filters, after=None, limit=None, today=ctx.today)
+    else:
+        found = await repository.list_own(ctx.conn, ctx.tenant, filters, after=None, limit=None, today=ctx.today)
+    ctx.audit.details["rows"] = len(found)
+    return [record_fields(row) for row in found]
+
+
+# The columns of a listing as CSV: what a collection team works from (no borrower token: the
+# registry never stores it; `account_ref` leads back to the member's own systems).
+CSV_COLUMNS = (
+    "account_ref",
+    "branch_code",
+    "days_past_due",
+    "status",
+    "product",
+    "delinquent_since",
+    "last_collection_action_on",
+    "collection_stage",
+    "arrangement",
+    "currency",
+    "overdue_amount",
+    "outstanding_amount",
+    "recovered_amount",
+    "as_of",
+    "uncollected",
+    "id",
+)
+
+
+def _record_out(row: RecordRow) -> RecordOut:
+    return RecordOut.model_validate(record_fields(row))
+
+
+def _worklist_position(position: list[Any]) -> tuple[int, uuid.UUID]:
+    try:
+        return int(position[0]), uuid.UUID(str(position[1]))
+    except ValueError:
+        raise Invalid(
+            "The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")]
+        ) from None
+
+
+def _worklist_cursor(row: RecordRow) -> str:
+    return encode_cursor([days_past_due(row), str(row.id)])
 
 
 async def get_record(ctx: MemberContext, record_id: uuid.UUID) -> RecordDetail:
