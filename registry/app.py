@@ -49,6 +49,7 @@ from registry.health.routes import metrics_router
 from registry.health.routes import router as health_router
 from registry.members.routes import router as members_router
 from registry.monitoring.delivery import DeliveryWorker
+from registry.monitoring.routes import admin_router as admin_alerts_router
 from registry.monitoring.routes import router as monitoring_router
 from registry.ratelimit import service as ratelimit
 from registry.records.routes import router as records_router
@@ -56,6 +57,9 @@ from registry.records.schemas import RecordItem
 from registry.retention import scheduler as retention_scheduler
 from registry.retention.routes import router as retention_router
 from registry.runtime import Runtime
+from registry.scorecards import service as scorecards_service
+from registry.scorecards.routes import admin_router as admin_scorecards_router
+from registry.scorecards.routes import router as scorecards_router
 from registry.stats import service as stats_service
 from registry.stats.routes import router as stats_router
 from registry.subject_report.routes import router as subject_report_router
@@ -135,6 +139,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
+                periodic.every(
+                    scorecards_service.FOLD_EVERY_SECONDS, lambda: scorecards_service.fold(db), "scorecards-fold"
+                ),
+                # Snapshots of the month and thresholds, for members whose figures changed by time alone.
+                periodic.every(
+                    scorecards_service.DAILY_CHECK_SECONDS,
+                    lambda: scorecards_service.daily_check(db, runtime.clock()),
+                    "scorecards-daily",
+                ),
                 # Uploads cut off by a lost database, not only by a stopped process.
                 periodic.every(
                     settings.upload_recovery_seconds,
@@ -178,6 +191,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_disputes_router,
         subject_report_router,
         stats_router,
+        scorecards_router,
+        admin_scorecards_router,
+        admin_alerts_router,
         retention_router,
         audit_member_router,
     ):

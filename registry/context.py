@@ -27,7 +27,7 @@ from fastapi import Depends, Request
 from registry.audit.auditor import RequestAudit
 from registry.audit.declare import audited, request_audit
 from registry.auth.credentials import CHANNEL as CREDENTIALS_CHANNEL
-from registry.auth.deps import Caller, require
+from registry.auth.deps import Caller, authenticate, require
 from registry.auth.principal import Principal, Scope
 from registry.config import Settings
 from registry.core.db import Tx
@@ -169,10 +169,13 @@ async def _opened(
     await tx.run_after_commit()
 
 
-def member_context(scope: Scope, *, transaction: bool = True) -> Any:
-    """A member route's context: the caller needs `scope` and sees its own rows."""
+def member_context(scope: Scope | None, *, transaction: bool = True) -> Any:
+    """A member route's context: the caller needs `scope` (any token of the member when None)
+    and sees its own rows."""
 
-    async def dependency(request: Request, caller: Annotated[Caller, Depends(require(scope))]) -> AsyncIterator[Any]:
+    async def dependency(
+        request: Request, caller: Annotated[Caller, Depends(require(scope) if scope else authenticate)]
+    ) -> AsyncIterator[Any]:
         async with _opened(request, caller, caller.as_member(), transaction) as ctx:
             yield ctx
 
@@ -223,6 +226,7 @@ Uploads = Annotated[MemberContext, member_context(Scope.RECORDS_WRITE, transacti
 Exposure = Annotated[MemberContext, member_context(Scope.EXPOSURE_READ, transaction=False)]
 Monitor = Annotated[MemberContext, member_context(Scope.MONITOR)]
 Disputes = Annotated[MemberContext, member_context(Scope.DISPUTES)]
+AnyMemberToken = Annotated[MemberContext, member_context(None)]
 Admin = Annotated[AssociationContext, association_context()]
 
 
@@ -249,6 +253,7 @@ async def audit_failure(request: Request, status: int, reason: str) -> None:
 
 __all__ = [
     "Admin",
+    "AnyMemberToken",
     "AssociationContext",
     "Disputes",
     "Exposure",

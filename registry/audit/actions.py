@@ -43,4 +43,8 @@ class AuditAction(StrEnum):
     ADMIN_DISPUTE_RESOLVE = "admin.dispute.resolve"
     ADMIN_SUBJECT_REPORT = "admin.subject_report"
     ADMIN_STATS_READ = "admin.stats.read"
+    SCORECARD_READ = "scorecard.read"
+    ADMIN_THRESHOLDS_SET = "admin.thresholds.set"
+    ADMIN_THRESHOLDS_READ = "admin.thresholds.read"
+    ADMIN_ALERTS_READ = "admin.alerts.read"
     RETENTION_RUN = "retention.run"

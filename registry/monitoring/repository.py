@@ -62,6 +62,7 @@ class AlertRow:
     kid: str | None = None
     signature: bytes | None = None
     sealed_at: datetime | None = None
+    details: dict[str, Any] | None = None
 
     def checkpoint(self) -> dict[str, Any]:
         """The published checkpoint's columns, as registry.audit.sealing reads them."""
@@ -126,6 +127,7 @@ class DueDelivery:
     kind: str | None
     status: str | None
     at: datetime | None
+    details: dict[str, Any] | None
 
 
 def watcher_holds_live_record(watch: str, today: str) -> str:
@@ -299,20 +301,51 @@ def hard_inquiry_alert_ctes(
 # finished, so nothing can appear later below the cursor. An alert is held back while an
 # older transaction anywhere in the server is still open, then returned exactly once.
 # A published checkpoint head carries its checkpoint (`c.*`, registry.audit.sealing).
+# An association alert carries its `details`. `$5`, when given, keeps only those kinds.
 FEED = """
-SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid,
+SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid, a.details,
        c.id AS checkpoint_id, c.format, c.last_txid, c.last_id, c.rows, c.changed_rows, c.previous_digest, c.digest,
        c.kid, c.signature, c.sealed_at
 FROM alerts a LEFT JOIN audit_checkpoints c ON c.id = a.checkpoint_id
 WHERE a.member_id = $1 AND (a.txid, a.id) > ($2::bigint, $3::bigint)
   AND a.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND ($5::text[] IS NULL OR a.kind = ANY($5::text[]))
 ORDER BY a.txid, a.id
 LIMIT $4
 """
 
 
-async def feed(conn: asyncpg.Connection, watcher: Member, after: tuple[int, int], limit: int) -> list[AlertRow]:
-    return rows.many(AlertRow, await conn.fetch(FEED, watcher.member_id, after[0], after[1], limit))
+async def feed(
+    conn: asyncpg.Connection,
+    watcher: Member,
+    after: tuple[int, int],
+    limit: int,
+    kinds: Sequence[str] | None = None,
+) -> list[AlertRow]:
+    return rows.many(
+        AlertRow,
+        await conn.fetch(FEED, watcher.member_id, after[0], after[1], limit, list(kinds) if kinds else None),
+    )
+
+
+# --- association alerts (registry/monitoring/association.py) -----------------------------
+
+ASSOCIATION_ALERT = f"""
+WITH raised AS (
+    INSERT INTO alerts (member_id, kind, source_member_id, details, at)
+    SELECT id, $1, $2, $3, $4 FROM members WHERE kind = 'association'
+    RETURNING id, member_id
+),
+{alert_outbox_cte("queued", "raised", "$4")}
+SELECT id FROM raised
+"""
+
+
+async def raise_association_alert(
+    conn: asyncpg.Connection, kind: str, member_id: uuid.UUID | None, details: dict[str, Any], at: datetime
+) -> int | None:
+    """One alert in the association's own feed, with its webhook outbox row; its id."""
+    return await conn.fetchval(ASSOCIATION_ALERT, kind, member_id, details, at)
 
 
 # --- published audit checkpoint heads (registry/audit/publishing.py) ---------------------
@@ -442,7 +475,7 @@ claimed AS (
     RETURNING d.id, d.member_id, d.alert_id, d.event, d.attempts, d.created_at
 )
 SELECT c.*, h.url, h.secret_sealed,
-       a.subject_sealed, a.subject_key, a.label, a.kind, a.status, a.at
+       a.subject_sealed, a.subject_key, a.label, a.kind, a.status, a.at, a.details
 FROM claimed c
 LEFT JOIN webhooks h ON h.member_id = c.member_id
 LEFT JOIN alerts a ON a.id = c.alert_id

@@ -1,4 +1,5 @@
-"""HTTP of monitoring (scope `monitor`): `/v1/watches`, `/v1/alerts`, `/v1/webhook`."""
+"""HTTP of monitoring (scope `monitor`): `/v1/watches`, `/v1/alerts`, `/v1/webhook`; and the
+association's own alert feed, `/admin/alerts`."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from registry.audit.actions import AuditAction
-from registry.context import Monitor, WriteQuota, audited
+from registry.context import Admin, Monitor, WriteQuota, audited
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.idempotency.http import IdempotencyKeyHeader
 from registry.idempotency.service import idempotent
-from registry.monitoring import service
+from registry.monitoring import association, service
 from registry.monitoring.schemas import (
     AlertFeed,
+    AssociationAlertFeed,
     DeliveryOut,
     DeliveryStatus,
     WatchBatchResult,
@@ -156,3 +158,30 @@ async def list_deliveries(
     ctx: Monitor, status: DeliveryStatus | None = None, cursor: CursorParam = None, limit: LimitParam = 100
 ) -> Page[DeliveryOut]:
     return await service.list_deliveries(ctx, status=status, cursor=cursor, limit=limit)
+
+
+admin_router = APIRouter(
+    prefix="/admin", tags=["admin: alerts"], responses=problem_responses(Unauthenticated, Forbidden)
+)
+
+
+@admin_router.get(
+    "/alerts",
+    dependencies=[audited(AuditAction.ADMIN_ALERTS_READ)],
+    responses=problem_responses(Invalid),
+    summary="The association's alert feed",
+    description=(
+        "Association alerts in feed order after the cursor `after`: `member.threshold_crossed` and "
+        "`member.threshold_cleared` (one per crossing of a threshold set with `PUT /admin/thresholds`), and "
+        "`dispute.overdue`. Each carries `details` (the member, the figure, its value and the limit). The feed "
+        "works as `GET /v1/alerts` does: keep `next_cursor` and pass it as `after`, and you see every alert "
+        "exactly once. When the association has set a webhook (`PUT /v1/webhook` with a client of the "
+        "association holding the `monitor` scope), each alert is also delivered there, signed."
+    ),
+)
+async def association_alerts(
+    ctx: Admin,
+    after: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous answer")] = None,
+    limit: LimitParam = 100,
+) -> AssociationAlertFeed:
+    return await association.feed(ctx, after=after, limit=limit)

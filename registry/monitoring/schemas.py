@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +45,9 @@ class AlertKind(StrEnum):
     worsened = "worsened"
     hard_inquiry = "hard_inquiry"
     audit_checkpoint = "audit_checkpoint"
+    member_threshold_crossed = "member.threshold_crossed"
+    member_threshold_cleared = "member.threshold_cleared"
+    dispute_overdue = "dispute.overdue"
 
 
 class AlertOut(BaseModel):
@@ -71,8 +74,35 @@ class CheckpointAlertOut(BaseModel):
     checkpoint: CheckpointHead
 
 
+class AssociationAlertOut(BaseModel):
+    """Something the association watches about its members (registry/monitoring/association.py):
+    a member crossing or clearing a threshold, a dispute past its deadline."""
+
+    id: int = Field(examples=[4712])
+    kind: AlertKind = Field(examples=["member.threshold_crossed"])
+    details: dict[str, Any] = Field(
+        examples=[
+            {
+                "member": {"id": "0b4e28ba-2fa1-11d2-883f-0016d3cca427", "code": "BANK001", "name": "Bank One"},
+                "figure": "uncollected_rate",
+                "value": 0.41,
+                "limit": 0.3,
+                "direction": "above",
+            }
+        ]
+    )
+    at: datetime
+
+
+class AssociationAlertFeed(BaseModel):
+    data: list[AssociationAlertOut]
+    next_cursor: str = Field(
+        description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
+    )
+
+
 class AlertFeed(BaseModel):
-    data: list[AlertOut | CheckpointAlertOut]
+    data: list[AlertOut | CheckpointAlertOut | AssociationAlertOut]
     next_cursor: str = Field(
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
     )

@@ -23,11 +23,13 @@ from registry.core.pagination import Page, decode_cursor, encode_cursor, id_curs
 from registry.core.subjects import is_token
 from registry.core.tenancy import Member
 from registry.monitoring import egress, repository
+from registry.monitoring.models import ASSOCIATION_ALERT_KINDS
 from registry.monitoring.repository import AlertRow
 from registry.monitoring.schemas import (
     AlertFeed,
     AlertKind,
     AlertOut,
+    AssociationAlertOut,
     CheckpointAlertOut,
     DeliveryOut,
     DeliveryStatus,
@@ -64,7 +66,12 @@ def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(owner_id)).decode()
 
 
-def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
+def alert_out(
+    server_key: bytes, owner_id: uuid.UUID, row: AlertRow
+) -> AlertOut | CheckpointAlertOut | AssociationAlertOut:
+    if row.kind in ASSOCIATION_ALERT_KINDS:
+        assert row.details is not None
+        return AssociationAlertOut(id=row.id, kind=row.kind, details=row.details, at=row.at)
     if row.kind == AlertKind.audit_checkpoint:
         return CheckpointAlertOut(
             id=row.id, kind=AlertKind.audit_checkpoint, at=row.at, checkpoint=checkpoint_head(row.checkpoint())

@@ -33,6 +33,7 @@ from registry.records.schemas import (
 )
 from registry.records.validation import ValidItem, format_minor, validate_item
 from registry.records.vocabulary import DELINQUENT_SEVERITY, is_delinquent
+from registry.scorecards import service as scorecards
 
 
 def _duplicate_refs(records: list[Any]) -> list[str]:
@@ -71,6 +72,7 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
     if valid:
         for written in await write_valid(ctx.conn, ctx.tenancy, valid, today=today):
             results[written.index] = written
+        scorecards.figures_changed(ctx)
 
     final = [r for r in results if r is not None]
     counts = Counter(r.outcome.value for r in final)
@@ -291,4 +293,5 @@ async def withdraw(ctx: MemberContext, record_id: uuid.UUID) -> RecordOut:
         ctx.audit.details = {"already_withdrawn": True}
     else:
         await monitoring.end_watches_after_withdrawal(ctx.conn, ctx.tenant, [record_id])
+        scorecards.figures_changed(ctx)
     return RecordOut.model_validate(record_fields(row))
