@@ -342,10 +342,11 @@ SELECT id FROM raised
 
 
 async def raise_association_alert(
-    conn: asyncpg.Connection, kind: str, member_id: uuid.UUID | None, details: dict[str, Any], at: datetime
+    conn: asyncpg.Connection, kind: str, concerning: uuid.UUID | None, details: dict[str, Any], at: datetime
 ) -> int | None:
-    """One alert in the association's own feed, with its webhook outbox row; its id."""
-    return await conn.fetchval(ASSOCIATION_ALERT, kind, member_id, details, at)
+    """One alert in the association's own feed (about the member `concerning`, kept as its
+    source), with its webhook outbox row; its id."""
+    return await conn.fetchval(ASSOCIATION_ALERT, kind, concerning, details, at)
 
 
 # --- published audit checkpoint heads (registry/audit/publishing.py) ---------------------
