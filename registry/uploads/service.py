@@ -38,6 +38,7 @@ from registry.idempotency.service import IdempotencyKey
 from registry.records import service as records_service
 from registry.records.schemas import ItemError
 from registry.records.validation import validate_item
+from registry.scorecards import service as scorecards
 from registry.uploads import repository
 from registry.uploads.limits import (
     LimitExceeded,
@@ -395,6 +396,8 @@ async def upload(
         finally:
             with contextlib.suppress(Exception):  # the pool's reset releases every advisory lock of the connection
                 await repository.unlock_job(conn, job_id)
+    # The chunks have committed: the member's figures are compared with the association's limits.
+    await scorecards.check_thresholds_safely(ctx.runtime.db, ctx.now, ctx.tenant.member_id)
     return UploadJobOut.of(job)
 
 

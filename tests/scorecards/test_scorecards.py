@@ -12,6 +12,7 @@ import pytest
 
 from registry.scorecards import service as scorecards
 from tests.factories import item, submit, token
+from tests.scorecards.support import association_alerts
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 AS_OF = date(2026, 10, 31)
@@ -169,13 +170,13 @@ async def test_one_alert_per_crossing_across_daily_checks(own_app, book):
         ),
     )
     await scorecards.daily_check(own_app.runtime.db, NOW + timedelta(days=1))
-    feed = (await http.get("/admin/alerts", headers=admin)).json()
+    feed = await association_alerts(http, admin, expect=4)
     seen = [(a["kind"], codes[a["details"]["member"]["code"]], a["details"]["value"]) for a in feed["data"]]
     assert sorted(seen[:2]) == [("member.threshold_crossed", "C", 1.0), ("member.threshold_crossed", "D", 1.0)]
     assert seen[2:] == [("member.threshold_crossed", "A", 0.75), ("member.threshold_cleared", "C", 0.0)]
     assert feed["data"][0]["details"]["limit"] == 0.6 and feed["data"][0]["details"]["figure"] == "uncollected_rate"
     # Nothing new after the cursor; members cannot read the association's feed.
-    again = (await http.get("/admin/alerts", params={"after": feed["next_cursor"]}, headers=admin)).json()
+    again = await association_alerts(http, admin, after=feed["next_cursor"], seconds=0)
     assert again["data"] == []
     assert (await http.get("/admin/alerts", headers=book["A"].headers)).status_code == 403
 
