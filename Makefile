@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads clean adversarial
+.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads bench-scorecards clean adversarial
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-dataset: setup
 
 bench-uploads: setup
 	$(BIN)/python -m bench.uploads
+
+# Scorecard and league table at 1M records, 50 members, 500 branches (docs/performance.md).
+bench-scorecards: setup
+	$(BIN)/python -m bench.scorecards
 
 clean:
 	rm -rf $(VENV) .registry .pytest_cache

@@ -87,18 +87,21 @@ HAVING sum(live) > 0
 """
 
 # Newest as_of of each member's (or one member's) live records per branch: for each branch
-# the ledger knows, its partial index read backwards past the few expired records at its top.
+# the ledger knows, its partial index read backwards past the few expired records at its top
+# (the accounts without a branch apart: `branch_code IS NULL` is its own index condition).
+_NEWEST_OF = """
+    SELECT r.as_of FROM records r
+    WHERE r.member_id = b.member_id AND %s
+      AND r.withdrawn_at IS NULL AND NOT r.suppressed AND (r.expires_on IS NULL OR r.expires_on > $1)
+    ORDER BY r.as_of DESC LIMIT 1"""
 NEWEST_AS_OF = f"""
 SELECT b.member_id, b.branch_code, x.as_of
-FROM (SELECT DISTINCT member_id, branch_code FROM branch_tallies WHERE {ONE_MEMBER}) b
-CROSS JOIN LATERAL (
-    SELECT r.as_of FROM records r
-    WHERE r.member_id = b.member_id
-      AND (r.branch_code = b.branch_code OR (b.branch_code IS NULL AND r.branch_code IS NULL))
-      AND {TALLIED.replace("withdrawn_at", "r.withdrawn_at").replace("suppressed", "r.suppressed")}
-      AND (r.expires_on IS NULL OR r.expires_on > $1)
-    ORDER BY r.as_of DESC LIMIT 1
-) x
+FROM (SELECT DISTINCT member_id, branch_code FROM branch_tallies WHERE {ONE_MEMBER} AND branch_code IS NOT NULL) b
+CROSS JOIN LATERAL ({_NEWEST_OF % "r.branch_code = b.branch_code"}) x
+UNION ALL
+SELECT b.member_id, NULL, x.as_of
+FROM (SELECT DISTINCT member_id FROM branch_tallies WHERE {ONE_MEMBER} AND branch_code IS NULL) b
+CROSS JOIN LATERAL ({_NEWEST_OF % "r.branch_code IS NULL"}) x
 """
 
 # Disputes resolved and upheld about each member's records, by the branch of the record.
