@@ -148,3 +148,22 @@ async def test_admin_only_and_validated(http, registry, fixture):
     r = await http.post("/admin/subject-report", json={"subject": "xyz"}, headers=registry.admin.headers)
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert (await http.post("/admin/subject-report", json={"subject": fixture["subject"]})).status_code == 401
+
+
+async def test_the_collection_outcome_fields_reach_the_report(http, registry):
+    """A borrower sees what collection did: branch, last action, recovered amount, arrangement."""
+    lender, subject = await registry.member(), token()
+    fields = {
+        "branch_code": "BJ-HAIDIAN.7",
+        "last_collection_action_on": "2026-10-20",
+        "recovered_amount": "150.25",
+        "arrangement": "extension",
+    }
+    r = await submit(http, lender, item(subject, "OUT-1", status="dpd_31_60", overdue_amount="300", **fields))
+    assert r.json()["summary"]["created"] == 1, r.text
+    [record] = (await report(http, registry, subject)).json()["records"]
+    assert {k: record[k] for k in fields} == fields
+    assert record["uncollected"] is False
+    lines = (await report(http, registry, subject, accept="application/x-ndjson")).text.splitlines()
+    shown = [orjson.loads(line) for line in lines if "OUT-1" in line]
+    assert len(shown) == 1 and shown[0]["recovered_amount"] == "150.25" and shown[0]["branch_code"] == "BJ-HAIDIAN.7"
