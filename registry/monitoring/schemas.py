@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from registry.audit.schemas import CheckpointHead
 from registry.core.schemas import RequestModel, ResponseModel
@@ -98,6 +98,34 @@ class AssociationAlertFeed(BaseModel):
     data: list[AssociationAlertOut]
     next_cursor: str = Field(
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": 4712,
+                            "kind": "member.threshold_crossed",
+                            "details": {
+                                "member": {
+                                    "id": "0b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                                    "code": "BANK001",
+                                    "name": "Bank One",
+                                },
+                                "figure": "uncollected_rate",
+                                "value": 0.41,
+                                "limit": 0.3,
+                                "direction": "above",
+                            },
+                            "at": "2026-11-28T12:00:03Z",
+                        }
+                    ],
+                    "next_cursor": "WzQ1NjY5LDQ3MTJd",
+                }
+            ]
+        }
     )
 
 

@@ -95,6 +95,7 @@ async def put_thresholds(body: ThresholdsPut, ctx: Admin) -> Thresholds:
     "/thresholds",
     dependencies=[audited(AuditAction.ADMIN_THRESHOLDS_READ)],
     summary="The association's limits on members' figures",
+    description="The limits set with `PUT /admin/thresholds`; a figure without a limit is null.",
 )
 async def get_thresholds(ctx: Admin) -> Thresholds:
     return await service.get_thresholds(ctx)

@@ -116,6 +116,27 @@ class LeagueTable(BaseModel):
     sort: LeagueSort
     members: list[LeagueEntry]
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "as_of": "2026-11-28T12:00:00Z",
+                    "sort": "uncollected_rate",
+                    "members": [
+                        {
+                            "rank": 1,
+                            "member_id": "0b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                            "code": "BANK001",
+                            "name": "Bank One",
+                            "branches": 12,
+                            **FIGURES_EXAMPLE,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
 
 class ThresholdFigure(StrEnum):
     delinquency_rate = "delinquency_rate"
