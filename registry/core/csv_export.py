@@ -19,12 +19,21 @@ def wants_csv(accept: str | None) -> bool:
     return CSV in (accept or "").lower()
 
 
+def _cell(value: Any) -> Any:
+    """None as an empty cell, booleans as JSON writes them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
 def _chunks(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for n, row in enumerate(rows, 1):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -104,7 +104,7 @@ async def test_csv_for_the_collection_team_parses(http, lender):
         ("A-90", "90", "NORTH"),
         ("A-45", "45", "NORTH"),
     ]
-    assert table[0]["overdue_amount"] == "700.00" and table[0]["uncollected"] == "True"
+    assert table[0]["overdue_amount"] == "700.00" and table[0]["uncollected"] == "true"
 
 
 async def test_another_member_sees_none_of_it(http, registry, lender):
