@@ -215,7 +215,7 @@ async def put_thresholds(ctx: AssociationContext, body: ThresholdsPut) -> Thresh
     stored = await repository.replace_thresholds(ctx.conn, limits)
     # Every member is looked at again once the new limits have committed.
     db = ctx.runtime.db
-    ctx.tx.after_commit.append(lambda: check_thresholds_safely(db, ctx.now, None))
+    ctx.tx.after_commit.append(lambda: check_in_background(db, ctx.now, None))
     return _thresholds_out(stored)
 
 
@@ -276,11 +276,23 @@ async def check_thresholds_safely(db: Database, now: datetime, member_id: uuid.U
         logger.exception("threshold check failed")
 
 
+# Checks started after a commit, kept referenced until they end.
+_checks: set[asyncio.Task[None]] = set()
+
+
+def check_in_background(db: Database, now: datetime, member_id: uuid.UUID | None) -> None:
+    """Start check_thresholds_safely without making the request that caused it wait."""
+    task = asyncio.create_task(check_thresholds_safely(db, now, member_id), name="threshold-check")
+    _checks.add(task)
+    task.add_done_callback(_checks.discard)
+
+
 def figures_changed(ctx: MemberContext) -> None:
-    """Call in a request that changed the member's records: its figures are compared with the
-    association's limits once the change has committed."""
+    """Call in a request that changed the member's records: once the change has committed,
+    its figures are compared with the association's limits (in the background: the answer
+    does not wait for it)."""
     db, now, member_id = ctx.runtime.db, ctx.now, ctx.tenant.member_id
-    ctx.tx.after_commit.append(lambda: check_thresholds_safely(db, now, member_id))
+    ctx.tx.after_commit.append(lambda: check_in_background(db, now, member_id))
 
 
 # --- periodic work ------------------------------------------------------------------------

@@ -397,7 +397,7 @@ async def upload(
             with contextlib.suppress(Exception):  # the pool's reset releases every advisory lock of the connection
                 await repository.unlock_job(conn, job_id)
     # The chunks have committed: the member's figures are compared with the association's limits.
-    await scorecards.check_thresholds_safely(ctx.runtime.db, ctx.now, ctx.tenant.member_id)
+    scorecards.check_in_background(ctx.runtime.db, ctx.now, ctx.tenant.member_id)
     return UploadJobOut.of(job)
 
 

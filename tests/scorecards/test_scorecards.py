@@ -147,16 +147,27 @@ async def test_league_ranks_worst_first_with_branch_counts_and_csv(own_app, book
 
 
 async def test_one_alert_per_crossing_across_daily_checks(own_app, book):
-    http, admin = own_app.http, own_app.registry.admin.headers
+    http, admin, db = own_app.http, own_app.registry.admin.headers, own_app.runtime.db
     codes = {m.code: n for n, m in book.items()}
+
+    async def alerts(expect):
+        body = await association_alerts(http, admin, expect=expect)
+        return [(a["kind"], codes[a["details"]["member"]["code"]], a["details"]["value"]) for a in body["data"]], body
+
     r = await http.put("/admin/thresholds", json={"uncollected_rate": 0.6}, headers=admin)
     assert r.status_code == 200 and r.json()["uncollected_rate"] == 0.6, r.text
     assert (await http.get("/admin/thresholds", headers=admin)).json()["uncollected_rate"] == 0.6
-    # C and D stand at 1.0: crossed once, and the daily checks that find them still crossed add nothing.
+    # New limits are checked at once: C and D stand at 1.0.
+    seen, body = await alerts(2)
+    assert sorted(seen) == [("member.threshold_crossed", "C", 1.0), ("member.threshold_crossed", "D", 1.0)]
+    assert body["data"][0]["details"]["limit"] == 0.6 and body["data"][0]["details"]["figure"] == "uncollected_rate"
+    # The daily checks that find them still crossed add nothing.
     for _ in range(2):
-        await scorecards.daily_check(own_app.runtime.db, NOW)
-    # A's figures change with its write: 3 uncollected of 4 delinquent.
+        await scorecards.daily_check(db, NOW)
+    # A's write changes its figures (3 uncollected of 4 delinquent): checked without a daily check.
     await submit(http, book["A"], late("A5", overdue="10", branch="S"), late("A6", overdue="10", branch="S"))
+    seen, _ = await alerts(3)
+    assert seen[2:] == [("member.threshold_crossed", "A", 0.75)]
     # C acts on its account: no longer uncollected, back within the limit.
     await submit(
         http,
@@ -169,15 +180,15 @@ async def test_one_alert_per_crossing_across_daily_checks(own_app, book):
             last_collection_action_on=AS_OF.isoformat(),
         ),
     )
-    await scorecards.daily_check(own_app.runtime.db, NOW + timedelta(days=1))
-    feed = await association_alerts(http, admin, expect=4)
-    seen = [(a["kind"], codes[a["details"]["member"]["code"]], a["details"]["value"]) for a in feed["data"]]
-    assert sorted(seen[:2]) == [("member.threshold_crossed", "C", 1.0), ("member.threshold_crossed", "D", 1.0)]
-    assert seen[2:] == [("member.threshold_crossed", "A", 0.75), ("member.threshold_cleared", "C", 0.0)]
-    assert feed["data"][0]["details"]["limit"] == 0.6 and feed["data"][0]["details"]["figure"] == "uncollected_rate"
-    # Nothing new after the cursor; members cannot read the association's feed.
-    again = await association_alerts(http, admin, after=feed["next_cursor"], seconds=0)
+    seen, _ = await alerts(4)
+    assert seen[3:] == [("member.threshold_cleared", "C", 0.0)]
+    # Another day, every member where it stood: nothing new after the cursor.
+    await scorecards.daily_check(db, NOW + timedelta(days=1))
+    seen, body = await alerts(4)
+    assert len(seen) == 4
+    again = await association_alerts(http, admin, after=body["next_cursor"], seconds=0)
     assert again["data"] == []
+    # Members cannot read the association's feed.
     assert (await http.get("/admin/alerts", headers=book["A"].headers)).status_code == 403
 
 
