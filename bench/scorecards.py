@@ -72,12 +72,8 @@ FROM generate_series(1, $2) g, bench_members m,
 
 # Small reports between folds: each statement changes a delinquent account's recovered
 # amount, so each appends its own ledger rows (a change that moves no figure appends none).
-SMALL_BATCHES = """
-UPDATE records SET recovered_minor = recovered_minor + 100, as_of = as_of + 1
-WHERE account_ref = 'ACC-' || $1::text
-"""
-# Account numbers generated delinquent (positions 9 to 12 of the status array above).
-DELINQUENT_REFS = (g for g in range(1, 10**9) if (g * 7) % 12 >= 8)
+SMALL_BATCH = "UPDATE records SET recovered_minor = recovered_minor + 100, as_of = as_of + 1 WHERE id = $1"
+DELINQUENT_IDS = "SELECT id FROM records WHERE severity >= 3 AND withdrawn_at IS NULL LIMIT $1"
 
 
 async def generate(url: str, members: int, records: int, branches: int, disputes: int) -> float:
@@ -122,8 +118,9 @@ async def timed(url: str, repeat: int, unfolded_batches: int) -> dict[str, list[
             },
         }
         results = await _time(calls, repeat)
-        for _, g in zip(range(unfolded_batches), DELINQUENT_REFS, strict=False):
-            await pool.execute(SMALL_BATCHES, str(g))
+        _report(results)
+        for record_id in [r["id"] for r in await pool.fetch(DELINQUENT_IDS, unfolded_batches)]:
+            await pool.execute(SMALL_BATCH, record_id)
         ledger = await pool.fetchval("SELECT count(*) FROM branch_tallies")
         print(f"ledger: {ledger:,} rows after {unfolded_batches:,} unfolded single-record writes")
         unfolded = await _time(
@@ -133,9 +130,15 @@ async def timed(url: str, repeat: int, unfolded_batches: int) -> dict[str, list[
             },
             repeat,
         )
+        _report(unfolded)
         return {**results, **unfolded}
     finally:
         await pool.close()
+
+
+def _report(results: dict[str, list[float]]) -> None:
+    for name, times in results.items():
+        print(f"{name:48s} median {statistics.median(times) * 1000:7.1f} ms   worst {max(times) * 1000:7.1f} ms")
 
 
 def main() -> None:
@@ -147,19 +150,23 @@ def main() -> None:
     parser.add_argument("--unfolded", type=int, default=2_000, help="Single-record writes before the unfolded pass")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="Time the database a --keep run left, as it is")
     args = parser.parse_args()
 
     server = choose_server(Path(tempfile.mkdtemp(prefix="registry-bench-scorecards-")))
     try:
-        url = asyncio.run(recreate_database(server, DATABASE))
-        migrate_database(url)
-        seconds = asyncio.run(generate(url, args.members, args.records, args.branches, args.disputes))
-        print(
-            f"server: {server.origin}; generated {args.records:,} records over {args.members} members and "
-            f"{args.branches} branches, {args.disputes:,} disputes in {seconds:.1f} s"
-        )
-        for name, times in asyncio.run(timed(url, args.repeat, args.unfolded)).items():
-            print(f"{name:48s} median {statistics.median(times) * 1000:7.1f} ms   worst {max(times) * 1000:7.1f} ms")
+        if args.reuse:
+            url = server.database_url(DATABASE)
+            print(f"server: {server.origin}; reusing {DATABASE}")
+        else:
+            url = asyncio.run(recreate_database(server, DATABASE))
+            migrate_database(url)
+            seconds = asyncio.run(generate(url, args.members, args.records, args.branches, args.disputes))
+            print(
+                f"server: {server.origin}; generated {args.records:,} records over {args.members} members and "
+                f"{args.branches} branches, {args.disputes:,} disputes in {seconds:.1f} s"
+            )
+        asyncio.run(timed(url, args.repeat, args.unfolded))
         if not args.keep:
             asyncio.run(drop_database(server, DATABASE))
     finally:
