@@ -163,7 +163,7 @@ class Thresholds(BaseModel):
     delinquency_rate: float | None = None
     uncollected_rate: float | None = None
     recovery_rate: float | None = None
-    reporting_age_days: float | None = None
+    reporting_age_days: int | None = None
     updated_at: datetime | None = Field(description="When a limit last changed")
 
     model_config = ConfigDict(

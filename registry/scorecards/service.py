@@ -198,9 +198,10 @@ def league_rows(table: LeagueTable) -> list[dict[str, Any]]:
 
 
 def _thresholds_out(rows: Sequence[repository.ThresholdRow]) -> Thresholds:
-    return Thresholds(
-        **{r.figure: r.limit_value for r in rows}, updated_at=max((r.updated_at for r in rows), default=None)
-    )
+    limits: dict[str, float | int] = {r.figure: r.limit_value for r in rows}
+    if "reporting_age_days" in limits:  # whole days
+        limits["reporting_age_days"] = int(limits["reporting_age_days"])
+    return Thresholds(**limits, updated_at=max((r.updated_at for r in rows), default=None))
 
 
 async def get_thresholds(ctx: AssociationContext) -> Thresholds:

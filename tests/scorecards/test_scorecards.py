@@ -197,3 +197,20 @@ async def test_thresholds_refuse_unknown_figures_and_bad_limits(own_app, book):
     for body in ({"disputes": 0.1}, {"uncollected_rate": 2}, {"reporting_age_days": -1}):
         r = await own_app.http.put("/admin/thresholds", json=body, headers=admin)
         assert r.status_code == 422, r.text
+
+
+async def test_thresholds_read_back_as_set_and_a_figure_left_out_has_none(own_app, book):
+    http, admin = own_app.http, own_app.registry.admin.headers
+    r = await http.put("/admin/thresholds", json={"uncollected_rate": 0.3, "reporting_age_days": 45}, headers=admin)
+    assert r.status_code == 200, r.text
+    got = (await http.get("/admin/thresholds", headers=admin)).json()
+    assert {k: got[k] for k in ("delinquency_rate", "uncollected_rate", "recovery_rate", "reporting_age_days")} == {
+        "delinquency_rate": None,
+        "uncollected_rate": 0.3,
+        "recovery_rate": None,
+        "reporting_age_days": 45,
+    }
+    await http.put("/admin/thresholds", json={"recovery_rate": 0.1}, headers=admin)
+    got = (await http.get("/admin/thresholds", headers=admin)).json()
+    assert (got["uncollected_rate"], got["reporting_age_days"], got["recovery_rate"]) == (None, None, 0.1)
+    assert (await http.get("/admin/thresholds", headers=book["A"].headers)).status_code == 403
