@@ -292,7 +292,7 @@ _LISTED = f"""
       AND ($5::text IS NULL OR product = $5)
       AND ($6::text IS NULL OR branch_code = $6)
       AND ($7::boolean IS NULL OR uncollected = $7)
-      AND ($8::integer IS NULL OR (delinquent_since IS NOT NULL AND as_of - delinquent_since >= $8))"""
+      AND ($8::integer IS NULL OR ({rules.delinquent("r")} AND as_of - delinquent_since >= $8))"""
 
 
 def _filter_args(owner: Member, today: date, f: ListFilters) -> tuple[object, ...]:

@@ -121,3 +121,12 @@ async def test_bad_filters_are_problems(http, lender, params):
     r = await http.get("/v1/records", params={"uncollected": "true", **params}, headers=lender.headers)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_min_days_counts_only_accounts_still_past_due(http, lender):
+    """A cured account keeps its delinquent_since but is past due no longer."""
+    cured = item(token(), "CURED", branch_code="NORTH", delinquent_since="2026-01-01", notice_sent_on="2026-01-05")
+    assert (await submit(http, lender, cured)).json()["summary"]["created"] == 1
+    r = await http.get("/v1/records", params={"min_days": 100, "limit": 500}, headers=lender.headers)
+    assert sorted(x["account_ref"] for x in r.json()["data"]) == ["A-120", "A-200", "X-ACT", "X-PLAN"]
+    assert all(x["days_past_due"] >= 100 for x in r.json()["data"])
