@@ -14,7 +14,10 @@ class RecordFigures(BaseModel):
     by_status: dict[str, int]
     delinquent: int = Field(description="Live records with a dpd_* or written_off status")
     delinquency_rate: float | None = Field(description="delinquent / live (null without records)", examples=[0.0825])
-    uncollected: int = Field(description="Delinquent for more than 30 days with collection_stage `none`")
+    uncollected: int = Field(
+        description="Uncollected: delinquent more than 30 days on its as_of, no arrangement, no collection action in "
+        "the 30 days up to as_of (docs/api.md)"
+    )
     uncollected_rate: float | None = Field(description="uncollected / delinquent (null without delinquencies)")
     overdue_delinquent: dict[str, str] = Field(
         description="Overdue sums of delinquent records, by currency", examples=[{"CNY": "125000.00"}]
