@@ -10,6 +10,7 @@ from registry.idempotency.models import IdempotencyKey
 from registry.members.models import ApiClient, Member
 from registry.monitoring.models import Alert, Watch, Webhook, WebhookDelivery
 from registry.ratelimit.models import RateCounter
+from registry.records.link_models import RecordCollateral, RecordParty
 from registry.records.models import Record, RecordEvent
 from registry.stats.models import RecordTally
 from registry.uploads.models import UploadError, UploadJob
@@ -29,7 +30,9 @@ __all__ = [
     "Member",
     "RateCounter",
     "Record",
+    "RecordCollateral",
     "RecordEvent",
+    "RecordParty",
     "RecordTally",
     "UploadError",
     "UploadJob",

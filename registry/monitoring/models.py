@@ -52,8 +52,18 @@ class Alert(SQLModel, table=True):
         ),
         # The publisher's look-up of the last published checkpoint head.
         sa.Index("ix_alerts_checkpoint_id", "checkpoint_id", postgresql_where=sa.text("kind = 'audit_checkpoint'")),
+        # One double-pledge alert per receiving member and pair of accounts (registry/collateral).
+        sa.Index(
+            "uq_alerts_double_pledge_per_pair",
+            "member_id",
+            "record_id",
+            "other_record_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'collateral.double_pledge'"),
+        ),
         sa.CheckConstraint(
-            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint')", name="kind_known"
+            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','collateral.double_pledge')",
+            name="kind_known",
         ),
         # An alert is about a watched subject (caused by a member), or is a published head of
         # the audit checkpoint chain (registry/audit/publishing.py), which has neither.
@@ -61,6 +71,10 @@ class Alert(SQLModel, table=True):
             "CASE WHEN kind = 'audit_checkpoint' "
             "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL "
             "AND source_member_id IS NULL "
+            "WHEN kind = 'collateral.double_pledge' "
+            "THEN checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NULL "
+            "AND source_member_id IS NOT NULL AND account_ref IS NOT NULL AND record_id IS NOT NULL "
+            "AND other_record_id IS NOT NULL "
             "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
             "AND source_member_id IS NOT NULL END",
             name="shape",
@@ -80,6 +94,10 @@ class Alert(SQLModel, table=True):
     source_day: date | None = column(sa.Date, nullable=True)
     txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
     at: datetime | None = timestamp()
+    # A collateral alert: the receiving member's own account, and the other member's (never shown).
+    account_ref: str | None = column(sa.Text, nullable=True)
+    record_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), nullable=True)
+    other_record_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), nullable=True)
 
 
 class Webhook(SQLModel, table=True):

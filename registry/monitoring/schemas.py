@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -45,6 +46,7 @@ class AlertKind(StrEnum):
     worsened = "worsened"
     hard_inquiry = "hard_inquiry"
     audit_checkpoint = "audit_checkpoint"
+    collateral_double_pledge = "collateral.double_pledge"
 
 
 class AlertOut(BaseModel):
@@ -71,8 +73,22 @@ class CheckpointAlertOut(BaseModel):
     checkpoint: CheckpointHead
 
 
+class CollateralAlertOut(BaseModel):
+    """The vehicle of one of your live accounts also backs a live account at another
+    institution (never which): raised once per pair of accounts, to both members."""
+
+    id: int = Field(examples=[4713])
+    subject: None = Field(default=None, description="Always null: the alert is about your account's vehicle")
+    label: None = None
+    kind: Literal[AlertKind.collateral_double_pledge]
+    status: None = None
+    account_ref: str = Field(description="Your own account whose vehicle is pledged elsewhere", examples=["AL-0042"])
+    record_id: uuid.UUID = Field(description="Your own record of that account")
+    at: datetime
+
+
 class AlertFeed(BaseModel):
-    data: list[AlertOut | CheckpointAlertOut]
+    data: list[AlertOut | CheckpointAlertOut | CollateralAlertOut]
     next_cursor: str = Field(
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
     )

@@ -29,6 +29,7 @@ from registry.monitoring.schemas import (
     AlertKind,
     AlertOut,
     CheckpointAlertOut,
+    CollateralAlertOut,
     DeliveryOut,
     DeliveryStatus,
     WatchBatchResult,
@@ -64,10 +65,21 @@ def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(owner_id)).decode()
 
 
-def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
+def alert_out(
+    server_key: bytes, owner_id: uuid.UUID, row: AlertRow
+) -> AlertOut | CheckpointAlertOut | CollateralAlertOut:
     if row.kind == AlertKind.audit_checkpoint:
         return CheckpointAlertOut(
             id=row.id, kind=AlertKind.audit_checkpoint, at=row.at, checkpoint=checkpoint_head(row.checkpoint())
+        )
+    if row.kind == AlertKind.collateral_double_pledge:
+        assert row.account_ref is not None and row.record_id is not None
+        return CollateralAlertOut(
+            id=row.id,
+            kind=AlertKind.collateral_double_pledge,
+            account_ref=row.account_ref,
+            record_id=row.record_id,
+            at=row.at,
         )
     assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(

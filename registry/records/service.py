@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from registry.collateral import service as collateral
 from registry.context import MemberContext
 from registry.core import rows
 from registry.core.errors import FieldError, Invalid, NotFound
@@ -20,7 +21,7 @@ from registry.core.subjects import SubjectKeyer, is_token
 from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
 from registry.monitoring import service as monitoring
-from registry.records import repository
+from registry.records import parties, repository
 from registry.records.repository import Counted, RecordRow
 from registry.records.schemas import (
     BatchResult,
@@ -104,6 +105,8 @@ async def apply_valid(
     await _alert_watchers(
         conn, tenancy, [row.id for row in applied.values() if row.severity >= DELINQUENT_SEVERITY], today
     )
+    pledged = [applied[v.item.account_ref].id for v in valid if v.item.collateral and v.item.account_ref in applied]
+    await collateral.raise_double_pledge_alerts(conn, tenancy, pledged, today)
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}
     if untouched:
@@ -135,6 +138,7 @@ async def apply_counted(
     to the service."""
     counted = await upsert_counted()
     await _alert_watchers(conn, tenancy, counted.delinquent, today)
+    await collateral.raise_double_pledge_alerts(conn, tenancy, counted.pledged, today)
     outcomes = Counter(
         {
             Outcome.created.value: counted.created,
@@ -156,9 +160,13 @@ async def _alert_watchers(
             await monitoring.raise_delinquency_alerts(conn, tenancy.member, delinquent, today)
 
 
-def record_fields(row: RecordRow) -> dict[str, Any]:
-    """A record row as the API shows it: amounts in major units of its currency."""
+def record_fields(row: RecordRow, links: parties.LinkRow | None = None) -> dict[str, Any]:
+    """A record row as the API shows it: amounts in major units of its currency, with its
+    parties and collateral when `links` are given."""
     data = rows.as_dict(row)
+    if links is not None:
+        data["parties"] = links.parties
+        data["collateral"] = {"kind": links.collateral} if links.collateral else None
     currency = row.currency
     for name in ("principal", "outstanding", "overdue", "recovered"):
         data[f"{name}_amount"] = format_minor(data.pop(f"{name}_minor"), currency)
@@ -194,7 +202,10 @@ async def list_records(
         limit=limit + 1,
         today=ctx.today,
     )
-    return Page[RecordOut].from_rows(found, limit, lambda r: RecordOut.model_validate(record_fields(r)), created_cursor)
+    links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [r.id for r in found[:limit]])
+    return Page[RecordOut].from_rows(
+        found, limit, lambda r: RecordOut.model_validate(record_fields(r, links.get(r.id))), created_cursor
+    )
 
 
 async def get_record(ctx: MemberContext, record_id: uuid.UUID) -> RecordDetail:
@@ -206,7 +217,8 @@ async def get_record(ctx: MemberContext, record_id: uuid.UUID) -> RecordDetail:
         RecordEventOut.model_validate(e, from_attributes=True)
         for e in await repository.events_of(ctx.conn, ctx.tenant, record_id)
     ]
-    return RecordDetail.model_validate({**record_fields(row), "events": events})
+    links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [record_id])
+    return RecordDetail.model_validate({**record_fields(row, links.get(record_id)), "events": events})
 
 
 async def withdraw(ctx: MemberContext, record_id: uuid.UUID) -> RecordOut:

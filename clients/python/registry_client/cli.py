@@ -138,7 +138,9 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 @clean_errors
 def token(
     ctx: typer.Context,
-    kind: Annotated[str | None, typer.Argument(help="cn_resident_id, cn_uscc, passport or vin.")] = None,
+    kind: Annotated[
+        str | None, typer.Argument(help="cn_resident_id, cn_uscc, passport or vin.")
+    ] = None,
     value: Annotated[
         str | None, typer.Argument(help="The identity; '-' reads one per line from stdin.")
     ] = None,

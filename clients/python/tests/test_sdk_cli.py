@@ -44,7 +44,9 @@ def test_token_from_stdin_keeps_identities_out_of_shell_history(run) -> None:
 def test_token_vin(run) -> None:
     result = run("token", "vin", " lsg-PC52UX CF000001 ")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "4fab577edf88b4c4d6e6cb5fa6cbdc6ac142db0a0cca9639bd91b2294dee614b"
+    assert (
+        result.stdout.strip() == "4fab577edf88b4c4d6e6cb5fa6cbdc6ac142db0a0cca9639bd91b2294dee614b"
+    )
     assert_one_clear_line(run("token", "vin", "LSGPC52U0CF000001"), 1, "check digit")
 
 

@@ -1,0 +1,60 @@
+"""SQL of collateral: which live accounts of other members a vehicle already backs, and the
+`collateral.double_pledge` alerts raised for both sides of each such pair, once per pair."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+
+import asyncpg
+
+from registry.core.tenancy import Member
+from registry.disputes import rules as dispute_rules
+from registry.monitoring.repository import alert_outbox_cte
+from registry.records import rules as record_rules
+
+DOUBLE_PLEDGE = "collateral.double_pledge"
+
+
+def pledge_live(record: str, today: str) -> str:
+    """The account still stands on its vehicle: held, shown in answers, not settled or closed."""
+    return (
+        f"{record_rules.held(record, today)} AND {dispute_rules.answered(record, 'now()')}"
+        f" AND {record}.status <> 'settled' AND {record}.closed_on IS NULL"
+    )
+
+
+# $1 the reporter, $2 its records just written with a vehicle, $3 today. Each pair of live
+# accounts on one vehicle, one the reporter's and one another member's, gets an alert on
+# either side carrying that side's own account; the unique index keeps it to one per pair.
+DOUBLE_PLEDGE_ALERTS = f"""
+WITH mine AS (
+    SELECT r.id, r.account_ref, c.vehicle_key
+    FROM records r JOIN record_collateral c ON c.record_id = r.id
+    WHERE r.id = ANY($2::uuid[]) AND r.member_id = $1 AND {pledge_live("r", "$3")}
+),
+pairs AS (
+    SELECT m.id AS mine_id, m.account_ref AS mine_ref, m.vehicle_key,
+           o.id AS other_id, o.account_ref AS other_ref, o.member_id AS other_member
+    FROM mine m
+    JOIN record_collateral oc ON oc.vehicle_key = m.vehicle_key AND oc.member_id <> $1
+    JOIN records o ON o.id = oc.record_id AND {pledge_live("o", "$3")}
+),
+raised AS (
+    INSERT INTO alerts (member_id, subject_key, kind, source_member_id, account_ref, record_id, other_record_id)
+    SELECT $1, vehicle_key, '{DOUBLE_PLEDGE}', other_member, mine_ref, mine_id, other_id FROM pairs
+    UNION ALL
+    SELECT other_member, vehicle_key, '{DOUBLE_PLEDGE}', $1, other_ref, other_id, mine_id FROM pairs
+    ON CONFLICT (member_id, record_id, other_record_id) WHERE kind = '{DOUBLE_PLEDGE}' DO NOTHING
+    RETURNING id, member_id
+),
+{alert_outbox_cte("queued", "raised")}
+SELECT count(*) FROM raised
+"""
+
+
+async def raise_double_pledge_alerts(
+    conn: asyncpg.Connection, reporter: Member, record_ids: Sequence[uuid.UUID], today: date
+) -> int:
+    return await conn.fetchval(DOUBLE_PLEDGE_ALERTS, reporter.member_id, list(record_ids), today)
