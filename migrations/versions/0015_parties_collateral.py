@@ -11,7 +11,8 @@ its `vin` token). Both belong to the record's member (row-level security like `r
 and are keyed like records, by subject or vehicle key, so every question stays on one key.
 
 The exposure statement, version 4, adds per subject the `contingent` figures: other
-institutions' live accounts where the subject is a party.
+institutions' live accounts where the subject is a party. `registry_collateral_exposure` is the
+vehicle check, one call like `registry_exposure`.
 
 `alerts` gains `collateral.double_pledge`: raised to each of two members whose live accounts
 are backed by the same vehicle, once per pair of accounts, carrying the receiving member's
@@ -100,6 +101,39 @@ def _exposure(result: str, statement_file: str) -> None:
     op.execute(f"GRANT EXECUTE ON FUNCTION registry_exposure({SIGNATURE}) TO registry_app")
 
 
+VEHICLE_SIGNATURE = "uuid, bytea[], text, text, timestamptz, date, boolean, text, text, jsonb, integer, bigint, bytea"
+VEHICLE_RESULT = """
+    ord bigint, allowed boolean, within_quota boolean, quota_used bigint, refused boolean, found boolean,
+    live_elsewhere bigint, institutions_elsewhere bigint, delinquent_elsewhere bigint, latest_opened_on date,
+    own_accounts bigint
+"""
+
+
+def _vehicle_check() -> None:
+    """registry_collateral_exposure: the vehicle check in one call, as registry_exposure is
+    for borrowers (the caller's proof of its member first; SECURITY DEFINER, as the owner)."""
+    op.execute(
+        f"""
+        CREATE FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE}) RETURNS TABLE ({VEHICLE_RESULT})
+        LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+        SET search_path = public, pg_temp SET plan_cache_mode = force_generic_plan
+        AS $registry_collateral_exposure$
+        #variable_conflict use_column
+        BEGIN
+            IF NOT coalesce(registry_proof_ok($1, false, $8, $12, $13), false) THEN
+                RAISE EXCEPTION 'registry: the context proof is not valid' USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN QUERY
+            {(SQL / "registry_collateral_exposure_v1.sql").read_text().rstrip().rstrip(";")};
+        END
+        $registry_collateral_exposure$
+        """
+    )
+    op.execute(f"ALTER FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE}) OWNER TO registry_owner")
+    op.execute(f"REVOKE ALL ON FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE}) FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE}) TO registry_app")
+
+
 def upgrade() -> None:
     op.create_table(
         "record_parties",
@@ -159,9 +193,11 @@ def upgrade() -> None:
     )
 
     _exposure(RESULT_V4, "registry_exposure_v4.sql")
+    _vehicle_check()
 
 
 def downgrade() -> None:
+    op.execute(f"DROP FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE})")
     _exposure(RESULT_V3, "registry_exposure_v3.sql")
     op.drop_index("uq_alerts_double_pledge_per_pair", table_name="alerts")
     op.execute("DELETE FROM alerts WHERE kind = 'collateral.double_pledge'")

@@ -1,15 +1,19 @@
-"""SQL of collateral: which live accounts of other members a vehicle already backs, and the
-`collateral.double_pledge` alerts raised for both sides of each such pair, once per pair."""
+"""SQL of collateral: which live accounts of other members a vehicle already backs, the
+`collateral.double_pledge` alerts raised for both sides of each such pair, once per pair, and
+the one call of a vehicle check."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
-from registry.core.tenancy import Member
+from registry.core import rows
+from registry.core.tenancy import Member, Tenancy
 from registry.disputes import rules as dispute_rules
 from registry.monitoring.repository import alert_outbox_cte
 from registry.records import rules as record_rules
@@ -17,10 +21,10 @@ from registry.records import rules as record_rules
 DOUBLE_PLEDGE = "collateral.double_pledge"
 
 
-def pledge_live(record: str, today: str) -> str:
+def pledge_live(record: str, today: str, now: str = "now()") -> str:
     """The account still stands on its vehicle: held, shown in answers, not settled or closed."""
     return (
-        f"{record_rules.held(record, today)} AND {dispute_rules.answered(record, 'now()')}"
+        f"{record_rules.held(record, today)} AND {dispute_rules.answered(record, now)}"
         f" AND {record}.status <> 'settled' AND {record}.closed_on IS NULL"
     )
 
@@ -58,3 +62,62 @@ async def raise_double_pledge_alerts(
     conn: asyncpg.Connection, reporter: Member, record_ids: Sequence[uuid.UUID], today: date
 ) -> int:
     return await conn.fetchval(DOUBLE_PLEDGE_ALERTS, reporter.member_id, list(record_ids), today)
+
+
+# --- vehicle checks (registry/collateral/statement.py, in registry_collateral_exposure) ----
+
+VEHICLE_CHECK = "SELECT * FROM registry_collateral_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleRow:
+    """One vehicle's answer (the statement's RESULT_COLUMNS), with the verdict repeated."""
+
+    ord: int
+    allowed: bool
+    within_quota: bool
+    quota_used: int
+    refused: bool
+    found: bool
+    live_elsewhere: int | None
+    institutions_elsewhere: int | None
+    delinquent_elsewhere: int | None
+    latest_opened_on: date | None
+    own_accounts: int | None
+
+
+async def check_vehicles(
+    pool: asyncpg.Pool,
+    tenancy: Tenancy,
+    *,
+    vehicle_keys: list[bytes],
+    purpose: str,
+    consent_ref: str | None,
+    requires_own_record: bool,
+    now: datetime,
+    audit: tuple[uuid.UUID | None, str | None, str | None, dict[str, Any]],
+    quota_per_minute: int,
+) -> list[VehicleRow]:
+    tenant = tenancy.tenant
+    assert isinstance(tenant, Member)
+    member_id, _, client_id, expires, proof = tenancy.prover.prove(tenant, tenancy.client_id)
+    _, _, request_id, details = audit
+    return rows.many(
+        VehicleRow,
+        await pool.fetch(
+            VEHICLE_CHECK,
+            member_id,
+            vehicle_keys,
+            purpose,
+            consent_ref,
+            now,
+            now.date(),
+            requires_own_record,
+            client_id,
+            request_id,
+            details,
+            quota_per_minute,
+            expires,
+            proof,
+        ),
+    )
