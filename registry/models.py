@@ -2,6 +2,7 @@
 
 from registry.audit.models import AuditCheckpoint, AuditLog
 from registry.auth.models import ClientAssertion
+from registry.collateral.models import VehicleWatch
 from registry.core.models import ContextKey
 from registry.core.tables import metadata
 from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
@@ -36,6 +37,7 @@ __all__ = [
     "RecordTally",
     "UploadError",
     "UploadJob",
+    "VehicleWatch",
     "Watch",
     "Webhook",
     "WebhookDelivery",

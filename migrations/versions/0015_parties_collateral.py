@@ -14,6 +14,10 @@ The exposure statement, version 4, adds per subject the `contingent` figures: ot
 institutions' live accounts where the subject is a party. `registry_collateral_exposure` is the
 vehicle check, one call like `registry_exposure`.
 
+`vehicle_watches` holds members' watches on the vehicles of their own live accounts; another
+member's account on a watched vehicle raises `collateral.watched_vehicle` (shaped like a
+borrower alert: the vehicle's key and its token sealed for the watcher), once per account.
+
 `alerts` gains `collateral.double_pledge`: raised to each of two members whose live accounts
 are backed by the same vehicle, once per pair of accounts, carrying the receiving member's
 own `account_ref` and `record_id` (and, unseen by it, the other record's id for the
@@ -53,7 +57,10 @@ RESULT_V4 = (
 
 # The alerts constraints in full: the kinds before this revision, and with this revision's.
 KIND_KNOWN_BEFORE = "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint')"
-KIND_KNOWN = "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','collateral.double_pledge')"
+KIND_KNOWN = (
+    "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','collateral.double_pledge',"
+    "'collateral.watched_vehicle')"
+)
 SHAPE_BEFORE = (
     "CASE WHEN kind = 'audit_checkpoint' "
     "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL AND source_member_id IS NULL "
@@ -74,7 +81,7 @@ SHAPE = (
 CURRENT_MEMBER = "(SELECT registry_current_member())"
 ASSOCIATION = "(SELECT registry_is_association())"
 MEMBER_ROWS = f"{ASSOCIATION} OR member_id = {CURRENT_MEMBER}"
-LINK_TABLES = ("record_parties", "record_collateral")
+MEMBER_TABLES = ("record_parties", "record_collateral", "vehicle_watches")
 
 
 def _exposure(result: str, statement_file: str) -> None:
@@ -170,7 +177,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_record_collateral")),
     )
     op.create_index("ix_record_collateral_vehicle_key", "record_collateral", ["vehicle_key"], unique=False)
-    for table in LINK_TABLES:
+    op.create_table(
+        "vehicle_watches",
+        sa.Column("member_id", sa.UUID(), nullable=False),
+        sa.Column("vehicle_key", postgresql.BYTEA(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("vehicle_sealed", postgresql.BYTEA(), nullable=False),
+        sa.Column("label", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.TIMESTAMP(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("octet_length(vehicle_key) = 32", name=op.f("ck_vehicle_watches_vehicle_key_length")),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_vehicle_watches_member_id_members")),
+        sa.PrimaryKeyConstraint("member_id", "vehicle_key", name=op.f("pk_vehicle_watches")),
+    )
+    op.create_index("ix_vehicle_watches_vehicle_key", "vehicle_watches", ["vehicle_key"], unique=False)
+    op.create_index("ix_vehicle_watches_member_id_id", "vehicle_watches", ["member_id", "id"], unique=False)
+    op.execute("GRANT USAGE, SELECT ON SEQUENCE vehicle_watches_id_seq TO registry_app, registry_owner")
+    for table in MEMBER_TABLES:
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         op.execute(f"CREATE POLICY member_rows ON {table} USING ({MEMBER_ROWS}) WITH CHECK ({MEMBER_ROWS})")
@@ -191,6 +213,13 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("kind = 'collateral.double_pledge'"),
     )
+    op.create_index(
+        "uq_alerts_watched_vehicle_per_record",
+        "alerts",
+        ["member_id", "other_record_id"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'collateral.watched_vehicle'"),
+    )
 
     _exposure(RESULT_V4, "registry_exposure_v4.sql")
     _vehicle_check()
@@ -199,8 +228,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE})")
     _exposure(RESULT_V3, "registry_exposure_v3.sql")
+    op.drop_index("uq_alerts_watched_vehicle_per_record", table_name="alerts")
     op.drop_index("uq_alerts_double_pledge_per_pair", table_name="alerts")
-    op.execute("DELETE FROM alerts WHERE kind = 'collateral.double_pledge'")
+    op.execute("DELETE FROM alerts WHERE kind IN ('collateral.double_pledge', 'collateral.watched_vehicle')")
     op.drop_constraint(op.f("ck_alerts_shape"), "alerts", type_="check")
     op.drop_constraint(op.f("ck_alerts_kind_known"), "alerts", type_="check")
     op.create_check_constraint(op.f("ck_alerts_kind_known"), "alerts", KIND_KNOWN_BEFORE)
@@ -208,6 +238,9 @@ def downgrade() -> None:
     op.drop_column("alerts", "other_record_id")
     op.drop_column("alerts", "record_id")
     op.drop_column("alerts", "account_ref")
+    op.drop_index("ix_vehicle_watches_member_id_id", table_name="vehicle_watches")
+    op.drop_index("ix_vehicle_watches_vehicle_key", table_name="vehicle_watches")
+    op.drop_table("vehicle_watches")
     op.drop_index("ix_record_collateral_vehicle_key", table_name="record_collateral")
     op.drop_table("record_collateral")
     op.drop_index("ix_record_parties_subject_key", table_name="record_parties")

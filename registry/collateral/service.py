@@ -23,16 +23,17 @@ from registry.exposure.statement import QUOTA_NAME, QUOTA_WINDOW_SECONDS
 from registry.ratelimit.service import Policy
 
 
-async def raise_double_pledge_alerts(
+async def raise_collateral_alerts(
     conn: asyncpg.Connection, tenancy: Tenancy, record_ids: Sequence[uuid.UUID], today: date | None
 ) -> int:
     """Call in the transaction that wrote `record_ids` (the reporter's records that now carry
     a vehicle): one `collateral.double_pledge` alert per side of each new pair of live
-    accounts on the same vehicle. One statement whatever the batch; returns alerts raised."""
+    accounts on the same vehicle, and one `collateral.watched_vehicle` alert per other member
+    watching the vehicle and account. One statement whatever the batch; returns alerts raised."""
     if not record_ids:
         return 0
     async with tenancy.across_members(conn):  # other members' pledges and alerts
-        return await repository.raise_double_pledge_alerts(conn, tenancy.member, record_ids, today or date.today())
+        return await repository.raise_collateral_alerts(conn, tenancy.member, record_ids, today or date.today())
 
 
 async def check_vehicles(ctx: MemberContext, request: VehicleCheckRequest) -> tuple[bytes, dict[str, str]]:

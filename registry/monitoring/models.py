@@ -61,8 +61,17 @@ class Alert(SQLModel, table=True):
             unique=True,
             postgresql_where=sa.text("kind = 'collateral.double_pledge'"),
         ),
+        # One watched-vehicle alert per watcher and other member's record.
+        sa.Index(
+            "uq_alerts_watched_vehicle_per_record",
+            "member_id",
+            "other_record_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'collateral.watched_vehicle'"),
+        ),
         sa.CheckConstraint(
-            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','collateral.double_pledge')",
+            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','collateral.double_pledge',"
+            "'collateral.watched_vehicle')",
             name="kind_known",
         ),
         # An alert is about a watched subject (caused by a member), or is a published head of

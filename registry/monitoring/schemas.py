@@ -25,7 +25,16 @@ Label = Field(
 )
 
 
+class WatchKind(StrEnum):
+    subject = "subject"
+    vehicle = "vehicle"
+
+
 class WatchCreate(RequestModel):
+    kind: WatchKind = Field(
+        default=WatchKind.subject,
+        description="`vehicle`: the subjects are vin tokens of vehicles backing live accounts of yours",
+    )
     subjects: list[Token] = Field(min_length=1, max_length=MAX_WATCH_BATCH)
     label: str | None = Label
 
@@ -47,13 +56,14 @@ class AlertKind(StrEnum):
     hard_inquiry = "hard_inquiry"
     audit_checkpoint = "audit_checkpoint"
     collateral_double_pledge = "collateral.double_pledge"
+    collateral_watched_vehicle = "collateral.watched_vehicle"
 
 
 class AlertOut(BaseModel):
-    """Something another institution did about a borrower you watch; never says which one."""
+    """Something another institution did about a borrower (or vehicle) you watch; never says which one."""
 
     id: int = Field(examples=[4711])
-    subject: str = Field(description="The watched borrower token")
+    subject: str = Field(description="The watched borrower token (the vin token for collateral.watched_vehicle)")
     label: str | None = Field(description="The label of your watch when the alert was raised")
     kind: AlertKind
     status: Status | None = Field(description="The reported status; null for hard_inquiry", examples=["dpd_31_60"])

@@ -61,6 +61,11 @@ def open_subject(server_key: bytes, owner_id: uuid.UUID, key: bytes, sealed: byt
     return unseal(server_key, sealed, _token_context(owner_id, key)).hex()
 
 
+def seal_subject(server_key: bytes, owner_id: uuid.UUID, key: bytes, token: str) -> bytes:
+    """A watched token sealed for `owner_id` (what open_subject opens)."""
+    return seal(server_key, bytes.fromhex(token), _token_context(owner_id, key))
+
+
 def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(owner_id)).decode()
 
@@ -148,6 +153,9 @@ def _int_cursor(cursor: str | None, arity: int) -> list[int] | None:
     if values is not None and not all(isinstance(v, int) and v >= 0 for v in values):
         raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")])
     return values  # type: ignore[return-value]
+
+
+int_cursor = _int_cursor  # for registry/collateral/watches.py
 
 
 async def list_watches(ctx: MemberContext, *, cursor: str | None, limit: int) -> Page[WatchOut]:

@@ -106,7 +106,7 @@ async def apply_valid(
         conn, tenancy, [row.id for row in applied.values() if row.severity >= DELINQUENT_SEVERITY], today
     )
     pledged = [applied[v.item.account_ref].id for v in valid if v.item.collateral and v.item.account_ref in applied]
-    await collateral.raise_double_pledge_alerts(conn, tenancy, pledged, today)
+    await collateral.raise_collateral_alerts(conn, tenancy, pledged, today)
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}
     if untouched:
@@ -138,7 +138,7 @@ async def apply_counted(
     to the service."""
     counted = await upsert_counted()
     await _alert_watchers(conn, tenancy, counted.delinquent, today)
-    await collateral.raise_double_pledge_alerts(conn, tenancy, counted.pledged, today)
+    await collateral.raise_collateral_alerts(conn, tenancy, counted.pledged, today)
     outcomes = Counter(
         {
             Outcome.created.value: counted.created,
