@@ -18,6 +18,10 @@ vehicle check, one call like `registry_exposure`.
 member's account on a watched vehicle raises `collateral.watched_vehicle` (shaped like a
 borrower alert: the vehicle's key and its token sealed for the watcher), once per account.
 
+A guarantor or co-borrower may dispute an account it is a party to; upheld, the dispute removes
+the party's link (`record_parties.removed_at`, dispute outcome `unlinked`) and leaves the
+record as it is.
+
 `alerts` gains `collateral.double_pledge`: raised to each of two members whose live accounts
 are backed by the same vehicle, once per pair of accounts, carrying the receiving member's
 own `account_ref` and `record_id` (and, unseen by it, the other record's id for the
@@ -77,6 +81,10 @@ SHAPE = (
     "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
     "AND source_member_id IS NOT NULL END"
 )
+
+# A guarantor's or co-borrower's dispute, upheld, removes its link to the account: outcome `unlinked`.
+OUTCOME_KNOWN_BEFORE = "outcome IS NULL OR outcome IN ('corrected','suppressed','kept','superseded')"
+OUTCOME_KNOWN = "outcome IS NULL OR outcome IN ('corrected','suppressed','kept','superseded','unlinked')"
 
 CURRENT_MEMBER = "(SELECT registry_current_member())"
 ASSOCIATION = "(SELECT registry_is_association())"
@@ -221,6 +229,9 @@ def upgrade() -> None:
         postgresql_where=sa.text("kind = 'collateral.watched_vehicle'"),
     )
 
+    op.drop_constraint(op.f("ck_dispute_records_outcome_known"), "dispute_records", type_="check")
+    op.create_check_constraint(op.f("ck_dispute_records_outcome_known"), "dispute_records", OUTCOME_KNOWN)
+
     _exposure(RESULT_V4, "registry_exposure_v4.sql")
     _vehicle_check()
 
@@ -228,6 +239,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(f"DROP FUNCTION registry_collateral_exposure({VEHICLE_SIGNATURE})")
     _exposure(RESULT_V3, "registry_exposure_v3.sql")
+    op.execute("UPDATE dispute_records SET outcome = 'kept' WHERE outcome = 'unlinked'")
+    op.drop_constraint(op.f("ck_dispute_records_outcome_known"), "dispute_records", type_="check")
+    op.create_check_constraint(op.f("ck_dispute_records_outcome_known"), "dispute_records", OUTCOME_KNOWN_BEFORE)
     op.drop_index("uq_alerts_watched_vehicle_per_record", table_name="alerts")
     op.drop_index("uq_alerts_double_pledge_per_pair", table_name="alerts")
     op.execute("DELETE FROM alerts WHERE kind IN ('collateral.double_pledge', 'collateral.watched_vehicle')")

@@ -246,3 +246,34 @@ async def links_of(
         record_ids,
     )
     return {row.record_id: row for row in rows.many(LinkRow, found)}
+
+
+# --- a party's dispute (registry/disputes) -----------------------------------------------
+
+
+async def is_party(conn: asyncpg.Connection, record_id: uuid.UUID, subject_key: bytes) -> bool:
+    """The subject is a party (link not removed) of the record (read as the caller may see it)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM record_parties WHERE record_id = $1 AND subject_key = $2 "
+            "AND removed_at IS NULL)",
+            record_id,
+            subject_key,
+        )
+    )
+
+
+async def remove_links(conn: asyncpg.Connection, links: list[tuple[uuid.UUID, bytes]], at: Any) -> None:
+    """Remove party links (record id, subject key) for good: a dispute by the party was upheld.
+    A later report of the account does not bring a removed link back."""
+    if links:
+        await conn.execute(
+            """
+            UPDATE record_parties p SET removed_at = $3
+            FROM unnest($1::uuid[], $2::bytea[]) AS l(record_id, subject_key)
+            WHERE p.record_id = l.record_id AND p.subject_key = l.subject_key AND p.removed_at IS NULL
+            """,
+            [record_id for record_id, _ in links],
+            [key for _, key in links],
+            at,
+        )
