@@ -302,6 +302,17 @@ def test_exposure_json(run, api: respx.MockRouter) -> None:
     assert answer["results"][0]["overdue_amounts"] == {"CNY": "6200.00"}
 
 
+def test_vehicles_json(run, api: respx.MockRouter) -> None:
+    vehicle = {"vehicle": TOKEN_A, "found": True, "live_accounts_elsewhere": 2}
+    route = api.post("/v1/collateral/exposure").mock(
+        return_value=httpx.Response(200, json={"results": [vehicle]})
+    )
+    result = run("vehicles", TOKEN_A, "--purpose", "loan_application", "--consent-ref", "AUTH-1")
+    assert result.exit_code == 0, result.output
+    assert json.loads(route.calls.last.request.content)["vehicles"] == [TOKEN_A]
+    assert json.loads(result.stdout)["results"][0]["live_accounts_elsewhere"] == 2
+
+
 def test_exposure_raw_identity_is_refused(run, api: respx.MockRouter) -> None:
     route = api.post("/v1/exposure")
     result = run(
