@@ -12,7 +12,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench.dataset import EVENT_COLUMNS, INQUIRY_COLUMNS, RECORD_COLUMNS, Dataset, Member
+from bench.dataset import (
+    COLLATERAL_COLUMNS,
+    EVENT_COLUMNS,
+    INQUIRY_COLUMNS,
+    PARTY_COLUMNS,
+    RECORD_COLUMNS,
+    Dataset,
+    Member,
+)
 from registry.audit.actions import AuditAction
 from registry.audit.auditor import Actor, for_work
 from registry.auth.principal import Scope
@@ -23,7 +31,7 @@ from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-LOADED_TABLES = ("records", "record_events", "inquiries")
+LOADED_TABLES = ("records", "record_events", "inquiries", "record_parties", "record_collateral")
 MEMBER_KINDS = (
     MemberKind.bank,
     MemberKind.consumer_finance,
@@ -210,6 +218,8 @@ async def load(url: str, dataset: Dataset, *, fresh: bool = True, progress=print
         while chunk is not None:
             upcoming = asyncio.create_task(asyncio.to_thread(next, chunks, None))
             await conn.copy_records_to_table("records", records=chunk[0], columns=RECORD_COLUMNS)
+            await conn.copy_records_to_table("record_parties", records=chunk[3], columns=PARTY_COLUMNS)
+            await conn.copy_records_to_table("record_collateral", records=chunk[4], columns=COLLATERAL_COLUMNS)
             if copying is not None:
                 await copying
             copying = asyncio.create_task(copy_history(chunk[1], chunk[2]))

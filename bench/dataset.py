@@ -69,6 +69,7 @@ RECORD_COLUMNS = (
     "created_at",
     "updated_at",
 )  # `severity` and `uncollected` are generated columns: PostgreSQL computes them
+_CONTENT_HASH = RECORD_COLUMNS.index("content_hash")
 EVENT_COLUMNS = (
     "record_id",
     "member_id",
@@ -82,6 +83,8 @@ EVENT_COLUMNS = (
     "at",
 )
 INQUIRY_COLUMNS = ("member_id", "subject_key", "purpose", "hard", "consent_ref", "at")
+PARTY_COLUMNS = ("record_id", "subject_key", "member_id", "subject_type", "role")
+COLLATERAL_COLUMNS = ("record_id", "member_id", "kind", "vehicle_key")
 
 LOOKUP_SIZE = 1000
 
@@ -204,9 +207,18 @@ HARD_INQUIRY_SHARE = 0.75
 INQUIRY_HISTORY_DAYS = 365
 NEGATIVE = DELINQUENT_SEVERITY
 CHUNK_SUBJECTS = 10_000  # borrowers generated at a time (part of what the seed reproduces)
-GENERATOR_VERSION = (
-    3  # 2: streamed in chunks, ordered record ids, inquirers that hold a live record; 3: collection outcomes
-)
+# 2: streamed in chunks, ordered record ids, inquirers that hold a live record; 3: collection
+# outcomes; 4: guarantors and co-borrowers, and the vehicles of auto loans.
+GENERATOR_VERSION = 4
+# Guarantees: a share of enterprise and project accounts name a party, clustered: a party
+# goes on guaranteeing the next guaranteed account with this chance (groups of 4 on average).
+GUARANTEED_PRODUCTS = ("enterprise_loan", "project_finance")
+GUARANTEE_SHARE = 0.1
+SAME_GUARANTOR = 0.75
+CO_BORROWER_SHARE = 0.2
+# Every auto loan names its vehicle; this share of them names a car already pledged to
+# another member (a double pledge).
+DOUBLE_PLEDGE_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -222,6 +234,8 @@ class DatasetSpec:
     hard_inquiry_share: float = HARD_INQUIRY_SHARE
     withdrawn_share: float = WITHDRAWN_SHARE
     disputed_share: float = DISPUTED_SHARE
+    guarantee_share: float = GUARANTEE_SHARE
+    double_pledge_share: float = DOUBLE_PLEDGE_SHARE
 
     def __post_init__(self) -> None:
         if self.subjects < 1 or self.members < 2 or self.records < self.subjects:
@@ -385,7 +399,56 @@ class Held:
         )
 
 
-Chunk = tuple[list[tuple], list[tuple], list[tuple]]  # records, events, inquiries
+# records, events, inquiries, parties, collateral (rows in the COLUMNS order of each)
+Chunk = tuple[list[tuple], list[tuple], list[tuple], list[tuple], list[tuple]]
+
+
+@dataclass
+class Links:
+    """The parties and vehicles of one chunk's accounts, drawn from a generator of their own
+    (so the records' rows are those of a data set without them)."""
+
+    rng: random.Random
+    prefix: str
+    keys: list[bytes]
+    enterprise: list[bool]
+    guarantee_share: float
+    double_pledge_share: float
+    guarantor: int | None = None
+    vehicles: list[tuple[str, bytes, int]] = field(default_factory=list)  # token, key, member
+
+    def parties(self, product: str, borrower: int) -> list[tuple[bytes, str, str]]:
+        """(subject key, subject type, role) of the account's parties: none, or one."""
+        rng = self.rng
+        if product not in GUARANTEED_PRODUCTS or rng.random() >= self.guarantee_share or len(self.keys) < 2:
+            return []
+        if self.guarantor is None or self.guarantor == borrower or rng.random() >= SAME_GUARANTOR:
+            g = int(rng.random() * (len(self.keys) - 1))  # anyone in the chunk but the borrower
+            self.guarantor = g + 1 if g >= borrower else g
+        g = self.guarantor
+        role = "co_borrower" if rng.random() < CO_BORROWER_SHARE else "guarantor"
+        return [(self.keys[g], "enterprise" if self.enterprise[g] else "individual", role)]
+
+    def vehicle(self, product: str, m: int, server_key: bytes) -> tuple[str, bytes] | None:
+        """The (vin token, key) of an auto loan's car: a new car, or now and then one already
+        pledged to another member."""
+        if product != "auto_loan":
+            return None
+        rng = self.rng
+        if rng.random() < self.double_pledge_share:
+            elsewhere = [v for v in self.vehicles if v[2] != m]
+            if elsewhere:
+                token, key, _ = elsewhere[int(rng.random() * len(elsewhere))]
+                return token, key
+        token = vehicle_token(self.prefix, len(self.vehicles))
+        key = subject_key(server_key, token)
+        self.vehicles.append((token, key, m))
+        return token, key
+
+
+def vehicle_token(prefix: str, n: int) -> str:
+    """The `vin` token of a chunk's `n`-th car (from the seed, the chunk and `n` alone)."""
+    return hashlib.sha256(f"{prefix}{n}".encode()).hexdigest()
 
 
 def _share(total: int, part: int, whole: int) -> int:
@@ -419,6 +482,10 @@ class Dataset:
 
     def key(self, s: int) -> bytes:
         return subject_key(self._server_key, self.token(s))
+
+    def vehicle_tokens(self, chunk: int, count: int) -> list[str]:
+        """The vin tokens of the first `count` cars of a chunk (to name them in a report)."""
+        return [vehicle_token(f"{self.spec.seed}:vehicle:{chunk}:", n) for n in range(count)]
 
     def unknown_tokens(self, count: int) -> list[str]:
         """Tokens of borrowers the registry has never heard of (a first-time applicant)."""
@@ -465,18 +532,71 @@ class Dataset:
         held: list[list[Held]] = [[] for _ in range(n)]
         records: list[tuple] = []
         events: list[tuple] = []
+        links = Links(
+            random.Random(f"{spec.seed}:links:{c}"),
+            f"{spec.seed}:vehicle:{c}:",
+            keys,
+            enterprise,
+            spec.guarantee_share,
+            spec.double_pledge_share,
+        )
+        parties: list[tuple] = []
+        collateral: list[tuple] = []
         for m, borrowers in enumerate(holders):
             member = self.members[m]
             for i in borrowers:
                 account_ref = f"{member.code}-{next_ref[m]:08d}"
                 next_ref[m] += 1
                 self._account(rng, m, account_ref, keys[i], enterprise[i], tier[i], records, events, held[i])
+                self._links(links, i, m, records, events, parties, collateral)
         n_inquiries = _share(int(spec.subjects * spec.inquiries_per_subject), last, spec.subjects) - _share(
             int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects
         )
         number = _share(int(spec.subjects * spec.inquiries_per_subject), first, spec.subjects)
         inquiries = self._inquiries(rng, n_inquiries, number, keys, tier, held)
-        return records, events, inquiries
+        return records, events, inquiries, parties, collateral
+
+    def _links(
+        self,
+        links: Links,
+        borrower: int,
+        m: int,
+        records: list[tuple],
+        events: list[tuple],
+        parties: list[tuple],
+        collateral: list[tuple],
+    ) -> None:
+        """The account's parties and vehicle: their rows, and in every version's snapshot (and
+        so in the record's content hash) as the records service puts them."""
+        record = records[-1]
+        record_id, member_id, product = record[0], record[1], record[5]
+        named = links.parties(product, borrower)
+        car = links.vehicle(product, m, self._server_key)
+        if not named and car is None:
+            return
+        extra: dict = {}
+        if named:
+            extra["parties"] = sorted(
+                ({"subject_key": k.hex(), "subject_type": t, "role": r} for k, t, r in named),
+                key=lambda p: p["subject_key"],
+            )
+            parties.extend((record_id, k, member_id, t, r) for k, t, r in named)
+        if car is not None:
+            extra["collateral"] = {"kind": "vehicle", "vehicle_key": car[1].hex()}
+            collateral.append((record_id, member_id, "vehicle", car[1]))
+        snapshot = b""
+        for e in range(len(events) - 1, -1, -1):
+            event = events[e]
+            if event[0] != record_id:
+                break
+            if event[3] == "withdrawn":
+                continue
+            fields = {**orjson.loads(event[8]), **extra}
+            text = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+            snapshot = snapshot or text  # the last report's, which the content hash covers
+            events[e] = (*event[:8], text.decode(), *event[9:])
+        at = _CONTENT_HASH
+        records[-1] = (*record[:at], hashlib.sha256(record[3] + snapshot).digest(), *record[at + 1 :])
 
     def _account_counts(self, rng: random.Random, n: int, target: int) -> list[int]:
         counts = [_pick(ACCOUNT_TABLE, rng) for _ in range(n)]
@@ -833,7 +953,7 @@ def main(argv: list[str] | None = None) -> int:
     members = [Member(uuid.UUID(int=n + 1, version=4), f"BM{n:03d}") for n in range(spec.members)]
     started = time.perf_counter()
     records = events = inquiries = 0
-    for chunk_records, chunk_events, chunk_inquiries in Dataset(spec, b"bench" * 8, members).chunks():
+    for chunk_records, chunk_events, chunk_inquiries, *_ in Dataset(spec, b"bench" * 8, members).chunks():
         records, events, inquiries = (
             records + len(chunk_records),
             events + len(chunk_events),

@@ -18,6 +18,7 @@ from registry.auth.credentials import CredentialStatus
 from registry.auth.routes import install_oauth_error_handler
 from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
+from registry.collateral.routes import router as collateral_router
 from registry.config import Environment, Settings, get_settings
 from registry.context import audit_failure
 from registry.core import periodic
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         records_router,
         exposure_router,
+        collateral_router,
         monitoring_router,
         uploads_router,
         disputes_router,

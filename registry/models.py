@@ -2,6 +2,7 @@
 
 from registry.audit.models import AuditCheckpoint, AuditLog
 from registry.auth.models import ClientAssertion
+from registry.collateral.models import VehicleWatch
 from registry.core.models import ContextKey
 from registry.core.tables import metadata
 from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
@@ -10,6 +11,7 @@ from registry.idempotency.models import IdempotencyKey
 from registry.members.models import ApiClient, Member
 from registry.monitoring.models import Alert, Watch, Webhook, WebhookDelivery
 from registry.ratelimit.models import RateCounter
+from registry.records.link_models import RecordCollateral, RecordParty
 from registry.records.models import Record, RecordEvent
 from registry.scorecards.models import BranchTally, ScorecardMonth, Threshold, ThresholdState
 from registry.stats.models import RecordTally
@@ -31,13 +33,16 @@ __all__ = [
     "Member",
     "RateCounter",
     "Record",
+    "RecordCollateral",
     "RecordEvent",
+    "RecordParty",
     "RecordTally",
     "ScorecardMonth",
     "Threshold",
     "ThresholdState",
     "UploadError",
     "UploadJob",
+    "VehicleWatch",
     "Watch",
     "Webhook",
     "WebhookDelivery",

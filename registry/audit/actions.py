@@ -24,6 +24,7 @@ class AuditAction(StrEnum):
     RECORDS_UPLOAD = "records.upload"
     RECORDS_UPLOAD_READ = "records.upload.read"
     EXPOSURE_QUERY = "exposure.query"
+    COLLATERAL_EXPOSURE_QUERY = "collateral.exposure.query"
     MONITOR_WATCH_ADD = "monitor.watch.add"
     MONITOR_WATCH_LIST = "monitor.watch.list"
     MONITOR_WATCH_REMOVE = "monitor.watch.remove"

@@ -57,7 +57,8 @@ class DisputeRecord(SQLModel, table=True):
         sa.Index("ix_dispute_records_member_id_dispute_id", "member_id", "dispute_id"),
         sa.CheckConstraint("action IS NULL OR action IN ('confirm','correct')", name="action_known"),
         sa.CheckConstraint(
-            "outcome IS NULL OR outcome IN ('corrected','suppressed','kept','superseded')", name="outcome_known"
+            "outcome IS NULL OR outcome IN ('corrected','suppressed','kept','superseded','unlinked')",
+            name="outcome_known",
         ),
     )
 

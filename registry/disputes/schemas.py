@@ -46,6 +46,7 @@ class Outcome(StrEnum):
     suppressed = "suppressed"
     kept = "kept"
     superseded = "superseded"
+    unlinked = "unlinked"  # a party's dispute upheld: the party's link to the account removed
 
 
 class DisputeCreate(RequestModel):

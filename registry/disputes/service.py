@@ -38,6 +38,7 @@ from registry.disputes.schemas import (
     Resolution,
     ResponseAction,
 )
+from registry.records import parties
 from registry.records import repository as records_repository
 from registry.records.validation import ValidItem, content_hash, validate_item
 
@@ -70,7 +71,8 @@ async def _covered_by_filing(ctx: AnyContext, body: DisputeCreate, key: bytes) -
             raise NotFound(
                 "No record of yours with that id" if isinstance(tenant, Member) else "No record with that id"
             )
-        if record.subject_key != key:
+        # A guarantor or co-borrower disputes its own link to the account (registry/records/parties.py).
+        if record.subject_key != key and not await parties.is_party(ctx.conn, record.id, key):
             raise Invalid(
                 "The record is about another borrower",
                 errors=[FieldError(field="subject", message="does not match the record's subject")],
@@ -280,11 +282,13 @@ async def _apply_correction(ctx: AssociationContext, covered: CoveredRow) -> Out
 
 async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeResolve) -> DisputeOut:
     ctx.audit.resource = f"dispute:{dispute_id}"
-    await _open_dispute(ctx, dispute_id)
+    dispute = await _open_dispute(ctx, dispute_id)
     outcomes: dict[uuid.UUID, str] = {}
     for covered in await repository.covered(ctx.conn, ctx.tenant, dispute_id):
         if body.resolution is not Resolution.upheld:
             outcome = Outcome.kept
+        elif covered.subject_key != dispute.subject_key:  # a party's dispute: its link goes, the record stays
+            outcome = Outcome.unlinked
         elif covered.response == ResponseAction.correct and covered.correction is not None:
             outcome = await _apply_correction(ctx, covered)
         else:
@@ -300,6 +304,8 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
         outcomes=outcomes,
     )
     suppress = [rid for rid, outcome in outcomes.items() if outcome == Outcome.suppressed]
+    unlinked = [(rid, dispute.subject_key) for rid, outcome in outcomes.items() if outcome == Outcome.unlinked]
+    await parties.remove_links(ctx.conn, unlinked, ctx.now)
     await repository.refresh_record_flags(ctx.conn, list(outcomes), suppress)
     ctx.audit.details = {"resolution": body.resolution.value, "records": len(outcomes), "suppressed": len(suppress)}
     return await view(ctx, dispute_id)

@@ -47,6 +47,11 @@ class SubjectRow:
     last_90d: int | None
     institutions_30d: int | None
     institutions_90d: int | None
+    contingent_accounts: int | None
+    contingent_delinquent: int | None
+    contingent_worst: int | None
+    contingent_by_role: dict[str, list[int]] | None
+    contingent_amounts: dict[str, list[int]] | None
 
 
 async def query(

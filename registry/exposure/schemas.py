@@ -92,6 +92,26 @@ class OwnAccounts(BaseModel):
     worst_status: Status | None
 
 
+class RoleCounts(BaseModel):
+    accounts: int = Field(examples=[2])
+    delinquent: int = Field(examples=[2])
+
+
+class ContingentExposure(BaseModel):
+    """Other institutions' live accounts where the subject is a guarantor or co-borrower
+    (never which institutions); the caller's own accounts are not counted here."""
+
+    accounts: int = Field(examples=[2])
+    delinquent: int = Field(examples=[2])
+    worst_status: Status | None = Field(examples=["dpd_61_90"])
+    outstanding_amounts: dict[str, str] = Field(examples=[{"CNY": "2400000.00"}])
+    overdue_amounts: dict[str, str] = Field(examples=[{"CNY": "310000.00"}])
+    by_role: dict[str, RoleCounts] = Field(
+        description="The same accounts by the subject's role: guarantor, co_borrower",
+        examples=[{"guarantor": {"accounts": 2, "delinquent": 2}}],
+    )
+
+
 class SubjectExposure(BaseModel):
     """What other institutions report about one borrower; `own` is the caller's own share."""
 
@@ -113,6 +133,7 @@ class SubjectExposure(BaseModel):
     disputed: bool
     hard_inquiries: HardInquiries
     own: OwnAccounts
+    contingent: ContingentExposure
 
 
 class ExposureResponse(BaseModel):

@@ -58,6 +58,21 @@ def _subject_answer(token: str, row: SubjectRow) -> dict[str, Any]:
             "delinquent": row.own_delinquent or 0,
             "worst_status": _status(row.own_worst),
         },
+        "contingent": _contingent(row),
+    }
+
+
+def _contingent(row: SubjectRow) -> dict[str, Any]:
+    amounts = row.contingent_amounts or {}
+    return {
+        "accounts": row.contingent_accounts or 0,
+        "delinquent": row.contingent_delinquent or 0,
+        "worst_status": _status(row.contingent_worst),
+        "outstanding_amounts": {c: format_minor(int(v[1]), c) for c, v in sorted(amounts.items())},
+        "overdue_amounts": {c: format_minor(int(v[0]), c) for c, v in sorted(amounts.items())},
+        "by_role": {
+            role: {"accounts": n, "delinquent": d} for role, (n, d) in sorted((row.contingent_by_role or {}).items())
+        },
     }
 
 

@@ -7,10 +7,12 @@ aggregates only: no other institution's identity or row leaves it.
 It is composed here from the rules each domain owns — which records are held and delinquent
 and which are uncollected (records), which are left out of answers (disputes), the quota
 (ratelimit), the alerts (monitoring), the audit row and its action name (audit) — so none is
-copied. PostgreSQL runs it inside the SECURITY DEFINER function `registry_exposure`, which
-first checks the caller's proof of its member (registry.core.tenancy); the migration that
-installs a version keeps a frozen copy under migrations/sql/, and a test proves the copy
-equals this composition (a change here is a new copy and a new migration).
+copied; the contingent figures (accounts where the subject is a guarantor or co-borrower)
+come from the parties' rules (registry/records/parties.py). PostgreSQL runs it inside the
+SECURITY DEFINER function `registry_exposure`, which first checks the caller's proof of its
+member (registry.core.tenancy); the migration that installs a version keeps a frozen copy
+under migrations/sql/, and a test proves the copy equals this composition (a change here is
+a new copy and a new migration).
 
 Parameters: $1 member, $2 subject keys, $3 purpose, $4 consent_ref, $5 hard, $6 now,
 $7 today, $8 requires an own record, $9 client id, $10 request id, $11 audit details,
@@ -23,6 +25,7 @@ from registry.audit.actions import AuditAction
 from registry.disputes import rules as dispute_rules
 from registry.monitoring import repository as monitoring_sql
 from registry.ratelimit import repository as quota_sql
+from registry.records import parties as party_rules
 from registry.records import rules as record_rules
 
 # The quota this statement counts: subjects per member per minute.
@@ -105,6 +108,7 @@ own AS (
            max(severity) AS worst
     FROM live o WHERE member_id = $1 GROUP BY 1
 ),
+{party_rules.contingent_ctes(subjects="$2::bytea[]", caller="$1", today="$7", now="$6")},
 hard AS (
     SELECT i.subject_key,
            count(*) FILTER (WHERE i.at > $6::timestamptz - interval '{INQUIRY_WINDOWS[0]}') AS last_30d,
@@ -144,7 +148,8 @@ SELECT s.ord,
        a.worst, a.latest_delinquent_since, a.uncollected, a.in_arrangement, a.disputed,
        bs.by_status, bp.by_product, am.amounts, w.worst AS worst_24m,
        o.accounts AS own_accounts, o.delinquent AS own_delinquent, o.worst AS own_worst,
-       h.last_30d, h.last_90d, h.institutions_30d, h.institutions_90d
+       h.last_30d, h.last_90d, h.institutions_30d, h.institutions_90d,
+       {party_rules.CONTINGENT_SELECT}
 FROM subjects s
 LEFT JOIN agg a USING (subject_key)
 LEFT JOIN by_status bs USING (subject_key)
@@ -153,15 +158,21 @@ LEFT JOIN amounts am USING (subject_key)
 LEFT JOIN worst_24m w USING (subject_key)
 LEFT JOIN own o USING (subject_key)
 LEFT JOIN hard h USING (subject_key)
+{party_rules.CONTINGENT_JOINS}
 ORDER BY s.ord
 """
 
 # The function's result columns, in the statement's order.
-RESULT_COLUMNS = """
+RESULT_COLUMNS = (
+    """
     ord bigint, allowed boolean, within_quota boolean, quota_used bigint, refused boolean,
     institutions_reporting bigint, institutions_delinquent bigint, accounts_total bigint,
     accounts_delinquent bigint, worst smallint, latest_delinquent_since date, uncollected bigint,
     in_arrangement bigint, disputed boolean, by_status jsonb, by_product jsonb, amounts jsonb, worst_24m smallint,
     own_accounts bigint, own_delinquent bigint, own_worst smallint,
-    last_30d bigint, last_90d bigint, institutions_30d bigint, institutions_90d bigint
+    last_30d bigint, last_90d bigint, institutions_30d bigint, institutions_90d bigint,
+    """
+    + party_rules.CONTINGENT_COLUMNS
+    + """
 """
+)

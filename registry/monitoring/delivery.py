@@ -146,6 +146,8 @@ class DeliveryWorker:
                 at=row.at,
                 txid=0,
                 details=row.details,
+                account_ref=row.account_ref,
+                record_id=row.record_id,
             )
             data = alert_out(server_key, row.member_id, alert).model_dump(mode="json")
         return orjson.dumps({"id": row.id, "type": row.event, "created_at": row.created_at, "data": data})

@@ -22,13 +22,22 @@ CURRENT_TXID = sa.text("(pg_current_xact_id())::text::bigint")
 # Alerts the association receives about its members (registry/monitoring/association.py).
 ASSOCIATION_ALERT_KINDS = ("member.threshold_crossed", "member.threshold_cleared", "dispute.overdue")
 _ASSOCIATION_KIND_LIST = ",".join(f"'{k}'" for k in ASSOCIATION_ALERT_KINDS)
-ALERT_KIND_KNOWN = f"kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint',{_ASSOCIATION_KIND_LIST})"
+# Alerts about a watched subject (a borrower, or a vehicle for `collateral.watched_vehicle`).
+SUBJECT_ALERT_KINDS = ("new_delinquency", "worsened", "hard_inquiry", "collateral.watched_vehicle")
+_SUBJECT_KIND_LIST = ",".join(f"'{k}'" for k in SUBJECT_ALERT_KINDS)
+ALERT_KIND_KNOWN = (
+    f"kind IN ({_SUBJECT_KIND_LIST},'audit_checkpoint','collateral.double_pledge',{_ASSOCIATION_KIND_LIST})"
+)
 ALERT_SHAPE = (
     "CASE WHEN kind = 'audit_checkpoint' "
     "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL "
     "AND source_member_id IS NULL AND details IS NULL "
     f"WHEN kind IN ({_ASSOCIATION_KIND_LIST}) "
     "THEN checkpoint_id IS NULL AND subject_key IS NULL AND subject_sealed IS NULL AND details IS NOT NULL "
+    "WHEN kind = 'collateral.double_pledge' "
+    "THEN checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NULL "
+    "AND source_member_id IS NOT NULL AND account_ref IS NOT NULL AND record_id IS NOT NULL "
+    "AND other_record_id IS NOT NULL AND details IS NULL "
     "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
     "AND source_member_id IS NOT NULL AND details IS NULL END"
 )
@@ -67,10 +76,28 @@ class Alert(SQLModel, table=True):
         ),
         # The publisher's look-up of the last published checkpoint head.
         sa.Index("ix_alerts_checkpoint_id", "checkpoint_id", postgresql_where=sa.text("kind = 'audit_checkpoint'")),
+        # One double-pledge alert per receiving member and pair of accounts (registry/collateral).
+        sa.Index(
+            "uq_alerts_double_pledge_per_pair",
+            "member_id",
+            "record_id",
+            "other_record_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'collateral.double_pledge'"),
+        ),
+        # One watched-vehicle alert per watcher and other member's record.
+        sa.Index(
+            "uq_alerts_watched_vehicle_per_record",
+            "member_id",
+            "other_record_id",
+            unique=True,
+            postgresql_where=sa.text("kind = 'collateral.watched_vehicle'"),
+        ),
         sa.CheckConstraint(ALERT_KIND_KNOWN, name="kind_known"),
         # An alert is about a watched subject (caused by a member), is a published head of the
-        # audit checkpoint chain (registry/audit/publishing.py), which has neither, or is an
-        # association alert (registry/monitoring/association.py), which carries its details.
+        # audit checkpoint chain (registry/audit/publishing.py), which has neither, is an
+        # association alert (registry/monitoring/association.py), which carries its details, or
+        # is a double pledge (registry/collateral), which names the receiver's own account.
         sa.CheckConstraint(ALERT_SHAPE, name="shape"),
     )
 
@@ -89,6 +116,10 @@ class Alert(SQLModel, table=True):
     details: dict | None = column(pg.JSONB, nullable=True)
     txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
     at: datetime | None = timestamp()
+    # A collateral alert: the receiving member's own account, and the other member's (never shown).
+    account_ref: str | None = column(sa.Text, nullable=True)
+    record_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), nullable=True)
+    other_record_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), nullable=True)
 
 
 class Webhook(SQLModel, table=True):

@@ -63,6 +63,8 @@ class AlertRow:
     signature: bytes | None = None
     sealed_at: datetime | None = None
     details: dict[str, Any] | None = None
+    account_ref: str | None = None
+    record_id: uuid.UUID | None = None
 
     def checkpoint(self) -> dict[str, Any]:
         """The published checkpoint's columns, as registry.audit.sealing reads them."""
@@ -128,6 +130,8 @@ class DueDelivery:
     status: str | None
     at: datetime | None
     details: dict[str, Any] | None
+    account_ref: str | None
+    record_id: uuid.UUID | None
 
 
 def watcher_holds_live_record(watch: str, today: str) -> str:
@@ -305,7 +309,7 @@ def hard_inquiry_alert_ctes(
 FEED = """
 SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid, a.details,
        c.id AS checkpoint_id, c.format, c.last_txid, c.last_id, c.rows, c.changed_rows, c.previous_digest, c.digest,
-       c.kid, c.signature, c.sealed_at
+       c.kid, c.signature, c.sealed_at, a.account_ref, a.record_id
 FROM alerts a LEFT JOIN audit_checkpoints c ON c.id = a.checkpoint_id
 WHERE a.member_id = $1 AND (a.txid, a.id) > ($2::bigint, $3::bigint)
   AND a.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
@@ -476,7 +480,7 @@ claimed AS (
     RETURNING d.id, d.member_id, d.alert_id, d.event, d.attempts, d.created_at
 )
 SELECT c.*, h.url, h.secret_sealed,
-       a.subject_sealed, a.subject_key, a.label, a.kind, a.status, a.at, a.details
+       a.subject_sealed, a.subject_key, a.label, a.kind, a.status, a.at, a.details, a.account_ref, a.record_id
 FROM claimed c
 LEFT JOIN webhooks h ON h.member_id = c.member_id
 LEFT JOIN alerts a ON a.id = c.alert_id

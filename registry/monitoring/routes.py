@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from registry.audit.actions import AuditAction
+from registry.collateral import watches as vehicle_watches
 from registry.context import Admin, Monitor, WriteQuota, audited
 from registry.core.errors import Forbidden, Invalid, NotFound, Unauthenticated, problem_responses
 from registry.core.pagination import CursorParam, LimitParam, Page
@@ -21,10 +22,13 @@ from registry.monitoring.schemas import (
     DeliveryStatus,
     WatchBatchResult,
     WatchCreate,
+    WatchKind,
     WatchOut,
     WebhookOut,
     WebhookPut,
 )
+
+WatchKindParam = Annotated[WatchKind, Query(description="`vehicle` for watches on vehicles")]
 
 router = APIRouter(
     prefix="/v1",
@@ -38,11 +42,13 @@ router = APIRouter(
     "/watches",
     dependencies=[audited(AuditAction.MONITOR_WATCH_ADD)],
     responses=problem_responses(Invalid),
-    summary="Watch up to 1000 borrowers you hold a live record on",
+    summary="Watch up to 1000 borrowers you hold a live record on, or vehicles of your live accounts",
     description=(
         "Another institution's new or worse delinquency, or hard inquiry, on a watched borrower raises an alert. "
         "Every subject must have a live record of yours, else 403 naming them and nothing is watched. A watch "
-        "ends by itself when you no longer hold a live record on the subject."
+        'ends by itself when you no longer hold a live record on the subject. With `"kind": "vehicle"` the '
+        "subjects are vin tokens of vehicles backing live accounts of yours; another member's account on a "
+        "watched vehicle raises `collateral.watched_vehicle`."
     ),
 )
 async def add_watches(
@@ -53,7 +59,11 @@ async def add_watches(
         ctx.idempotency(idempotency_key),
         body.model_dump(mode="json"),
         WatchBatchResult,
-        lambda: service.add_watches(ctx, body),
+        lambda: (
+            vehicle_watches.add_vehicle_watches(ctx, body)
+            if body.kind is WatchKind.vehicle
+            else service.add_watches(ctx, body)
+        ),
     )
 
 
@@ -63,7 +73,11 @@ async def add_watches(
     responses=problem_responses(Invalid),
     summary="Your watches in force",
 )
-async def list_watches(ctx: Monitor, cursor: CursorParam = None, limit: LimitParam = 100) -> Page[WatchOut]:
+async def list_watches(
+    ctx: Monitor, cursor: CursorParam = None, limit: LimitParam = 100, kind: WatchKindParam = WatchKind.subject
+) -> Page[WatchOut]:
+    if kind is WatchKind.vehicle:
+        return await vehicle_watches.list_vehicle_watches(ctx, cursor=cursor, limit=limit)
     return await service.list_watches(ctx, cursor=cursor, limit=limit)
 
 
@@ -75,9 +89,14 @@ async def list_watches(ctx: Monitor, cursor: CursorParam = None, limit: LimitPar
     summary="Stop watching a borrower",
 )
 async def remove_watch(
-    subject: Annotated[str, Path(max_length=64, description="The borrower token")], ctx: Monitor
+    subject: Annotated[str, Path(max_length=64, description="The borrower token (vin token with kind=vehicle)")],
+    ctx: Monitor,
+    kind: WatchKindParam = WatchKind.subject,
 ) -> None:
-    await service.remove_watch(ctx, subject)
+    if kind is WatchKind.vehicle:
+        await vehicle_watches.remove_vehicle_watch(ctx, subject)
+    else:
+        await service.remove_watch(ctx, subject)
 
 
 @router.get(

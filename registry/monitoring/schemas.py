@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -24,7 +25,16 @@ Label = Field(
 )
 
 
+class WatchKind(StrEnum):
+    subject = "subject"
+    vehicle = "vehicle"
+
+
 class WatchCreate(RequestModel):
+    kind: WatchKind = Field(
+        default=WatchKind.subject,
+        description="`vehicle`: the subjects are vin tokens of vehicles backing live accounts of yours",
+    )
     subjects: list[Token] = Field(min_length=1, max_length=MAX_WATCH_BATCH)
     label: str | None = Label
 
@@ -48,13 +58,15 @@ class AlertKind(StrEnum):
     member_threshold_crossed = "member.threshold_crossed"
     member_threshold_cleared = "member.threshold_cleared"
     dispute_overdue = "dispute.overdue"
+    collateral_double_pledge = "collateral.double_pledge"
+    collateral_watched_vehicle = "collateral.watched_vehicle"
 
 
 class AlertOut(BaseModel):
-    """Something another institution did about a borrower you watch; never says which one."""
+    """Something another institution did about a borrower (or vehicle) you watch; never says which one."""
 
     id: int = Field(examples=[4711])
-    subject: str = Field(description="The watched borrower token")
+    subject: str = Field(description="The watched borrower token (the vin token for collateral.watched_vehicle)")
     label: str | None = Field(description="The label of your watch when the alert was raised")
     kind: AlertKind
     status: Status | None = Field(description="The reported status; null for hard_inquiry", examples=["dpd_31_60"])
@@ -129,8 +141,22 @@ class AssociationAlertFeed(BaseModel):
     )
 
 
+class CollateralAlertOut(BaseModel):
+    """The vehicle of one of your live accounts also backs a live account at another
+    institution (never which): raised once per pair of accounts, to both members."""
+
+    id: int = Field(examples=[4713])
+    subject: None = Field(default=None, description="Always null: the alert is about your account's vehicle")
+    label: None = None
+    kind: Literal[AlertKind.collateral_double_pledge]
+    status: None = None
+    account_ref: str = Field(description="Your own account whose vehicle is pledged elsewhere", examples=["AL-0042"])
+    record_id: uuid.UUID = Field(description="Your own record of that account")
+    at: datetime
+
+
 class AlertFeed(BaseModel):
-    data: list[AlertOut | CheckpointAlertOut | AssociationAlertOut]
+    data: list[AlertOut | CheckpointAlertOut | CollateralAlertOut | AssociationAlertOut]
     next_cursor: str = Field(
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
     )

@@ -31,6 +31,7 @@ from registry.monitoring.schemas import (
     AlertOut,
     AssociationAlertOut,
     CheckpointAlertOut,
+    CollateralAlertOut,
     DeliveryOut,
     DeliveryStatus,
     WatchBatchResult,
@@ -62,19 +63,33 @@ def open_subject(server_key: bytes, owner_id: uuid.UUID, key: bytes, sealed: byt
     return unseal(server_key, sealed, _token_context(owner_id, key)).hex()
 
 
+def seal_subject(server_key: bytes, owner_id: uuid.UUID, key: bytes, token: str) -> bytes:
+    """A watched token sealed for `owner_id` (what open_subject opens)."""
+    return seal(server_key, bytes.fromhex(token), _token_context(owner_id, key))
+
+
 def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(owner_id)).decode()
 
 
 def alert_out(
     server_key: bytes, owner_id: uuid.UUID, row: AlertRow
-) -> AlertOut | CheckpointAlertOut | AssociationAlertOut:
+) -> AlertOut | CheckpointAlertOut | CollateralAlertOut | AssociationAlertOut:
     if row.kind in ASSOCIATION_ALERT_KINDS:
         assert row.details is not None
         return AssociationAlertOut(id=row.id, kind=row.kind, details=row.details, at=row.at)
     if row.kind == AlertKind.audit_checkpoint:
         return CheckpointAlertOut(
             id=row.id, kind=AlertKind.audit_checkpoint, at=row.at, checkpoint=checkpoint_head(row.checkpoint())
+        )
+    if row.kind == AlertKind.collateral_double_pledge:
+        assert row.account_ref is not None and row.record_id is not None
+        return CollateralAlertOut(
+            id=row.id,
+            kind=AlertKind.collateral_double_pledge,
+            account_ref=row.account_ref,
+            record_id=row.record_id,
+            at=row.at,
         )
     assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(
@@ -143,6 +158,9 @@ def _int_cursor(cursor: str | None, arity: int) -> list[int] | None:
     if values is not None and not all(isinstance(v, int) and v >= 0 for v in values):
         raise Invalid("The cursor is not valid", errors=[FieldError(field="cursor", message="malformed cursor")])
     return values  # type: ignore[return-value]
+
+
+int_cursor = _int_cursor  # for registry/collateral/watches.py
 
 
 async def list_watches(ctx: MemberContext, *, cursor: str | None, limit: int) -> Page[WatchOut]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import asyncpg
 
 from registry.core import rows
 from registry.core.tenancy import Member
-from registry.records import rules
+from registry.records import parties, rules
 from registry.records.validation import ValidItem
 from registry.records.vocabulary import DELINQUENT_SEVERITY, severity_sql
 
@@ -85,6 +85,7 @@ class Counted:
     updated: int
     stale: int
     delinquent: list[uuid.UUID]
+    pledged: list[uuid.UUID] = field(default_factory=list)
 
 
 NEGATIVE = DELINQUENT_SEVERITY
@@ -129,13 +130,14 @@ SELECT (SELECT count(*) FROM upserted WHERE inserted) AS created,
        (SELECT count(*) FROM upserted WHERE NOT inserted) AS updated,
        (SELECT count(*) FROM input i JOIN records r ON r.member_id = $1 AND r.account_ref = i.account_ref
         WHERE r.as_of > i.as_of AND i.account_ref NOT IN (SELECT account_ref FROM upserted)) AS stale,
-       ARRAY(SELECT id FROM upserted WHERE severity >= {NEGATIVE}) AS delinquent"""
+       ARRAY(SELECT id FROM upserted WHERE severity >= {NEGATIVE}) AS delinquent,
+       {parties.PLEDGED}"""
 
 
 def upsert_statement(input_sql: str, answer: str = PER_ROW) -> str:
     """The one upsert of records and their events (expiry, stale and unchanged rules) over
     any input query producing INPUT_COLUMNS, answering PER_ROW or COUNTED."""
-    return f"WITH input AS ({input_sql}\n),{_UPSERT_FROM_INPUT}{answer}"
+    return f"WITH input AS ({input_sql}\n),{_UPSERT_FROM_INPUT}{parties.UPSERT_CTES}{answer}"
 
 
 _UPSERT_FROM_INPUT = f"""

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.core.schemas import RequestModel, ResponseModel
+from registry.records.parties import MAX_PARTIES, Collateral, CollateralOut, Party, PartyOut
 from registry.records.vocabulary import Arrangement, CollectionStage, Product, Status, SubjectType
 
 MAX_BATCH = 1000
@@ -65,6 +66,14 @@ RECORD_EXAMPLE = {
     "last_collection_action_on": "2026-10-20",
     "recovered_amount": "800.00",
     "arrangement": "none",
+    "parties": [
+        {
+            "subject": "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592",
+            "subject_type": "individual",
+            "role": "guarantor",
+        }
+    ],
+    "collateral": {"kind": "vehicle", "token": "4fab577edf88b4c4d6e6cb5fa6cbdc6ac142db0a0cca9639bd91b2294dee614b"},
 }
 
 
@@ -97,6 +106,14 @@ class RecordItem(RequestModel):
     )
     arrangement: Arrangement = Field(
         default=Arrangement.none, description="A hardship arrangement agreed with the borrower (not uncollected)"
+    )
+    parties: list[Party] = Field(
+        default_factory=list,
+        max_length=MAX_PARTIES,
+        description="Guarantors and co-borrowers (not the borrower itself), each named once",
+    )
+    collateral: Collateral | None = Field(
+        default=None, description="The vehicle pledged, by its vin token; expected for auto_loan and financial_lease"
     )
 
     model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [RECORD_EXAMPLE]}})
@@ -182,6 +199,8 @@ class RecordOut(ResponseModel):
         description="as_of - delinquent_since for a delinquent account (null otherwise): the worklist's order",
         examples=[41],
     )
+    parties: list[PartyOut] = Field(default_factory=list, description="Guarantors and co-borrowers (no tokens)")
+    collateral: CollateralOut | None = Field(default=None, description="The kind of collateral reported, if any")
     uncollected: bool = Field(
         description="Delinquent more than 30 days on its as_of, under no arrangement, and no collection action in "
         "the 30 days up to as_of (docs/api.md)"

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from registry.collateral import service as collateral
 from registry.context import MemberContext
 from registry.core import rows
 from registry.core.errors import FieldError, Invalid, NotFound
@@ -20,7 +21,7 @@ from registry.core.subjects import SubjectKeyer, is_token
 from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
 from registry.monitoring import service as monitoring
-from registry.records import repository
+from registry.records import parties, repository
 from registry.records.repository import Counted, ListFilters, RecordRow
 from registry.records.schemas import (
     BatchResult,
@@ -106,6 +107,8 @@ async def apply_valid(
     await _alert_watchers(
         conn, tenancy, [row.id for row in applied.values() if row.severity >= DELINQUENT_SEVERITY], today
     )
+    pledged = [applied[v.item.account_ref].id for v in valid if v.item.collateral and v.item.account_ref in applied]
+    await collateral.raise_collateral_alerts(conn, tenancy, pledged, today)
     untouched = [v.item.account_ref for v in valid if v.item.account_ref not in applied]
     stored = {}
     if untouched:
@@ -137,6 +140,7 @@ async def apply_counted(
     to the service."""
     counted = await upsert_counted()
     await _alert_watchers(conn, tenancy, counted.delinquent, today)
+    await collateral.raise_collateral_alerts(conn, tenancy, counted.pledged, today)
     outcomes = Counter(
         {
             Outcome.created.value: counted.created,
@@ -165,9 +169,13 @@ def days_past_due(row: RecordRow) -> int | None:
     return (row.as_of - row.delinquent_since).days
 
 
-def record_fields(row: RecordRow) -> dict[str, Any]:
-    """A record row as the API shows it: amounts in major units of its currency."""
+def record_fields(row: RecordRow, links: parties.LinkRow | None = None) -> dict[str, Any]:
+    """A record row as the API shows it: amounts in major units of its currency, with its
+    parties and collateral when `links` are given."""
     data = rows.as_dict(row)
+    if links is not None:
+        data["parties"] = links.parties
+        data["collateral"] = {"kind": links.collateral} if links.collateral else None
     currency = row.currency
     for name in ("principal", "outstanding", "overdue", "recovered"):
         data[f"{name}_amount"] = format_minor(data.pop(f"{name}_minor"), currency)
@@ -213,11 +221,13 @@ async def list_records(ctx: MemberContext, filters: ListFilters, *, cursor: str 
         position = decode_cursor(cursor, 2)
         after = _worklist_position(position) if position else None
         found = await repository.worklist(ctx.conn, ctx.tenant, filters, after=after, limit=limit + 1, today=ctx.today)
-        return Page[RecordOut].from_rows(found, limit, _record_out, _worklist_cursor)
+        links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [r.id for r in found[:limit]])
+        return Page[RecordOut].from_rows(found, limit, _record_out(links), _worklist_cursor)
     found = await repository.list_own(
         ctx.conn, ctx.tenant, filters, after=decode_created_cursor(cursor), limit=limit + 1, today=ctx.today
     )
-    return Page[RecordOut].from_rows(found, limit, _record_out, created_cursor)
+    links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [r.id for r in found[:limit]])
+    return Page[RecordOut].from_rows(found, limit, _record_out(links), created_cursor)
 
 
 async def export_records(ctx: MemberContext, filters: ListFilters) -> list[dict[str, Any]]:
@@ -254,8 +264,11 @@ CSV_COLUMNS = (
 )
 
 
-def _record_out(row: RecordRow) -> RecordOut:
-    return RecordOut.model_validate(record_fields(row))
+def _record_out(links: dict[uuid.UUID, parties.LinkRow]) -> Callable[[RecordRow], RecordOut]:
+    def out(row: RecordRow) -> RecordOut:
+        return RecordOut.model_validate(record_fields(row, links.get(row.id)))
+
+    return out
 
 
 def _worklist_position(position: list[Any]) -> tuple[int, uuid.UUID]:
@@ -280,7 +293,8 @@ async def get_record(ctx: MemberContext, record_id: uuid.UUID) -> RecordDetail:
         RecordEventOut.model_validate(e, from_attributes=True)
         for e in await repository.events_of(ctx.conn, ctx.tenant, record_id)
     ]
-    return RecordDetail.model_validate({**record_fields(row), "events": events})
+    links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [record_id])
+    return RecordDetail.model_validate({**record_fields(row, links.get(record_id)), "events": events})
 
 
 async def withdraw(ctx: MemberContext, record_id: uuid.UUID) -> RecordOut:

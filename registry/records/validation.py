@@ -13,6 +13,7 @@ import orjson
 from pydantic import ValidationError
 
 from registry.core.subjects import subject_key
+from registry.records import parties
 from registry.records.currencies import MINOR_UNITS
 from registry.records.schemas import ItemError, RecordItem
 from registry.records.vocabulary import Arrangement, is_delinquent
@@ -145,10 +146,12 @@ def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> Valid
     if not errors and overdue > outstanding:
         errors.append(ItemError(field="overdue_amount", message="must not exceed outstanding_amount"))
     _date_rules(item, today, errors)
+    errors += [ItemError(field=f, message=m) for f, m in parties.link_errors(item.subject, item.parties)]
     if errors:
         return errors
     key = subject_key(server_key, item.subject)
     snapshot = _snapshot(item, currency, digits, principal, outstanding, overdue, recovered)
+    parties.add_links(snapshot, server_key, item.parties, item.collateral)
     return ValidItem(
         index, item, key, principal, outstanding, overdue, snapshot, content_hash(key, snapshot), recovered
     )

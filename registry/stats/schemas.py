@@ -46,10 +46,18 @@ class InquiryFigures(BaseModel):
     )
 
 
+class DataQualityFigures(BaseModel):
+    vehicle_accounts_without_collateral: int = Field(
+        default=0,
+        description="Live auto_loan and financial_lease accounts reported without their vehicle (`collateral`)",
+    )
+
+
 class Figures(BaseModel):
     records: RecordFigures
     disputes: DisputeFigures
     inquiries: InquiryFigures
+    data_quality: DataQualityFigures = Field(default_factory=DataQualityFigures)
 
 
 class MemberFigures(Figures):

@@ -21,11 +21,13 @@ import asyncpg
 from registry.context import AssociationContext
 from registry.core.db import Database
 from registry.core.errors import NotFound
+from registry.records import parties
 from registry.records.validation import format_minor
 from registry.records.vocabulary import is_delinquent
 from registry.retention.policy import months_before
 from registry.stats import repository
 from registry.stats.schemas import (
+    DataQualityFigures,
     DisputeFigures,
     Figures,
     IndustryStats,
@@ -116,14 +118,16 @@ async def _figures(
     """Figures keyed by member id, and by INDUSTRY when no single member is asked for."""
     today = now.date()
     since = now - timedelta(days=WINDOW_DAYS)
-    members, groups, newest, inquiry_rows, stacking_rows, dispute_rows = await asyncio.gather(
+    members, groups, newest, inquiry_rows, stacking_rows, dispute_rows, no_vehicle = await asyncio.gather(
         _on(pool, repository.members, member_id),
         _on(pool, repository.record_groups, today, member_id),
         _on(pool, repository.newest_as_of, today, member_id),
         _on(pool, repository.inquiry_counts, since, now, member_id),
         _on(pool, repository.stacking, since, now),
         _on(pool, repository.disputes, now),
+        _on(pool, parties.missing_collateral, today, member_id),
     )
+    no_vehicle[INDUSTRY] = sum(no_vehicle.values())
     tallies: dict[Any, _RecordTally] = defaultdict(_RecordTally)
     for row in groups:
         tallies[row["member_id"]].add(row)
@@ -144,6 +148,7 @@ async def _figures(
             records=tallies[key].figures(today),
             disputes=_disputes(disputes.get(key)),
             inquiries=_inquiries(inquiries[key], stacked.get(key, 0)),
+            data_quality=DataQualityFigures(vehicle_accounts_without_collateral=no_vehicle.get(key, 0)),
         )
         for key in keys
     }

@@ -38,6 +38,18 @@ RECORD_COLUMNS = (
     ),
 )
 
+PARTY_COLUMNS = (
+    ("Institution", lambda r: f"{r['institution']['name']} ({r['institution']['code']})"),
+    ("Account", lambda r: r["account_ref"]),
+    ("Your role", lambda r: r["role"].replace("_", "-")),
+    ("Product", lambda r: r["product"]),
+    ("Status", lambda r: r["status"]),
+    ("Outstanding", lambda r: f"{r['outstanding_amount']} {r['currency']}"),
+    ("Overdue", lambda r: f"{r['overdue_amount']} {r['currency']}"),
+    ("As of", lambda r: r["as_of"]),
+    ("Shown to lenders", lambda r: "no" if r["link_removed"] else "yes"),
+)
+
 INQUIRY_COLUMNS = (
     ("When", lambda i: i["at"]),
     ("Institution", lambda i: f"{i['institution']['name']} ({i['institution']['code']})"),
@@ -68,6 +80,8 @@ def html_page(report: SubjectReport) -> str:
         f"<p>Borrower token: <code>{_cell(data['subject'])}</code><br>Prepared: {_cell(data['generated_at'])}</p>"
         f"<h2>Accounts reported by lenders ({len(report.records)})</h2>"
         + _table(RECORD_COLUMNS, data["records"], "No lender reports an account about you.")
+        + f"<h2>Accounts you guarantee or share ({len(report.party_records)})</h2>"
+        + _table(PARTY_COLUMNS, data["party_records"], "No lender names you as guarantor or co-borrower.")
         + f"<h2>Who looked you up since {_cell(data['inquiries_since'][:10])} ({len(report.inquiries)})</h2>"
         + _table(INQUIRY_COLUMNS, data["inquiries"], "No lender looked you up in this period.")
         + '<p class="muted">Negative information is deleted 5 years after the delinquency ends. To dispute an '

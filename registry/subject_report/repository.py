@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +21,24 @@ class ReportedRecordRow(RecordRow):
     institution_code: str
     institution_name: str
     disputes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRecordRow:
+    """An account where the subject is a guarantor or co-borrower, not the borrower."""
+
+    id: uuid.UUID
+    institution_code: str
+    institution_name: str
+    account_ref: str
+    role: str
+    product: str
+    status: str
+    currency: str
+    outstanding_minor: int
+    overdue_minor: int
+    as_of: date
+    link_removed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +67,27 @@ async def records(conn: asyncpg.Connection, _: Association, subject_key: bytes, 
                ), '[]'::jsonb) AS disputes
         FROM records r JOIN members m ON m.id = r.member_id
         WHERE r.subject_key = $1 AND {rules.held("r", "$2")}
+        ORDER BY m.code, r.account_ref
+        """,
+            subject_key,
+            today,
+        ),
+    )
+
+
+async def party_records(
+    conn: asyncpg.Connection, _: Association, subject_key: bytes, today: date
+) -> list[PartyRecordRow]:
+    """Every held record naming the subject as a party, removed links included (marked)."""
+    return rows.many(
+        PartyRecordRow,
+        await conn.fetch(
+            f"""
+        SELECT r.id, m.code AS institution_code, m.name AS institution_name, r.account_ref, p.role, r.product,
+               r.status, r.currency, r.outstanding_minor, r.overdue_minor, r.as_of,
+               p.removed_at IS NOT NULL AS link_removed
+        FROM record_parties p JOIN records r ON r.id = p.record_id JOIN members m ON m.id = r.member_id
+        WHERE p.subject_key = $1 AND {rules.held("r", "$2")}
         ORDER BY m.code, r.account_ref
         """,
             subject_key,

@@ -54,6 +54,22 @@ class ReportedRecord(BaseModel):
     disputes: list[RecordDispute]
 
 
+class ReportedPartyRecord(BaseModel):
+    """An account someone else borrowed on, where the subject is guarantor or co-borrower."""
+
+    record_id: uuid.UUID = Field(description="Name it as `record_id` to dispute the link")
+    institution: Institution
+    account_ref: str
+    role: str = Field(examples=["guarantor"])
+    product: Product
+    status: Status
+    currency: str
+    outstanding_amount: str
+    overdue_amount: str
+    as_of: date
+    link_removed: bool = Field(description="A dispute by the subject was upheld: the link is in no answer")
+
+
 class ReportedInquiry(BaseModel):
     institution: Institution
     purpose: str
@@ -66,6 +82,9 @@ class SubjectReport(BaseModel):
     generated_at: datetime
     inquiries_since: datetime = Field(description="Inquiries are kept 24 months")
     records: list[ReportedRecord]
+    party_records: list[ReportedPartyRecord] = Field(
+        default_factory=list, description="Accounts where the subject is a guarantor or co-borrower"
+    )
     inquiries: list[ReportedInquiry]
 
     def lines(self) -> list[dict[str, Any]]:
@@ -75,10 +94,12 @@ class SubjectReport(BaseModel):
             "type": "report",
             **{k: data[k] for k in ("subject", "generated_at", "inquiries_since")},
             "records": len(self.records),
+            "party_records": len(self.party_records),
             "inquiries": len(self.inquiries),
         }
         return (
             [header]
             + [{"type": "record", **r} for r in data["records"]]
+            + [{"type": "party_record", **r} for r in data["party_records"]]
             + [{"type": "inquiry", **i} for i in data["inquiries"]]
         )

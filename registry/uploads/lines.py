@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from registry.records import parties
 from registry.records.schemas import ItemError, RecordItem
 from registry.uploads.limits import LimitExceeded
 
@@ -162,7 +163,11 @@ def csv_item(columns: list[str], line: bytes) -> Decoded:
         return None, [ItemError(field="line", message=f"not a valid CSV line: {exc}")]
     if len(cells) != len(columns):
         return None, [ItemError(field="line", message=f"expected {len(columns)} cells, found {len(cells)}")]
-    return {name: cell for name, cell in zip(columns, cells, strict=True) if cell != ""}, None
+    raw: dict[str, Any] = {name: cell for name, cell in zip(columns, cells, strict=True) if cell != ""}
+    for name in parties.CSV_COLUMNS:  # the two nested fields, flat in CSV (docs/uploads.md)
+        if name in raw:
+            raw[name] = parties.from_csv(name, raw[name])
+    return raw, None
 
 
 def ndjson_item(line: bytes) -> Decoded:

@@ -23,7 +23,15 @@ import asyncpg
 
 from bench import database, pgbench, raw
 from bench.database import BenchClient
-from bench.dataset import EVENT_COLUMNS, INQUIRY_COLUMNS, RECORD_COLUMNS, Dataset, DatasetSpec
+from bench.dataset import (
+    COLLATERAL_COLUMNS,
+    EVENT_COLUMNS,
+    INQUIRY_COLUMNS,
+    PARTY_COLUMNS,
+    RECORD_COLUMNS,
+    Dataset,
+    DatasetSpec,
+)
 from bench.dataset import Member as BenchMember
 from bench.measure import QueryPlan
 from registry.core.db import init_connection, with_user
@@ -47,11 +55,35 @@ async def generated(registry, app, seed: int, **sizes) -> tuple[Dataset, list]:
 
 def rows_of(dataset: Dataset) -> tuple[list[dict], list[dict], list[dict]]:
     records, events, inquiries = [], [], []
-    for chunk_records, chunk_events, chunk_inquiries in dataset.chunks():
+    for chunk_records, chunk_events, chunk_inquiries, *_ in dataset.chunks():
         records += [dict(zip(RECORD_COLUMNS, r, strict=True)) for r in chunk_records]
         events += [dict(zip(EVENT_COLUMNS, e, strict=True)) for e in chunk_events]
         inquiries += [dict(zip(INQUIRY_COLUMNS, i, strict=True)) for i in chunk_inquiries]
     return records, events, inquiries
+
+
+def links_of(dataset: Dataset) -> tuple[list[dict], list[dict]]:
+    parties, collateral = [], []
+    for *_, chunk_parties, chunk_collateral in dataset.chunks():
+        parties += [dict(zip(PARTY_COLUMNS, p, strict=True)) for p in chunk_parties]
+        collateral += [dict(zip(COLLATERAL_COLUMNS, c, strict=True)) for c in chunk_collateral]
+    return parties, collateral
+
+
+def reported(snapshot: str, token_of: dict[bytes, str]) -> dict:
+    """A generated snapshot as the item a member would send: parties and the car by token."""
+    fields = json.loads(snapshot)
+    if "parties" in fields:
+        fields["parties"] = [
+            {"subject": token_of[bytes.fromhex(p["subject_key"])], "subject_type": p["subject_type"], "role": p["role"]}
+            for p in fields["parties"]
+        ]
+    if "collateral" in fields:
+        fields["collateral"] = {
+            "kind": "vehicle",
+            "token": token_of[bytes.fromhex(fields["collateral"]["vehicle_key"])],
+        }
+    return fields
 
 
 def histories(events, key_of) -> dict:
@@ -97,8 +129,12 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
         hard_inquiry_share=0.3,
         withdrawn_share=0.2,
         disputed_share=0.08,
+        guarantee_share=0.9,
+        double_pledge_share=0.3,
     )
     records, events, inquiries = rows_of(dataset)
+    parties, collateral = links_of(dataset)
+    assert parties and collateral and len({c["vehicle_key"] for c in collateral}) < len(collateral)
     assert len(records) == 150 and len({r["subject_key"] for r in records}) == 60
     withdrawn = [r for r in records if r["withdrawn_at"] is not None]
     disputed = [r for r in records if r["disputed"]]
@@ -114,6 +150,8 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
     )
 
     token_of = {dataset.key(s): dataset.token(s) for s in range(dataset.spec.subjects)}
+    server_key = app.state.runtime.keys.server_key
+    token_of |= {subject_key(server_key, t): t for t in dataset.vehicle_tokens(0, len(records))}
     lender_of = {lender.id: lender for lender in lenders}
     ids = [lender.id for lender in lenders]
 
@@ -127,7 +165,7 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
         for lender in lenders:
             items = [
                 {
-                    **json.loads(reports[(lender.id, r["account_ref"])][version - 1]["snapshot"]),
+                    **reported(reports[(lender.id, r["account_ref"])][version - 1]["snapshot"], token_of),
                     "subject": token_of[r["subject_key"]],
                 }
                 for r in records
@@ -224,6 +262,25 @@ async def test_generated_rows_are_what_the_service_stores(http, registry, app, p
     assert set(service_history) == set(generated_history)
     for key, history in generated_history.items():
         assert comparable(service_history[key]) == comparable(history), key
+
+    # Parties and vehicles: the same links.
+    by_id = {r["id"]: generated_key[r["id"]] for r in records}
+    service_parties = await pool.fetch(
+        "SELECT r.member_id, r.account_ref, p.subject_key, p.subject_type, p.role FROM record_parties p "
+        "JOIN records r ON r.id = p.record_id WHERE r.member_id = ANY($1)",
+        ids,
+    )
+    assert Counter(tuple(row) for row in service_parties) == Counter(
+        (*by_id[p["record_id"]], p["subject_key"], p["subject_type"], p["role"]) for p in parties
+    )
+    service_cars = await pool.fetch(
+        "SELECT r.member_id, r.account_ref, c.vehicle_key FROM record_collateral c "
+        "JOIN records r ON r.id = c.record_id WHERE r.member_id = ANY($1)",
+        ids,
+    )
+    assert Counter(tuple(row) for row in service_cars) == Counter(
+        (*by_id[c["record_id"]], c["vehicle_key"]) for c in collateral
+    )
 
     # Inquiries: the same rows, at the same moments.
     asked = await pool.fetch(f"SELECT {', '.join(INQUIRY_COLUMNS)} FROM inquiries WHERE member_id = ANY($1)", ids)

@@ -23,6 +23,9 @@ MEMBER_TABLES = [
     "webhook_deliveries",
     "upload_jobs",
     "dispute_records",
+    "record_parties",
+    "record_collateral",
+    "vehicle_watches",
 ]
 # Tables whose rows belong to a member through another table.
 LINKED_TABLES = {
@@ -38,8 +41,14 @@ async def b_everywhere(http, registry):
     a, b, other = await registry.member(), await registry.member(), await registry.member()
     s = token()
     headers = {**b.headers, "Idempotency-Key": f"rls-{b.code}"}
-    assert (await submit(http, b, item(s, "B-1", status="dpd_31_60"), headers=headers)).status_code == 200
+    linked = {
+        "parties": [{"subject": token(), "subject_type": "individual", "role": "guarantor"}],
+        "collateral": {"kind": "vehicle", "token": token()},
+    }
+    assert (await submit(http, b, item(s, "B-1", status="dpd_31_60", **linked), headers=headers)).status_code == 200
     assert (await http.post("/v1/watches", json={"subjects": [s]}, headers=b.headers)).status_code == 200
+    vehicle_watch = {"kind": "vehicle", "subjects": [linked["collateral"]["token"]]}
+    assert (await http.post("/v1/watches", json=vehicle_watch, headers=b.headers)).status_code == 200
     await submit(http, other, item(s, "O-1", status="dpd_61_90"))  # raises an alert for B
     assert (await http.put("/v1/webhook", json={"url": "https://b.example/hook"}, headers=b.headers)).status_code == 200
     assert (await http.post("/v1/webhook/test", headers=b.headers)).status_code in (200, 202)

@@ -122,6 +122,14 @@ async def test_every_figure_of_the_contract(http, world):
                 "disputed": False,
                 "hard_inquiries": {"last_30d": 1, "last_90d": 2, "institutions_30d": 1, "institutions_90d": 2},
                 "own": {"accounts": 1, "delinquent": 0, "worst_status": "current"},
+                "contingent": {
+                    "accounts": 0,
+                    "delinquent": 0,
+                    "worst_status": None,
+                    "outstanding_amounts": {},
+                    "overdue_amounts": {},
+                    "by_role": {},
+                },
             }
         ]
     }
@@ -187,6 +195,14 @@ async def test_unknown_subjects_answer_found_false_with_zeros(http, world):
         "disputed": False,
         "hard_inquiries": {"last_30d": 0, "last_90d": 0, "institutions_30d": 0, "institutions_90d": 0},
         "own": {"accounts": 0, "delinquent": 0, "worst_status": None},
+        "contingent": {
+            "accounts": 0,
+            "delinquent": 0,
+            "worst_status": None,
+            "outstanding_amounts": {},
+            "overdue_amounts": {},
+            "by_role": {},
+        },
     }
 
 
@@ -323,6 +339,7 @@ async def test_the_answer_reveals_no_other_institution(http, world):
         "disputed",
         "hard_inquiries",
         "own",
+        "contingent",
     }
 
 
@@ -354,7 +371,7 @@ async def test_the_exposure_statement_is_planned_once_per_connection(registry):
     assert FROZEN.read_text().rstrip().rstrip(";") in function["prosrc"]
 
 
-FROZEN = Path(__file__).parents[2] / "migrations" / "sql" / "registry_exposure_v3.sql"
+FROZEN = Path(__file__).parents[2] / "migrations" / "sql" / "registry_exposure_v4.sql"
 
 
 def test_the_frozen_statement_is_the_composed_one():

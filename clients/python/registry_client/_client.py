@@ -14,11 +14,13 @@ from registry_client.resources import (
     Alerts,
     AsyncAdmin,
     AsyncAlerts,
+    AsyncCollateral,
     AsyncExposure,
     AsyncRecords,
     AsyncUploads,
     AsyncWatches,
     AsyncWebhookEndpoint,
+    Collateral,
     Exposure,
     Records,
     Uploads,
@@ -30,8 +32,8 @@ __all__ = ["AsyncRegistryClient", "RegistryClient"]
 
 
 class RegistryClient(SyncAPIClient):
-    """A blocking client: `records`, `uploads`, `exposure`, `watches`, `alerts`, `webhook`,
-    `admin` and `subject()`."""
+    """A blocking client: `records`, `uploads`, `exposure`, `collateral`, `watches`, `alerts`,
+    `webhook`, `admin` and `subject()`."""
 
     @cached_property
     def records(self) -> Records:
@@ -56,6 +58,10 @@ class RegistryClient(SyncAPIClient):
     @cached_property
     def exposure(self) -> Exposure:
         return Exposure(self)
+
+    @cached_property
+    def collateral(self) -> Collateral:
+        return Collateral(self)
 
     @cached_property
     def admin(self) -> Admin:
@@ -88,6 +94,10 @@ class AsyncRegistryClient(AsyncAPIClient):
     @cached_property
     def exposure(self) -> AsyncExposure:
         return AsyncExposure(self)
+
+    @cached_property
+    def collateral(self) -> AsyncCollateral:
+        return AsyncCollateral(self)
 
     @cached_property
     def admin(self) -> AsyncAdmin:

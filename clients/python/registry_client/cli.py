@@ -138,7 +138,9 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 @clean_errors
 def token(
     ctx: typer.Context,
-    kind: Annotated[str | None, typer.Argument(help="cn_resident_id, cn_uscc or passport.")] = None,
+    kind: Annotated[
+        str | None, typer.Argument(help="cn_resident_id, cn_uscc, passport or vin.")
+    ] = None,
     value: Annotated[
         str | None, typer.Argument(help="The identity; '-' reads one per line from stdin.")
     ] = None,
@@ -384,6 +386,25 @@ def exposure(
     else:
         for result in answer.results:
             out.print(_exposure_table(result))
+
+
+@app.command()
+@clean_errors
+def vehicles(
+    ctx: typer.Context,
+    tokens: Annotated[
+        list[str], typer.Argument(help="Vehicle tokens (vin, 64 hex).", show_default=False)
+    ],
+    purpose: Annotated[Purpose, typer.Option(help="Why you ask.")],
+    consent_ref: Annotated[
+        str | None,
+        typer.Option(help="The borrower's authorization; required for loan_application."),
+    ] = None,
+) -> None:
+    """Ask whether each vehicle is already pledged at other institutions (JSON)."""
+    with ctx_client(ctx) as client:
+        answer = client.collateral.exposure(tokens, purpose=purpose, consent_ref=consent_ref)
+    out.print(answer.model_dump_json(indent=2), markup=False, highlight=False)
 
 
 # --- records -------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ class IdentityKind(StrEnum):
     CN_RESIDENT_ID = "cn_resident_id"
     CN_USCC = "cn_uscc"
     PASSPORT = "passport"
+    VIN = "vin"
 
 
 class InvalidIdentity(ValueError):
@@ -60,6 +61,18 @@ _RESIDENT_CHECK = "10X98765432"
 _USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {char: value for value, char in enumerate(_USCC_CHARSET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+# ISO 3779 / GB 16735: 17 characters without I, O and Q; position 9 is the check digit.
+_VIN_VALUE = {
+    **{char: int(char) for char in "0123456789"},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_VIN_STRIP = str.maketrans("", "", " -")
 
 _PASSPORT_NUMBER = re.compile(r"[A-Z0-9]{1,20}")
 _PASSPORT_STRIP = str.maketrans("", "", " -")
@@ -160,10 +173,37 @@ def _normalize_passport(value: str) -> str:
     return f"{country}:{number}"
 
 
+def _vin_check_digit(vin: str) -> str:
+    total = sum(_VIN_VALUE[char] * weight for char, weight in zip(vin, _VIN_WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def _normalize_vin(value: str) -> str:
+    kind = IdentityKind.VIN
+    vin = value.strip().translate(_VIN_STRIP).upper()
+    for position, char in enumerate(vin, start=1):
+        if char not in _VIN_VALUE:
+            raise InvalidIdentity(
+                kind,
+                f"invalid character {char!r} at position {position}: "
+                "letters A-Z except I, O and Q, and digits",
+            )
+    if len(vin) != 17:
+        raise InvalidIdentity(kind, f"wrong length {len(vin)}: expected 17 characters")
+    expected = _vin_check_digit(vin)
+    if vin[8] != expected:
+        raise InvalidIdentity(
+            kind, f"check digit mismatch: position 9 is {vin[8]}, expected {expected}"
+        )
+    return vin
+
+
 _NORMALIZERS: dict[str, Callable[[str], str]] = {
     IdentityKind.CN_RESIDENT_ID: _normalize_resident_id,
     IdentityKind.CN_USCC: _normalize_uscc,
     IdentityKind.PASSPORT: _normalize_passport,
+    IdentityKind.VIN: _normalize_vin,
 }
 
 

@@ -41,6 +41,15 @@ def test_token_from_stdin_keeps_identities_out_of_shell_history(run) -> None:
     ]
 
 
+def test_token_vin(run) -> None:
+    result = run("token", "vin", " lsg-PC52UX CF000001 ")
+    assert result.exit_code == 0
+    assert (
+        result.stdout.strip() == "4fab577edf88b4c4d6e6cb5fa6cbdc6ac142db0a0cca9639bd91b2294dee614b"
+    )
+    assert_one_clear_line(run("token", "vin", "LSGPC52U0CF000001"), 1, "check digit")
+
+
 def test_token_invalid_identity(run) -> None:
     assert_one_clear_line(run("token", "cn_resident_id", "110105194912310021"), 1, "checksum")
 
@@ -291,6 +300,17 @@ def test_exposure_json(run, api: respx.MockRouter) -> None:
     assert result.exit_code == 0
     answer = json.loads(result.stdout)
     assert answer["results"][0]["overdue_amounts"] == {"CNY": "6200.00"}
+
+
+def test_vehicles_json(run, api: respx.MockRouter) -> None:
+    vehicle = {"vehicle": TOKEN_A, "found": True, "live_accounts_elsewhere": 2}
+    route = api.post("/v1/collateral/exposure").mock(
+        return_value=httpx.Response(200, json={"results": [vehicle]})
+    )
+    result = run("vehicles", TOKEN_A, "--purpose", "loan_application", "--consent-ref", "AUTH-1")
+    assert result.exit_code == 0, result.output
+    assert json.loads(route.calls.last.request.content)["vehicles"] == [TOKEN_A]
+    assert json.loads(result.stdout)["results"][0]["live_accounts_elsewhere"] == 2
 
 
 def test_exposure_raw_identity_is_refused(run, api: respx.MockRouter) -> None:

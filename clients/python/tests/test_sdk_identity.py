@@ -25,6 +25,10 @@ EXPECTED_REASON = {
     "missing country separator": "separator",
     "country is not ISO 3166 alpha-3": "ISO 3166",
     "unknown kind": "kind",
+    "bad check digit": "check digit",
+    "16 characters": "length 16",
+    "18 characters": "length 18",
+    "letter O is not allowed": "character 'O'",
 }
 
 
@@ -76,6 +80,9 @@ def test_birth_date_tomorrow_is_in_the_future() -> None:
         ("passport", "CHN:E1234/5678", "character"),
         ("passport", "CHN:" + "1" * 21, "length 21"),
         ("passport", "D:C01X00T47", "ISO 3166"),
+        ("vin", "LSGPC52UXCF00000Q", "character 'Q' at position 17"),
+        ("vin", "LSGPC52I0CF000001", "character 'I' at position 8"),
+        ("vin", "LSGPC52U0CF000001", "position 9 is 0, expected X"),
     ],
 )
 def test_messages_name_the_problem(kind: str, value: str, reason: str) -> None:
@@ -107,3 +114,11 @@ def test_is_token() -> None:
     assert identity.is_token("A" * 64)
     assert not identity.is_token("11010519491231002X")
     assert not identity.is_token("g" * 64)
+
+
+def test_vin_check_digit_ten_is_written_x() -> None:
+    # The published vector LSGPC52UXCF000001 sums to 10 mod 11; every other digit there is wrong.
+    for digit in "0123456789":
+        with pytest.raises(InvalidIdentity, match="check digit"):
+            normalize("vin", f"LSGPC52U{digit}CF000001")
+    assert normalize("vin", "lsgpc52uxcf000001") == "LSGPC52UXCF000001"

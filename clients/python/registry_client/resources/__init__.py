@@ -1,6 +1,7 @@
 """The API's resources, each as a sync class and its async twin over shared flows."""
 
 from registry_client.resources.admin import Admin, AsyncAdmin
+from registry_client.resources.collateral import AsyncCollateral, Collateral
 from registry_client.resources.exposure import AsyncExposure, Exposure
 from registry_client.resources.monitoring import (
     Alerts,
@@ -22,11 +23,13 @@ __all__ = [
     "AsyncAdmin",
     "AsyncAlertStream",
     "AsyncAlerts",
+    "AsyncCollateral",
     "AsyncExposure",
     "AsyncRecords",
     "AsyncUploads",
     "AsyncWatches",
     "AsyncWebhookEndpoint",
+    "Collateral",
     "Exposure",
     "Records",
     "Uploads",

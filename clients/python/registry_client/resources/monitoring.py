@@ -48,9 +48,13 @@ class _Resource:
 class _WatchesBase(_Resource, Generic[WatchPages]):
     _pages: type[WatchPages]
 
-    def _add_flow(self, subjects: Iterable[str], label: str | None) -> Flow[WatchBatchResult]:
+    def _add_flow(
+        self, subjects: Iterable[str], label: str | None, kind: str | None = None
+    ) -> Flow[WatchBatchResult]:
         bodies = [
-            WatchCreate(subjects=chunk, label=label).model_dump(mode="json", exclude_none=True)
+            WatchCreate(subjects=chunk, label=label, kind=kind).model_dump(
+                mode="json", exclude_none=True
+            )
             for chunk in in_chunks(checked_subjects(subjects))
         ]
         if not bodies:
@@ -79,14 +83,17 @@ class Watches(_WatchesBase[SyncCursorPaginator[Watch]]):
     _client: SyncAPIClient
     _pages = SyncCursorPaginator[Watch]
 
-    def add(self, subjects: Iterable[str], label: str | None = None) -> WatchBatchResult:
+    def add(
+        self, subjects: Iterable[str], label: str | None = None, *, kind: str | None = None
+    ) -> WatchBatchResult:
         """Watch borrowers (brs1 tokens) you hold a live record on; sent 1000 per request.
 
         A subject without a live record of yours raises `PermissionDenied` naming it, and
         nothing of that request is watched (earlier requests of a long list stay watched;
         adding again is harmless). `label` is repeated in every alert of these watches.
+        With `kind="vehicle"` the subjects are vin tokens of your own live accounts' cars.
         """
-        return self._client._run(self._add_flow(subjects, label))
+        return self._client._run(self._add_flow(subjects, label, kind))
 
     def remove(self, subject: str) -> None:
         """Stop watching a borrower; `NotFound` when you do not watch it."""
@@ -97,9 +104,11 @@ class AsyncWatches(_WatchesBase[AsyncCursorPaginator[Watch]]):
     _client: AsyncAPIClient
     _pages = AsyncCursorPaginator[Watch]
 
-    async def add(self, subjects: Iterable[str], label: str | None = None) -> WatchBatchResult:
+    async def add(
+        self, subjects: Iterable[str], label: str | None = None, *, kind: str | None = None
+    ) -> WatchBatchResult:
         """See `Watches.add`."""
-        return await self._client._run(self._add_flow(subjects, label))
+        return await self._client._run(self._add_flow(subjects, label, kind))
 
     async def remove(self, subject: str) -> None:
         """See `Watches.remove`."""

@@ -12,8 +12,10 @@ from registry_client.types.admin import (
     MemberUpdate,
     Scope,
 )
+from registry_client.types.collateral import VehicleCheck, VehicleCheckResponse, VehicleExposure
 from registry_client.types.exposure import (
     AccountCounts,
+    ContingentExposure,
     ExposureQuery,
     ExposureResponse,
     InquiryCounts,
@@ -36,8 +38,11 @@ from registry_client.types.monitoring import (
 )
 from registry_client.types.records import (
     Arrangement,
+    Collateral,
     CollectionStage,
     Outcome,
+    Party,
+    PartyRole,
     Product,
     Record,
     RecordEvent,
@@ -61,7 +66,9 @@ __all__ = [
     "Arrangement",
     "AuditEntry",
     "ClientCreate",
+    "Collateral",
     "CollectionStage",
+    "ContingentExposure",
     "Delivery",
     "DeliveryStatus",
     "ExposureQuery",
@@ -75,6 +82,8 @@ __all__ = [
     "MemberUpdate",
     "Outcome",
     "OwnAccounts",
+    "Party",
+    "PartyRole",
     "Product",
     "Purpose",
     "Record",
@@ -90,6 +99,9 @@ __all__ = [
     "UploadErrorLine",
     "UploadJob",
     "UploadStatus",
+    "VehicleCheck",
+    "VehicleCheckResponse",
+    "VehicleExposure",
     "Watch",
     "WatchBatchResult",
     "WatchCreate",

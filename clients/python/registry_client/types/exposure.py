@@ -51,6 +51,22 @@ class OwnAccounts(ResponseModel):
     worst_status: str | None = None
 
 
+class RoleCounts(ResponseModel):
+    accounts: int = 0
+    delinquent: int = 0
+
+
+class ContingentExposure(ResponseModel):
+    """Other institutions' live accounts where the subject is a guarantor or co-borrower."""
+
+    accounts: int = 0
+    delinquent: int = 0
+    worst_status: str | None = None
+    outstanding_amounts: dict[str, Decimal] = Field(default_factory=dict)
+    overdue_amounts: dict[str, Decimal] = Field(default_factory=dict)
+    by_role: dict[str, RoleCounts] = Field(default_factory=dict)
+
+
 class SubjectExposure(ResponseModel):
     """What other institutions report about one subject; which institutions is never said."""
 
@@ -68,6 +84,7 @@ class SubjectExposure(ResponseModel):
     disputed: bool = False
     hard_inquiries: InquiryCounts = Field(default_factory=InquiryCounts)
     own: OwnAccounts = Field(default_factory=OwnAccounts)
+    contingent: ContingentExposure = Field(default_factory=ContingentExposure)
 
 
 class ExposureResponse(ResponseModel):

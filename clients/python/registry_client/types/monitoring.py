@@ -14,6 +14,7 @@ MAX_WATCH_BATCH = 1000
 
 
 class WatchCreate(RequestModel):
+    kind: str | None = Field(default=None, description="`vehicle` to watch vin tokens")
     subjects: list[str] = Field(min_length=1, max_length=MAX_WATCH_BATCH)
     label: str | None = Field(default=None, min_length=1, max_length=200)
 
@@ -34,6 +35,8 @@ class AlertKind(StrEnum):
     WORSENED = "worsened"
     HARD_INQUIRY = "hard_inquiry"
     AUDIT_CHECKPOINT = "audit_checkpoint"
+    COLLATERAL_DOUBLE_PLEDGE = "collateral.double_pledge"
+    COLLATERAL_WATCHED_VEHICLE = "collateral.watched_vehicle"
 
 
 class Alert(ResponseModel):
@@ -48,6 +51,11 @@ class Alert(ResponseModel):
     status: str | None = None
     at: datetime
     checkpoint: dict[str, Any] | None = None
+    account_ref: str | None = Field(
+        default=None,
+        description="collateral.double_pledge: your own account whose car is pledged elsewhere",
+    )
+    record_id: str | None = None
 
 
 class AlertFeed(ResponseModel):

@@ -69,6 +69,26 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+class PartyRole(StrEnum):
+    GUARANTOR = "guarantor"
+    CO_BORROWER = "co_borrower"
+
+
+class Party(RequestModel):
+    """A guarantor or co-borrower of the account (not its borrower), by brs1 token."""
+
+    subject: str = Field(pattern=TOKEN_PATTERN)
+    subject_type: SubjectType
+    role: PartyRole
+
+
+class Collateral(RequestModel):
+    """The vehicle pledged for the account, by its `vin` token (`identity.token("vin", …)`)."""
+
+    kind: str = "vehicle"
+    token: str = Field(pattern=TOKEN_PATTERN)
+
+
 class RecordItem(RequestModel):
     """One account's current state as the member reports it.
 
@@ -104,6 +124,12 @@ class RecordItem(RequestModel):
     )
     recovered_amount: Decimal | None = Field(default=None, ge=0)
     arrangement: Arrangement | None = None
+    parties: list[Party] | None = Field(
+        default=None, max_length=10, description="Guarantors and co-borrowers, each named once"
+    )
+    collateral: Collateral | None = Field(
+        default=None, description="Expected on every auto_loan and financial_lease"
+    )
 
 
 class RecordResult(ResponseModel):
@@ -166,6 +192,10 @@ class Record(ResponseModel):
     last_collection_action_on: date | None = None
     recovered_amount: Decimal | None = None
     arrangement: str | None = None
+    parties: list[dict[str, str]] = Field(
+        default_factory=list, description="`subject_type` and `role` of each party (no tokens)"
+    )
+    collateral: dict[str, str] | None = None
     uncollected: bool = False
     disputed: bool = False
     expires_on: date | None = None

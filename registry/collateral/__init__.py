@@ -1,0 +1,1 @@
+"""Vehicles pledged as collateral: double-pledge alerts and vehicle checks across members."""
