@@ -22,7 +22,7 @@ from registry.context import AssociationContext, MemberContext, RequestContext
 from registry.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from registry.core.pagination import Page, decode_created_cursor, encode_cursor
 from registry.core.tenancy import Association, Member
-from registry.disputes import repository
+from registry.disputes import notifications, repository
 from registry.disputes.repository import CoverableRecord, CoveredRow, DisputeRow, DisputeView, EventRow
 from registry.disputes.schemas import (
     CoveredRecord,
@@ -89,6 +89,12 @@ async def _covered_by_filing(ctx: AnyContext, body: DisputeCreate, key: bytes) -
     return None
 
 
+def _wake_deliveries(ctx: AnyContext) -> None:
+    """The webhook worker looks at the outbox as soon as the transaction commits."""
+    if ctx.runtime.deliveries is not None:
+        ctx.tx.after_commit.append(ctx.runtime.deliveries.wake)
+
+
 async def file(ctx: AnyContext, body: DisputeCreate) -> uuid.UUID:
     key = ctx.subjects.key(body.subject)
     records = await _covered_by_filing(ctx, body, key)
@@ -113,6 +119,15 @@ async def file(ctx: AnyContext, body: DisputeCreate) -> uuid.UUID:
             records=records,
         )
         await repository.refresh_record_flags(ctx.conn, [r.id for r in records], [])
+        if await notifications.dispute_opened(
+            ctx.conn,
+            dispute_id,
+            reason=body.reason.value,
+            deadline=ctx.now + ANSWER_WITHIN,
+            records=records,
+            at=ctx.now,
+        ):
+            _wake_deliveries(ctx)
     ctx.audit.resource = f"dispute:{dispute_id}"
     ctx.audit.details = {
         "reason": body.reason.value,
@@ -280,9 +295,10 @@ async def _apply_correction(ctx: AssociationContext, covered: CoveredRow) -> Out
 
 async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeResolve) -> DisputeOut:
     ctx.audit.resource = f"dispute:{dispute_id}"
-    await _open_dispute(ctx, dispute_id)
+    dispute = await _open_dispute(ctx, dispute_id)
     outcomes: dict[uuid.UUID, str] = {}
-    for covered in await repository.covered(ctx.conn, ctx.tenant, dispute_id):
+    all_covered = await repository.covered(ctx.conn, ctx.tenant, dispute_id)
+    for covered in all_covered:
         if body.resolution is not Resolution.upheld:
             outcome = Outcome.kept
         elif covered.response == ResponseAction.correct and covered.correction is not None:
@@ -301,5 +317,16 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
     )
     suppress = [rid for rid, outcome in outcomes.items() if outcome == Outcome.suppressed]
     await repository.refresh_record_flags(ctx.conn, list(outcomes), suppress)
+    if await notifications.dispute_resolved(
+        ctx.conn,
+        dispute_id,
+        reason=dispute.reason,
+        deadline=dispute.deadline,
+        resolution=body.resolution.value,
+        covered=all_covered,
+        outcomes=outcomes,
+        at=ctx.now,
+    ):
+        _wake_deliveries(ctx)
     ctx.audit.details = {"resolution": body.resolution.value, "records": len(outcomes), "suppressed": len(suppress)}
     return await view(ctx, dispute_id)

@@ -135,8 +135,7 @@ class DeliveryWorker:
         server_key = self._runtime.keys.server_key
         data: dict[str, Any] = {}
         if row.event == "alert":
-            assert row.alert_id is not None and row.subject_key is not None and row.subject_sealed is not None
-            assert row.kind is not None and row.at is not None
+            assert row.alert_id is not None and row.kind is not None and row.at is not None
             alert = AlertRow(
                 id=row.alert_id,
                 subject_key=row.subject_key,
@@ -146,6 +145,8 @@ class DeliveryWorker:
                 status=row.status,
                 at=row.at,
                 txid=0,
+                dispute_id=row.dispute_id,
+                details=row.details,
             )
             data = alert_out(server_key, row.member_id, alert).model_dump(mode="json")
         return orjson.dumps({"id": row.id, "type": row.event, "created_at": row.created_at, "data": data})

@@ -52,15 +52,30 @@ class Alert(SQLModel, table=True):
         ),
         # The publisher's look-up of the last published checkpoint head.
         sa.Index("ix_alerts_checkpoint_id", "checkpoint_id", postgresql_where=sa.text("kind = 'audit_checkpoint'")),
-        sa.CheckConstraint(
-            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint')", name="kind_known"
+        # One alert of each dispute kind per lender and dispute (registry/disputes/notifications.py).
+        sa.Index(
+            "uq_alerts_dispute_once",
+            "member_id",
+            "dispute_id",
+            "kind",
+            unique=True,
+            postgresql_where=sa.text("dispute_id IS NOT NULL"),
         ),
-        # An alert is about a watched subject (caused by a member), or is a published head of
-        # the audit checkpoint chain (registry/audit/publishing.py), which has neither.
+        sa.CheckConstraint(
+            "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint',"
+            "'dispute.opened','dispute.deadline_near','dispute.resolved')",
+            name="kind_known",
+        ),
+        # An alert is about a watched subject (caused by a member), is a published head of
+        # the audit checkpoint chain (registry/audit/publishing.py), or is about a dispute that
+        # covers the member's records; the last two have no subject and no causing member.
         sa.CheckConstraint(
             "CASE WHEN kind = 'audit_checkpoint' "
             "THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND subject_sealed IS NULL "
             "AND source_member_id IS NULL "
+            "WHEN kind IN ('dispute.opened','dispute.deadline_near','dispute.resolved') "
+            "THEN dispute_id IS NOT NULL AND details IS NOT NULL AND checkpoint_id IS NULL AND subject_key IS NULL "
+            "AND subject_sealed IS NULL AND source_member_id IS NULL "
             "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
             "AND source_member_id IS NOT NULL END",
             name="shape",
@@ -78,6 +93,11 @@ class Alert(SQLModel, table=True):
     source_member_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), nullable=True)
     checkpoint_id: int | None = column(sa.BigInteger, sa.ForeignKey("audit_checkpoints.id"), nullable=True)
     source_day: date | None = column(sa.Date, nullable=True)
+    dispute_id: uuid.UUID | None = column(
+        pg.UUID(as_uuid=True), sa.ForeignKey("disputes.id", ondelete="CASCADE"), nullable=True
+    )
+    # What a dispute alert tells its lender: the deadline, its own records, the outcome.
+    details: dict | None = column(pg.JSONB, nullable=True)
     txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
     at: datetime | None = timestamp()
 

@@ -25,12 +25,14 @@ from registry.core.tenancy import Member
 from registry.monitoring import egress, repository
 from registry.monitoring.repository import AlertRow
 from registry.monitoring.schemas import (
+    DISPUTE_ALERT_KINDS,
     AlertFeed,
     AlertKind,
     AlertOut,
     CheckpointAlertOut,
     DeliveryOut,
     DeliveryStatus,
+    DisputeAlertOut,
     WatchBatchResult,
     WatchCreate,
     WatchOut,
@@ -64,10 +66,14 @@ def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
     return unseal(server_key, sealed, _secret_context(owner_id)).decode()
 
 
-def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut:
+def alert_out(server_key: bytes, owner_id: uuid.UUID, row: AlertRow) -> AlertOut | CheckpointAlertOut | DisputeAlertOut:
     if row.kind == AlertKind.audit_checkpoint:
         return CheckpointAlertOut(
             id=row.id, kind=AlertKind.audit_checkpoint, at=row.at, checkpoint=checkpoint_head(row.checkpoint())
+        )
+    if row.kind in DISPUTE_ALERT_KINDS:
+        return DisputeAlertOut.model_validate(
+            {**(row.details or {}), "id": row.id, "kind": row.kind, "at": row.at, "dispute_id": row.dispute_id}
         )
     assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(
