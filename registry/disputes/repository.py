@@ -443,3 +443,15 @@ async def claim_overdue(conn: asyncpg.Connection, *, now: datetime) -> list[Over
             now,
         ),
     )
+
+
+async def stored_snapshot(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> dict[str, Any] | None:
+    """The record of `owner` as last reported (its current version's snapshot; no token)."""
+    return await conn.fetchval(
+        """
+        SELECT e.snapshot FROM records r JOIN record_events e ON e.record_id = r.id AND e.version = r.version
+        WHERE r.id = $1 AND r.member_id = $2 AND e.kind <> 'withdrawn'
+        """,
+        record_id,
+        owner.member_id,
+    )

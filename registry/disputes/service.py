@@ -21,6 +21,7 @@ from typing import Any
 from registry.context import AssociationContext, MemberContext, RequestContext
 from registry.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from registry.core.pagination import Page, decode_created_cursor, encode_cursor
+from registry.core.subjects import is_token
 from registry.core.tenancy import Association, Member
 from registry.disputes import notifications, repository
 from registry.disputes.repository import CoverableRecord, CoveredRow, DisputeRow, DisputeView, EventRow
@@ -227,16 +228,35 @@ async def _open_dispute(ctx: AnyContext, dispute_id: uuid.UUID) -> DisputeView:
     return row
 
 
-def _validated_correction(ctx: AnyContext, raw: dict[str, Any], covered: CoveredRow) -> dict[str, Any]:
-    checked = validate_item(0, raw, ctx.runtime.keys.server_key, ctx.today)
+def _correction_problem(message: str, field: str, detail: str) -> Invalid:
+    return Invalid(message, errors=[FieldError(field=f"correction.{field}", message=detail)])
+
+
+def _validated_correction(
+    ctx: AnyContext, changes: dict[str, Any], covered: CoveredRow, stored: dict[str, Any]
+) -> dict[str, Any]:
+    """The record as it should read: the stored record with the owner's changed fields, checked
+    by the same rules as any report. Only the fields that change need be given; `subject` and
+    `account_ref`, when given, must be the disputed record's own."""
+    if not changes:
+        raise _correction_problem("The correction changes nothing", "item", "name at least one field to change")
+    subject = changes.get("subject")
+    if subject is not None and (
+        not isinstance(subject, str)
+        or not is_token(subject)
+        or ctx.subjects.key(subject.lower()) != covered.subject_key
+    ):
+        raise _correction_problem(
+            "The correction does not fit the disputed record", "subject", "must be the disputed borrower's token"
+        )
+    merged = {**stored, **changes, "subject": _STAND_IN_TOKEN}
+    checked = validate_item(0, merged, ctx.runtime.keys.server_key, ctx.today)
     if isinstance(checked, list):
         raise Invalid(
-            "The correction is not a valid record",
+            "The corrected record is not valid",
             errors=[FieldError(field=f"correction.{e.field}", message=e.message) for e in checked],
         )
     problems = []
-    if checked.subject_key != covered.subject_key:
-        problems.append(FieldError(field="correction.subject", message="must be the disputed borrower's token"))
     if checked.item.account_ref != covered.account_ref:
         problems.append(FieldError(field="correction.account_ref", message=f"must be {covered.account_ref}"))
     if covered.as_of is not None and checked.item.as_of < covered.as_of:
@@ -245,6 +265,10 @@ def _validated_correction(ctx: AnyContext, raw: dict[str, Any], covered: Covered
         )
     if problems:
         raise Invalid("The correction does not fit the disputed record", errors=problems)
+    if checked.snapshot == stored:
+        raise _correction_problem(
+            "The correction changes nothing", "item", "every field given already reads so in the record"
+        )
     return checked.snapshot
 
 
@@ -261,7 +285,10 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
         )
     correction = None
     if body.action is ResponseAction.correct and body.correction is not None:
-        correction = _validated_correction(ctx, body.correction, covered)
+        stored = await repository.stored_snapshot(ctx.conn, ctx.tenant, body.record_id)
+        if stored is None:
+            raise NotFound("No record of yours with that id")
+        correction = _validated_correction(ctx, body.correction, covered, stored)
     await repository.record_response(
         ctx.conn,
         ctx.tenant,
