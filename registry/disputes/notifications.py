@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 REMIND_BEFORE = timedelta(days=5)
 
 
-def _details(reason: str, deadline: datetime, records: Iterable[dict[str, Any]], resolution: str | None = None):
+def _details(
+    reason: str, deadline: datetime, records: Iterable[dict[str, Any]], resolution: str | None = None
+) -> dict[str, Any]:
     return {"reason": reason, "deadline": deadline.isoformat(), "resolution": resolution, "records": list(records)}
 
 

@@ -40,6 +40,8 @@ from registry.disputes.schemas import (
     ResponseAction,
 )
 from registry.records import repository as records_repository
+from registry.records import subject_types
+from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, content_hash, validate_item
 
 ANSWER_WITHIN = timedelta(days=20)
@@ -272,6 +274,16 @@ def _validated_correction(
     return checked.snapshot
 
 
+async def _refuse_type_contradiction(ctx: MemberContext, covered: CoveredRow, correction: dict[str, Any]) -> None:
+    """A correction may not make the subject the other kind of subject than the registry holds."""
+    assert covered.subject_key is not None and covered.account_ref is not None
+    claim = SubjectClaim(covered.subject_key, correction["subject_type"], covered.account_ref)
+    refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, [claim], ctx.today)
+    if refused:
+        error = subject_types.contradiction(refused[0], claim.subject_type, field="correction.subject_type")
+        raise Invalid("The correction contradicts the kind of subject held", errors=[FieldError(**error.model_dump())])
+
+
 async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeResponse) -> DisputeOut:
     ctx.audit.resource = f"dispute:{dispute_id}"
     ctx.audit.details = {"record_id": str(body.record_id), "action": body.action.value}
@@ -289,6 +301,7 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
         if stored is None:
             raise NotFound("No record of yours with that id")
         correction = _validated_correction(ctx, body.correction, covered, stored)
+        await _refuse_type_contradiction(ctx, covered, correction)
     await repository.record_response(
         ctx.conn,
         ctx.tenant,

@@ -63,6 +63,7 @@ async def test_a_partial_correction_changes_those_fields_and_keeps_the_rest(http
         ({"as_of": "2026-10-30"}, "correction.as_of"),  # the stored as_of is 2026-10-31
         ({"account_ref": "B-9"}, "correction.account_ref"),
         ({"subject": "0" * 64}, "correction.subject"),
+        ({"subject_type": "enterprise"}, "correction.subject_type"),  # A and C hold the borrower as individual
         ({}, "correction.item"),
         ({"status": "dpd_61_90"}, "correction.item"),  # changes nothing
     ],
