@@ -43,6 +43,7 @@ from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, Re
 from registry.core.migrate import head_revision
 from registry.core.query import RefuseUnknownQueryParameters
 from registry.core.tenancy import load_prover
+from registry.disputes import notifications as dispute_notifications
 from registry.disputes.routes import admin_router as admin_disputes_router
 from registry.disputes.routes import router as disputes_router
 from registry.exposure.routes import router as exposure_router
@@ -125,6 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with db.system_pool.acquire() as conn:
                 await publishing.publish_if_due(conn, now=runtime.clock(), every_seconds=settings.audit_publish_seconds)
 
+        async def check_dispute_deadlines() -> None:
+            async with db.system_pool.acquire() as conn:
+                if (await dispute_notifications.check_deadlines(conn, runtime.clock())).reminded:
+                    deliveries.wake()
+
         async def forget_old_counters() -> None:
             await ratelimit.forget_old(db.system_pool, runtime.clock())
 
@@ -139,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     run_first=True,
                 ),
                 periodic.every(600, forget_old_counters, "rate-counter-cleanup"),
+                periodic.every(settings.dispute_check_seconds, check_dispute_deadlines, "dispute-deadlines"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
                 periodic.every(
                     scorecards_service.FOLD_EVERY_SECONDS, lambda: scorecards_service.fold(db), "scorecards-fold"

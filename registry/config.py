@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     # Retention (registry/retention/scheduler.py): each process checks hourly and the day's pass
     # runs once across all of them; off, passes run only on demand (CLI or admin API).
     retention_daily: bool = True
+    # Dispute deadlines (registry/disputes/notifications.py): reminders to lenders that have not
+    # answered, and the association told of overdue disputes; each alert is raised once across processes.
+    dispute_check_seconds: float = Field(
+        default=600.0, ge=0, description="How often each process checks dispute deadlines (0: never)"
+    )
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")

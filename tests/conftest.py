@@ -55,6 +55,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Tests run retention passes themselves, on the days they choose (tests/retention/test_retention.py);
         # a pass the app ran at start for the real day would take that day from them.
         retention_daily=False,
+        dispute_check_seconds=0,  # tests run deadline checks themselves (tests/disputes/test_dispute_alerts.py)
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -61,14 +61,13 @@ RESULT_V4 = (
 
 # The alerts constraints in full: before this revision (0014's), and with this revision's kinds.
 KIND_KNOWN_BEFORE = (
-    "kind IN"
-    " ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','member.threshold_crossed','member."
-    "threshold_cleared','dispute.overdue')"
+    "kind IN ('new_delinquency','worsened','hard_inquiry','audit_checkpoint','member.threshold_crossed',"
+    "'member.threshold_cleared','dispute.overdue')"
 )
 KIND_KNOWN = (
-    "kind IN"
-    " ('new_delinquency','worsened','hard_inquiry','collateral.watched_vehicle','audit_checkpoint','colla"
-    "teral.double_pledge','member.threshold_crossed','member.threshold_cleared','dispute.overdue')"
+    "kind IN ('new_delinquency','worsened','hard_inquiry','collateral.watched_vehicle',"
+    "'audit_checkpoint','collateral.double_pledge','member.threshold_crossed','member.threshold_cleared',"
+    "'dispute.overdue')"
 )
 SHAPE_BEFORE = (
     "CASE WHEN kind = 'audit_checkpoint' THEN checkpoint_id IS NOT NULL AND subject_key IS NULL AND"

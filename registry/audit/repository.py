@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ class AuditRow:
     id: int
     at: datetime
     member_id: uuid.UUID | None
+    member_code: str | None
     client_id: str | None
     action: str
     resource: str | None
@@ -51,6 +53,12 @@ async def append(conn: asyncpg.Connection | asyncpg.Pool, entry: AuditEntry) -> 
     )
 
 
+# The row's columns, with the acting member's code beside its id.
+_SELECTED = ", ".join(
+    "m.code AS member_code" if f.name == "member_code" else f"a.{f.name}" for f in dataclasses.fields(AuditRow)
+)
+
+
 async def list_events(
     conn: asyncpg.Connection,
     *,
@@ -66,15 +74,15 @@ async def list_events(
         AuditRow,
         await conn.fetch(
             f"""
-        SELECT {rows.columns(AuditRow)}
-        FROM audit_log
-        WHERE ($1::uuid IS NULL OR member_id = $1)
-          AND ($2::text IS NULL OR action = $2)
-          AND ($3::int IS NULL OR outcome = $3)
-          AND ($4::timestamptz IS NULL OR at >= $4)
-          AND ($5::timestamptz IS NULL OR at < $5)
-          AND ($6::bigint IS NULL OR id < $6)
-        ORDER BY id DESC
+        SELECT {_SELECTED}
+        FROM audit_log a LEFT JOIN members m ON m.id = a.member_id
+        WHERE ($1::uuid IS NULL OR a.member_id = $1)
+          AND ($2::text IS NULL OR a.action = $2)
+          AND ($3::int IS NULL OR a.outcome = $3)
+          AND ($4::timestamptz IS NULL OR a.at >= $4)
+          AND ($5::timestamptz IS NULL OR a.at < $5)
+          AND ($6::bigint IS NULL OR a.id < $6)
+        ORDER BY a.id DESC
         LIMIT $7
         """,
             member_id,

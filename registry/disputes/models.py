@@ -24,6 +24,7 @@ class Dispute(SQLModel, table=True):
         sa.Index("ix_disputes_subject_key", "subject_key"),
         sa.Index("ix_disputes_received_at_id", "received_at", "id"),
         sa.Index("ix_disputes_filed_by_received_at", "filed_by", "received_at"),
+        sa.Index("ix_disputes_open_deadline", "deadline", postgresql_where=sa.text("status = 'open'")),
         sa.CheckConstraint("octet_length(subject_key) = 32", name="subject_key_length"),
         sa.CheckConstraint(_one_of("reason", REASONS), name="reason_known"),
         sa.CheckConstraint("status IN ('open','resolved')", name="status_known"),
@@ -47,6 +48,8 @@ class Dispute(SQLModel, table=True):
     resolution: str | None = column(sa.Text, nullable=True)
     resolution_note: str | None = column(sa.Text, nullable=True)
     resolved_at: datetime | None = column(sa.TIMESTAMP(timezone=True), nullable=True)
+    # When the association was told the dispute went past its deadline unresolved (once).
+    overdue_notified_at: datetime | None = column(sa.TIMESTAMP(timezone=True), nullable=True)
     created_at: datetime | None = timestamp()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -378,4 +378,80 @@ async def resolve(
         list(outcomes),
         list(outcomes.values()),
         counts,
+    )
+
+
+# --- deadlines (registry/disputes/notifications.py) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredLender:
+    """A lender that has not answered for some of its records covered by an open dispute."""
+
+    dispute_id: uuid.UUID
+    reason: str
+    deadline: datetime
+    member_id: uuid.UUID
+    records: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueDispute:
+    id: uuid.UUID
+    filed_by: uuid.UUID
+    reason: str
+    received_at: datetime
+    deadline: datetime
+    records_covered: int
+
+
+async def unanswered_lenders(conn: asyncpg.Connection, *, now: datetime, within: timedelta) -> list[UnansweredLender]:
+    """Per open dispute whose deadline falls in (now, now + within], each lender with covered
+    records it has not answered for, and those records (every member's: association scope)."""
+    return rows.many(
+        UnansweredLender,
+        await conn.fetch(
+            """
+        SELECT d.id AS dispute_id, d.reason, d.deadline, dr.member_id,
+               jsonb_agg(jsonb_build_object('record_id', dr.record_id, 'account_ref', r.account_ref)
+                         ORDER BY r.account_ref, dr.record_id) AS records
+        FROM disputes d
+        JOIN dispute_records dr ON dr.dispute_id = d.id AND dr.action IS NULL
+        LEFT JOIN records r ON r.id = dr.record_id
+        WHERE d.status = 'open' AND d.deadline > $1 AND d.deadline <= $1 + $2::interval
+        GROUP BY d.id, dr.member_id
+        ORDER BY d.deadline, d.id, dr.member_id
+        """,
+            now,
+            within,
+        ),
+    )
+
+
+async def claim_overdue(conn: asyncpg.Connection, *, now: datetime) -> list[OverdueDispute]:
+    """Mark every open dispute past its deadline that the association was not yet told of, and
+    return them: each is returned once, whatever runs at the same time (the row lock makes a
+    concurrent claim re-check `overdue_notified_at`)."""
+    return rows.many(
+        OverdueDispute,
+        await conn.fetch(
+            f"""
+        UPDATE disputes d SET overdue_notified_at = $1
+        WHERE d.status = 'open' AND d.deadline <= $1 AND d.overdue_notified_at IS NULL
+        RETURNING {rows.columns(OverdueDispute, "d")}
+        """,
+            now,
+        ),
+    )
+
+
+async def stored_snapshot(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID) -> dict[str, Any] | None:
+    """The record of `owner` as last reported (its current version's snapshot; no token)."""
+    return await conn.fetchval(
+        """
+        SELECT e.snapshot FROM records r JOIN record_events e ON e.record_id = r.id AND e.version = r.version
+        WHERE r.id = $1 AND r.member_id = $2 AND e.kind <> 'withdrawn'
+        """,
+        record_id,
+        owner.member_id,
     )

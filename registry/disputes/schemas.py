@@ -11,7 +11,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from registry.core.schemas import RequestModel, ResponseModel
-from registry.records.schemas import RECORD_EXAMPLE, Token
+from registry.records.schemas import Token
+
+# A partial correction: the account was settled; every other field stays as reported.
+CORRECTION_EXAMPLE = {
+    "status": "settled",
+    "outstanding_amount": "0",
+    "overdue_amount": "0",
+    "closed_on": "2026-08-20",
+    "as_of": "2026-11-30",
+}
 
 Note = Field(min_length=1, max_length=2000, examples=["Checked against the loan ledger of 2026-10-31"])
 
@@ -103,9 +112,27 @@ class DisputeResponse(RequestModel):
     note: str = Note
     correction: dict[str, Any] | None = Field(
         default=None,
-        description="With `correct`: the record as it should read (a RecordItem for the same account_ref and "
-        "subject, `as_of` not older than stored). Applied only if the association upholds the dispute.",
-        examples=[RECORD_EXAMPLE],
+        description="With `correct`: only the fields of the record that change (RecordItem fields; `null` clears "
+        "an optional one). The stored record with these changes must pass every rule of a report, `as_of` not "
+        "older than stored; `subject` and `account_ref` may be given but must be the record's own. The whole "
+        "corrected record is kept with the answer and applied only if the association upholds the dispute.",
+        examples=[CORRECTION_EXAMPLE],
+    )
+
+    model_config = ConfigDict(
+        **{
+            "extra": "forbid",
+            "json_schema_extra": {
+                "examples": [
+                    {
+                        "record_id": "0193a8c2-5b1e-7c4d-9e2f-3a4b5c6d7e8f",
+                        "action": "correct",
+                        "note": "Repaid in full on 20 August; our ledger was late",
+                        "correction": CORRECTION_EXAMPLE,
+                    }
+                ]
+            },
+        }
     )
 
     @model_validator(mode="after")

@@ -21,8 +21,9 @@ from typing import Any
 from registry.context import AssociationContext, MemberContext, RequestContext
 from registry.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from registry.core.pagination import Page, decode_created_cursor, encode_cursor
+from registry.core.subjects import is_token
 from registry.core.tenancy import Association, Member
-from registry.disputes import repository
+from registry.disputes import notifications, repository
 from registry.disputes.repository import CoverableRecord, CoveredRow, DisputeRow, DisputeView, EventRow
 from registry.disputes.schemas import (
     CoveredRecord,
@@ -40,6 +41,8 @@ from registry.disputes.schemas import (
 )
 from registry.records import parties
 from registry.records import repository as records_repository
+from registry.records import subject_types
+from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, content_hash, validate_item
 
 ANSWER_WITHIN = timedelta(days=20)
@@ -91,6 +94,12 @@ async def _covered_by_filing(ctx: AnyContext, body: DisputeCreate, key: bytes) -
     return None
 
 
+def _wake_deliveries(ctx: AnyContext) -> None:
+    """The webhook worker looks at the outbox as soon as the transaction commits."""
+    if ctx.runtime.deliveries is not None:
+        ctx.tx.after_commit.append(ctx.runtime.deliveries.wake)
+
+
 async def file(ctx: AnyContext, body: DisputeCreate) -> uuid.UUID:
     key = ctx.subjects.key(body.subject)
     records = await _covered_by_filing(ctx, body, key)
@@ -115,6 +124,15 @@ async def file(ctx: AnyContext, body: DisputeCreate) -> uuid.UUID:
             records=records,
         )
         await repository.refresh_record_flags(ctx.conn, [r.id for r in records], [])
+        if await notifications.dispute_opened(
+            ctx.conn,
+            dispute_id,
+            reason=body.reason.value,
+            deadline=ctx.now + ANSWER_WITHIN,
+            records=records,
+            at=ctx.now,
+        ):
+            _wake_deliveries(ctx)
     ctx.audit.resource = f"dispute:{dispute_id}"
     ctx.audit.details = {
         "reason": body.reason.value,
@@ -214,16 +232,35 @@ async def _open_dispute(ctx: AnyContext, dispute_id: uuid.UUID) -> DisputeView:
     return row
 
 
-def _validated_correction(ctx: AnyContext, raw: dict[str, Any], covered: CoveredRow) -> dict[str, Any]:
-    checked = validate_item(0, raw, ctx.runtime.keys.server_key, ctx.today)
+def _correction_problem(message: str, field: str, detail: str) -> Invalid:
+    return Invalid(message, errors=[FieldError(field=f"correction.{field}", message=detail)])
+
+
+def _validated_correction(
+    ctx: AnyContext, changes: dict[str, Any], covered: CoveredRow, stored: dict[str, Any]
+) -> dict[str, Any]:
+    """The record as it should read: the stored record with the owner's changed fields, checked
+    by the same rules as any report. Only the fields that change need be given; `subject` and
+    `account_ref`, when given, must be the disputed record's own."""
+    if not changes:
+        raise _correction_problem("The correction changes nothing", "item", "name at least one field to change")
+    subject = changes.get("subject")
+    if subject is not None and (
+        not isinstance(subject, str)
+        or not is_token(subject)
+        or ctx.subjects.key(subject.lower()) != covered.subject_key
+    ):
+        raise _correction_problem(
+            "The correction does not fit the disputed record", "subject", "must be the disputed borrower's token"
+        )
+    merged = {**stored, **changes, "subject": _STAND_IN_TOKEN}
+    checked = validate_item(0, merged, ctx.runtime.keys.server_key, ctx.today)
     if isinstance(checked, list):
         raise Invalid(
-            "The correction is not a valid record",
+            "The corrected record is not valid",
             errors=[FieldError(field=f"correction.{e.field}", message=e.message) for e in checked],
         )
     problems = []
-    if checked.subject_key != covered.subject_key:
-        problems.append(FieldError(field="correction.subject", message="must be the disputed borrower's token"))
     if checked.item.account_ref != covered.account_ref:
         problems.append(FieldError(field="correction.account_ref", message=f"must be {covered.account_ref}"))
     if covered.as_of is not None and checked.item.as_of < covered.as_of:
@@ -232,7 +269,21 @@ def _validated_correction(ctx: AnyContext, raw: dict[str, Any], covered: Covered
         )
     if problems:
         raise Invalid("The correction does not fit the disputed record", errors=problems)
+    if checked.snapshot == stored:
+        raise _correction_problem(
+            "The correction changes nothing", "item", "every field given already reads so in the record"
+        )
     return checked.snapshot
+
+
+async def _refuse_type_contradiction(ctx: MemberContext, covered: CoveredRow, correction: dict[str, Any]) -> None:
+    """A correction may not make the subject the other kind of subject than the registry holds."""
+    assert covered.subject_key is not None and covered.account_ref is not None
+    claim = SubjectClaim(covered.subject_key, correction["subject_type"], covered.account_ref)
+    refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, [claim], ctx.today)
+    if refused:
+        error = subject_types.contradiction(refused[0], claim.subject_type, field="correction.subject_type")
+        raise Invalid("The correction contradicts the kind of subject held", errors=[FieldError(**error.model_dump())])
 
 
 async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeResponse) -> DisputeOut:
@@ -248,7 +299,11 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
         )
     correction = None
     if body.action is ResponseAction.correct and body.correction is not None:
-        correction = _validated_correction(ctx, body.correction, covered)
+        stored = await repository.stored_snapshot(ctx.conn, ctx.tenant, body.record_id)
+        if stored is None:
+            raise NotFound("No record of yours with that id")
+        correction = _validated_correction(ctx, body.correction, covered, stored)
+        await _refuse_type_contradiction(ctx, covered, correction)
     await repository.record_response(
         ctx.conn,
         ctx.tenant,
@@ -284,7 +339,8 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
     ctx.audit.resource = f"dispute:{dispute_id}"
     dispute = await _open_dispute(ctx, dispute_id)
     outcomes: dict[uuid.UUID, str] = {}
-    for covered in await repository.covered(ctx.conn, ctx.tenant, dispute_id):
+    all_covered = await repository.covered(ctx.conn, ctx.tenant, dispute_id)
+    for covered in all_covered:
         if body.resolution is not Resolution.upheld:
             outcome = Outcome.kept
         elif covered.subject_key != dispute.subject_key:  # a party's dispute: its link goes, the record stays
@@ -307,5 +363,16 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
     unlinked = [(rid, dispute.subject_key) for rid, outcome in outcomes.items() if outcome == Outcome.unlinked]
     await parties.remove_links(ctx.conn, unlinked, ctx.now)
     await repository.refresh_record_flags(ctx.conn, list(outcomes), suppress)
+    if await notifications.dispute_resolved(
+        ctx.conn,
+        dispute_id,
+        reason=dispute.reason,
+        deadline=dispute.deadline,
+        resolution=body.resolution.value,
+        covered=all_covered,
+        outcomes=outcomes,
+        at=ctx.now,
+    ):
+        _wake_deliveries(ctx)
     ctx.audit.details = {"resolution": body.resolution.value, "records": len(outcomes), "suppressed": len(suppress)}
     return await view(ctx, dispute_id)

@@ -148,6 +148,7 @@ class DeliveryWorker:
                 details=row.details,
                 account_ref=row.account_ref,
                 record_id=row.record_id,
+                dispute_id=row.dispute_id,
             )
             data = alert_out(server_key, row.member_id, alert).model_dump(mode="json")
         return orjson.dumps({"id": row.id, "type": row.event, "created_at": row.created_at, "data": data})

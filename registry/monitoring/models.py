@@ -22,11 +22,15 @@ CURRENT_TXID = sa.text("(pg_current_xact_id())::text::bigint")
 # Alerts the association receives about its members (registry/monitoring/association.py).
 ASSOCIATION_ALERT_KINDS = ("member.threshold_crossed", "member.threshold_cleared", "dispute.overdue")
 _ASSOCIATION_KIND_LIST = ",".join(f"'{k}'" for k in ASSOCIATION_ALERT_KINDS)
+# Alerts to a lender about a dispute that covers its records (registry/disputes/notifications.py).
+LENDER_DISPUTE_ALERT_KINDS = ("dispute.opened", "dispute.deadline_near", "dispute.resolved")
+_LENDER_DISPUTE_KIND_LIST = ",".join(f"'{k}'" for k in LENDER_DISPUTE_ALERT_KINDS)
 # Alerts about a watched subject (a borrower, or a vehicle for `collateral.watched_vehicle`).
 SUBJECT_ALERT_KINDS = ("new_delinquency", "worsened", "hard_inquiry", "collateral.watched_vehicle")
 _SUBJECT_KIND_LIST = ",".join(f"'{k}'" for k in SUBJECT_ALERT_KINDS)
 ALERT_KIND_KNOWN = (
-    f"kind IN ({_SUBJECT_KIND_LIST},'audit_checkpoint','collateral.double_pledge',{_ASSOCIATION_KIND_LIST})"
+    f"kind IN ({_SUBJECT_KIND_LIST},'audit_checkpoint','collateral.double_pledge',{_ASSOCIATION_KIND_LIST},"
+    f"{_LENDER_DISPUTE_KIND_LIST})"
 )
 ALERT_SHAPE = (
     "CASE WHEN kind = 'audit_checkpoint' "
@@ -38,6 +42,9 @@ ALERT_SHAPE = (
     "THEN checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NULL "
     "AND source_member_id IS NOT NULL AND account_ref IS NOT NULL AND record_id IS NOT NULL "
     "AND other_record_id IS NOT NULL AND details IS NULL "
+    f"WHEN kind IN ({_LENDER_DISPUTE_KIND_LIST}) "
+    "THEN dispute_id IS NOT NULL AND details IS NOT NULL AND checkpoint_id IS NULL AND subject_key IS NULL "
+    "AND subject_sealed IS NULL AND source_member_id IS NULL "
     "ELSE checkpoint_id IS NULL AND subject_key IS NOT NULL AND subject_sealed IS NOT NULL "
     "AND source_member_id IS NOT NULL AND details IS NULL END"
 )
@@ -93,6 +100,15 @@ class Alert(SQLModel, table=True):
             unique=True,
             postgresql_where=sa.text("kind = 'collateral.watched_vehicle'"),
         ),
+        # One alert of each dispute kind per lender and dispute (registry/disputes/notifications.py).
+        sa.Index(
+            "uq_alerts_dispute_once",
+            "member_id",
+            "dispute_id",
+            "kind",
+            unique=True,
+            postgresql_where=sa.text("dispute_id IS NOT NULL"),
+        ),
         sa.CheckConstraint(ALERT_KIND_KNOWN, name="kind_known"),
         # An alert is about a watched subject (caused by a member), is a published head of the
         # audit checkpoint chain (registry/audit/publishing.py), which has neither, is an
@@ -112,7 +128,11 @@ class Alert(SQLModel, table=True):
     source_member_id: uuid.UUID | None = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), nullable=True)
     checkpoint_id: int | None = column(sa.BigInteger, sa.ForeignKey("audit_checkpoints.id"), nullable=True)
     source_day: date | None = column(sa.Date, nullable=True)
-    # What an association alert says (the member, the figure, its value and the limit).
+    dispute_id: uuid.UUID | None = column(
+        pg.UUID(as_uuid=True), sa.ForeignKey("disputes.id", ondelete="CASCADE"), nullable=True
+    )
+    # What a dispute alert tells its lender (the deadline, its own records, the outcome), or what
+    # an association alert says (the member, the figure, its value and the limit).
     details: dict | None = column(pg.JSONB, nullable=True)
     txid: int | None = column(sa.BigInteger, server_default=CURRENT_TXID)
     at: datetime | None = timestamp()

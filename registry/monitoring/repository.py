@@ -51,6 +51,8 @@ class AlertRow:
     status: str | None
     at: datetime
     txid: int
+    dispute_id: uuid.UUID | None = None
+    details: dict[str, Any] | None = None
     checkpoint_id: int | None = None
     format: int | None = None
     last_txid: int | None = None
@@ -62,7 +64,6 @@ class AlertRow:
     kid: str | None = None
     signature: bytes | None = None
     sealed_at: datetime | None = None
-    details: dict[str, Any] | None = None
     account_ref: str | None = None
     record_id: uuid.UUID | None = None
 
@@ -132,6 +133,7 @@ class DueDelivery:
     details: dict[str, Any] | None
     account_ref: str | None
     record_id: uuid.UUID | None
+    dispute_id: uuid.UUID | None
 
 
 def watcher_holds_live_record(watch: str, today: str) -> str:
@@ -307,7 +309,7 @@ def hard_inquiry_alert_ctes(
 # A published checkpoint head carries its checkpoint (`c.*`, registry.audit.sealing).
 # An association alert carries its `details`. `$5`, when given, keeps only those kinds.
 FEED = """
-SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid, a.details,
+SELECT a.id, a.subject_key, a.subject_sealed, a.label, a.kind, a.status, a.at, a.txid, a.dispute_id, a.details,
        c.id AS checkpoint_id, c.format, c.last_txid, c.last_id, c.rows, c.changed_rows, c.previous_digest, c.digest,
        c.kid, c.signature, c.sealed_at, a.account_ref, a.record_id
 FROM alerts a LEFT JOIN audit_checkpoints c ON c.id = a.checkpoint_id
@@ -379,6 +381,37 @@ async def raise_checkpoint_alerts(conn: asyncpg.Connection, checkpoint_id: int, 
         checkpoint_id,
         at,
     )
+
+
+# --- dispute alerts (registry/disputes/notifications.py) --------------------------------
+
+RAISE_DISPUTE_ALERTS = f"""
+WITH raised AS (
+    INSERT INTO alerts (member_id, kind, dispute_id, details, at)
+    SELECT n.member_id, $1, $2, n.details, $5
+    FROM unnest($3::uuid[], $4::jsonb[]) AS n(member_id, details)
+    ON CONFLICT (member_id, dispute_id, kind) WHERE dispute_id IS NOT NULL DO NOTHING
+    RETURNING id, member_id
+),
+{alert_outbox_cte("queued", "raised", "$5")}
+SELECT count(*) FROM raised
+"""
+
+
+async def raise_dispute_alerts(
+    conn: asyncpg.Connection,
+    kind: str,
+    dispute_id: uuid.UUID,
+    member_ids: Sequence[uuid.UUID],
+    details: Sequence[dict[str, Any]],
+    at: datetime,
+) -> int:
+    """One `kind` alert about the dispute to each member (with its own `details`) that has
+    none of that kind yet, each with its webhook delivery queued; returns how many were new.
+    Every member's rows: call in association scope."""
+    if not member_ids:
+        return 0
+    return await conn.fetchval(RAISE_DISPUTE_ALERTS, kind, dispute_id, list(member_ids), list(details), at)
 
 
 # --- webhook endpoint --------------------------------------------------------------------
@@ -480,7 +513,8 @@ claimed AS (
     RETURNING d.id, d.member_id, d.alert_id, d.event, d.attempts, d.created_at
 )
 SELECT c.*, h.url, h.secret_sealed,
-       a.subject_sealed, a.subject_key, a.label, a.kind, a.status, a.at, a.details, a.account_ref, a.record_id
+       a.subject_sealed, a.subject_key, a.label, a.kind, a.status, a.at, a.details, a.account_ref, a.record_id,
+       a.dispute_id
 FROM claimed c
 LEFT JOIN webhooks h ON h.member_id = c.member_id
 LEFT JOIN alerts a ON a.id = c.alert_id

@@ -60,6 +60,12 @@ class AlertKind(StrEnum):
     dispute_overdue = "dispute.overdue"
     collateral_double_pledge = "collateral.double_pledge"
     collateral_watched_vehicle = "collateral.watched_vehicle"
+    dispute_opened = "dispute.opened"
+    dispute_deadline_near = "dispute.deadline_near"
+    dispute_resolved = "dispute.resolved"
+
+
+DISPUTE_ALERT_KINDS = (AlertKind.dispute_opened, AlertKind.dispute_deadline_near, AlertKind.dispute_resolved)
 
 
 class AlertOut(BaseModel):
@@ -155,8 +161,39 @@ class CollateralAlertOut(BaseModel):
     at: datetime
 
 
+class DisputedRecord(BaseModel):
+    record_id: uuid.UUID
+    account_ref: str | None = Field(description="Your account reference; null once retention deleted the record")
+    outcome: str | None = Field(
+        default=None,
+        description="dispute.resolved only: `corrected`, `suppressed`, `kept` or `superseded`",
+        examples=["corrected"],
+    )
+
+
+class DisputeAlertOut(BaseModel):
+    """A dispute covers records of yours: answer before the deadline (`POST
+    /v1/disputes/{id}/response`). Never says who filed it or which other lenders it covers."""
+
+    id: int = Field(examples=[4713])
+    subject: None = Field(default=None, description="Always null: read the dispute by `dispute_id`")
+    label: None = None
+    kind: Literal[AlertKind.dispute_opened, AlertKind.dispute_deadline_near, AlertKind.dispute_resolved]
+    status: None = None
+    at: datetime
+    dispute_id: uuid.UUID
+    reason: str = Field(description="The borrower's reason", examples=["already_settled"])
+    deadline: datetime = Field(description="When the association must have resolved the dispute")
+    resolution: str | None = Field(
+        default=None, description="dispute.resolved only: `upheld`, `rejected` or `unverifiable`", examples=["upheld"]
+    )
+    records: list[DisputedRecord] = Field(
+        description="Your records the dispute covers; for dispute.deadline_near, those you have not answered for"
+    )
+
+
 class AlertFeed(BaseModel):
-    data: list[AlertOut | CheckpointAlertOut | CollateralAlertOut | AssociationAlertOut]
+    data: list[AlertOut | CheckpointAlertOut | CollateralAlertOut | DisputeAlertOut | AssociationAlertOut]
     next_cursor: str = Field(
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
     )

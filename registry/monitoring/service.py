@@ -26,6 +26,7 @@ from registry.monitoring import egress, repository
 from registry.monitoring.models import ASSOCIATION_ALERT_KINDS
 from registry.monitoring.repository import AlertRow
 from registry.monitoring.schemas import (
+    DISPUTE_ALERT_KINDS,
     AlertFeed,
     AlertKind,
     AlertOut,
@@ -34,6 +35,7 @@ from registry.monitoring.schemas import (
     CollateralAlertOut,
     DeliveryOut,
     DeliveryStatus,
+    DisputeAlertOut,
     WatchBatchResult,
     WatchCreate,
     WatchOut,
@@ -74,7 +76,7 @@ def open_secret(server_key: bytes, owner_id: uuid.UUID, sealed: bytes) -> str:
 
 def alert_out(
     server_key: bytes, owner_id: uuid.UUID, row: AlertRow
-) -> AlertOut | CheckpointAlertOut | CollateralAlertOut | AssociationAlertOut:
+) -> AlertOut | CheckpointAlertOut | CollateralAlertOut | DisputeAlertOut | AssociationAlertOut:
     if row.kind in ASSOCIATION_ALERT_KINDS:
         assert row.details is not None
         return AssociationAlertOut(id=row.id, kind=row.kind, details=row.details, at=row.at)
@@ -90,6 +92,10 @@ def alert_out(
             account_ref=row.account_ref,
             record_id=row.record_id,
             at=row.at,
+        )
+    if row.kind in DISPUTE_ALERT_KINDS:
+        return DisputeAlertOut.model_validate(
+            {**(row.details or {}), "id": row.id, "kind": row.kind, "at": row.at, "dispute_id": row.dispute_id}
         )
     assert row.subject_key is not None and row.subject_sealed is not None
     return AlertOut(

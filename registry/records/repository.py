@@ -402,3 +402,33 @@ async def withdraw(conn: asyncpg.Connection, owner: Member, record_id: uuid.UUID
             owner.member_id,
         ),
     )
+
+
+# --- one kind of subject per token (registry/records/subject_types.py) -------------------
+
+
+async def held_subject_types(
+    conn: asyncpg.Connection,
+    subject_keys: Sequence[bytes],
+    exempt_member: uuid.UUID | None,
+    exempt_refs: Sequence[str | None],
+    today: date,
+) -> dict[int, list[str]]:
+    """For each subject (by 0-based position), the subject types its live records hold,
+    whoever holds them, leaving out the record of `exempt_member` with that position's
+    account_ref (the record being rewritten). Reads every member's rows: association scope.
+    Types only: never who holds them."""
+    found = await conn.fetch(
+        f"""
+        SELECT i.ord - 1 AS position, array_agg(DISTINCT r.subject_type ORDER BY r.subject_type) AS held
+        FROM unnest($1::bytea[], $3::text[]) WITH ORDINALITY AS i(subject_key, account_ref, ord)
+        JOIN records r ON r.subject_key = i.subject_key AND {rules.held("r", "$4")}
+             AND NOT (r.member_id IS NOT DISTINCT FROM $2::uuid AND r.account_ref IS NOT DISTINCT FROM i.account_ref)
+        GROUP BY i.ord
+        """,
+        list(subject_keys),
+        exempt_member,
+        list(exempt_refs),
+        today,
+    )
+    return {row["position"]: list(row["held"]) for row in found}

@@ -21,7 +21,7 @@ from registry.core.subjects import SubjectKeyer, is_token
 from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
 from registry.monitoring import service as monitoring
-from registry.records import parties, repository
+from registry.records import parties, repository, subject_types
 from registry.records.repository import Counted, ListFilters, RecordRow
 from registry.records.schemas import (
     BatchResult,
@@ -32,6 +32,7 @@ from registry.records.schemas import (
     RecordEventOut,
     RecordOut,
 )
+from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, format_minor, validate_item
 from registry.records.vocabulary import DELINQUENT_SEVERITY, is_delinquent
 from registry.scorecards import service as scorecards
@@ -70,6 +71,19 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
         else:
             valid.append(checked)
 
+    if valid:
+        claims = [SubjectClaim(v.subject_key, v.item.subject_type.value, v.item.account_ref) for v in valid]
+        refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, claims, today)
+        for position, held in refused.items():
+            v = valid[position]
+            results[v.index] = ItemResult(
+                index=v.index,
+                account_ref=v.item.account_ref,
+                outcome=Outcome.rejected,
+                record_id=None,
+                errors=[subject_types.contradiction(held, v.item.subject_type.value)],
+            )
+        valid = [v for position, v in enumerate(valid) if position not in refused]
     if valid:
         for written in await write_valid(ctx.conn, ctx.tenancy, valid, today=today):
             results[written.index] = written

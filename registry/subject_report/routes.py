@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from registry.audit.actions import AuditAction
 from registry.context import Admin, audited
 from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_responses
+from registry.core.labels import language_for
 from registry.subject_report import service
 from registry.subject_report.render import (
     CONTENT_SECURITY_POLICY,
@@ -32,7 +33,8 @@ router = APIRouter(prefix="/admin", tags=["admin: borrowers"], responses=problem
         **problem_responses(Invalid),
         200: {
             "description": "The report; `Accept: application/x-ndjson` gives one line per record and inquiry after a "
-            "header line, `Accept: text/html` a printable page for the borrower",
+            "header line, `Accept: text/html` a printable page for the borrower, in Chinese when `Accept-Language` "
+            "prefers `zh` and in English otherwise, with words for every code",
             "content": {NDJSON: {}, HTML: {}},
         },
     },
@@ -42,6 +44,7 @@ async def subject_report(
     body: SubjectReportRequest,
     ctx: Admin,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     report = await service.report(ctx, body.subject)
     media_type = media_type_for(accept)
@@ -50,9 +53,15 @@ async def subject_report(
         content = b"".join(orjson.dumps(line) + b"\n" for line in report.lines())
         return Response(content, media_type=NDJSON)
     if media_type == HTML:
+        language = language_for(accept_language)
+        ctx.audit.details["language"] = language
         return Response(
-            html_page(report),
+            html_page(report, language),
             media_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+            headers={
+                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+                "Content-Language": language,
+                "Vary": "Accept, Accept-Language",
+            },
         )
     return Response(orjson.dumps(report.model_dump(mode="json")), media_type="application/json")

@@ -36,7 +36,9 @@ from registry.core.tenancy import Tenancy
 from registry.idempotency import service as idempotency
 from registry.idempotency.service import IdempotencyKey
 from registry.records import service as records_service
+from registry.records import subject_types
 from registry.records.schemas import ItemError
+from registry.records.subject_types import SubjectClaim
 from registry.records.validation import validate_item
 from registry.scorecards import service as scorecards
 from registry.uploads import repository
@@ -99,6 +101,9 @@ class _Chunk:
     rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)  # those stored
     rejected_lines: int = 0  # all of them, stored or not
     refs: set[str] = field(default_factory=set)
+    # Beside each staged row: its line number and what it says of its subject.
+    lines: list[int] = field(default_factory=list)
+    claims: list[SubjectClaim] = field(default_factory=list)
 
 
 class _Loader:
@@ -134,15 +139,30 @@ class _Loader:
 
     def _reject(self, number: int, account_ref: Any, errors: list[ItemError]) -> None:
         """Count the line rejected; store what may be stored of it while the cap allows."""
-        self.chunk.rejected_lines += 1
         self.tally.bad_line(number)
+        self._store_rejection(self.chunk, number, account_ref, errors)
+
+    def _store_rejection(self, chunk: _Chunk, number: int, account_ref: Any, errors: list[ItemError]) -> None:
+        chunk.rejected_lines += 1
         if self.stored_errors < self.max_stored_errors:
-            self.chunk.rejected.append((number, stored_ref(account_ref), stored_reasons(errors)))
+            chunk.rejected.append((number, stored_ref(account_ref), stored_reasons(errors)))
         elif self.stored_errors == self.max_stored_errors:
-            self.chunk.rejected.append((number, None, omitted_notice(self.max_stored_errors)))
+            chunk.rejected.append((number, None, omitted_notice(self.max_stored_errors)))
         else:
             return
         self.stored_errors += 1
+
+    async def _refuse_contradictions(self, chunk: _Chunk) -> None:
+        """Reject the staged lines whose subject type contradicts the one held for their subject
+        (registry/records/subject_types.py), in the chunk's transaction, before they are staged."""
+        refused = await subject_types.contradictions(self.conn, self.tenancy, chunk.claims, self.today)
+        if not refused:
+            return
+        for position, held_type in sorted(refused.items()):
+            claim = chunk.claims[position]
+            error = subject_types.contradiction(held_type, claim.subject_type)
+            self._store_rejection(chunk, chunk.lines[position], claim.account_ref, [error])
+        chunk.staged = [row for position, row in enumerate(chunk.staged) if position not in refused]
 
     async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
         columns, server_key, today, pacer, tally = self.columns, self.server_key, self.today, self.pacer, self.tally
@@ -172,6 +192,8 @@ class _Loader:
                         chunk = self.chunk
                         chunk.staged.append(repository.staging_row(checked))
                         chunk.refs.add(ref)
+                        chunk.lines.append(number)
+                        chunk.claims.append(SubjectClaim(checked.subject_key, checked.item.subject_type.value, ref))
                 if errors is not None:
                     self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
             if number == judged_from:
@@ -215,6 +237,8 @@ class _Loader:
         counts: Counter[str] = Counter()
         async with self.conn.transaction():
             await self.tenancy.enter(self.conn)
+            if chunk.staged:
+                await self._refuse_contradictions(chunk)
             if chunk.staged:
                 await repository.stage(self.conn, chunk.staged)
                 counts.update(

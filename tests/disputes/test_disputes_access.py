@@ -141,7 +141,7 @@ async def test_owner_answers_are_validated(http, registry, world):
             "correction.subject",
         ),
         (
-            {"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "as_of": "2026-01-01"}},
+            {"record_id": ids["B-1"], "action": "correct", "note": "n", "correction": {**good, "as_of": "2026-10-30"}},
             "correction.as_of",
         ),
         (
