@@ -39,9 +39,8 @@ from registry.disputes.schemas import (
     Resolution,
     ResponseAction,
 )
-from registry.records import parties
+from registry.records import parties, subject_types
 from registry.records import repository as records_repository
-from registry.records import subject_types
 from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, content_hash, validate_item
 

@@ -4,7 +4,7 @@
 
 import orjson
 
-from tests.factories import token
+from tests.factories import item, submit, token
 
 
 async def report(http, registry, subject, accept=None):
