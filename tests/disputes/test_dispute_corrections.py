@@ -41,7 +41,7 @@ async def test_a_partial_correction_changes_those_fields_and_keeps_the_rest(http
     assert {c["account_ref"]: c["outcome"] for c in r.json()["covered"]} == {"B-1": "corrected", "C-1": "suppressed"}
     after = await record_of(http, b, ids["B-1"])
     changed = {"status", "outstanding_amount", "overdue_amount", "closed_on", "as_of", "version", "disputed"}
-    changed |= {"updated_at", "expires_on", "uncollected", "events", "delinquency_ended_on"}
+    changed |= {"updated_at", "expires_on", "uncollected", "events", "delinquency_ended_on", "days_past_due"}
     assert (after["status"], after["closed_on"], after["outstanding_amount"], after["version"]) == (
         "settled",
         "2026-08-20",
