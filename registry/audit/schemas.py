@@ -33,7 +33,11 @@ class AuditEvent(ResponseModel):
     id: int = Field(examples=[4211])
     at: datetime
     member_id: uuid.UUID | None
-    member_code: str | None = Field(description="The acting member's code, beside its id", examples=["BANK001"])
+    member_code: str | None = Field(
+        default=None,
+        description="The acting member's code, beside its id (null without a member)",
+        examples=["BANK001"],
+    )
     client_id: str | None = Field(examples=["brc_3f9a1c2e7b6d5a40"])
     action: AuditAction | str = Field(examples=["admin.member.create"])
     resource: str | None = Field(examples=["member:1b4e28ba-2fa1-11d2-883f-0016d3cca427"])
