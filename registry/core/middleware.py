@@ -97,12 +97,15 @@ class NulGuardMiddleware:
     """Refuses a NUL character anywhere in the path or query string with a 422 problem:
     no identifier or filter holds one, and PostgreSQL text cannot store it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, query_exempt_paths: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.query_exempt_paths = frozenset(query_exempt_paths)  # routes that read no query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (
-            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"] or b"%00" in scope.get("raw_path", b"")
+            (b"%00" in scope.get("query_string", b"") and scope["path"] not in self.query_exempt_paths)
+            or "\x00" in scope["path"]
+            or b"%00" in scope.get("raw_path", b"")
         ):
             body = orjson.dumps(
                 {

@@ -41,7 +41,7 @@ class Resolution(StrEnum):
     unverifiable = "unverifiable"
 
 
-class Outcome(StrEnum):
+class DisputeOutcome(StrEnum):
     corrected = "corrected"
     suppressed = "suppressed"
     kept = "kept"
@@ -134,7 +134,7 @@ class CoveredRecord(ResponseModel):
     note: str | None
     correction: dict[str, Any] | None
     responded_at: datetime | None
-    outcome: Outcome | None
+    outcome: DisputeOutcome | None
 
 
 class DisputeEventOut(ResponseModel):

@@ -30,11 +30,11 @@ from registry.disputes.schemas import (
     DisputeEventOut,
     DisputeFiled,
     DisputeOut,
+    DisputeOutcome,
     DisputeResolve,
     DisputeResponse,
     DisputeSummary,
     Institution,
-    Outcome,
     Resolution,
     ResponseAction,
 )
@@ -267,15 +267,15 @@ def _bound_correction(ctx: AnyContext, snapshot: dict[str, Any], key: bytes) -> 
     return dataclasses.replace(checked, subject_key=key, content_hash=content_hash(key, checked.snapshot))
 
 
-async def _apply_correction(ctx: AssociationContext, covered: CoveredRow) -> Outcome:
+async def _apply_correction(ctx: AssociationContext, covered: CoveredRow) -> DisputeOutcome:
     assert covered.correction is not None and covered.subject_key is not None
     item = _bound_correction(ctx, covered.correction, covered.subject_key)
     owner = ctx.tenant.acting_for(covered.member_id)
     if await records_repository.upsert(ctx.conn, owner, [item]):
-        return Outcome.corrected
+        return DisputeOutcome.corrected
     stored = await records_repository.current_versions(ctx.conn, owner, [item.item.account_ref])
     # The owner reported a newer state after proposing the correction: that report stands.
-    return Outcome.superseded if stored and stored[0].as_of > item.item.as_of else Outcome.corrected
+    return DisputeOutcome.superseded if stored and stored[0].as_of > item.item.as_of else DisputeOutcome.corrected
 
 
 async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeResolve) -> DisputeOut:
@@ -284,11 +284,11 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
     outcomes: dict[uuid.UUID, str] = {}
     for covered in await repository.covered(ctx.conn, ctx.tenant, dispute_id):
         if body.resolution is not Resolution.upheld:
-            outcome = Outcome.kept
+            outcome = DisputeOutcome.kept
         elif covered.response == ResponseAction.correct and covered.correction is not None:
             outcome = await _apply_correction(ctx, covered)
         else:
-            outcome = Outcome.suppressed
+            outcome = DisputeOutcome.suppressed
         outcomes[covered.record_id] = outcome.value
     await repository.resolve(
         ctx.conn,
@@ -299,7 +299,7 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
         at=ctx.now,
         outcomes=outcomes,
     )
-    suppress = [rid for rid, outcome in outcomes.items() if outcome == Outcome.suppressed]
+    suppress = [rid for rid, outcome in outcomes.items() if outcome == DisputeOutcome.suppressed]
     await repository.refresh_record_flags(ctx.conn, list(outcomes), suppress)
     ctx.audit.details = {"resolution": body.resolution.value, "records": len(outcomes), "suppressed": len(suppress)}
     return await view(ctx, dispute_id)

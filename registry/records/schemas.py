@@ -114,7 +114,7 @@ class RecordBatch(RequestModel):
     model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [{"records": [RECORD_EXAMPLE]}]}})
 
 
-class Outcome(StrEnum):
+class RecordOutcome(StrEnum):
     created = "created"
     updated = "updated"
     unchanged = "unchanged"
@@ -130,7 +130,7 @@ class ItemError(BaseModel):
 class ItemResult(BaseModel):
     index: int = Field(examples=[0])
     account_ref: str | None = Field(examples=["LN-2024-000187"])
-    outcome: Outcome
+    outcome: RecordOutcome
     record_id: uuid.UUID | None
     errors: list[ItemError] = Field(default_factory=list)
 
