@@ -40,7 +40,7 @@ from registry.core.keys import load_keyring
 from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
-from registry.core.openapi import add_components, add_list_examples
+from registry.core.openapi import add_components, add_list_examples, operation_ids
 from registry.core.tenancy import load_prover
 from registry.disputes.routes import admin_router as admin_disputes_router
 from registry.disputes.routes import router as disputes_router
@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_ids(),
     )
     app.state.head_revision = head_revision()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)

@@ -4,13 +4,29 @@ validators, client generators) accept the document and every answer is shown who
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from fastapi.routing import APIRoute
+from fastapi.utils import generate_unique_id
 from pydantic import BaseModel
 
 COMPONENT_PREFIX = "#/components/schemas/"
 
 _components: dict[str, type[BaseModel]] = {}
+
+
+def operation_ids() -> Callable[[APIRoute], str]:
+    """Operation ids that read as method names in a generated client (`create_member`): the
+    route function's name, or FastAPI's path-derived id for a name already taken."""
+    taken: set[str] = set()
+
+    def operation_id(route: APIRoute) -> str:
+        name = route.name if route.name not in taken else generate_unique_id(route)
+        taken.add(name)
+        return name
+
+    return operation_id
 
 
 def schema_ref(model: type[BaseModel]) -> dict[str, str]:
