@@ -237,13 +237,28 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
+def located_message(error: Any) -> tuple[tuple[Any, ...], str]:
+    """Where one pydantic error is and what it says, in the service's own words: a validator's
+    message as it raised it (pydantic prefixes "Value error, "), at the field a model
+    validator names (`FieldValueError.field`) rather than at the model's whole body."""
+    loc = tuple(error.get("loc", ()))
+    message = str(error.get("msg", "invalid value"))
+    cause = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "json_invalid":
+        message = "Body is not valid JSON: " + str(cause or "decode error")
+    elif error.get("type") == "value_error" and isinstance(cause, ValueError):
+        message = str(cause)
+        field = getattr(cause, "field", None)
+        if isinstance(field, str):
+            loc = (*loc, field)
+    return loc, message
+
+
+def validation_errors(raw: list[Any]) -> list[FieldError]:
     errors = []
     for item in raw:
-        message = str(item.get("msg", "invalid value"))
-        if item.get("type") == "json_invalid":
-            message = "Body is not valid JSON: " + str(item.get("ctx", {}).get("error", "decode error"))
-        errors.append(FieldError(field=_field_path(tuple(item.get("loc", ()))), message=message))
+        loc, message = located_message(item)
+        errors.append(FieldError(field=_field_path(loc), message=message))
     return errors
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from registry.core.schemas import RequestModel, ResponseModel
+from registry.core.schemas import FieldValueError, RequestModel, ResponseModel
 from registry.records.schemas import RECORD_EXAMPLE, Token
 
 Note = Field(min_length=1, max_length=2000, examples=["Checked against the loan ledger of 2026-10-31"])
@@ -110,9 +110,9 @@ class DisputeResponse(RequestModel):
     @model_validator(mode="after")
     def _correction_matches_action(self) -> DisputeResponse:
         if self.action is ResponseAction.correct and self.correction is None:
-            raise ValueError("correction is required when action is correct")
+            raise FieldValueError("correction", "correction is required when action is correct")
         if self.action is ResponseAction.confirm and self.correction is not None:
-            raise ValueError("correction is only allowed when action is correct")
+            raise FieldValueError("correction", "correction is only allowed when action is correct")
         return self
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from registry.core.schemas import RequestModel
+from registry.core.schemas import FieldValueError, RequestModel
 from registry.records.schemas import MAX_BATCH, Token
 from registry.records.vocabulary import Status
 
@@ -63,7 +63,9 @@ class ExposureRequest(RequestModel):
     @model_validator(mode="after")
     def _consent(self) -> ExposureRequest:
         if self.purpose in CONSENTED_PURPOSES and self.consent_ref is None:
-            raise ValueError(f"consent_ref is required for {self.purpose.value}: the borrower's authorization")
+            raise FieldValueError(
+                "consent_ref", f"consent_ref is required for {self.purpose.value}: the borrower's authorization"
+            )
         return self
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from registry.auth.principal import Scope
-from registry.core.schemas import RequestModel, ResponseModel
+from registry.core.schemas import FieldValueError, RequestModel, ResponseModel
 
 
 class MemberKind(StrEnum):
@@ -59,7 +59,7 @@ class MemberUpdate(RequestModel):
     def _no_null_identity(self) -> MemberUpdate:
         for field in ("status", "name"):
             if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
+                raise FieldValueError(field, f"{field} cannot be null")
         return self
 
     model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [{"status": "suspended"}]}})
