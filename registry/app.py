@@ -66,9 +66,10 @@ logger = logging.getLogger(__name__)
 
 # Routes that stream large bodies and set their own limits.
 STREAMED_PATHS = ("/v1/uploads",)
-# Public routes that read no parameter, query or body: nothing in a request to them can be
-# invalid, so a NUL in their query string is ignored like any other query, and they list no 422.
-PARAMETERLESS_PATHS = ("/healthz", "/readyz", "/metrics", "/.well-known/jwks.json")
+# Public routes that read no query or path parameter, nor a JSON body (the token endpoint reads
+# its form itself, and answers RFC 6749 errors): a NUL in their query string is ignored like any
+# other query, and they list no 422.
+PARAMETERLESS_PATHS = ("/healthz", "/readyz", "/metrics", "/.well-known/jwks.json", "/oauth/token")
 
 DESCRIPTION = """
 The shared borrower registry of the lenders' association. Members report delinquency

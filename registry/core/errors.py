@@ -205,6 +205,21 @@ def problem_responses(*classes: type[Problem]) -> dict[int | str, dict[str, Any]
     return {cls.status: problem_response(cls) for cls in classes}
 
 
+# The token endpoint is read by RFC 6749 clients, which look for `error`, not a problem type:
+# every answer there carries the OAuth error code its status means (RFC 6749 §5.2), also those
+# that the shared machinery gives before the endpoint runs (body too large, service unavailable).
+OAUTH_ERROR_PATHS = frozenset({"/oauth/token"})
+_OAUTH_ERROR_CODES = {401: "invalid_client", 429: "temporarily_unavailable", 503: "temporarily_unavailable"}
+
+
+def oauth_error_fields(path: str, status: int, detail: str) -> dict[str, str]:
+    """`error` and `error_description` for an error answered at `path`, when an OAuth client reads it."""
+    if path not in OAUTH_ERROR_PATHS:
+        return {}
+    code = _OAUTH_ERROR_CODES.get(status, "invalid_request" if status < 500 else "server_error")
+    return {"error": code, "error_description": detail}
+
+
 def request_id_of(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
 
@@ -226,6 +241,7 @@ def render(
         "instance": request.url.path,
         "request_id": request_id_of(request),
         "errors": [e.model_dump() for e in errors or []],
+        **oauth_error_fields(request.url.path, status, detail),
     }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 

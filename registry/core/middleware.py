@@ -9,7 +9,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Invalid, PayloadTooLarge
+from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Invalid, PayloadTooLarge, oauth_error_fields
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -86,6 +86,7 @@ class BodyLimitMiddleware:
                 "instance": scope["path"],
                 "request_id": scope.get("state", {}).get("request_id"),
                 "errors": [],
+                **oauth_error_fields(scope["path"], 413, f"The request body exceeds {self.max_bytes} bytes"),
             }
         )
         headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
