@@ -36,6 +36,11 @@ async def verify_audit(ctx: Admin) -> AuditVerification:
     dependencies=[audited(AuditAction.ADMIN_AUDIT_READ)],
     responses=problem_responses(Invalid),
     summary="Search the audit log, newest first",
+    description=(
+        "Every audited action (queries, writes, admin actions, failed authentications) with who, what, "
+        "when, the request id and the HTTP outcome, newest first, filtered by member, action, outcome "
+        "and time. Rows are never changed or deleted; /admin/audit/verify proves it."
+    ),
 )
 async def list_audit(
     ctx: Admin,
