@@ -119,3 +119,41 @@ class SubjectExposure(BaseModel):
 
 class ExposureResponse(BaseModel):
     results: list[SubjectExposure]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "subject": EXAMPLE_SUBJECT,
+                            "found": True,
+                            "institutions_reporting": 2,
+                            "institutions_delinquent": 1,
+                            "accounts": {
+                                "total": 3,
+                                "delinquent": 1,
+                                "by_status": {"current": 2, "dpd_31_60": 1},
+                                "by_product": {"auto_loan": 2, "consumer_loan": 1},
+                                "in_arrangement": 0,
+                            },
+                            "worst_status": "dpd_31_60",
+                            "worst_status_24m": "dpd_61_90",
+                            "overdue_amounts": {"CNY": "6200.00"},
+                            "outstanding_amounts": {"CNY": "150000.00"},
+                            "latest_delinquent_since": "2026-09-20",
+                            "uncollected_delinquent_accounts": 1,
+                            "disputed": False,
+                            "hard_inquiries": {
+                                "last_30d": 3,
+                                "last_90d": 5,
+                                "institutions_30d": 2,
+                                "institutions_90d": 3,
+                            },
+                            "own": {"accounts": 1, "delinquent": 0, "worst_status": "current"},
+                        }
+                    ]
+                }
+            ]
+        }
+    )

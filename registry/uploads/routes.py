@@ -123,6 +123,7 @@ async def upload(
     dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
     responses=problem_responses(Invalid),
     summary="List own uploads, newest first",
+    description="The caller's own upload jobs, newest first, with their status and counts.",
 )
 async def list_uploads(ctx: RecordsWrite, cursor: CursorParam = None, limit: LimitParam = 50) -> Page[UploadJobOut]:
     return await service.list_jobs(ctx, cursor=cursor, limit=limit)
@@ -133,6 +134,11 @@ async def list_uploads(ctx: RecordsWrite, cursor: CursorParam = None, limit: Lim
     dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
     responses=problem_responses(NotFound, Invalid),
     summary="One own upload: status, progress, counts",
+    description=(
+        "One of the caller's upload jobs: how many lines were received and processed, and the outcome "
+        "counts (`created + updated + unchanged + stale + rejected = processed_lines`). Another member's "
+        "job is 404."
+    ),
 )
 async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
     return await service.get_job(ctx, job_id)
@@ -150,6 +156,11 @@ async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
     },
     response_class=StreamingResponse,
     summary="The rejected lines of an own upload (NDJSON)",
+    description=(
+        "One JSON object per rejected line, in line order, as `application/x-ndjson`: the line number, "
+        "its account_ref when it had one, and why it was rejected. A report keeps a job's first rejected "
+        "lines only; where it stops, one more line says so."
+    ),
 )
 async def upload_errors(job_id: JobPath, ctx: RecordsWrite) -> StreamingResponse:
     job = await service.get_job(ctx, job_id)
