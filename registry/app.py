@@ -40,7 +40,7 @@ from registry.core.keys import load_keyring
 from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
-from registry.core.openapi import add_components, add_list_examples, operation_ids
+from registry.core.openapi import add_components, add_list_examples, operation_ids, restore_examples
 from registry.core.tenancy import load_prover
 from registry.disputes.routes import admin_router as admin_disputes_router
 from registry.disputes.routes import router as disputes_router
@@ -228,6 +228,7 @@ def _openapi(app: FastAPI) -> dict:
             for cls in standard:
                 if cls is Invalid or str(cls.status) not in responses:
                     responses[str(cls.status)] = problem_response(cls)
+    restore_examples(schema)
     add_list_examples(schema)
     components = schema["components"]["schemas"]
     components.pop("HTTPValidationError", None)

@@ -4,6 +4,7 @@ validators, client generators) accept the document and every answer is shown who
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,24 @@ def add_components(schema: dict[str, Any], *models: type[BaseModel]) -> None:
         for name, definition in model_schema.pop("$defs", {}).items():
             components.setdefault(name, definition)
         components.setdefault(model.__name__, model_schema)
+
+
+def restore_examples(schema: dict[str, Any]) -> None:
+    """Put each model's whole examples back into its component as written: FastAPI drops every
+    null from the document (`exclude_none`), examples included, and an example without its
+    null fields no longer fits its own schema."""
+    models: dict[str, set[type[BaseModel]]] = {}
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("registry."):
+                models.setdefault(sub.__name__, set()).add(sub)
+    for name, definition in schema.get("components", {}).get("schemas", {}).items():
+        found = models.get(name, set())
+        extra = next(iter(found)).model_config.get("json_schema_extra") if len(found) == 1 else None
+        if isinstance(extra, dict) and "examples" in extra:
+            definition["examples"] = copy.deepcopy(extra["examples"])
 
 
 def example_of(schema: dict[str, Any] | None, components: dict[str, Any]) -> Any:
