@@ -41,6 +41,7 @@ from registry.core.keys import load_keyring
 from registry.core.metrics import AUDIT_ROWS_SEALED, RequestMetricsMiddleware
 from registry.core.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from registry.core.migrate import head_revision
+from registry.core.openapi import add_components, add_list_examples, operation_ids, restore_examples
 from registry.core.query import RefuseUnknownQueryParameters
 from registry.core.tenancy import load_prover
 from registry.disputes import notifications as dispute_notifications
@@ -72,6 +73,10 @@ logger = logging.getLogger(__name__)
 
 # Routes that stream large bodies and set their own limits.
 STREAMED_PATHS = ("/v1/uploads",)
+# Public routes that read no query or path parameter, nor a JSON body (the token endpoint reads
+# its form itself, and answers RFC 6749 errors): a NUL in their query string is ignored like any
+# other query, and they list no 422.
+PARAMETERLESS_PATHS = ("/healthz", "/readyz", "/metrics", "/.well-known/jwks.json", "/oauth/token")
 
 DESCRIPTION = """
 The shared borrower registry of the lenders' association. Members report delinquency
@@ -176,10 +181,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         # Every route refuses a query parameter it does not declare (registry/core/query.py).
         dependencies=[RefuseUnknownQueryParameters],
+        generate_unique_id_function=operation_ids(),
     )
     app.state.head_revision = head_revision()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
-    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(NulGuardMiddleware, query_exempt_paths=PARAMETERLESS_PATHS)
     app.add_middleware(RequestMetricsMiddleware, metrics=settings.metrics_enabled)  # inside RequestId: it reads the id
     app.add_middleware(RequestIdMiddleware)
     if settings.forwarded_allow_ips:  # outermost: everything inside sees the client a trusted proxy names
@@ -233,26 +239,26 @@ def _openapi(app: FastAPI) -> dict:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in (ProblemDetails, RecordItem):
-        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in model_schema.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components.setdefault(model.__name__, model_schema)
+    add_components(schema, ProblemDetails, RecordItem)
     # Every operation documents the problems the shared machinery can answer: validation
     # (FastAPI's own shape replaced by ours), body size, and for authenticated routes
-    # 401/403/429/503.
-    for item in schema.get("paths", {}).values():
+    # 401/403/429/503. The public routes without parameters cannot answer 422 at all.
+    for path, item in schema.get("paths", {}).items():
         for operation in item.values():
             responses = operation.setdefault("responses", {})
-            standard: list[type[Problem]] = [Invalid]
+            standard: list[type[Problem]] = [] if path in PARAMETERLESS_PATHS else [Invalid]
             if "requestBody" in operation:
                 standard += [BadRequest, PayloadTooLarge]  # 400: a body that is not text at all
             if operation.get("security"):  # these also read the database: 503 while it is unreachable
                 standard += [Unauthenticated, Forbidden, RateLimited, ServiceUnavailable]
+            if path in PARAMETERLESS_PATHS:
+                responses.pop("422", None)
             for cls in standard:
                 if cls is Invalid or str(cls.status) not in responses:
                     responses[str(cls.status)] = problem_response(cls)
+    restore_examples(schema)
+    add_list_examples(schema)
+    components = schema["components"]["schemas"]
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     app.openapi_schema = schema

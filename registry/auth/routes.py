@@ -15,10 +15,11 @@ from registry.audit.actions import AuditAction
 from registry.audit.auditor import Actor
 from registry.audit.declare import audited, request_audit
 from registry.auth import service
-from registry.auth.schemas import JwkSet, OAuthErrorBody, TokenResponse
+from registry.auth.schemas import JwkSet, OAuthErrorBody, TokenRequest, TokenResponse
 from registry.auth.service import OAuthError
 from registry.context import PublicTransaction
 from registry.core.errors import PROBLEM_TYPE_PREFIX, RateLimited
+from registry.core.openapi import schema_ref
 from registry.ratelimit import service as ratelimit
 from registry.ratelimit.service import Policy
 from registry.runtime import get_runtime
@@ -28,33 +29,7 @@ router = APIRouter(tags=["auth"])
 _FORM_SCHEMA = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/x-www-form-urlencoded": {
-                "schema": {
-                    "type": "object",
-                    "required": ["grant_type"],
-                    "properties": {
-                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
-                        "scope": {"type": "string", "description": "Space-separated subset of the client's scopes"},
-                        "client_id": {
-                            "type": "string",
-                            "description": "client_secret_post (optional with private_key_jwt)",
-                        },
-                        "client_secret": {"type": "string", "description": "client_secret_post only"},
-                        "client_assertion_type": {
-                            "type": "string",
-                            "enum": ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
-                            "description": "private_key_jwt only",
-                        },
-                        "client_assertion": {
-                            "type": "string",
-                            "description": "private_key_jwt: the signed JWT (RFC 7523)",
-                        },
-                    },
-                },
-                "example": {"grant_type": "client_credentials", "scope": "exposure:read"},
-            }
-        },
+        "content": {"application/x-www-form-urlencoded": {"schema": schema_ref(TokenRequest)}},
     }
 }
 
@@ -115,7 +90,16 @@ async def token(request: Request, tx: PublicTransaction) -> JSONResponse:
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-@router.get("/.well-known/jwks.json", response_model=JwkSet, summary="Public keys that sign access tokens")
+@router.get(
+    "/.well-known/jwks.json",
+    response_model=JwkSet,
+    summary="Public keys that sign access tokens",
+    description=(
+        "The JWK set (RFC 7517) that verifies the access tokens of `POST /oauth/token`: Ed25519 keys, "
+        "`alg` `EdDSA`, each `kid` the key's RFC 7638 thumbprint. A token's `kid` header names its key; "
+        "every key that may still have signed a live token is listed. Cache it for up to 5 minutes."
+    ),
+)
 async def jwks(request: Request) -> JSONResponse:
     return JSONResponse(get_runtime(request).tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})
 

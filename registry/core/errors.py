@@ -205,6 +205,21 @@ def problem_responses(*classes: type[Problem]) -> dict[int | str, dict[str, Any]
     return {cls.status: problem_response(cls) for cls in classes}
 
 
+# The token endpoint is read by RFC 6749 clients, which look for `error`, not a problem type:
+# every answer there carries the OAuth error code its status means (RFC 6749 §5.2), also those
+# that the shared machinery gives before the endpoint runs (body too large, service unavailable).
+OAUTH_ERROR_PATHS = frozenset({"/oauth/token"})
+_OAUTH_ERROR_CODES = {401: "invalid_client", 429: "temporarily_unavailable", 503: "temporarily_unavailable"}
+
+
+def oauth_error_fields(path: str, status: int, detail: str) -> dict[str, str]:
+    """`error` and `error_description` for an error answered at `path`, when an OAuth client reads it."""
+    if path not in OAUTH_ERROR_PATHS:
+        return {}
+    code = _OAUTH_ERROR_CODES.get(status, "invalid_request" if status < 500 else "server_error")
+    return {"error": code, "error_description": detail}
+
+
 def request_id_of(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
 
@@ -226,6 +241,7 @@ def render(
         "instance": request.url.path,
         "request_id": request_id_of(request),
         "errors": [e.model_dump() for e in errors or []],
+        **oauth_error_fields(request.url.path, status, detail),
     }
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -237,13 +253,28 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_errors(raw: list[dict[str, Any]]) -> list[FieldError]:
+def located_message(error: Any) -> tuple[tuple[Any, ...], str]:
+    """Where one pydantic error is and what it says, in the service's own words: a validator's
+    message as it raised it (pydantic prefixes "Value error, "), at the field a model
+    validator names (`FieldValueError.field`) rather than at the model's whole body."""
+    loc = tuple(error.get("loc", ()))
+    message = str(error.get("msg", "invalid value"))
+    cause = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "json_invalid":
+        message = "Body is not valid JSON: " + str(cause or "decode error")
+    elif error.get("type") == "value_error" and isinstance(cause, ValueError):
+        message = str(cause)
+        field = getattr(cause, "field", None)
+        if isinstance(field, str):
+            loc = (*loc, field)
+    return loc, message
+
+
+def validation_errors(raw: list[Any]) -> list[FieldError]:
     errors = []
     for item in raw:
-        message = str(item.get("msg", "invalid value"))
-        if item.get("type") == "json_invalid":
-            message = "Body is not valid JSON: " + str(item.get("ctx", {}).get("error", "decode error"))
-        errors.append(FieldError(field=_field_path(tuple(item.get("loc", ()))), message=message))
+        loc, message = located_message(item)
+        errors.append(FieldError(field=_field_path(loc), message=message))
     return errors
 
 

@@ -9,7 +9,7 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Invalid, PayloadTooLarge
+from registry.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Invalid, PayloadTooLarge, oauth_error_fields
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -86,6 +86,7 @@ class BodyLimitMiddleware:
                 "instance": scope["path"],
                 "request_id": scope.get("state", {}).get("request_id"),
                 "errors": [],
+                **oauth_error_fields(scope["path"], 413, f"The request body exceeds {self.max_bytes} bytes"),
             }
         )
         headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
@@ -97,12 +98,15 @@ class NulGuardMiddleware:
     """Refuses a NUL character anywhere in the path or query string with a 422 problem:
     no identifier or filter holds one, and PostgreSQL text cannot store it."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, query_exempt_paths: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.query_exempt_paths = frozenset(query_exempt_paths)  # routes that read no query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (
-            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"] or b"%00" in scope.get("raw_path", b"")
+            (b"%00" in scope.get("query_string", b"") and scope["path"] not in self.query_exempt_paths)
+            or "\x00" in scope["path"]
+            or b"%00" in scope.get("raw_path", b"")
         ):
             body = orjson.dumps(
                 {

@@ -33,6 +33,15 @@ def _walk_for_nul(value: Any) -> bool:
     return False
 
 
+class FieldValueError(ValueError):
+    """A model validator's refusal that names the field at fault, so that a 422 names it
+    (`consent_ref`) rather than the whole body."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class RequestModel(BaseModel):
     """Requests: strict about unknown fields, and no string may carry a NUL character
     (PostgreSQL text cannot store it, and no legitimate value holds one)."""

@@ -84,6 +84,11 @@ async def file_dispute(
     dependencies=[audited(AuditAction.DISPUTES_LIST)],
     responses=problem_responses(Invalid),
     summary="Disputes you filed or that cover your records",
+    description=(
+        "Disputes the caller filed, and disputes that cover one of its records, oldest first. Counts and "
+        "covered records are the caller's own only: a member never learns which other lenders' records a "
+        "dispute covers."
+    ),
 )
 async def list_disputes(
     ctx: Disputes,
@@ -102,6 +107,11 @@ async def list_disputes(
     dependencies=[audited(AuditAction.DISPUTES_READ)],
     responses=problem_responses(NotFound, Invalid),
     summary="One dispute with its history (your records only)",
+    description=(
+        "One dispute the caller filed or that covers one of its records: status, deadline, the caller's "
+        "covered records with their responses and outcomes, and the history. 404 for any other dispute, "
+        "as for one that does not exist."
+    ),
 )
 async def get_dispute(dispute_id: DisputePath, ctx: Disputes) -> DisputeOut:
     return await service.view(ctx, dispute_id)
@@ -147,6 +157,10 @@ async def admin_file_dispute(
     dependencies=[audited(AuditAction.ADMIN_DISPUTE_LIST)],
     responses=problem_responses(Invalid),
     summary="Every dispute, oldest first",
+    description=(
+        "Every dispute, with how many records each covers and whether it is overdue (open past its "
+        "20-day deadline), for the association's dispute officers."
+    ),
 )
 async def admin_list_disputes(
     ctx: Admin,
@@ -165,6 +179,11 @@ async def admin_list_disputes(
     dependencies=[audited(AuditAction.ADMIN_DISPUTE_READ)],
     responses=problem_responses(NotFound, Invalid),
     summary="One dispute with every record and its history",
+    description=(
+        "One dispute as the association sees it: who filed it, every covered record with the institution "
+        "that holds it, each lender's response and proposed correction, the outcome per record, and the "
+        "whole history."
+    ),
 )
 async def admin_get_dispute(dispute_id: DisputePath, ctx: Admin) -> DisputeOut:
     return await service.view(ctx, dispute_id)

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from registry.core.schemas import RequestModel, ResponseModel
-from registry.records.schemas import Token
+from registry.core.schemas import FieldValueError, RequestModel, ResponseModel
+from registry.records.schemas import RECORD_EXAMPLE, Token
 
 # A partial correction: the account was settled; every other field stays as reported.
 CORRECTION_EXAMPLE = {
@@ -23,6 +23,24 @@ CORRECTION_EXAMPLE = {
 }
 
 Note = Field(min_length=1, max_length=2000, examples=["Checked against the loan ledger of 2026-10-31"])
+
+
+DISPUTE_ID = "3c9d2e7f-1a4b-4c8d-9e2f-6a7b8c9d0e1f"
+RECORD_ID = "5a1f0c3e-8d2b-4e6f-9a7c-1b3d5e7f9a0c"
+DISPUTE_SUMMARY_EXAMPLE = {
+    "id": DISPUTE_ID,
+    "status": "resolved",
+    "reason": "already_settled",
+    "statement": "I repaid this loan in full in August 2026.",
+    "received_at": "2026-11-03T10:00:00Z",
+    "deadline": "2026-11-23T10:00:00Z",
+    "overdue": False,
+    "records": 1,
+    "filed_by_you": False,
+    "resolution": "upheld",
+    "resolution_note": "The lender's ledger shows the loan settled on 2026-08-14",
+    "resolved_at": "2026-11-10T15:30:00Z",
+}
 
 
 class Reason(StrEnum):
@@ -50,7 +68,7 @@ class Resolution(StrEnum):
     unverifiable = "unverifiable"
 
 
-class Outcome(StrEnum):
+class DisputeOutcome(StrEnum):
     corrected = "corrected"
     suppressed = "suppressed"
     kept = "kept"
@@ -105,6 +123,20 @@ class DisputeFiled(ResponseModel):
     received_at: datetime
     deadline: datetime = Field(description="received_at + 20 days")
 
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": DISPUTE_ID,
+                    "status": "open",
+                    "received_at": "2026-11-03T10:00:00Z",
+                    "deadline": "2026-11-23T10:00:00Z",
+                }
+            ]
+        },
+    )
+
 
 class DisputeResponse(RequestModel):
     record_id: uuid.UUID = Field(description="Your record covered by the dispute")
@@ -138,15 +170,36 @@ class DisputeResponse(RequestModel):
     @model_validator(mode="after")
     def _correction_matches_action(self) -> DisputeResponse:
         if self.action is ResponseAction.correct and self.correction is None:
-            raise ValueError("correction is required when action is correct")
+            raise FieldValueError("correction", "correction is required when action is correct")
         if self.action is ResponseAction.confirm and self.correction is not None:
-            raise ValueError("correction is only allowed when action is correct")
+            raise FieldValueError("correction", "correction is only allowed when action is correct")
         return self
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "record_id": RECORD_ID,
+                    "action": "correct",
+                    "note": "Settled on 2026-08-14; the October report was wrong",
+                    "correction": {**RECORD_EXAMPLE, "status": "settled", "overdue_amount": "0", "as_of": "2026-11-05"},
+                }
+            ]
+        },
+    )
 
 
 class DisputeResolve(RequestModel):
     resolution: Resolution
     note: str = Note
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"resolution": "upheld", "note": "The lender's ledger shows the loan settled on 2026-08-14"}]
+        },
+    )
 
 
 class Institution(BaseModel):
@@ -162,7 +215,7 @@ class CoveredRecord(ResponseModel):
     note: str | None
     correction: dict[str, Any] | None
     responded_at: datetime | None
-    outcome: Outcome | None
+    outcome: DisputeOutcome | None
 
 
 class DisputeEventOut(ResponseModel):
@@ -187,8 +240,65 @@ class DisputeSummary(ResponseModel):
     resolution_note: str | None
     resolved_at: datetime | None
 
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [DISPUTE_SUMMARY_EXAMPLE]})
+
 
 class DisputeOut(DisputeSummary):
     filed_by: Institution | None = Field(description="Admins only")
     covered: list[CoveredRecord] = Field(description="For a member, only its own records")
     history: list[DisputeEventOut]
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **DISPUTE_SUMMARY_EXAMPLE,
+                    "filed_by": {"code": "BANK002", "name": "Second Savings Bank"},
+                    "covered": [
+                        {
+                            "record_id": RECORD_ID,
+                            "account_ref": "LN-2024-000187",
+                            "institution": {"code": "BANK001", "name": "First Commercial Bank"},
+                            "response": "correct",
+                            "note": "Settled on 2026-08-14; the October report was wrong",
+                            "correction": {**RECORD_EXAMPLE, "status": "settled", "as_of": "2026-11-05"},
+                            "responded_at": "2026-11-06T09:12:00Z",
+                            "outcome": "corrected",
+                        }
+                    ],
+                    "history": [
+                        {
+                            "at": "2026-11-03T10:00:00Z",
+                            "kind": "filed",
+                            "record_id": None,
+                            "institution": {"code": "BANK002", "name": "Second Savings Bank"},
+                            "details": {"reason": "already_settled", "records": 1},
+                        },
+                        {
+                            "at": "2026-11-06T09:12:00Z",
+                            "kind": "response",
+                            "record_id": RECORD_ID,
+                            "institution": {"code": "BANK001", "name": "First Commercial Bank"},
+                            "details": {
+                                "action": "correct",
+                                "note": "Settled on 2026-08-14; the October report was wrong",
+                                "correction": True,
+                            },
+                        },
+                        {
+                            "at": "2026-11-10T15:30:00Z",
+                            "kind": "resolved",
+                            "record_id": None,
+                            "institution": {"code": "ASSOC", "name": "Lenders' Association"},
+                            "details": {
+                                "resolution": "upheld",
+                                "note": "The lender's ledger shows the loan settled on 2026-08-14",
+                                "outcomes": {RECORD_ID: "corrected"},
+                            },
+                        },
+                    ],
+                }
+            ]
+        },
+    )

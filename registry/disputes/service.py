@@ -31,11 +31,11 @@ from registry.disputes.schemas import (
     DisputeEventOut,
     DisputeFiled,
     DisputeOut,
+    DisputeOutcome,
     DisputeResolve,
     DisputeResponse,
     DisputeSummary,
     Institution,
-    Outcome,
     Resolution,
     ResponseAction,
 )
@@ -323,15 +323,15 @@ def _bound_correction(ctx: AnyContext, snapshot: dict[str, Any], key: bytes) -> 
     return dataclasses.replace(checked, subject_key=key, content_hash=content_hash(key, checked.snapshot))
 
 
-async def _apply_correction(ctx: AssociationContext, covered: CoveredRow) -> Outcome:
+async def _apply_correction(ctx: AssociationContext, covered: CoveredRow) -> DisputeOutcome:
     assert covered.correction is not None and covered.subject_key is not None
     item = _bound_correction(ctx, covered.correction, covered.subject_key)
     owner = ctx.tenant.acting_for(covered.member_id)
     if await records_repository.upsert(ctx.conn, owner, [item]):
-        return Outcome.corrected
+        return DisputeOutcome.corrected
     stored = await records_repository.current_versions(ctx.conn, owner, [item.item.account_ref])
     # The owner reported a newer state after proposing the correction: that report stands.
-    return Outcome.superseded if stored and stored[0].as_of > item.item.as_of else Outcome.corrected
+    return DisputeOutcome.superseded if stored and stored[0].as_of > item.item.as_of else DisputeOutcome.corrected
 
 
 async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeResolve) -> DisputeOut:
@@ -341,13 +341,13 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
     all_covered = await repository.covered(ctx.conn, ctx.tenant, dispute_id)
     for covered in all_covered:
         if body.resolution is not Resolution.upheld:
-            outcome = Outcome.kept
+            outcome = DisputeOutcome.kept
         elif covered.subject_key != dispute.subject_key:  # a party's dispute: its link goes, the record stays
-            outcome = Outcome.unlinked
+            outcome = DisputeOutcome.unlinked
         elif covered.response == ResponseAction.correct and covered.correction is not None:
             outcome = await _apply_correction(ctx, covered)
         else:
-            outcome = Outcome.suppressed
+            outcome = DisputeOutcome.suppressed
         outcomes[covered.record_id] = outcome.value
     await repository.resolve(
         ctx.conn,
@@ -358,8 +358,8 @@ async def resolve(ctx: AssociationContext, dispute_id: uuid.UUID, body: DisputeR
         at=ctx.now,
         outcomes=outcomes,
     )
-    suppress = [rid for rid, outcome in outcomes.items() if outcome == Outcome.suppressed]
-    unlinked = [(rid, dispute.subject_key) for rid, outcome in outcomes.items() if outcome == Outcome.unlinked]
+    suppress = [rid for rid, outcome in outcomes.items() if outcome == DisputeOutcome.suppressed]
+    unlinked = [(rid, dispute.subject_key) for rid, outcome in outcomes.items() if outcome == DisputeOutcome.unlinked]
     await parties.remove_links(ctx.conn, unlinked, ctx.now)
     await repository.refresh_record_flags(ctx.conn, list(outcomes), suppress)
     if await notifications.dispute_resolved(

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from registry.core.schemas import RequestModel
+from registry.core.schemas import FieldValueError, RequestModel
 from registry.records.schemas import MAX_BATCH, Token
 from registry.records.vocabulary import Status
 
@@ -63,7 +63,9 @@ class ExposureRequest(RequestModel):
     @model_validator(mode="after")
     def _consent(self) -> ExposureRequest:
         if self.purpose in CONSENTED_PURPOSES and self.consent_ref is None:
-            raise ValueError(f"consent_ref is required for {self.purpose.value}: the borrower's authorization")
+            raise FieldValueError(
+                "consent_ref", f"consent_ref is required for {self.purpose.value}: the borrower's authorization"
+            )
         return self
 
 
@@ -138,3 +140,41 @@ class SubjectExposure(BaseModel):
 
 class ExposureResponse(BaseModel):
     results: list[SubjectExposure]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "subject": EXAMPLE_SUBJECT,
+                            "found": True,
+                            "institutions_reporting": 2,
+                            "institutions_delinquent": 1,
+                            "accounts": {
+                                "total": 3,
+                                "delinquent": 1,
+                                "by_status": {"current": 2, "dpd_31_60": 1},
+                                "by_product": {"auto_loan": 2, "consumer_loan": 1},
+                                "in_arrangement": 0,
+                            },
+                            "worst_status": "dpd_31_60",
+                            "worst_status_24m": "dpd_61_90",
+                            "overdue_amounts": {"CNY": "6200.00"},
+                            "outstanding_amounts": {"CNY": "150000.00"},
+                            "latest_delinquent_since": "2026-09-20",
+                            "uncollected_delinquent_accounts": 1,
+                            "disputed": False,
+                            "hard_inquiries": {
+                                "last_30d": 3,
+                                "last_90d": 5,
+                                "institutions_30d": 2,
+                                "institutions_90d": 3,
+                            },
+                            "own": {"accounts": 1, "delinquent": 0, "worst_status": "current"},
+                        }
+                    ]
+                }
+            ]
+        }
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(examples=["ok"])
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
 
 
 class Readiness(BaseModel):
@@ -17,3 +19,17 @@ class Readiness(BaseModel):
     )
     migration: str | None
     expected_migration: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ready",
+                    "database": "ok",
+                    "reason": None,
+                    "migration": "0013",
+                    "expected_migration": "0013",
+                }
+            ]
+        }
+    )

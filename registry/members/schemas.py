@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from registry.auth.principal import Scope
-from registry.core.schemas import RequestModel, ResponseModel
+from registry.core.schemas import FieldValueError, RequestModel, ResponseModel
 
 
 class MemberKind(StrEnum):
@@ -59,7 +59,7 @@ class MemberUpdate(RequestModel):
     def _no_null_identity(self) -> MemberUpdate:
         for field in ("status", "name"):
             if field in self.model_fields_set and getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
+                raise FieldValueError(field, f"{field} cannot be null")
         return self
 
     model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [{"status": "suspended"}]}})
@@ -75,6 +75,25 @@ class MemberOut(ResponseModel):
     quota_writes_per_second: int | None
     created_at: datetime
     updated_at: datetime
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                    "code": "BANK001",
+                    "name": "First Commercial Bank",
+                    "kind": "bank",
+                    "status": "active",
+                    "quota_exposure_per_minute": 6000,
+                    "quota_writes_per_second": None,
+                    "created_at": "2026-11-02T08:15:00Z",
+                    "updated_at": "2026-11-02T08:15:00Z",
+                }
+            ]
+        },
+    )
 
 
 class ClientCreate(RequestModel):
@@ -106,6 +125,19 @@ class ClientCreate(RequestModel):
     )
 
 
+CLIENT_EXAMPLE = {
+    "client_id": "brc_3f9a1c2e7b6d5a40",
+    "member_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    "name": "loan-origination",
+    "scopes": ["records:write", "exposure:read"],
+    "auth_method": "client_secret",
+    "status": "active",
+    "created_at": "2026-11-02T08:20:00Z",
+    "last_used_at": "2026-11-28T09:30:00Z",
+    "revoked_at": None,
+}
+
+
 class ClientOut(ResponseModel):
     client_id: str = Field(examples=["brc_3f9a1c2e7b6d5a40"])
     member_id: uuid.UUID
@@ -117,9 +149,24 @@ class ClientOut(ResponseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
 
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [CLIENT_EXAMPLE]})
+
 
 class ClientCreated(ClientOut):
     client_secret: str | None = Field(
         description="Shown this once; only a hash is kept. Null for a private_key_jwt client.",
         examples=["brs_kQ3v9x1mZ0p8YtW4rL6sN2bH7cD5fG1jA3eR9uI0oP4"],
+    )
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **CLIENT_EXAMPLE,
+                    "last_used_at": None,
+                    "client_secret": "brs_kQ3v9x1mZ0p8YtW4rL6sN2bH7cD5fG1jA3eR9uI0oP4",
+                }
+            ]
+        },
     )

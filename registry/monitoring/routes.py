@@ -72,6 +72,7 @@ async def add_watches(
     dependencies=[audited(AuditAction.MONITOR_WATCH_LIST)],
     responses=problem_responses(Invalid),
     summary="Your watches in force",
+    description="The caller's watches that have not ended, oldest first, with their labels.",
 )
 async def list_watches(
     ctx: Monitor, cursor: CursorParam = None, limit: LimitParam = 100, kind: WatchKindParam = WatchKind.subject
@@ -87,6 +88,10 @@ async def list_watches(
     dependencies=[audited(AuditAction.MONITOR_WATCH_REMOVE)],
     responses=problem_responses(NotFound, Invalid),
     summary="Stop watching a borrower",
+    description=(
+        "Ends the caller's watch on the borrower token; no alert about it follows. 404 when the caller "
+        "does not watch it."
+    ),
 )
 async def remove_watch(
     subject: Annotated[str, Path(max_length=64, description="The borrower token (vin token with kind=vehicle)")],
@@ -140,6 +145,10 @@ async def put_webhook(body: WebhookPut, ctx: Monitor) -> WebhookOut:
     dependencies=[audited(AuditAction.MONITOR_WEBHOOK_READ)],
     responses=problem_responses(NotFound),
     summary="Your webhook endpoint (never its secret)",
+    description=(
+        "The URL alerts are delivered to; the signing secret is never shown again after the PUT that "
+        "generated it. 404 when none is set."
+    ),
 )
 async def get_webhook(ctx: Monitor) -> WebhookOut:
     return await service.get_webhook(ctx)
@@ -151,6 +160,9 @@ async def get_webhook(ctx: Monitor) -> WebhookOut:
     dependencies=[audited(AuditAction.MONITOR_WEBHOOK_DELETE)],
     responses=problem_responses(NotFound),
     summary="Remove your webhook; pending deliveries are cancelled",
+    description=(
+        "Removes the endpoint. Deliveries not yet made are cancelled; alerts stay in the feed (GET /v1/alerts)."
+    ),
 )
 async def delete_webhook(ctx: Monitor) -> None:
     await service.delete_webhook(ctx)
@@ -162,6 +174,10 @@ async def delete_webhook(ctx: Monitor) -> None:
     dependencies=[audited(AuditAction.MONITOR_WEBHOOK_TEST)],
     responses=problem_responses(NotFound),
     summary="Queue a signed `ping` delivery to your endpoint",
+    description=(
+        "Queues a delivery of event `ping`, signed like every alert, so that you can check your endpoint "
+        "and its signature check. Follow it in GET /v1/webhook/deliveries. 404 when no webhook is set."
+    ),
 )
 async def test_webhook(ctx: Monitor) -> DeliveryOut:
     return await service.test_webhook(ctx)
@@ -172,6 +188,10 @@ async def test_webhook(ctx: Monitor) -> DeliveryOut:
     dependencies=[audited(AuditAction.MONITOR_DELIVERIES_LIST)],
     responses=problem_responses(Invalid),
     summary="Your webhook deliveries, newest first",
+    description=(
+        "Each delivery of an alert or a ping to your endpoint: its status, attempts, the last HTTP "
+        "status or error, and when it is tried next. Failed deliveries are retried with backoff."
+    ),
 )
 async def list_deliveries(
     ctx: Monitor, status: DeliveryStatus | None = None, cursor: CursorParam = None, limit: LimitParam = 100

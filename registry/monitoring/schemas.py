@@ -30,6 +30,9 @@ class WatchKind(StrEnum):
     vehicle = "vehicle"
 
 
+EXAMPLE_SUBJECT = "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b"
+
+
 class WatchCreate(RequestModel):
     kind: WatchKind = Field(
         default=WatchKind.subject,
@@ -38,16 +41,38 @@ class WatchCreate(RequestModel):
     subjects: list[Token] = Field(min_length=1, max_length=MAX_WATCH_BATCH)
     label: str | None = Label
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "subjects": [EXAMPLE_SUBJECT, "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"],
+                    "label": "branch 12 auto loans",
+                }
+            ]
+        },
+    )
+
 
 class WatchBatchResult(BaseModel):
     created: int = Field(description="Subjects newly watched", examples=[2])
     existing: int = Field(description="Subjects already watched (a given label replaces the old one)", examples=[0])
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"created": 2, "existing": 0}]})
 
 
 class WatchOut(BaseModel):
     subject: str = Field(description="The borrower token you watch")
     label: str | None
     created_at: datetime
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"subject": EXAMPLE_SUBJECT, "label": "branch 12 auto loans", "created_at": "2026-11-02T08:40:00Z"}
+            ]
+        }
+    )
 
 
 class AlertKind(StrEnum):
@@ -198,6 +223,35 @@ class AlertFeed(BaseModel):
         description="Always present: pass as `after` to continue; equal to the given cursor when nothing is new"
     )
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": 4711,
+                            "subject": EXAMPLE_SUBJECT,
+                            "label": "branch 12 auto loans",
+                            "kind": "new_delinquency",
+                            "status": "dpd_31_60",
+                            "at": "2026-11-28T09:30:00Z",
+                        },
+                        {
+                            "id": 4712,
+                            "subject": None,
+                            "label": None,
+                            "kind": "audit_checkpoint",
+                            "status": None,
+                            "at": "2026-11-28T09:31:00Z",
+                            "checkpoint": CheckpointHead.model_config["json_schema_extra"]["examples"][0],
+                        },
+                    ],
+                    "next_cursor": "WzQ4MjEwMzc3LDQ3MTJd",
+                }
+            ]
+        }
+    )
+
 
 class WebhookPut(RequestModel):
     url: str = Field(min_length=8, max_length=2000, examples=["https://lender.example/registry/alerts"])
@@ -208,6 +262,10 @@ class WebhookPut(RequestModel):
         description="Signing secret; when absent a new one is generated and returned once",
     )
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"url": "https://lender.example/registry/alerts"}]}
+    )
+
 
 class WebhookOut(ResponseModel):
     url: str
@@ -216,6 +274,20 @@ class WebhookOut(ResponseModel):
     )
     created_at: datetime
     updated_at: datetime
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://lender.example/registry/alerts",
+                    "secret": None,
+                    "created_at": "2026-11-02T08:45:00Z",
+                    "updated_at": "2026-11-02T08:45:00Z",
+                }
+            ]
+        },
+    )
 
 
 class DeliveryStatus(StrEnum):
@@ -237,3 +309,24 @@ class DeliveryOut(ResponseModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 90211,
+                    "event": "alert",
+                    "alert_id": 4711,
+                    "status": "delivered",
+                    "attempts": 1,
+                    "next_attempt_at": "2026-11-28T09:30:01Z",
+                    "last_attempt_at": "2026-11-28T09:30:01Z",
+                    "last_status_code": 204,
+                    "last_error": None,
+                    "created_at": "2026-11-28T09:30:00Z",
+                    "delivered_at": "2026-11-28T09:30:01Z",
+                }
+            ]
+        },
+    )

@@ -112,6 +112,10 @@ async def list_records(
     dependencies=[audited(AuditAction.RECORDS_READ)],
     responses=problem_responses(NotFound, Invalid),
     summary="One own record with its history",
+    description=(
+        "One of the caller's own records, with every accepted change (`events`) in order. Another "
+        "member's record answers 404, as one that does not exist."
+    ),
 )
 async def get_record(record_id: RecordPath, ctx: RecordsRead) -> RecordDetail:
     return await service.get_record(ctx, record_id)
@@ -122,6 +126,11 @@ async def get_record(record_id: RecordPath, ctx: RecordsRead) -> RecordDetail:
     dependencies=[audited(AuditAction.RECORDS_WITHDRAW)],
     responses=problem_responses(NotFound, Invalid),
     summary="Withdraw an own record",
+    description=(
+        "Withdraws the record: it leaves every exposure answer at once, and the caller's watches on its "
+        "borrower that no other record of the caller keeps end with it. Withdrawing again answers the "
+        "same record; another member's record is 404."
+    ),
 )
 async def withdraw_record(record_id: RecordPath, ctx: RecordsWrite) -> RecordOut:
     return await service.withdraw(ctx, record_id)

@@ -131,7 +131,7 @@ class RecordBatch(RequestModel):
     model_config = ConfigDict(**{"extra": "forbid", "json_schema_extra": {"examples": [{"records": [RECORD_EXAMPLE]}]}})
 
 
-class Outcome(StrEnum):
+class RecordOutcome(StrEnum):
     created = "created"
     updated = "updated"
     unchanged = "unchanged"
@@ -147,7 +147,7 @@ class ItemError(BaseModel):
 class ItemResult(BaseModel):
     index: int = Field(examples=[0])
     account_ref: str | None = Field(examples=["LN-2024-000187"])
-    outcome: Outcome
+    outcome: RecordOutcome
     record_id: uuid.UUID | None
     errors: list[ItemError] = Field(default_factory=list)
 
@@ -164,6 +164,32 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
     summary: BatchSummary
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "index": 0,
+                            "account_ref": "LN-2024-000187",
+                            "outcome": "created",
+                            "record_id": "5a1f0c3e-8d2b-4e6f-9a7c-1b3d5e7f9a0c",
+                            "errors": [],
+                        },
+                        {
+                            "index": 1,
+                            "account_ref": "LN-2024-000188",
+                            "outcome": "rejected",
+                            "record_id": None,
+                            "errors": [{"field": "delinquent_since", "message": "required when status is dpd_31_60"}],
+                        },
+                    ],
+                    "summary": {"created": 1, "updated": 0, "unchanged": 0, "stale": 0, "rejected": 1},
+                }
+            ]
+        }
+    )
+
 
 class RecordEventOut(ResponseModel):
     kind: str = Field(examples=["updated"])
@@ -171,6 +197,21 @@ class RecordEventOut(ResponseModel):
     status: Status
     as_of: date
     at: datetime
+
+
+RECORD_OUT_EXAMPLE = {
+    "id": "5a1f0c3e-8d2b-4e6f-9a7c-1b3d5e7f9a0c",
+    **{k: v for k, v in RECORD_EXAMPLE.items() if k != "subject"},
+    "closed_on": None,
+    "uncollected": False,
+    "disputed": False,
+    "suppressed": False,
+    "expires_on": None,
+    "withdrawn_at": None,
+    "version": 2,
+    "created_at": "2026-10-01T02:10:00Z",
+    "updated_at": "2026-11-01T02:10:00Z",
+}
 
 
 class RecordOut(ResponseModel):
@@ -215,6 +256,35 @@ class RecordOut(ResponseModel):
     created_at: datetime
     updated_at: datetime
 
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [RECORD_OUT_EXAMPLE]})
+
 
 class RecordDetail(RecordOut):
     events: list[RecordEventOut]
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    **RECORD_OUT_EXAMPLE,
+                    "events": [
+                        {
+                            "kind": "created",
+                            "version": 1,
+                            "status": "dpd_1_30",
+                            "as_of": "2026-09-30",
+                            "at": "2026-10-01T02:10:00Z",
+                        },
+                        {
+                            "kind": "updated",
+                            "version": 2,
+                            "status": "dpd_31_60",
+                            "as_of": "2026-10-31",
+                            "at": "2026-11-01T02:10:00Z",
+                        },
+                    ],
+                }
+            ]
+        },
+    )

@@ -27,10 +27,10 @@ from registry.records.schemas import (
     BatchResult,
     BatchSummary,
     ItemResult,
-    Outcome,
     RecordDetail,
     RecordEventOut,
     RecordOut,
+    RecordOutcome,
 )
 from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, format_minor, validate_item
@@ -66,7 +66,7 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
         if isinstance(checked, list):
             ref = raw.get("account_ref") if isinstance(raw, dict) and isinstance(raw.get("account_ref"), str) else None
             results[index] = ItemResult(
-                index=index, account_ref=ref, outcome=Outcome.rejected, record_id=None, errors=checked
+                index=index, account_ref=ref, outcome=RecordOutcome.rejected, record_id=None, errors=checked
             )
         else:
             valid.append(checked)
@@ -92,7 +92,7 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
     final = [r for r in results if r is not None]
     counts = Counter(r.outcome.value for r in final)
     count(RECORDS, counts.elements())
-    summary = BatchSummary(**{o.value: counts.get(o.value, 0) for o in Outcome})
+    summary = BatchSummary(**{o.value: counts.get(o.value, 0) for o in RecordOutcome})
     result = BatchResult(results=final, summary=summary)
     ctx.audit.details = summary.model_dump()
     ctx.audit.resource = "records"
@@ -113,7 +113,7 @@ async def write_valid(
 
 async def apply_valid(
     conn: asyncpg.Connection, tenancy: Tenancy, valid: Sequence[ValidItem], *, today: date | None = None
-) -> list[tuple[ValidItem, Outcome, uuid.UUID]]:
+) -> list[tuple[ValidItem, RecordOutcome, uuid.UUID]]:
     """The write path of records item by item (POST /v1/records): apply valid items as the
     tenancy's member's, at most one per account_ref, and give each its outcome and record id."""
     owner = tenancy.member
@@ -131,10 +131,10 @@ async def apply_valid(
     for v in valid:
         ref = v.item.account_ref
         if ref in applied:
-            outcome = Outcome.created if applied[ref].inserted else Outcome.updated
+            outcome = RecordOutcome.created if applied[ref].inserted else RecordOutcome.updated
             record_id = applied[ref].id
         else:
-            outcome = Outcome.stale if stored[ref].as_of > v.item.as_of else Outcome.unchanged
+            outcome = RecordOutcome.stale if stored[ref].as_of > v.item.as_of else RecordOutcome.unchanged
             record_id = stored[ref].id
         results.append((v, outcome, record_id))
     return results
@@ -157,12 +157,12 @@ async def apply_counted(
     await collateral.raise_collateral_alerts(conn, tenancy, counted.pledged, today)
     outcomes = Counter(
         {
-            Outcome.created.value: counted.created,
-            Outcome.updated.value: counted.updated,
-            Outcome.stale.value: counted.stale,
+            RecordOutcome.created.value: counted.created,
+            RecordOutcome.updated.value: counted.updated,
+            RecordOutcome.stale.value: counted.stale,
         }
     )
-    outcomes[Outcome.unchanged.value] = total - sum(outcomes.values())
+    outcomes[RecordOutcome.unchanged.value] = total - sum(outcomes.values())
     return +outcomes  # without the zeros
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from registry.core.errors import located_message
 from registry.core.subjects import subject_key
 from registry.records import parties
 from registry.records.currencies import MINOR_UNITS
@@ -132,7 +133,7 @@ def validate_item(index: int, raw: Any, server_key: bytes, today: date) -> Valid
     try:
         item = RecordItem.model_validate(raw)
     except ValidationError as exc:
-        return [ItemError(field=_field_of(tuple(e["loc"])), message=e["msg"]) for e in exc.errors()]
+        return [ItemError(field=_field_of(loc), message=message) for loc, message in map(located_message, exc.errors())]
     errors: list[ItemError] = []
     currency = item.currency.upper()
     digits = MINOR_UNITS.get(currency)

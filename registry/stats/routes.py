@@ -40,6 +40,11 @@ async def industry_stats(ctx: Admin) -> IndustryStats:
     dependencies=[audited(AuditAction.ADMIN_STATS_READ)],
     responses=problem_responses(NotFound, Invalid),
     summary="One member's figures with a 12-month series",
+    description=(
+        "The member's own figures (records, delinquency and uncollected rates, disputes, inquiries and "
+        "stacking among the subjects it asked about) with a month-by-month series of the last 12 months, "
+        "oldest first."
+    ),
 )
 async def member_stats(member_id: Annotated[uuid.UUID, Path(description="Member id")], ctx: Admin) -> MemberStats:
     return await service.member(ctx, member_id)

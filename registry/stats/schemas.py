@@ -5,7 +5,37 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+FIGURES_EXAMPLE = {
+    "records": {
+        "live": 48210,
+        "by_product": {"auto_loan": 30112, "consumer_loan": 18098},
+        "by_status": {"current": 44233, "dpd_1_30": 1588, "dpd_31_60": 1020, "dpd_61_90": 641, "written_off": 728},
+        "delinquent": 3977,
+        "delinquency_rate": 0.0825,
+        "uncollected": 412,
+        "uncollected_rate": 0.1036,
+        "overdue_delinquent": {"CNY": "24650310.00"},
+        "overdue_uncollected": {"CNY": "3120400.00"},
+        "newest_as_of": "2026-10-31",
+        "reporting_age_days": 28,
+    },
+    "disputes": {"received": 37, "open": 4, "overdue": 1, "resolved": 33, "upheld": 9, "upheld_share": 0.2727},
+    "inquiries": {
+        "window_days": 30,
+        "by_purpose": {"loan_application": 15120, "account_review": 2210, "collection": 480},
+        "per_day": {"loan_application": 504.0, "account_review": 73.67, "collection": 16.0},
+        "stacked_subjects": 212,
+    },
+}
+MEMBER_FIGURES_EXAMPLE = {
+    "member_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    "code": "BANK001",
+    "name": "First Commercial Bank",
+    "kind": "bank",
+    **FIGURES_EXAMPLE,
+}
 
 
 class RecordFigures(BaseModel):
@@ -75,6 +105,14 @@ class IndustryStats(BaseModel):
     )
     members: list[MemberFigures]
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"as_of": "2026-11-28T09:30:00Z", "industry": FIGURES_EXAMPLE, "members": [MEMBER_FIGURES_EXAMPLE]}
+            ]
+        }
+    )
+
 
 class MonthFigures(BaseModel):
     month: str = Field(examples=["2026-11"])
@@ -87,3 +125,22 @@ class MemberStats(BaseModel):
     as_of: datetime
     member: MemberFigures
     monthly: list[MonthFigures] = Field(description="The last 12 months, oldest first, the current month included")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "as_of": "2026-11-28T09:30:00Z",
+                    "member": MEMBER_FIGURES_EXAMPLE,
+                    "monthly": [
+                        {
+                            "month": "2026-11",
+                            "inquiries": {"loan_application": 1210, "account_review": 180},
+                            "new_delinquencies": 96,
+                            "disputes_received": 2,
+                        }
+                    ],
+                }
+            ]
+        }
+    )

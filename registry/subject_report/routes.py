@@ -20,7 +20,15 @@ from registry.subject_report.render import (
     html_page,
     media_type_for,
 )
-from registry.subject_report.schemas import SubjectReport, SubjectReportRequest
+from registry.subject_report.schemas import SUBJECT_REPORT_EXAMPLE, SubjectReport, SubjectReportRequest
+
+NDJSON_EXAMPLE = "".join(
+    orjson.dumps(line).decode() + "\n" for line in SubjectReport.model_validate(SUBJECT_REPORT_EXAMPLE).lines()
+)
+HTML_EXAMPLE = (
+    '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Subject report</title></head>\n'
+    "<body>…</body>\n</html>\n"
+)
 
 router = APIRouter(prefix="/admin", tags=["admin: borrowers"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -35,10 +43,18 @@ router = APIRouter(prefix="/admin", tags=["admin: borrowers"], responses=problem
             "description": "The report; `Accept: application/x-ndjson` gives one line per record and inquiry after a "
             "header line, `Accept: text/html` a printable page for the borrower, in Chinese when `Accept-Language` "
             "prefers `zh` and in English otherwise, with words for every code",
-            "content": {NDJSON: {}, HTML: {}},
+            "content": {
+                NDJSON: {"schema": {"type": "string"}, "example": NDJSON_EXAMPLE},
+                HTML: {"schema": {"type": "string"}, "example": HTML_EXAMPLE},
+            },
         },
     },
     summary="What the registry holds about one borrower (an access request)",
+    description=(
+        "Every record held about the borrower token, with the institution that reported it and any dispute, and "
+        "every inquiry about it in the last 24 months with the institution, purpose and consent reference: what a "
+        "borrower is entitled to see about themselves. JSON by default; NDJSON or a printable HTML page by `Accept`."
+    ),
 )
 async def subject_report(
     body: SubjectReportRequest,

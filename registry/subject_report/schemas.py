@@ -6,16 +6,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from registry.core.schemas import RequestModel
 from registry.disputes.schemas import Institution
-from registry.records.schemas import Token
+from registry.records.schemas import RECORD_EXAMPLE, Token
 from registry.records.vocabulary import Arrangement, CollectionStage, Product, Status, SubjectType
 
 
 class SubjectReportRequest(RequestModel):
     subject: Token
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"subject": RECORD_EXAMPLE["subject"]}]})
 
 
 class RecordDispute(BaseModel):
@@ -77,6 +79,42 @@ class ReportedInquiry(BaseModel):
     at: datetime
 
 
+SUBJECT_REPORT_EXAMPLE = {
+    "subject": RECORD_EXAMPLE["subject"],
+    "generated_at": "2026-11-28T09:30:00Z",
+    "inquiries_since": "2024-11-28T09:30:00Z",
+    "records": [
+        {
+            "institution": {"code": "BANK001", "name": "First Commercial Bank"},
+            **{k: v for k, v in RECORD_EXAMPLE.items() if k != "subject"},
+            "closed_on": None,
+            "uncollected": False,
+            "expires_on": None,
+            "disputed": True,
+            "suppressed": False,
+            "disputes": [
+                {
+                    "dispute_id": "3c9d2e7f-1a4b-4c8d-9e2f-6a7b8c9d0e1f",
+                    "reason": "already_settled",
+                    "statement": "I repaid this loan in full in August 2026.",
+                    "status": "open",
+                    "resolution": None,
+                    "received_at": "2026-11-03T10:00:00Z",
+                }
+            ],
+        }
+    ],
+    "inquiries": [
+        {
+            "institution": {"code": "BANK002", "name": "Second Savings Bank"},
+            "purpose": "loan_application",
+            "consent_ref": "CONSENT-2026-11-0042",
+            "at": "2026-11-20T14:05:00Z",
+        }
+    ],
+}
+
+
 class SubjectReport(BaseModel):
     subject: str
     generated_at: datetime
@@ -86,6 +124,8 @@ class SubjectReport(BaseModel):
         default_factory=list, description="Accounts where the subject is a guarantor or co-borrower"
     )
     inquiries: list[ReportedInquiry]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [SUBJECT_REPORT_EXAMPLE]})
 
     def lines(self) -> list[dict[str, Any]]:
         """The report as NDJSON lines: a header, then one line per record and per inquiry."""

@@ -39,6 +39,7 @@ MEDIA_TYPES = {
     "application/ndjson": Format.ndjson,
     "application/jsonl": Format.ndjson,
 }
+BINARY_MEDIA_TYPE = "application/octet-stream"  # the format is then named by a parameter
 
 
 class BodyError(Exception):

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
@@ -23,9 +23,10 @@ from registry.core.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from registry.core.openapi import schema_ref
 from registry.core.pagination import CursorParam, LimitParam, Page
 from registry.uploads import service
-from registry.uploads.lines import Interrupted
+from registry.uploads.lines import BINARY_MEDIA_TYPE, Format, Interrupted
 from registry.uploads.schemas import UploadErrorLine, UploadJobOut
 
 router = APIRouter(
@@ -45,12 +46,32 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+# The file as bytes: what every client generator can send. The body may as well be sent as
+# `text/csv` or `application/x-ndjson` without `format` (the description says so); those are
+# left out of the document because some generators (openapi-python-client) skip an operation
+# whose body has a media type they do not know.
 FILE_BODY = {
     "required": True,
     "content": {
-        "text/csv": {"schema": {"type": "string", "format": "binary"}},
-        "application/x-ndjson": {"schema": {"type": "string", "format": "binary"}},
+        BINARY_MEDIA_TYPE: {
+            "schema": {"type": "string", "format": "binary"},
+            "example": "subject,subject_type,account_ref,product,status,principal_amount,outstanding_amount,as_of\n"
+            "9f2c4e0b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b,individual,LN-2024-000187,"
+            "auto_loan,current,180000.00,150000.00,2026-10-31\n",
+        }
     },
+}
+FormatParam = Annotated[
+    Format | None,
+    Query(description="The file's format, when the body is sent as application/octet-stream"),
+]
+
+
+# An NDJSON body is text to a client generator; its lines' shape is named by an extension.
+NDJSON_LINES = {
+    "schema": {"type": "string", "x-ndjson-line": schema_ref(UploadErrorLine)},
+    "example": '{"line": 7, "account_ref": "LN-2024-000187", "errors": [{"field": "delinquent_since", '
+    '"message": "required when status is dpd_31_60"}]}\n',
 }
 
 
@@ -71,14 +92,19 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
     summary="Upload a whole file of records",
     description=(
         "The body is the file, streamed: `text/csv` with a header row of item fields, or `application/x-ndjson` "
-        "with one item per line; `Content-Encoding: gzip` is accepted. Each line gets the outcome POST /v1/records "
+        "with one item per line, or either as `application/octet-stream` with `format=csv` or `format=ndjson`; "
+        "`Content-Encoding: gzip` is accepted. Each line gets the outcome POST /v1/records "
         "would give it. Answers 202 with the job once the body is read (`status` `completed`, or `failed` with "
         "`error`); `Location` points at the job, its rejected lines are at `/errors`. An empty file, a bad CSV "
         "header, an unreadable gzip start or a wrong media type are refused at once and leave no job."
     ),
 )
 async def upload(
-    request: Request, response: Response, ctx: Uploads, idempotency_key: IdempotencyKey = None
+    request: Request,
+    response: Response,
+    ctx: Uploads,
+    idempotency_key: IdempotencyKey = None,
+    format: FormatParam = None,
 ) -> UploadJobOut:
     job = await service.upload(
         ctx,
@@ -86,6 +112,7 @@ async def upload(
         content_type=request.headers.get("content-type"),
         content_encoding=request.headers.get("content-encoding"),
         idempotency_key=idempotency_key,
+        declared_format=format,
     )
     response.headers["Location"] = f"/v1/uploads/{job.id}"
     return job
@@ -96,6 +123,7 @@ async def upload(
     dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
     responses=problem_responses(Invalid),
     summary="List own uploads, newest first",
+    description="The caller's own upload jobs, newest first, with their status and counts.",
 )
 async def list_uploads(ctx: RecordsWrite, cursor: CursorParam = None, limit: LimitParam = 50) -> Page[UploadJobOut]:
     return await service.list_jobs(ctx, cursor=cursor, limit=limit)
@@ -106,6 +134,11 @@ async def list_uploads(ctx: RecordsWrite, cursor: CursorParam = None, limit: Lim
     dependencies=[audited(AuditAction.RECORDS_UPLOAD_READ)],
     responses=problem_responses(NotFound, Invalid),
     summary="One own upload: status, progress, counts",
+    description=(
+        "One of the caller's upload jobs: how many lines were received and processed, and the outcome "
+        "counts (`created + updated + unchanged + stale + rejected = processed_lines`). Another member's "
+        "job is 404."
+    ),
 )
 async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
     return await service.get_job(ctx, job_id)
@@ -118,11 +151,16 @@ async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
         **problem_responses(NotFound, Invalid),
         200: {
             "description": "One JSON object per rejected line, in line order",
-            "content": {"application/x-ndjson": {"schema": UploadErrorLine.model_json_schema()}},
+            "content": {"application/x-ndjson": NDJSON_LINES},
         },
     },
     response_class=StreamingResponse,
     summary="The rejected lines of an own upload (NDJSON)",
+    description=(
+        "One JSON object per rejected line, in line order, as `application/x-ndjson`: the line number, "
+        "its account_ref when it had one, and why it was rejected. A report keeps a job's first rejected "
+        "lines only; where it stops, one more line says so."
+    ),
 )
 async def upload_errors(job_id: JobPath, ctx: RecordsWrite) -> StreamingResponse:
     job = await service.get_job(ctx, job_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from registry.core import rows
 from registry.core.schemas import ResponseModel
@@ -44,6 +44,32 @@ class UploadJobOut(ResponseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7d3e9f1a-2b4c-4d6e-8f0a-1c3e5a7b9d2f",
+                    "status": "completed",
+                    "format": "csv",
+                    "gzip": True,
+                    "received_lines": 120000,
+                    "total_lines": 120000,
+                    "processed_lines": 120000,
+                    "created": 1830,
+                    "updated": 96210,
+                    "unchanged": 21902,
+                    "stale": 0,
+                    "rejected": 58,
+                    "error": None,
+                    "created_at": "2026-11-28T02:00:00Z",
+                    "updated_at": "2026-11-28T02:01:47Z",
+                    "finished_at": "2026-11-28T02:01:47Z",
+                }
+            ]
+        },
+    )
 
     @classmethod
     def of(cls, row: Any) -> UploadJobOut:

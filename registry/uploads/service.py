@@ -52,6 +52,7 @@ from registry.uploads.limits import (
     stored_ref,
 )
 from registry.uploads.lines import (
+    BINARY_MEDIA_TYPE,
     MAX_LINE_BYTES,
     MEDIA_TYPES,
     BodyError,
@@ -78,13 +79,24 @@ ERROR_PAGE = 1000
 Batches = AsyncIterator[list[tuple[int, bytes | None]]]
 
 
-def upload_format(content_type: str | None, content_encoding: str | None) -> tuple[Format, bool]:
+def upload_format(
+    content_type: str | None, content_encoding: str | None, declared: Format | None = None
+) -> tuple[Format, bool]:
+    """The file's format and whether it is gzipped. The media type says the format; a body sent
+    as `application/octet-stream` (what client generators send for a binary body) says it
+    with `declared`, the `format` query parameter."""
     media = (content_type or "").split(";")[0].strip().lower()
-    fmt = MEDIA_TYPES.get(media)
+    fmt = declared if media == BINARY_MEDIA_TYPE else MEDIA_TYPES.get(media)
     if fmt is None:
         raise UnsupportedMediaType(
-            "Send the file as text/csv (a header row of item fields) or application/x-ndjson (one item per line)",
+            "Send the file as text/csv (a header row of item fields) or application/x-ndjson (one item per line), "
+            "or as application/octet-stream with ?format=csv or ?format=ndjson",
             errors=[FieldError(field="Content-Type", message=f"unsupported media type: {media or 'none'}")],
+        )
+    if declared is not None and declared is not fmt:
+        raise UnsupportedMediaType(
+            f"The media type says {fmt.value}, the format parameter {declared.value}",
+            errors=[FieldError(field="format", message=f"does not match the media type {media}")],
         )
     encoding = (content_encoding or "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip"):
@@ -345,10 +357,11 @@ async def upload(
     content_type: str | None,
     content_encoding: str | None,
     idempotency_key: str | None,
+    declared_format: Format | None = None,
 ) -> UploadJobOut:
     """Load the whole body and return the finished job (completed, or failed with its
     reason). Problems visible before any line is applied are 4xx and leave no job."""
-    fmt, gzip = upload_format(content_type, content_encoding)
+    fmt, gzip = upload_format(content_type, content_encoding, declared_format)
     limits = UploadLimits.of(ctx.settings)
     lines = numbered_lines(inflate(body, gzip, limits.max_decompressed_bytes))
     key = ctx.idempotency(idempotency_key)

@@ -122,3 +122,19 @@ async def test_authlib_reads_the_throttle_as_an_oauth_error(app, registry):
             await right.fetch_token(TOKEN_URL, grant_type="client_credentials")
     assert throttled.value.error == "temporarily_unavailable"
     assert "wait" in throttled.value.description
+
+
+async def test_every_error_of_the_token_endpoint_carries_an_oauth_error_code(http, app):
+    """Also the answers the shared machinery gives before the endpoint runs, which OAuth
+    clients read the same way."""
+    cases = [
+        (await http.get(TOKEN_URL), 405, "invalid_request"),
+        (await http.post(TOKEN_URL, content=b"x" * (app.state.runtime.settings.max_body_bytes + 1)), 413, None),
+        (await http.post(TOKEN_URL + "?x=%00", data={"grant_type": "client_credentials"}), 401, "invalid_client"),
+        (await http.post(TOKEN_URL, json={"grant_type": "client_credentials"}), 400, "invalid_request"),
+    ]
+    for r, status, error in cases:
+        assert r.status_code == status, r.text
+        body = r.json()
+        assert body["error"] == (error or "invalid_request") and body["error_description"], body
+        assert body["status"] == status and body["type"].startswith("urn:borrower-registry:problem:")

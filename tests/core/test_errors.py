@@ -50,6 +50,34 @@ async def test_validation_errors_name_the_field(http, registry):
     assert [e["field"] for e in body["errors"]] == ["kind"]
 
 
+async def test_a_rule_across_fields_names_the_field_at_fault_in_plain_words(http, registry):
+    member = await registry.member()
+    token = "ab" * 32
+    r = await http.post(
+        "/v1/exposure", json={"subjects": [token], "purpose": "loan_application"}, headers=member.headers
+    )
+    body = assert_problem(r, 422)
+    assert body["errors"] == [
+        {
+            "field": "consent_ref",
+            "message": "consent_ref is required for loan_application: the borrower's authorization",
+        }
+    ]
+    r = await http.post(
+        "/v1/exposure", json={"subjects": [token, token], "purpose": "collection"}, headers=member.headers
+    )
+    assert assert_problem(r, 422)["errors"] == [{"field": "subjects", "message": "subjects must not repeat"}]
+
+
+async def test_no_message_carries_pydantics_prefixes(http, registry):
+    member = await registry.member()
+    r = await http.patch(f"/admin/members/{member.id}", json={"name": None}, headers=registry.admin.headers)
+    assert assert_problem(r, 422)["errors"] == [{"field": "name", "message": "name cannot be null"}]
+    record = {"subject": "ab" * 32, "subject_type": "individual", "account_ref": "x\u0000"}
+    r = await http.post("/v1/records", json={"records": [record]}, headers=member.headers)
+    assert assert_problem(r, 422)["errors"] == [{"field": "body", "message": "strings must not contain NUL characters"}]
+
+
 async def test_oversize_body_is_413(http, registry):
     big = b'{"code": "OKCODE", "name": "' + b"x" * 1_100_000 + b'", "kind": "bank"}'
     r = await http.post(

@@ -278,7 +278,7 @@ async def test_dispute_investigation_needs_the_borrowers_consent(http, world, re
     before = await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", a.id)
     r = await query(http, a, [s], purpose="dispute_investigation", consent_ref=None)
     assert r.status_code == 422
-    assert [e["field"] for e in r.json()["errors"]] == ["body"]
+    assert [e["field"] for e in r.json()["errors"]] == ["consent_ref"]
     assert await registry.pool.fetchval("SELECT count(*) FROM inquiries WHERE member_id = $1", a.id) == before
 
 

@@ -256,6 +256,38 @@ async def test_inputs_refused_at_once_leave_no_job(http, registry, body, headers
     assert [r["outcome"] for r in rows] == [status]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
+async def test_a_binary_body_names_its_format_in_the_query(http, registry, fmt):
+    """What generated clients send: the OpenAPI document describes the file as bytes."""
+    member = await registry.member()
+    items = [item(token()), item(token())]
+    body = csv_file(items) if fmt == "csv" else ndjson(*items)
+    headers = {**member.headers, "Content-Type": "application/octet-stream"}
+    response = await http.post(f"/v1/uploads?format={fmt}", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert (response.json()["format"], response.json()["created"]) == (fmt, 2)
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type", "field"),
+    [
+        ("/v1/uploads", "application/octet-stream", "Content-Type"),  # bytes, but of which format?
+        ("/v1/uploads?format=ndjson", "text/csv", "format"),  # the two disagree
+        ("/v1/uploads?format=xml", "application/octet-stream", "format"),
+    ],
+)
+async def test_a_format_that_is_missing_or_contradicts_the_media_type_is_refused(
+    http, registry, url, content_type, field
+):
+    member = await registry.member()
+    response = await http.post(
+        url, content=ndjson(item(token())), headers={**member.headers, "Content-Type": content_type}
+    )
+    assert response.status_code in (415, 422), response.text
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert (await http.get("/v1/uploads", headers=member.headers)).json()["data"] == []
+
+
 async def test_missing_csv_column_names_it(http, registry):
     member = await registry.member()
     response = await post(http, member, csv_file([item(token())], [c for c in COLUMNS if c != "as_of"]), CSV)
