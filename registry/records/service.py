@@ -79,7 +79,7 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
             results[v.index] = ItemResult(
                 index=v.index,
                 account_ref=v.item.account_ref,
-                outcome=Outcome.rejected,
+                outcome=RecordOutcome.rejected,
                 record_id=None,
                 errors=[subject_types.contradiction(held, v.item.subject_type.value)],
             )
