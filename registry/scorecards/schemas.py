@@ -149,10 +149,11 @@ class ThresholdsPut(RequestModel):
     """The association's limits; a figure left out has none. recovery_rate is crossed by
     falling below it, every other figure by rising above it."""
 
-    delinquency_rate: float | None = Field(default=None, ge=0, le=1)
-    uncollected_rate: float | None = Field(default=None, ge=0, le=1)
-    recovery_rate: float | None = Field(default=None, ge=0, le=1)
-    reporting_age_days: int | None = Field(default=None, ge=0, le=3650)
+    # Strict: `true` is not a number of days, nor "0.3" a rate.
+    delinquency_rate: float | None = Field(default=None, ge=0, le=1, strict=True)
+    uncollected_rate: float | None = Field(default=None, ge=0, le=1, strict=True)
+    recovery_rate: float | None = Field(default=None, ge=0, le=1, strict=True)
+    reporting_age_days: int | None = Field(default=None, ge=0, le=3650, strict=True)
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"uncollected_rate": 0.3, "reporting_age_days": 45}]}

@@ -194,7 +194,14 @@ async def test_one_alert_per_crossing_across_daily_checks(own_app, book):
 
 async def test_thresholds_refuse_unknown_figures_and_bad_limits(own_app, book):
     admin = own_app.registry.admin.headers
-    for body in ({"disputes": 0.1}, {"uncollected_rate": 2}, {"reporting_age_days": -1}):
+    for body in (
+        {"disputes": 0.1},
+        {"uncollected_rate": 2},
+        {"reporting_age_days": -1},
+        {"reporting_age_days": False},
+        {"uncollected_rate": "0.3"},
+        {"reporting_age_days": 4.5},
+    ):
         r = await own_app.http.put("/admin/thresholds", json=body, headers=admin)
         assert r.status_code == 422, r.text
 
