@@ -30,7 +30,7 @@ from registry.auth.credentials import CHANNEL as CREDENTIALS_CHANNEL
 from registry.auth.deps import Caller, require
 from registry.auth.principal import Principal, Scope
 from registry.config import Settings
-from registry.core.db import Tx
+from registry.core.db import Tx, statements
 from registry.core.errors import database_unavailable_reason
 from registry.core.subjects import SubjectKeyer
 from registry.core.tenancy import Association, Member, Tenancy, Tenant
@@ -148,7 +148,7 @@ async def _opened(
         if not audit.recorded:
             await audit.record(runtime.db.pool, status)
         return
-    async with runtime.db.pool.acquire() as conn:
+    async with statements(runtime.db.pool) as conn:  # a transaction: nothing outlives it
         db_tx = conn.transaction()
         await db_tx.start()
         tx = Tx(conn)
@@ -197,7 +197,7 @@ async def _public_transaction(request: Request) -> AsyncIterator[Tx]:
     one, commits with it."""
     runtime = get_runtime(request)
     audit = request_audit(request)
-    async with runtime.db.pool.acquire() as conn:
+    async with statements(runtime.db.pool) as conn:  # a transaction: nothing outlives it
         db_tx = conn.transaction()
         await db_tx.start()
         tx = Tx(conn)
