@@ -118,7 +118,9 @@ WriteQuota = Depends(_declare_write_quota)
 
 
 async def _count_write(request: Request, runtime: Runtime, caller: Caller) -> None:
-    if request.method in READ_METHODS or not getattr(request.state, "counts_writes", False):
+    # Read from the scope's state dict: `request.state` raises (and catches) AttributeError
+    # for a route that declared nothing, on every request.
+    if request.scope["method"] in READ_METHODS or not request.scope.get("state", {}).get("counts_writes", False):
         return
     quota = caller.standing.writes_per_second or runtime.settings.default_writes_per_second
     await ratelimit.consume(
@@ -129,7 +131,8 @@ async def _count_write(request: Request, runtime: Runtime, caller: Caller) -> No
 def _route(request: Request) -> tuple[str, int]:
     """The route's template (`POST /v1/disputes`) and its success status."""
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}", getattr(route, "status_code", None) or 200
+    path = getattr(route, "path", None) or request.url.path  # parsing the URL only when there is no route
+    return f"{request.scope['method']} {path}", getattr(route, "status_code", None) or 200
 
 
 @asynccontextmanager
