@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -135,9 +135,37 @@ async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> No
     await conn.copy_records_to_table("upload_staging", records=rows, columns=STAGING_COLUMNS)
 
 
+# A monthly file is mostly lines the registry already holds. `INSERT ... ON CONFLICT DO
+# UPDATE ... WHERE` locks, and so writes, every stored row it compares, even when its WHERE
+# leaves the row as it is: a re-upload of unchanged lines cost more than a fresh load. So the
+# staged lines the upsert would not apply leave staging first, read-only: the stored record
+# is newer (stale) or has the same `as_of` and content and is not withdrawn (unchanged), the
+# negation of the upsert's WHERE. One unique-index probe per staged line, whatever the
+# planner's statistics say: the join is pinned to a nested loop over the chunk's (at most
+# CHUNK_LINES) staged rows for this statement (a plan cached while `records` was nearly
+# empty would otherwise scan all of the member's records for every chunk).
+_SKIP_NOT_APPLIED = """
+WITH skipped AS (
+    DELETE FROM upload_staging s USING records r
+    WHERE r.member_id = $1 AND r.account_ref = s.account_ref
+      AND (r.as_of > s.as_of OR (r.as_of = s.as_of AND r.content_hash = s.content_hash AND r.withdrawn_at IS NULL))
+    RETURNING r.as_of > s.as_of AS stale
+)
+SELECT count(*) FILTER (WHERE stale) FROM skipped"""
+_PIN_PLANNER = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "enable_bitmapscan")
+_PLANNER_OFF = ", ".join(f"set_config('{name}', 'off', true)" for name in _PIN_PLANNER)
+_PLANNER_BACK = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name in _PIN_PLANNER)
+
+
 async def upsert_staged(conn: asyncpg.Connection, owner: Member) -> Counted:
-    """Apply the staged chunk as `owner`'s records; one row of counts (records_repository.COUNTED)."""
-    return await records_repository.upsert_counted(conn, owner, UPSERT_STAGED)
+    """Apply the staged chunk as `owner`'s records; one row of counts (records_repository.COUNTED).
+    Lines the upsert would leave as they are (unchanged or stale) are dropped from staging
+    first, without touching their records; the stale ones are counted here."""
+    await conn.execute(f"SELECT {_PLANNER_OFF}")
+    stale = await conn.fetchval(_SKIP_NOT_APPLIED, owner.member_id)
+    await conn.execute(_PLANNER_BACK)
+    counted = await records_repository.upsert_counted(conn, owner, UPSERT_STAGED)
+    return replace(counted, stale=counted.stale + stale)
 
 
 async def lock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:
