@@ -135,22 +135,30 @@ def _route(request: Request) -> tuple[str, int]:
     return f"{request.scope['method']} {path}", getattr(route, "status_code", None) or 200
 
 
+async def _without_transaction(request: Request, caller: Caller, tenant: Tenant) -> RequestContext[Any]:
+    """The context of a route that takes no request transaction and writes its own audit
+    row (the exposure statement; an upload's end). A plain function, not a generator: FastAPI
+    wraps a generator dependency in an exit stack and a context manager on every request."""
+    runtime = get_runtime(request)
+    await _count_write(request, runtime, caller)
+    return RequestContext(
+        runtime=runtime,
+        caller=caller,
+        tenant=tenant,
+        audit=request_audit(request),
+        request_id=request.scope.get("state", {}).get("request_id"),
+        route=_route(request)[0],
+        tx=None,
+    )
+
+
 @asynccontextmanager
-async def _opened(
-    request: Request, caller: Caller, tenant: Tenant, transaction: bool
-) -> AsyncIterator[RequestContext[Any]]:
+async def _opened(request: Request, caller: Caller, tenant: Tenant) -> AsyncIterator[RequestContext[Any]]:
     runtime = get_runtime(request)
     audit = request_audit(request)
     route, status = _route(request)
     request_id = request.scope.get("state", {}).get("request_id")
     await _count_write(request, runtime, caller)
-    if not transaction:
-        yield RequestContext(
-            runtime=runtime, caller=caller, tenant=tenant, audit=audit, request_id=request_id, route=route, tx=None
-        )
-        if not audit.recorded:
-            await audit.record(runtime.db.pool, status)
-        return
     async with statements(runtime.db.pool) as conn:  # a transaction: nothing outlives it
         db_tx = conn.transaction()
         await db_tx.start()
@@ -175,8 +183,15 @@ async def _opened(
 def member_context(scope: Scope, *, transaction: bool = True) -> Any:
     """A member route's context: the caller needs `scope` and sees its own rows."""
 
+    if not transaction:
+
+        async def without_transaction(request: Request, caller: Annotated[Caller, Depends(require(scope))]) -> Any:
+            return await _without_transaction(request, caller, caller.as_member())
+
+        return Depends(without_transaction)
+
     async def dependency(request: Request, caller: Annotated[Caller, Depends(require(scope))]) -> AsyncIterator[Any]:
-        async with _opened(request, caller, caller.as_member(), transaction) as ctx:
+        async with _opened(request, caller, caller.as_member()) as ctx:
             yield ctx
 
     return Depends(dependency, scope="function")
@@ -188,7 +203,7 @@ def association_context() -> Any:
     async def dependency(
         request: Request, caller: Annotated[Caller, Depends(require(Scope.ADMIN))]
     ) -> AsyncIterator[Any]:
-        async with _opened(request, caller, caller.as_association(), True) as ctx:
+        async with _opened(request, caller, caller.as_association()) as ctx:
             yield ctx
 
     return Depends(dependency, scope="function")
