@@ -140,19 +140,30 @@ async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> No
 # leaves the row as it is: a re-upload of unchanged lines cost more than a fresh load. So the
 # staged lines the upsert would not apply leave staging first, read-only: the stored record
 # is newer (stale) or has the same `as_of` and content and is not withdrawn (unchanged), the
-# negation of the upsert's WHERE. One unique-index probe per staged line, whatever the
-# planner's statistics say: the join is pinned to a nested loop over the chunk's (at most
-# CHUNK_LINES) staged rows for this statement (a plan cached while `records` was nearly
-# empty would otherwise scan all of the member's records for every chunk).
+# negation of the upsert's WHERE.
+#
+# Whatever the planner's statistics say (a plan cached while `records` was nearly empty
+# once scanned all of the member's records for every chunk): the lookup is a scalar
+# subquery, which PostgreSQL runs once per staged row and never turns into a join, and with
+# sequential and bitmap scans off for this statement it can only be a probe of the unique
+# index on (member_id, account_ref): one probe per staged row, at most CHUNK_LINES a chunk.
 _SKIP_NOT_APPLIED = """
-WITH skipped AS (
-    DELETE FROM upload_staging s USING records r
-    WHERE r.member_id = $1 AND r.account_ref = s.account_ref
-      AND (r.as_of > s.as_of OR (r.as_of = s.as_of AND r.content_hash = s.content_hash AND r.withdrawn_at IS NULL))
-    RETURNING r.as_of > s.as_of AS stale
+WITH verdicts AS MATERIALIZED (
+    SELECT s.ctid AS row_id,
+           (SELECT CASE WHEN r.as_of > s.as_of THEN 'stale'
+                        WHEN r.as_of = s.as_of AND r.content_hash = s.content_hash AND r.withdrawn_at IS NULL
+                        THEN 'unchanged' END
+            FROM records r WHERE r.member_id = $1 AND r.account_ref = s.account_ref) AS verdict
+    FROM upload_staging s
+),
+skipped AS (
+    DELETE FROM upload_staging s USING verdicts v
+    WHERE s.ctid = v.row_id AND v.verdict IS NOT NULL
+    RETURNING v.verdict
 )
-SELECT count(*) FILTER (WHERE stale) FROM skipped"""
-_PIN_PLANNER = ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "enable_bitmapscan")
+SELECT count(*) FILTER (WHERE verdict = 'stale') FROM skipped"""
+# (and no JIT: the cost of a disabled scan, the only way to read staging, would pass its threshold)
+_PIN_PLANNER = ("enable_seqscan", "enable_bitmapscan", "jit")
 _PLANNER_OFF = ", ".join(f"set_config('{name}', 'off', true)" for name in _PIN_PLANNER)
 _PLANNER_BACK = "; ".join(f"SET LOCAL {name} TO DEFAULT" for name in _PIN_PLANNER)
 
