@@ -57,10 +57,13 @@ async def statements(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     transaction (no `SET` without `LOCAL`, `LISTEN`, session advisory lock, cursor `WITH
     HOLD` or temporary table). The row-level-security context is transaction-local and
     sealed to its transaction (migration 0011), so it cannot outlive one either. Released
-    without the reset round trip when the work ends normally; reset in full when it raised."""
+    without the reset round trip when the work ends normally; reset in full when it raised.
+    On a pool of plain connections (not `PoolConnection`, e.g. a benchmark's) it is `acquire()`."""
     async with pool.acquire() as conn:
         yield conn
-        conn.leaves_no_session_state()
+        mark = getattr(conn, "leaves_no_session_state", None)  # absent on a plain pool's connection
+        if mark is not None:
+            mark()
 
 
 async def connect(url: str, **kwargs: Any) -> asyncpg.Connection:
