@@ -123,6 +123,15 @@ async def prepare(server_url: str, code: str) -> tuple[str, tuple[object, str, s
     return url, (member.id, client.client_id, client.client_secret)
 
 
+async def drop_databases(server_url: str, urls: list[str]) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        for url in urls:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 async def checkpoint(server_url: str) -> None:
     """Write out the dirty pages of the previous phase before the next one starts."""
     conn = await asyncpg.connect(server_url)
@@ -260,9 +269,12 @@ async def main() -> None:
 
         embedded = start_embedded(workdir / "pg")
         server_url = socket_url(embedded, "postgres")
+    made: list[str] = []
     try:
         raw_url, (raw_id, _, _) = await prepare(server_url, "RAW")
+        made.append(raw_url)
         svc_url, (_, svc_client, svc_secret) = await prepare(server_url, "SVC")
+        made.append(svc_url)
         await checkpoint(server_url)
         raw_seconds, raw_postgres = await raw_load(raw_url, raw_id, args.rows)
         await checkpoint(server_url)
@@ -272,6 +284,8 @@ async def main() -> None:
     finally:
         if embedded is not None:
             embedded.cleanup()  # type: ignore[attr-defined]
+        else:  # a shared server keeps nothing of the run (a million rows are over 1 GiB a side)
+            await drop_databases(server_url, made)
     (svc_seconds, job, cpu), *again = passes
     assert job["status"] == "completed" and job["created"] == args.rows, job
     for _, reupload, _ in again:
