@@ -70,9 +70,11 @@ def start(
     log_level: str,
     role: str | None,
     quota_per_minute: int,
+    source: Path = ROOT,
 ) -> Service:
     """Serve the registry on the bench database and wait until every worker answers. Its
-    role and exposure quota are given, so the other sides can pass the very same."""
+    role and exposure quota are given, so the other sides can pass the very same. `source`:
+    the source tree whose `registry` package serves (another revision's, to compare with)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     env.update(
@@ -100,7 +102,7 @@ def start(
         "--no-migrate",
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, cwd=source, stdout=log, stderr=subprocess.STDOUT)
     service = Service(process, "127.0.0.1", port, log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -30,7 +30,7 @@ from registry.auth.credentials import CHANNEL as CREDENTIALS_CHANNEL
 from registry.auth.deps import Caller, authenticate, require
 from registry.auth.principal import Principal, Scope
 from registry.config import Settings
-from registry.core.db import Tx
+from registry.core.db import Tx, statements
 from registry.core.errors import database_unavailable_reason
 from registry.core.subjects import SubjectKeyer
 from registry.core.tenancy import Association, Member, Tenancy, Tenant
@@ -118,7 +118,9 @@ WriteQuota = Depends(_declare_write_quota)
 
 
 async def _count_write(request: Request, runtime: Runtime, caller: Caller) -> None:
-    if request.method in READ_METHODS or not getattr(request.state, "counts_writes", False):
+    # Read from the scope's state dict: `request.state` raises (and catches) AttributeError
+    # for a route that declared nothing, on every request.
+    if request.scope["method"] in READ_METHODS or not request.scope.get("state", {}).get("counts_writes", False):
         return
     quota = caller.standing.writes_per_second or runtime.settings.default_writes_per_second
     await ratelimit.consume(
@@ -129,26 +131,35 @@ async def _count_write(request: Request, runtime: Runtime, caller: Caller) -> No
 def _route(request: Request) -> tuple[str, int]:
     """The route's template (`POST /v1/disputes`) and its success status."""
     route = request.scope.get("route")
-    return f"{request.method} {getattr(route, 'path', request.url.path)}", getattr(route, "status_code", None) or 200
+    path = getattr(route, "path", None) or request.url.path  # parsing the URL only when there is no route
+    return f"{request.scope['method']} {path}", getattr(route, "status_code", None) or 200
+
+
+async def _without_transaction(request: Request, caller: Caller, tenant: Tenant) -> RequestContext[Any]:
+    """The context of a route that takes no request transaction and writes its own audit
+    row (the exposure statement; an upload's end). A plain function, not a generator: FastAPI
+    wraps a generator dependency in an exit stack and a context manager on every request."""
+    runtime = get_runtime(request)
+    await _count_write(request, runtime, caller)
+    return RequestContext(
+        runtime=runtime,
+        caller=caller,
+        tenant=tenant,
+        audit=request_audit(request),
+        request_id=request.scope.get("state", {}).get("request_id"),
+        route=_route(request)[0],
+        tx=None,
+    )
 
 
 @asynccontextmanager
-async def _opened(
-    request: Request, caller: Caller, tenant: Tenant, transaction: bool
-) -> AsyncIterator[RequestContext[Any]]:
+async def _opened(request: Request, caller: Caller, tenant: Tenant) -> AsyncIterator[RequestContext[Any]]:
     runtime = get_runtime(request)
     audit = request_audit(request)
     route, status = _route(request)
     request_id = request.scope.get("state", {}).get("request_id")
     await _count_write(request, runtime, caller)
-    if not transaction:
-        yield RequestContext(
-            runtime=runtime, caller=caller, tenant=tenant, audit=audit, request_id=request_id, route=route, tx=None
-        )
-        if not audit.recorded:
-            await audit.record(runtime.db.pool, status)
-        return
-    async with runtime.db.pool.acquire() as conn:
+    async with statements(runtime.db.pool) as conn:  # a transaction: nothing outlives it
         db_tx = conn.transaction()
         await db_tx.start()
         tx = Tx(conn)
@@ -173,10 +184,19 @@ def member_context(scope: Scope | None, *, transaction: bool = True) -> Any:
     """A member route's context: the caller needs `scope` (any token of the member when None)
     and sees its own rows."""
 
+    if not transaction:
+
+        async def without_transaction(
+            request: Request, caller: Annotated[Caller, Depends(require(scope) if scope else authenticate)]
+        ) -> Any:
+            return await _without_transaction(request, caller, caller.as_member())
+
+        return Depends(without_transaction)
+
     async def dependency(
         request: Request, caller: Annotated[Caller, Depends(require(scope) if scope else authenticate)]
     ) -> AsyncIterator[Any]:
-        async with _opened(request, caller, caller.as_member(), transaction) as ctx:
+        async with _opened(request, caller, caller.as_member()) as ctx:
             yield ctx
 
     return Depends(dependency, scope="function")
@@ -188,7 +208,7 @@ def association_context() -> Any:
     async def dependency(
         request: Request, caller: Annotated[Caller, Depends(require(Scope.ADMIN))]
     ) -> AsyncIterator[Any]:
-        async with _opened(request, caller, caller.as_association(), True) as ctx:
+        async with _opened(request, caller, caller.as_association()) as ctx:
             yield ctx
 
     return Depends(dependency, scope="function")
@@ -200,7 +220,7 @@ async def _public_transaction(request: Request) -> AsyncIterator[Tx]:
     one, commits with it."""
     runtime = get_runtime(request)
     audit = request_audit(request)
-    async with runtime.db.pool.acquire() as conn:
+    async with statements(runtime.db.pool) as conn:  # a transaction: nothing outlives it
         db_tx = conn.transaction()
         await db_tx.start()
         tx = Tx(conn)

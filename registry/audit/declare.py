@@ -14,10 +14,10 @@ from registry.audit.auditor import RequestAudit
 def request_audit(request: Request) -> RequestAudit:
     """The request's audit row, made on first use (authentication may need it before the
     route's declaration has run)."""
-    audit = getattr(request.state, "audit", None)
+    state = request.scope.setdefault("state", {})  # what `request.state` holds, without its AttributeError
+    audit = state.get("audit")
     if audit is None:
-        audit = RequestAudit(request.scope.get("state", {}).get("request_id"))
-        request.state.audit = audit
+        audit = state["audit"] = RequestAudit(state.get("request_id"))
     return audit
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from registry.core import rows
+from registry.core.db import statements
 from registry.core.tenancy import Member, Tenancy
 
 EXPOSURE = "SELECT * FROM registry_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
@@ -72,9 +73,8 @@ async def query(
     assert isinstance(tenant, Member)
     member_id, _, client_id, expires, proof = tenancy.prover.prove(tenant, tenancy.client_id)
     _, _, request_id, details = audit
-    return rows.many(
-        SubjectRow,
-        await pool.fetch(
+    async with statements(pool) as conn:  # one statement: nothing to reset after it
+        found = await conn.fetch(
             EXPOSURE,
             member_id,
             subject_keys,
@@ -90,5 +90,5 @@ async def query(
             quota_per_minute,
             expires,
             proof,
-        ),
-    )
+        )
+    return rows.many(SubjectRow, found)

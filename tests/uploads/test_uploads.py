@@ -424,3 +424,46 @@ async def test_an_amount_beyond_the_decimal_range_is_a_rejected_line(http, regis
     assert report == [
         {"line": 1, "account_ref": "HUGE-1", "errors": [{"field": "principal_amount", "message": "amount too large"}]}
     ]
+
+
+async def test_a_reupload_leaves_unchanged_records_unwritten(http, registry, monkeypatch):
+    """Lines the registry already holds are skipped before the upsert: their records are not
+    even locked (an `ON CONFLICT DO UPDATE ... WHERE` that declines still writes the row's
+    lock), so a re-upload of a monthly file costs reads, not writes. A withdrawn record, a
+    changed line and a stale one keep their outcomes."""
+    monkeypatch.setattr(upload_service, "CHUNK_LINES", 3)  # the skip runs in several chunks
+    member = await registry.member()
+    subject = token()
+    items = [item(subject, f"RE-{n}") for n in range(5)]
+    first = (await post(http, member, ndjson(*items), NDJSON)).json()
+    assert counts(first) == {"created": 5, "updated": 0, "unchanged": 0, "stale": 0, "rejected": 0}
+
+    def stored():
+        return registry.pool.fetch(
+            "SELECT account_ref, xmin::text, xmax::text, version FROM records WHERE member_id = $1 ORDER BY 1",
+            member.id,
+        )
+
+    before = await stored()
+    again = (await post(http, member, ndjson(*items), NDJSON)).json()
+    assert counts(again) == {"created": 0, "updated": 0, "unchanged": 5, "stale": 0, "rejected": 0}
+    assert await stored() == before
+
+    listed = (await http.get("/v1/records", headers=member.headers, params={"subject": subject})).json()["data"]
+    withdrawn = next(r for r in listed if r["account_ref"] == "RE-0")
+    assert (await http.delete(f"/v1/records/{withdrawn['id']}", headers=member.headers)).status_code == 200
+    body = ndjson(
+        items[0],  # same content, but withdrawn: applied again
+        {**items[1], "outstanding_amount": "1.00"},  # changed: updated
+        {**items[2], "as_of": "2026-01-31"},  # older than the stored report: stale
+        items[3],
+        items[4],
+    )
+    third = (await post(http, member, body, NDJSON)).json()
+    assert counts(third) == {"created": 0, "updated": 2, "unchanged": 2, "stale": 1, "rejected": 0}
+    records = {
+        r["account_ref"]: r
+        for r in (await http.get("/v1/records", headers=member.headers, params={"subject": subject})).json()["data"]
+    }
+    assert records["RE-0"]["withdrawn_at"] is None and records["RE-1"]["outstanding_amount"] == "1.00"
+    assert records["RE-2"]["as_of"] == "2026-10-31"
