@@ -9,17 +9,22 @@ from __future__ import annotations
 from functools import cached_property
 
 from registry_client._base_client import AsyncAPIClient, SyncAPIClient
+from registry_client._raw_response import RawResponses
 from registry_client.resources import (
     Admin,
     Alerts,
     AsyncAdmin,
     AsyncAlerts,
+    AsyncDisputes,
     AsyncExposure,
+    AsyncMemberAudit,
     AsyncRecords,
     AsyncUploads,
     AsyncWatches,
     AsyncWebhookEndpoint,
+    Disputes,
     Exposure,
+    MemberAudit,
     Records,
     Uploads,
     Watches,
@@ -31,7 +36,17 @@ __all__ = ["AsyncRegistryClient", "RegistryClient"]
 
 class RegistryClient(SyncAPIClient):
     """A blocking client: `records`, `uploads`, `exposure`, `watches`, `alerts`, `webhook`,
-    `admin` and `subject()`."""
+    `disputes`, `audit`, `admin` and `subject()`; `with_options(...)` and
+    `with_raw_response` give the same resources with other options or raw answers.
+
+    To add a member resource (the scorecard, the worklist, ...): a module in
+    `resources/` with a sync class and its async twin, and a cached property in each client.
+    """
+
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """Every resource method, answering `APIResponse` (status, headers, parsed body)."""
+        return RawResponses(self, is_async=False)
 
     @cached_property
     def records(self) -> Records:
@@ -58,12 +73,25 @@ class RegistryClient(SyncAPIClient):
         return Exposure(self)
 
     @cached_property
+    def disputes(self) -> Disputes:
+        return Disputes(self)
+
+    @cached_property
+    def audit(self) -> MemberAudit:
+        return MemberAudit(self)
+
+    @cached_property
     def admin(self) -> Admin:
         return Admin(self)
 
 
 class AsyncRegistryClient(AsyncAPIClient):
     """An asyncio client with the same resources as `RegistryClient`, each method awaitable."""
+
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """See `RegistryClient.with_raw_response` (each method awaitable)."""
+        return RawResponses(self, is_async=True)
 
     @cached_property
     def records(self) -> AsyncRecords:
@@ -88,6 +116,14 @@ class AsyncRegistryClient(AsyncAPIClient):
     @cached_property
     def exposure(self) -> AsyncExposure:
         return AsyncExposure(self)
+
+    @cached_property
+    def disputes(self) -> AsyncDisputes:
+        return AsyncDisputes(self)
+
+    @cached_property
+    def audit(self) -> AsyncMemberAudit:
+        return AsyncMemberAudit(self)
 
     @cached_property
     def admin(self) -> AsyncAdmin:

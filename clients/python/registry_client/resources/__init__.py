@@ -1,6 +1,8 @@
 """The API's resources, each as a sync class and its async twin over shared flows."""
 
 from registry_client.resources.admin import Admin, AsyncAdmin
+from registry_client.resources.audit import AsyncMemberAudit, MemberAudit
+from registry_client.resources.disputes import AsyncDisputes, Disputes
 from registry_client.resources.exposure import AsyncExposure, Exposure
 from registry_client.resources.monitoring import (
     Alerts,
@@ -22,12 +24,16 @@ __all__ = [
     "AsyncAdmin",
     "AsyncAlertStream",
     "AsyncAlerts",
+    "AsyncDisputes",
     "AsyncExposure",
+    "AsyncMemberAudit",
     "AsyncRecords",
     "AsyncUploads",
     "AsyncWatches",
     "AsyncWebhookEndpoint",
+    "Disputes",
     "Exposure",
+    "MemberAudit",
     "Records",
     "Uploads",
     "Watches",

@@ -12,11 +12,11 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Unpack
 
 import httpx
 
-from registry_client._base_client import Flow, RequestOptions, Sleep, path_segment
+from registry_client._base_client import CallOptions, Flow, RequestOptions, Sleep, path_segment
 from registry_client._progress import ProgressHook, progress_bar
 from registry_client.pagination import AsyncCursorPaginator, SyncCursorPaginator
 from registry_client.types.uploads import UploadErrorLine, UploadJob
@@ -124,9 +124,11 @@ class _UploadsBase(Generic[JobPages]):
             )
         )
 
-    def list(self, *, page_size: int | None = None) -> JobPages:
+    def list(self, *, page_size: int | None = None, **options: Unpack[CallOptions]) -> JobPages:
         """The member's own uploads, newest first, page after page as the iteration needs."""
-        return self._pages(self._client, "/v1/uploads", UploadJob, {"limit": page_size})
+        return self._pages(
+            self._client, "/v1/uploads", UploadJob, {"limit": page_size}, options=options
+        )
 
 
 def _error_line(line: str) -> UploadErrorLine | None:
@@ -146,6 +148,7 @@ class Uploads(_UploadsBase[SyncCursorPaginator[UploadJob]]):
         progress: bool = True,
         compress: bool = True,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        **options: Unpack[CallOptions],
     ) -> UploadJob:
         """Upload a file of record items: CSV (a header row of item fields) or NDJSON.
 
@@ -158,16 +161,16 @@ class Uploads(_UploadsBase[SyncCursorPaginator[UploadJob]]):
         """
         source = UploadSource.of(path, format, compress)
         with progress_bar(f"uploading {source.path.name}", source.size, progress) as hook:
-            return self._client._run(self._upload_flow(source, hook, wait, poll_interval))
+            return self._client._run(self._upload_flow(source, hook, wait, poll_interval), options)
 
-    def get(self, job_id: str) -> UploadJob:
+    def get(self, job_id: str, **options: Unpack[CallOptions]) -> UploadJob:
         """One of the member's uploads: status, progress and counts."""
-        return self._client._run(self._get_flow(job_id))
+        return self._client._run(self._get_flow(job_id), options)
 
-    def errors(self, job_id: str) -> Iterator[UploadErrorLine]:
+    def errors(self, job_id: str, **options: Unpack[CallOptions]) -> Iterator[UploadErrorLine]:
         """The rejected lines of an upload, in line order, read as they arrive (the request
         is sent when the iteration starts)."""
-        response = self._client._run(self._errors_flow(job_id))
+        response = self._client._run(self._errors_flow(job_id), options)
         try:
             for line in response.iter_lines():
                 if (error := _error_line(line)) is not None:
@@ -189,19 +192,24 @@ class AsyncUploads(_UploadsBase[AsyncCursorPaginator[UploadJob]]):
         progress: bool = True,
         compress: bool = True,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        **options: Unpack[CallOptions],
     ) -> UploadJob:
         """See `Uploads.upload`; the file is read in a worker thread."""
         source = UploadSource.of(path, format, compress)
         with progress_bar(f"uploading {source.path.name}", source.size, progress) as hook:
-            return await self._client._run(self._upload_flow(source, hook, wait, poll_interval))
+            return await self._client._run(
+                self._upload_flow(source, hook, wait, poll_interval), options
+            )
 
-    async def get(self, job_id: str) -> UploadJob:
+    async def get(self, job_id: str, **options: Unpack[CallOptions]) -> UploadJob:
         """See `Uploads.get`."""
-        return await self._client._run(self._get_flow(job_id))
+        return await self._client._run(self._get_flow(job_id), options)
 
-    async def errors(self, job_id: str) -> AsyncIterator[UploadErrorLine]:
+    async def errors(
+        self, job_id: str, **options: Unpack[CallOptions]
+    ) -> AsyncIterator[UploadErrorLine]:
         """See `Uploads.errors`: `async for line in client.uploads.errors(job_id)`."""
-        response = await self._client._run(self._errors_flow(job_id))
+        response = await self._client._run(self._errors_flow(job_id), options)
         try:
             async for line in response.aiter_lines():
                 if (error := _error_line(line)) is not None:
