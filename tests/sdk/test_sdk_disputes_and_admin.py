@@ -65,7 +65,7 @@ def test_a_member_files_lists_reads_and_answers_a_dispute(dispute_case):
     other = dispute_case["other_client"]
     theirs = other.disputes.get(filed.id)
     assert [c.record_id for c in theirs.covered] == [dispute_case["their_record"]]
-    assert not [d for d in other.disputes.list() if d.id == filed.id][0].filed_by_you
+    assert not next(d for d in other.disputes.list() if d.id == filed.id).filed_by_you
     dispute_case["filed"] = filed.id
 
 
