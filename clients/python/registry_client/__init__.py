@@ -7,6 +7,7 @@ token = client.subject("cn_resident_id", "11010519491231002X")
 """
 
 from registry_client import webhooks
+from registry_client._assertions import public_jwk
 from registry_client._base_client import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
@@ -58,5 +59,6 @@ __all__ = [
     "UnprocessableEntity",
     "WebhookSignatureError",
     "__version__",
+    "public_jwk",
     "webhooks",
 ]

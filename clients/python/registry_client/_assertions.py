@@ -19,6 +19,12 @@ ASSERTION_LIFETIME = (
 )
 
 
+def public_jwk(private_key: Any) -> dict[str, Any]:
+    """The public JWK of a private key (PEM or a `cryptography` key): what the association
+    registers with `client.admin.clients.create(..., public_jwk=...)`."""
+    return PrivateKey(private_key).public_jwk()
+
+
 class PrivateKey:
     """An Ed25519 or P-256 private key and the one algorithm it signs with. Never printed."""
 

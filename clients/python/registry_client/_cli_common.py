@@ -8,7 +8,7 @@ import csv
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 try:
@@ -54,8 +54,8 @@ class Settings:
 
     url: str | None = None
     client_id: str | None = None
-    client_secret: str | None = None
-    hashing_key: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    hashing_key: str | None = field(default=None, repr=False)
 
     def client(self) -> RegistryClient:
         return RegistryClient(self.url, self.client_id, self.client_secret, self.hashing_key)
