@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from registry_client import identity
 from registry_client._client import RegistryClient
 from registry_client._exceptions import RegistryError
+from registry_client._version import __version__
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -89,6 +90,12 @@ def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"registry-client {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -114,6 +121,12 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Settings(url, client_id, client_secret, hashing_key)
 
