@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
@@ -14,6 +15,7 @@ from typing import Annotated, NoReturn, ParamSpec, TypeVar
 try:
     import typer
     from rich.console import Console
+    from rich.table import Table
 except ImportError as exc:  # pragma: no cover - depends on how the package was installed
     raise SystemExit(
         "registry-client: the command line needs the cli extra: pip install 'registry-client[cli]'"
@@ -60,6 +62,38 @@ class Settings:
 
     def client(self) -> RegistryClient:
         return RegistryClient(self.url, self.client_id, self.client_secret, self.hashing_key)
+
+
+def print_table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], ids: Iterable[str] = ()
+) -> None:
+    """A table whose `ids` columns (ids, account references, tokens) are never cut: they
+    keep their full width, other columns wrap, and a row wider than the terminal wraps
+    rather than being cropped."""
+    rows = [list(row) for row in rows]
+    id_columns = set(ids)
+    table = Table()
+    for index, header in enumerate(headers):
+        if header in id_columns:
+            widest = max((len(row[index]) for row in rows), default=0)
+            table.add_column(header, overflow="fold", min_width=max(widest, len(header)))
+        else:
+            table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table, crop=False)
+
+
+def read_lines(source: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line of a file, or of stdin for `-`."""
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
+    try:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line.strip()
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
