@@ -111,6 +111,7 @@ def test_the_documents_run_as_written_in_order(fresh_server, tmp_path):
         text=True,
         timeout=900,
     )
+    (tmp_path / "docs.out").write_text(done.stdout + "\n--- stderr\n" + done.stderr)  # to read after a failure
     ran = re.findall(r"^>>> (\S+)$", done.stderr, re.M)
     assert done.returncode == 0, (
         f"failed in {ran[-1] if ran else 'the first block'}:\n"

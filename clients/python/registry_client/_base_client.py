@@ -83,6 +83,9 @@ class CallOptions(TypedDict, total=False):
 # for both runners, so the options reach `_build_request` this way rather than through the
 # argument list of every flow; a context variable keeps concurrent async calls apart.
 _CALL_OPTIONS: ContextVar[CallOptions | None] = ContextVar("registry_call_options", default=None)
+# How many mutating requests the call being run has sent: a caller's idempotency key names the
+# first, and KEY.2, KEY.3, ... the next (a submit of more than 1000 items is several requests).
+_MUTATIONS: ContextVar[list[int] | None] = ContextVar("registry_mutations", default=None)
 # Where `with_raw_response` collects the answers of the call it wraps.
 _RAW_RESPONSES: ContextVar[list[httpx.Response] | None] = ContextVar(
     "registry_raw_responses", default=None
@@ -193,6 +196,14 @@ def _basic_credentials(client_id: str, client_secret: str) -> str:
     # RFC 6749 §2.3.1: each part is form-urlencoded before Basic encoding.
     pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
     return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+
+def _nth_key(chosen: str) -> str:
+    sent = _MUTATIONS.get()
+    if sent is None:
+        return chosen
+    sent[0] += 1
+    return chosen if sent[0] == 1 else f"{chosen}.{sent[0]}"
 
 
 def _log_response(request: httpx.Request, response: httpx.Response, seconds: float) -> None:
@@ -346,7 +357,7 @@ class BaseClient(Generic[HttpClientT]):
         if options.authenticated and options.method in MUTATING_METHODS:
             # One key for the whole call: a retry of a request that did land is not applied twice.
             chosen = (_CALL_OPTIONS.get() or {}).get("idempotency_key")
-            headers["Idempotency-Key"] = chosen or str(uuid.uuid4())
+            headers["Idempotency-Key"] = _nth_key(chosen) if chosen else str(uuid.uuid4())
         retries_taken = 0
         renewed_after_401 = False
         while True:
@@ -496,9 +507,12 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     def _run(self, flow: Flow[T], options: CallOptions | None = None) -> T:
         """Run a call's flow to its end, with this call's `options`."""
         scope = _CALL_OPTIONS.set(options) if options else None
+        counted = _MUTATIONS.set([0]) if options and "idempotency_key" in options else None
         try:
             return self._run_steps(flow)
         finally:
+            if counted is not None:
+                _MUTATIONS.reset(counted)
             if scope is not None:
                 _CALL_OPTIONS.reset(scope)
 
@@ -555,9 +569,12 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     async def _run(self, flow: Flow[T], options: CallOptions | None = None) -> T:
         """See `SyncAPIClient._run`."""
         scope = _CALL_OPTIONS.set(options) if options else None
+        counted = _MUTATIONS.set([0]) if options and "idempotency_key" in options else None
         try:
             return await self._run_steps(flow)
         finally:
+            if counted is not None:
+                _MUTATIONS.reset(counted)
             if scope is not None:
                 _CALL_OPTIONS.reset(scope)
 

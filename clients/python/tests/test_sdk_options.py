@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import httpx
@@ -84,3 +85,23 @@ def test_debug_log_names_requests_and_never_credentials(
     text = caplog.text
     assert "request POST /oauth/token" in text and f"GET /v1/records/{record_id(1)}" in text
     assert "jwt-1" not in text and client._client_secret not in text and "Basic" not in text
+
+
+def test_a_chosen_key_names_each_request_of_a_call_sent_in_several(
+    api: respx.MockRouter, client: RegistryClient
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        count = len(json.loads(request.content)["records"])
+        results = [{"index": i, "outcome": "created"} for i in range(count)]
+        return httpx.Response(200, json={"results": results, "summary": {"created": count}})
+
+    route = api.post("/v1/records").mock(side_effect=answer)
+    items = [
+        {"subject": "a" * 64, "subject_type": "individual", "account_ref": f"A-{i}",
+         "product": "other", "status": "current", "as_of": "2026-11-30"}
+        for i in range(1001)
+    ]  # fmt: skip
+    client.records.submit(items, idempotency_key="nov-batch")
+    client.records.submit(items, idempotency_key="nov-batch")
+    keys = [call.request.headers["idempotency-key"] for call in route.calls]
+    assert keys == ["nov-batch", "nov-batch.2"] * 2  # the same names when the call is repeated
