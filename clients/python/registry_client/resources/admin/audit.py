@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 import httpx
 
 from registry_client._base_client import CallOptions, Flow, RequestOptions
-from registry_client.pagination import AsyncCursorPaginator, CursorPage, SyncCursorPaginator
+from registry_client.pagination import AsyncCursorPaginator, SyncCursorPaginator
 from registry_client.resources._resource import Resource
 from registry_client.types.admin import AuditEntry
 from registry_client.types.audit import AuditVerification
@@ -90,6 +91,16 @@ class _AuditBase(Resource, Generic[AuditPages]):
         return _ExportPage(response)
 
 
+def _page_of(content: bytes) -> tuple[list[str], str | None]:
+    """A JSON page's entries as NDJSON lines, written as the registry sent them (as a
+    streamed export has them), and its next cursor."""
+    page = json.loads(content)
+    if isinstance(page, list):  # a registry that does not page: one last page
+        page = {"data": page}
+    lines = [json.dumps(entry, ensure_ascii=False, separators=(",", ":")) for entry in page["data"]]
+    return lines, page.get("next_cursor")
+
+
 def _open_sink(sink: Sink) -> tuple[IO[str], bool]:
     if isinstance(sink, str | os.PathLike):
         return Path(sink).open("w", encoding="utf-8"), True
@@ -138,13 +149,13 @@ class Audit(_AuditBase[SyncCursorPaginator[AuditEntry]]):
                 if page.streamed:
                     yield from (line for line in page.response.iter_lines() if line.strip())
                     return
-                body = CursorPage[AuditEntry].model_validate_json(page.response.read())
+                entries, next_cursor = _page_of(page.response.read())
             finally:
                 page.response.close()
-            yield from (entry.model_dump_json() for entry in body.data)
-            if not body.next_cursor or body.next_cursor == cursor:
+            yield from entries
+            if not next_cursor or next_cursor == cursor:
                 return
-            cursor = body.next_cursor
+            cursor = next_cursor
 
 
 class AsyncAudit(_AuditBase[AsyncCursorPaginator[AuditEntry]]):
@@ -176,11 +187,11 @@ class AsyncAudit(_AuditBase[AsyncCursorPaginator[AuditEntry]]):
                         if line.strip():
                             yield line
                     return
-                body = CursorPage[AuditEntry].model_validate_json(await page.response.aread())
+                entries, next_cursor = _page_of(await page.response.aread())
             finally:
                 await page.response.aclose()
-            for entry in body.data:
-                yield entry.model_dump_json()
-            if not body.next_cursor or body.next_cursor == cursor:
+            for entry in entries:
+                yield entry
+            if not next_cursor or next_cursor == cursor:
                 return
-            cursor = body.next_cursor
+            cursor = next_cursor
