@@ -332,7 +332,8 @@ class BaseClient(Generic[HttpClientT]):
 
     def _build_request(self, options: RequestOptions, headers: Mapping[str, str]) -> httpx.Request:
         call = _CALL_OPTIONS.get() or {}
-        extra = call.get("extra_headers") or {} if options.authenticated else {}
+        # Never on the token request: a caller's headers are for the API call they made.
+        extra = (call.get("extra_headers") or {}) if options.authenticated else {}
         timeout = call.get("timeout", self._timeout)
         form = options.form() if callable(options.form) else options.form
         return self._http.build_request(
