@@ -7,9 +7,18 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from registry_client import RegistryClient
 from tests.factories import item, token
-from tests.sdk.support import cli, member_env
+from tests.sdk.support import cli, member_env, own_live_server
+
+
+@pytest.fixture(scope="module")
+def live_server(server_url, tmp_path_factory):
+    """A server on a database of its own: these tests verify the whole audit log."""
+    with own_live_server(server_url, tmp_path_factory) as server:
+        yield server
 
 
 def admin_env(live_server, **extra: str) -> dict[str, str]:

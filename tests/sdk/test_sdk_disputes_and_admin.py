@@ -12,7 +12,14 @@ import pytest
 from registry_client import AsyncRegistryClient, Conflict, NotFound
 from registry_client.types import Dispute, DisputeFiled
 from tests.factories import item, token
-from tests.sdk.support import admin_client, member_client
+from tests.sdk.support import admin_client, member_client, own_live_server
+
+
+@pytest.fixture(scope="module")
+def live_server(server_url, tmp_path_factory):
+    """A server on a database of its own: these tests verify the whole audit log."""
+    with own_live_server(server_url, tmp_path_factory) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
