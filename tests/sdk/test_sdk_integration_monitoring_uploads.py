@@ -139,8 +139,9 @@ def test_command_line_upload_watch_and_alerts(live_server, tmp_path):
 
     done = cli(lender, "upload", str(source), "--errors-out", str(report))
     assert done.returncode == 3, done.stdout + done.stderr  # done, with rejected lines
-    job_id = re.match(r"upload (\S+) completed: 5 lines, 5 applied: ", done.stdout).group(1)
-    assert "created 3, updated 0, unchanged 0, stale 0, rejected 2" in done.stdout
+    # Rejected lines are never counted as accepted (nor as applied).
+    job_id = re.match(r"upload (\S+) completed: 5 lines, 3 accepted ", done.stdout).group(1)
+    assert "(created 3, updated 0, unchanged 0), 0 stale, 2 rejected" in done.stdout
     assert [json.loads(line)["line"] for line in report.read_text().splitlines()] == [4, 6]
 
     again = cli(lender, "upload", str(source))

@@ -7,7 +7,13 @@ token = client.subject("cn_resident_id", "11010519491231002X")
 """
 
 from registry_client import webhooks
-from registry_client._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from registry_client._assertions import public_jwk
+from registry_client._base_client import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    APIResponse,
+    CallOptions,
+)
 from registry_client._client import AsyncRegistryClient, RegistryClient
 from registry_client._exceptions import (
     APIConnectionError,
@@ -32,12 +38,14 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
+    "APIResponse",
     "APIStatusError",
     "APITimeoutError",
     "AsyncCursorPaginator",
     "AsyncRegistryClient",
     "AuthenticationError",
     "BadRequest",
+    "CallOptions",
     "Conflict",
     "CursorPage",
     "InvalidIdentity",
@@ -51,5 +59,6 @@ __all__ = [
     "UnprocessableEntity",
     "WebhookSignatureError",
     "__version__",
+    "public_jwk",
     "webhooks",
 ]

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 try:
     import typer
     from rich.console import Console
+    from rich.table import Table
 except ImportError as exc:  # pragma: no cover - depends on how the package was installed
     raise SystemExit(
         "registry-client: the command line needs the cli extra: pip install 'registry-client[cli]'"
@@ -24,6 +26,7 @@ from pydantic import ValidationError
 from registry_client import identity
 from registry_client._client import RegistryClient
 from registry_client._exceptions import RegistryError
+from registry_client._version import __version__
 
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
@@ -54,11 +57,43 @@ class Settings:
 
     url: str | None = None
     client_id: str | None = None
-    client_secret: str | None = None
-    hashing_key: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    hashing_key: str | None = field(default=None, repr=False)
 
     def client(self) -> RegistryClient:
         return RegistryClient(self.url, self.client_id, self.client_secret, self.hashing_key)
+
+
+def print_table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], ids: Iterable[str] = ()
+) -> None:
+    """A table whose `ids` columns (ids, account references, tokens) are never cut: they
+    keep their full width, other columns wrap, and a row wider than the terminal wraps
+    rather than being cropped."""
+    rows = [list(row) for row in rows]
+    id_columns = set(ids)
+    table = Table()
+    for index, header in enumerate(headers):
+        if header in id_columns:
+            widest = max((len(row[index]) for row in rows), default=0)
+            table.add_column(header, overflow="fold", min_width=max(widest, len(header)))
+        else:
+            table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table, crop=False)
+
+
+def read_lines(source: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line of a file, or of stdin for `-`."""
+    handle = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
+    try:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line.strip()
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
@@ -89,6 +124,12 @@ def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"registry-client {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -114,6 +155,12 @@ def main_options(
             show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Settings(url, client_id, client_secret, hashing_key)
 

@@ -7,9 +7,16 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from registry_client._cli_common import _fail, app, clean_errors, ctx_client, err, out
+from registry_client._cli_common import (
+    _fail,
+    app,
+    clean_errors,
+    ctx_client,
+    err,
+    out,
+    print_table,
+)
 from registry_client.types.monitoring import Alert
 
 watch_app = typer.Typer(help="Borrowers you watch for alerts.", no_args_is_help=True)
@@ -93,11 +100,18 @@ def watch_list(
         for watch in watches:
             out.print(watch.model_dump_json(), markup=False, highlight=False)
         return
-    table = Table("subject", "label", "since")
-    for watch in watches:
-        since = watch.created_at.isoformat() if watch.created_at else "-"
-        table.add_row(watch.subject, watch.label or "", since)
-    out.print(table)
+    print_table(
+        ["subject", "label", "since"],
+        (
+            [
+                watch.subject,
+                watch.label or "",
+                watch.created_at.isoformat() if watch.created_at else "-",
+            ]
+            for watch in watches
+        ),
+        ids=("subject",),
+    )
 
 
 @watch_app.command("remove")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
-from rich.table import Table
 
 from registry_client._cli_common import (
     EXIT_REJECTED,
@@ -18,8 +17,9 @@ from registry_client._cli_common import (
     ctx_client,
     err,
     out,
+    print_table,
 )
-from registry_client.resources.uploads import FileFormat
+from registry_client.resources.uploads import FileFormat, unknown_columns
 from registry_client.types.uploads import UploadErrorLine, UploadJob, UploadStatus
 
 uploads_app = typer.Typer(help="Your bulk uploads and their error reports.", no_args_is_help=True)
@@ -29,9 +29,15 @@ OUTCOMES = ("created", "updated", "unchanged", "stale", "rejected")
 
 
 def _summary(job: UploadJob) -> str:
+    """`accepted` counts the lines the registry took (created, updated or unchanged); a stale
+    line (older than what is stored) and a rejected one were not applied."""
     lines = job.total_lines if job.total_lines is not None else job.received_lines
-    counts = ", ".join(f"{name} {getattr(job, name)}" for name in OUTCOMES)
-    return f"upload {job.id} {job.status}: {lines} lines, {job.processed_lines} applied: {counts}"
+    accepted = job.created + job.updated + job.unchanged
+    return (
+        f"upload {job.id} {job.status}: {lines} lines, {accepted} accepted "
+        f"(created {job.created}, updated {job.updated}, unchanged {job.unchanged}), "
+        f"{job.stale} stale, {job.rejected} rejected"
+    )
 
 
 def _write_errors(lines: Iterable[UploadErrorLine], target: Path) -> int:
@@ -60,10 +66,19 @@ def upload(
         typer.Option("--format", help="csv or ndjson (default: from the file name)."),
     ] = None,
 ) -> None:
-    """Upload a whole file in one streamed request (gzipped on the way); print the job's summary."""
+    """Upload a whole file in one streamed request (gzipped on the way); print the job's summary.
+
+    Columns that are not record fields are left out on the way, with a note (as `submit`).
+    """
+    chosen = cast("FileFormat | None", file_format)
+    ignored = unknown_columns(file, chosen)
+    if ignored:
+        err.print(
+            f"note: ignoring columns that are not record fields: {', '.join(ignored)}", markup=False
+        )
     with ctx_client(ctx) as client:
         job = client.uploads.upload(
-            file, format=cast("FileFormat | None", file_format), wait=wait, progress=True
+            file, format=chosen, wait=wait, progress=True, drop_unknown_columns=bool(ignored)
         )
         out.print(_summary(job), markup=False, highlight=False)
         if not job.finished:
@@ -102,17 +117,20 @@ def uploads_list(
         for job in jobs:
             out.print(job.model_dump_json(), markup=False, highlight=False)
         return
-    table = Table("id", "status", "lines", *OUTCOMES, "created_at")
-    for job in jobs:
-        lines = job.total_lines if job.total_lines is not None else job.received_lines
-        table.add_row(
-            job.id,
-            job.status,
-            str(lines),
-            *(str(getattr(job, name)) for name in OUTCOMES),
-            job.created_at.isoformat() if job.created_at else "-",
-        )
-    out.print(table)
+    print_table(
+        ["id", "status", "lines", *OUTCOMES, "created_at"],
+        (
+            [
+                job.id,
+                job.status,
+                str(job.total_lines if job.total_lines is not None else job.received_lines),
+                *(str(getattr(job, name)) for name in OUTCOMES),
+                job.created_at.isoformat() if job.created_at else "-",
+            ]
+            for job in jobs
+        ),
+        ids=("id",),
+    )
 
 
 @uploads_app.command("show")

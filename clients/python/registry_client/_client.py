@@ -9,19 +9,24 @@ from __future__ import annotations
 from functools import cached_property
 
 from registry_client._base_client import AsyncAPIClient, SyncAPIClient
+from registry_client._raw_response import RawResponses
 from registry_client.resources import (
     Admin,
     Alerts,
     AsyncAdmin,
     AsyncAlerts,
     AsyncCollateral,
+    AsyncDisputes,
     AsyncExposure,
+    AsyncMemberAudit,
     AsyncRecords,
     AsyncUploads,
     AsyncWatches,
     AsyncWebhookEndpoint,
     Collateral,
+    Disputes,
     Exposure,
+    MemberAudit,
     Records,
     Uploads,
     Watches,
@@ -33,7 +38,17 @@ __all__ = ["AsyncRegistryClient", "RegistryClient"]
 
 class RegistryClient(SyncAPIClient):
     """A blocking client: `records`, `uploads`, `exposure`, `collateral`, `watches`, `alerts`,
-    `webhook`, `admin` and `subject()`."""
+    `webhook`, `disputes`, `audit`, `admin` and `subject()`; `with_options(...)` and
+    `with_raw_response` give the same resources with other options or raw answers.
+
+    To add a member resource (the scorecard, the worklist, ...): a module in
+    `resources/` with a sync class and its async twin, and a cached property in each client.
+    """
+
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """Every resource method, answering `APIResponse` (status, headers, parsed body)."""
+        return RawResponses(self, is_async=False)
 
     @cached_property
     def records(self) -> Records:
@@ -64,12 +79,25 @@ class RegistryClient(SyncAPIClient):
         return Collateral(self)
 
     @cached_property
+    def disputes(self) -> Disputes:
+        return Disputes(self)
+
+    @cached_property
+    def audit(self) -> MemberAudit:
+        return MemberAudit(self)
+
+    @cached_property
     def admin(self) -> Admin:
         return Admin(self)
 
 
 class AsyncRegistryClient(AsyncAPIClient):
     """An asyncio client with the same resources as `RegistryClient`, each method awaitable."""
+
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """See `RegistryClient.with_raw_response` (each method awaitable)."""
+        return RawResponses(self, is_async=True)
 
     @cached_property
     def records(self) -> AsyncRecords:
@@ -98,6 +126,14 @@ class AsyncRegistryClient(AsyncAPIClient):
     @cached_property
     def collateral(self) -> AsyncCollateral:
         return AsyncCollateral(self)
+
+    @cached_property
+    def disputes(self) -> AsyncDisputes:
+        return AsyncDisputes(self)
+
+    @cached_property
+    def audit(self) -> AsyncMemberAudit:
+        return AsyncMemberAudit(self)
 
     @cached_property
     def admin(self) -> AsyncAdmin:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +34,12 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
     ) from exc
 
 
-from registry_client import _cli_monitoring, _cli_uploads, identity  # noqa: F401 - they register their commands
+from registry_client import (  # noqa: F401 - the command modules register their commands
+    _cli_admin,
+    _cli_monitoring,
+    _cli_uploads,
+    identity,
+)
 from registry_client._cli_common import (
     EXIT_REJECTED,
     _fail,
@@ -47,6 +51,8 @@ from registry_client._cli_common import (
     ctx_client,
     err,
     out,
+    print_table,
+    read_lines,
     records_app,
 )
 from registry_client._exceptions import RegistryError
@@ -144,6 +150,16 @@ def token(
     value: Annotated[
         str | None, typer.Argument(help="The identity; '-' reads one per line from stdin.")
     ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Hash each line of this file (one identity a line)."),
+    ] = None,
+    keep_going: Annotated[
+        bool,
+        typer.Option(
+            "--keep-going", help="With a file or '-': print an error row for a bad line and go on."
+        ),
+    ] = False,
     csv_file: Annotated[
         Path | None, typer.Option("--csv", help="Hash a column of this CSV file.")
     ] = None,
@@ -159,17 +175,21 @@ def token(
     ] = None,
     rejects: Annotated[Path | None, typer.Option(help="With --csv: where invalid rows go.")] = None,
 ) -> None:
-    """Print the brs1 token of an identity, or replace a CSV column of identities with tokens."""
+    """Print the brs1 token of an identity, of each line of a file or stdin (one token a
+    line, in order), or replace a CSV column of identities with tokens."""
     key = _hashing_key(_settings(ctx))
     if csv_file is None:
-        if kind is None or value is None:
-            _fail("give KIND and VALUE, or --csv FILE --column NAME --out FILE")
-        values = (line.strip() for line in sys.stdin if line.strip()) if value == "-" else [value]
-        for item in values:
-            out.print(identity.token(kind, item, key), markup=False, highlight=False)
+        if kind is None or (value is None) == (file is None):
+            _fail("give KIND and VALUE, KIND --file FILE, KIND - (stdin), or --csv FILE ...")
+        if value is not None and value != "-":
+            out.print(identity.token(kind, value, key), markup=False, highlight=False)
+            return
+        bad = _hash_lines(kind, str(file) if file is not None else "-", key, keep_going)
+        if bad:
+            _fail(f"{bad} lines have invalid identities (error rows above)", EXIT_REJECTED)
         return
-    if kind is not None or value is not None:
-        _fail("give either KIND VALUE or --csv, not both")
+    if kind is not None or value is not None or file is not None:
+        _fail("give either KIND VALUE, KIND --file FILE or --csv, not several")
     if column is None or out_file is None:
         _fail("--csv needs --column NAME and --out FILE")
     if out_file.resolve() == csv_file.resolve():
@@ -178,6 +198,21 @@ def token(
     out.print(f"hashed {hashed} rows into {out_file}", markup=False, highlight=False)
     if rejected:
         _fail(f"{rejected} rows have invalid identities: see {reject_file}", EXIT_REJECTED)
+
+
+def _hash_lines(kind: str, source: str, key: bytes, keep_going: bool) -> int:
+    """Print one token per line of `source`; a bad line stops with its number, or with
+    `keep_going` becomes an error row in its place. Returns the number of bad lines."""
+    bad = 0
+    for number, text in read_lines(source):
+        try:
+            out.print(identity.token(kind, text, key), markup=False, highlight=False)
+        except identity.InvalidIdentity as exc:
+            if not keep_going:
+                _fail(f"line {number}: {exc}")
+            bad += 1
+            out.print(f"error: line {number}: {exc}", markup=False, highlight=False)
+    return bad
 
 
 def _hash_csv(
@@ -331,8 +366,8 @@ def _amounts(amounts: dict[str, Any]) -> str:
 def _exposure_table(result: SubjectExposure) -> Table:
     # One narrow key/value table per subject: a row of fifteen columns does not fit a terminal.
     table = Table(title=result.subject, show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", overflow="fold")
+    table.add_column(overflow="fold")
     if not result.found:
         table.add_row("found", "no other institution reports this subject")
     else:
@@ -364,14 +399,58 @@ def _exposure_table(result: SubjectExposure) -> Table:
     return table
 
 
+def _subjects(
+    ctx: typer.Context, tokens: list[str], file: Path | None, kind: str | None
+) -> list[str]:
+    """The subjects to ask about: arguments, or the lines of a file or stdin ('-'). With
+    `kind` each one is a raw identity, hashed here: it never leaves this machine."""
+    if file is not None and tokens:
+        _fail("give subjects as arguments or --file, not both")
+    if file is not None or tokens == ["-"]:
+        lines = list(read_lines(str(file) if file is not None else "-"))
+    else:
+        lines = list(enumerate(tokens, start=1))
+    if not lines:
+        _fail("no subjects given")
+    if kind is None:
+        return [text for _, text in lines]
+    key = _hashing_key(_settings(ctx))
+    subjects = []
+    for number, text in lines:
+        try:
+            subjects.append(identity.token(kind, text, key))
+        except identity.InvalidIdentity as exc:
+            where = (
+                f"line {number}" if file is not None or tokens == ["-"] else f"argument {number}"
+            )
+            _fail(f"{where}: {exc}")
+    return subjects
+
+
 @app.command()
 @clean_errors
 def exposure(
     ctx: typer.Context,
-    tokens: Annotated[
-        list[str], typer.Argument(help="Subject tokens (64 hex).", show_default=False)
-    ],
     purpose: Annotated[Purpose, typer.Option(help="Why you ask.")],
+    tokens: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Subject tokens (64 hex), or raw identities with --kind; '-' reads one per "
+            "line from stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Read the subjects from this file, one a line.")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="The subjects are raw identities of this kind: hashed here with the hashing "
+            "key; only tokens are sent.",
+        ),
+    ] = None,
     consent_ref: Annotated[
         str | None,
         typer.Option(help="The borrower's authorization; required for loan_application."),
@@ -379,13 +458,14 @@ def exposure(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Ask what other institutions report about each subject."""
+    subjects = _subjects(ctx, tokens or [], file, kind)
     with ctx_client(ctx) as client:
-        answer = client.exposure.query(tokens, purpose=purpose, consent_ref=consent_ref)
+        answer = client.exposure.query(subjects, purpose=purpose, consent_ref=consent_ref)
     if as_json:
         out.print(answer.model_dump_json(indent=2), markup=False, highlight=False)
     else:
         for result in answer.results:
-            out.print(_exposure_table(result))
+            out.print(_exposure_table(result), crop=False)
 
 
 @app.command()
@@ -432,18 +512,22 @@ def records_list(
         for record in records:
             out.print(record.model_dump_json(exclude_none=True), markup=False, highlight=False)
         return
-    table = Table("id", "account_ref", "product", "status", "overdue", "outstanding", "as_of")
-    for record in records:
-        table.add_row(
-            record.id,
-            record.account_ref,
-            record.product or "-",
-            record.status or "-",
-            _amount(record.currency, record.overdue_amount),
-            _amount(record.currency, record.outstanding_amount),
-            record.as_of.isoformat() if record.as_of else "-",
-        )
-    out.print(table)
+    print_table(
+        ["id", "account_ref", "product", "status", "overdue", "outstanding", "as_of"],
+        (
+            [
+                record.id,
+                record.account_ref,
+                record.product or "-",
+                record.status or "-",
+                _amount(record.currency, record.overdue_amount),
+                _amount(record.currency, record.outstanding_amount),
+                record.as_of.isoformat() if record.as_of else "-",
+            ]
+            for record in records
+        ),
+        ids=("id", "account_ref"),
+    )
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from registry_client._base_client import Flow, RequestOptions
+from registry_client._base_client import CallOptions, Flow, RequestOptions
 from registry_client.types._models import ResponseModel
 
 if TYPE_CHECKING:
@@ -30,8 +30,11 @@ class _CursorPaginator(Generic[ItemT]):
         path: str,
         item: type[ItemT],
         params: Mapping[str, Any] | None = None,
+        *,
+        options: CallOptions | None = None,
     ) -> None:
         self._client = client
+        self._options = options
         self._path = path
         self._page_model = CursorPage[item]  # type: ignore[valid-type]
         self._params = dict(params or {})
@@ -60,7 +63,7 @@ class SyncCursorPaginator(_CursorPaginator[ItemT]):
     def pages(self) -> Iterator[CursorPage[ItemT]]:
         cursor: str | None = None
         while True:
-            page = self._client._run(self._page_flow(cursor))
+            page = self._client._run(self._page_flow(cursor), self._options)
             yield page
             if (cursor := self._next(page, cursor)) is None:
                 return
@@ -78,7 +81,7 @@ class AsyncCursorPaginator(_CursorPaginator[ItemT]):
     async def pages(self) -> AsyncIterator[CursorPage[ItemT]]:
         cursor: str | None = None
         while True:
-            page = await self._client._run(self._page_flow(cursor))
+            page = await self._client._run(self._page_flow(cursor), self._options)
             yield page
             if (cursor := self._next(page, cursor)) is None:
                 return

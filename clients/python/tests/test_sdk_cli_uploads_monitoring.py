@@ -37,8 +37,8 @@ def test_upload_prints_the_summary_and_where_the_errors_are(
     result = run("upload", str(path))
     assert_one_clear_line(result, 3, f"1 lines rejected: registry-client uploads errors {JOB_ID}")
     assert result.stdout.strip() == (
-        f"upload {JOB_ID} completed: 3 lines, 3 applied: "
-        "created 2, updated 0, unchanged 0, stale 0, rejected 1"
+        f"upload {JOB_ID} completed: 3 lines, 2 accepted "
+        "(created 2, updated 0, unchanged 0), 0 stale, 1 rejected"
     )
     assert gzip.decompress(route.calls.last.request.content) == path.read_bytes()
 

@@ -1,7 +1,9 @@
 """The API's resources, each as a sync class and its async twin over shared flows."""
 
 from registry_client.resources.admin import Admin, AsyncAdmin
+from registry_client.resources.audit import AsyncMemberAudit, MemberAudit
 from registry_client.resources.collateral import AsyncCollateral, Collateral
+from registry_client.resources.disputes import AsyncDisputes, Disputes
 from registry_client.resources.exposure import AsyncExposure, Exposure
 from registry_client.resources.monitoring import (
     Alerts,
@@ -24,13 +26,17 @@ __all__ = [
     "AsyncAlertStream",
     "AsyncAlerts",
     "AsyncCollateral",
+    "AsyncDisputes",
     "AsyncExposure",
+    "AsyncMemberAudit",
     "AsyncRecords",
     "AsyncUploads",
     "AsyncWatches",
     "AsyncWebhookEndpoint",
     "Collateral",
+    "Disputes",
     "Exposure",
+    "MemberAudit",
     "Records",
     "Uploads",
     "Watches",

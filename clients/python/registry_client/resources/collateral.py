@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-from registry_client._base_client import Flow
+from registry_client._base_client import CallOptions, Flow
 from registry_client.resources._subjects import checked_subjects, in_chunks
 from registry_client.types.collateral import VehicleCheck, VehicleCheckResponse, VehicleExposure
 from registry_client.types.exposure import Purpose
@@ -40,18 +40,28 @@ class Collateral(_CollateralBase):
     _client: SyncAPIClient
 
     def exposure(
-        self, vehicles: Iterable[str], *, purpose: Purpose | str, consent_ref: str | None = None
+        self,
+        vehicles: Iterable[str],
+        *,
+        purpose: Purpose | str,
+        consent_ref: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> VehicleCheckResponse:
         """Other institutions' live accounts on each vehicle (`vin` tokens), in the order
         given; sent 1000 per request. The purpose rules are those of `exposure.query`."""
-        return self._client._run(self._exposure_flow(vehicles, purpose, consent_ref))
+        return self._client._run(self._exposure_flow(vehicles, purpose, consent_ref), options)
 
 
 class AsyncCollateral(_CollateralBase):
     _client: AsyncAPIClient
 
     async def exposure(
-        self, vehicles: Iterable[str], *, purpose: Purpose | str, consent_ref: str | None = None
+        self,
+        vehicles: Iterable[str],
+        *,
+        purpose: Purpose | str,
+        consent_ref: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> VehicleCheckResponse:
         """See `Collateral.exposure`."""
-        return await self._client._run(self._exposure_flow(vehicles, purpose, consent_ref))
+        return await self._client._run(self._exposure_flow(vehicles, purpose, consent_ref), options)

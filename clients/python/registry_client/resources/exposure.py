@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-from registry_client._base_client import Flow
+from registry_client._base_client import CallOptions, Flow
 from registry_client.resources._subjects import checked_subjects, in_chunks
 from registry_client.types.exposure import ExposureQuery, ExposureResponse, Purpose, SubjectExposure
 
@@ -41,21 +41,31 @@ class Exposure(_ExposureBase):
     _client: SyncAPIClient
 
     def query(
-        self, subjects: Iterable[str], *, purpose: Purpose | str, consent_ref: str | None = None
+        self,
+        subjects: Iterable[str],
+        *,
+        purpose: Purpose | str,
+        consent_ref: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> ExposureResponse:
         """Exposure of each subject (brs1 tokens), in the order given; sent 1000 per request.
 
         `loan_application` needs `consent_ref` (the borrower's authorization); the other
         purposes need an existing record of the caller for each subject.
         """
-        return self._client._run(self._query_flow(subjects, purpose, consent_ref))
+        return self._client._run(self._query_flow(subjects, purpose, consent_ref), options)
 
 
 class AsyncExposure(_ExposureBase):
     _client: AsyncAPIClient
 
     async def query(
-        self, subjects: Iterable[str], *, purpose: Purpose | str, consent_ref: str | None = None
+        self,
+        subjects: Iterable[str],
+        *,
+        purpose: Purpose | str,
+        consent_ref: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> ExposureResponse:
         """See `Exposure.query`."""
-        return await self._client._run(self._query_flow(subjects, purpose, consent_ref))
+        return await self._client._run(self._query_flow(subjects, purpose, consent_ref), options)

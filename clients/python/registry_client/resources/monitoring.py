@@ -7,9 +7,9 @@ delinquency, or hard inquiry, on one of them) by cursor, or have it pushed to a 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 
-from registry_client._base_client import Flow, Sleep, path_segment
+from registry_client._base_client import CallOptions, Flow, Sleep, path_segment
 from registry_client.identity import is_token
 from registry_client.pagination import AsyncCursorPaginator, SyncCursorPaginator
 from registry_client.resources._subjects import checked_subjects, in_chunks
@@ -74,9 +74,11 @@ class _WatchesBase(_Resource, Generic[WatchPages]):
             "DELETE", f"/v1/watches/{path_segment(subject.lower())}"
         )
 
-    def list(self, *, page_size: int | None = None) -> WatchPages:
+    def list(self, *, page_size: int | None = None, **options: Unpack[CallOptions]) -> WatchPages:
         """Your watches in force, page after page as the iteration needs them."""
-        return self._pages(self._client, "/v1/watches", Watch, {"limit": page_size})
+        return self._pages(
+            self._client, "/v1/watches", Watch, {"limit": page_size}, options=options
+        )
 
 
 class Watches(_WatchesBase[SyncCursorPaginator[Watch]]):
@@ -84,7 +86,12 @@ class Watches(_WatchesBase[SyncCursorPaginator[Watch]]):
     _pages = SyncCursorPaginator[Watch]
 
     def add(
-        self, subjects: Iterable[str], label: str | None = None, *, kind: str | None = None
+        self,
+        subjects: Iterable[str],
+        label: str | None = None,
+        *,
+        kind: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> WatchBatchResult:
         """Watch borrowers (brs1 tokens) you hold a live record on; sent 1000 per request.
 
@@ -93,11 +100,11 @@ class Watches(_WatchesBase[SyncCursorPaginator[Watch]]):
         adding again is harmless). `label` is repeated in every alert of these watches.
         With `kind="vehicle"` the subjects are vin tokens of your own live accounts' cars.
         """
-        return self._client._run(self._add_flow(subjects, label, kind))
+        return self._client._run(self._add_flow(subjects, label, kind), options)
 
-    def remove(self, subject: str) -> None:
+    def remove(self, subject: str, **options: Unpack[CallOptions]) -> None:
         """Stop watching a borrower; `NotFound` when you do not watch it."""
-        self._client._run(self._remove_flow(subject))
+        self._client._run(self._remove_flow(subject), options)
 
 
 class AsyncWatches(_WatchesBase[AsyncCursorPaginator[Watch]]):
@@ -105,14 +112,19 @@ class AsyncWatches(_WatchesBase[AsyncCursorPaginator[Watch]]):
     _pages = AsyncCursorPaginator[Watch]
 
     async def add(
-        self, subjects: Iterable[str], label: str | None = None, *, kind: str | None = None
+        self,
+        subjects: Iterable[str],
+        label: str | None = None,
+        *,
+        kind: str | None = None,
+        **options: Unpack[CallOptions],
     ) -> WatchBatchResult:
         """See `Watches.add`."""
-        return await self._client._run(self._add_flow(subjects, label, kind))
+        return await self._client._run(self._add_flow(subjects, label, kind), options)
 
-    async def remove(self, subject: str) -> None:
+    async def remove(self, subject: str, **options: Unpack[CallOptions]) -> None:
         """See `Watches.remove`."""
-        await self._client._run(self._remove_flow(subject))
+        await self._client._run(self._remove_flow(subject), options)
 
 
 # --- alerts --------------------------------------------------------------------------------
@@ -236,48 +248,56 @@ class _WebhookBase(_Resource, Generic[DeliveryPages]):
         return self._client._model_flow(Delivery, "POST", "/v1/webhook/test")
 
     def deliveries(
-        self, *, status: DeliveryStatus | str | None = None, page_size: int | None = None
+        self,
+        *,
+        status: DeliveryStatus | str | None = None,
+        page_size: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> DeliveryPages:
         """Deliveries to your endpoint, newest first, with their status and last error."""
         params = {"status": status, "limit": page_size}
-        return self._pages(self._client, "/v1/webhook/deliveries", Delivery, params)
+        return self._pages(
+            self._client, "/v1/webhook/deliveries", Delivery, params, options=options
+        )
 
 
 class WebhookEndpoint(_WebhookBase[SyncCursorPaginator[Delivery]]):
     _client: SyncAPIClient
     _pages = SyncCursorPaginator[Delivery]
 
-    def set(self, url: str, secret: str | None = None) -> Webhook:
+    def set(self, url: str, secret: str | None = None, **options: Unpack[CallOptions]) -> Webhook:
         """Send your alerts to `url` (https), signed with `secret`; without one the registry
         generates it and returns it in this answer only (`Webhook.secret`): store it."""
-        return self._client._run(self._set_flow(url, secret))
+        return self._client._run(self._set_flow(url, secret), options)
 
-    def get(self) -> Webhook:
+    def get(self, **options: Unpack[CallOptions]) -> Webhook:
         """Your endpoint (never its secret); `NotFound` when there is none."""
-        return self._client._run(self._get_flow())
+        return self._client._run(self._get_flow(), options)
 
-    def delete(self) -> None:
+    def delete(self, **options: Unpack[CallOptions]) -> None:
         """Remove your endpoint; pending deliveries are cancelled."""
-        self._client._run(self._delete_flow())
+        self._client._run(self._delete_flow(), options)
 
-    def test(self) -> Delivery:
+    def test(self, **options: Unpack[CallOptions]) -> Delivery:
         """Queue a signed `ping` delivery to your endpoint."""
-        return self._client._run(self._test_flow())
+        return self._client._run(self._test_flow(), options)
 
 
 class AsyncWebhookEndpoint(_WebhookBase[AsyncCursorPaginator[Delivery]]):
     _client: AsyncAPIClient
     _pages = AsyncCursorPaginator[Delivery]
 
-    async def set(self, url: str, secret: str | None = None) -> Webhook:
+    async def set(
+        self, url: str, secret: str | None = None, **options: Unpack[CallOptions]
+    ) -> Webhook:
         """See `WebhookEndpoint.set`."""
-        return await self._client._run(self._set_flow(url, secret))
+        return await self._client._run(self._set_flow(url, secret), options)
 
-    async def get(self) -> Webhook:
-        return await self._client._run(self._get_flow())
+    async def get(self, **options: Unpack[CallOptions]) -> Webhook:
+        return await self._client._run(self._get_flow(), options)
 
-    async def delete(self) -> None:
-        await self._client._run(self._delete_flow())
+    async def delete(self, **options: Unpack[CallOptions]) -> None:
+        await self._client._run(self._delete_flow(), options)
 
-    async def test(self) -> Delivery:
-        return await self._client._run(self._test_flow())
+    async def test(self, **options: Unpack[CallOptions]) -> Delivery:
+        return await self._client._run(self._test_flow(), options)

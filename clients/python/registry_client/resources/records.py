@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 
 from pydantic import ValidationError
 
-from registry_client._base_client import Flow, path_segment
+from registry_client._base_client import CallOptions, Flow, path_segment
 from registry_client._exceptions import RegistryError
 from registry_client.pagination import AsyncCursorPaginator, SyncCursorPaginator
 from registry_client.types.records import (
@@ -135,11 +135,12 @@ class _RecordsBase(Generic[RecordPages]):
         status: RecordStatus | str | None = None,
         product: Product | str | None = None,
         page_size: int | None = None,
+        **options: Unpack[CallOptions],
     ) -> RecordPages:
         """The member's own live records, newest first; iterating (`for`, or `async for` on the
         async client) fetches page after page as needed."""
         params = {"subject": subject, "status": status, "product": product, "limit": page_size}
-        return self._pages(self._client, "/v1/records", Record, params)
+        return self._pages(self._client, "/v1/records", Record, params, options=options)
 
     def _get_flow(self, record_id: str) -> Flow[Record]:
         return self._client._model_flow(Record, "GET", f"/v1/records/{path_segment(record_id)}")
@@ -153,7 +154,11 @@ class Records(_RecordsBase[SyncCursorPaginator[Record]]):
     _pages = SyncCursorPaginator[Record]
 
     def submit(
-        self, items: Iterable[ItemInput], *, on_batch: OnBatch | None = None
+        self,
+        items: Iterable[ItemInput],
+        *,
+        on_batch: OnBatch | None = None,
+        **options: Unpack[CallOptions],
     ) -> SubmitResult:
         """Report any number of records, sent 1000 at a time; results come back in input order.
 
@@ -161,15 +166,15 @@ class Records(_RecordsBase[SyncCursorPaginator[Record]]):
         back `rejected` with reasons, as the registry's own rejections do. `on_batch` is
         called with the number of items handled after each batch (for a progress bar).
         """
-        return self._client._run(self._submit_flow(items, on_batch))
+        return self._client._run(self._submit_flow(items, on_batch), options)
 
-    def get(self, record_id: str) -> Record:
+    def get(self, record_id: str, **options: Unpack[CallOptions]) -> Record:
         """One of the member's records, with its event history."""
-        return self._client._run(self._get_flow(record_id))
+        return self._client._run(self._get_flow(record_id), options)
 
-    def withdraw(self, record_id: str) -> None:
+    def withdraw(self, record_id: str, **options: Unpack[CallOptions]) -> None:
         """Withdraw a record: it leaves every exposure answer; its history is kept."""
-        self._client._run(self._withdraw_flow(record_id))
+        self._client._run(self._withdraw_flow(record_id), options)
 
 
 class AsyncRecords(_RecordsBase[AsyncCursorPaginator[Record]]):
@@ -177,15 +182,19 @@ class AsyncRecords(_RecordsBase[AsyncCursorPaginator[Record]]):
     _pages = AsyncCursorPaginator[Record]
 
     async def submit(
-        self, items: Iterable[ItemInput], *, on_batch: OnBatch | None = None
+        self,
+        items: Iterable[ItemInput],
+        *,
+        on_batch: OnBatch | None = None,
+        **options: Unpack[CallOptions],
     ) -> SubmitResult:
         """See `Records.submit`."""
-        return await self._client._run(self._submit_flow(items, on_batch))
+        return await self._client._run(self._submit_flow(items, on_batch), options)
 
-    async def get(self, record_id: str) -> Record:
+    async def get(self, record_id: str, **options: Unpack[CallOptions]) -> Record:
         """See `Records.get`."""
-        return await self._client._run(self._get_flow(record_id))
+        return await self._client._run(self._get_flow(record_id), options)
 
-    async def withdraw(self, record_id: str) -> None:
+    async def withdraw(self, record_id: str, **options: Unpack[CallOptions]) -> None:
         """See `Records.withdraw`."""
-        await self._client._run(self._withdraw_flow(record_id))
+        await self._client._run(self._withdraw_flow(record_id), options)

@@ -12,7 +12,20 @@ from registry_client.types.admin import (
     MemberUpdate,
     Scope,
 )
+from registry_client.types.audit import AuditVerification, ChangedRow, CheckpointHead
 from registry_client.types.collateral import VehicleCheck, VehicleCheckResponse, VehicleExposure
+from registry_client.types.disputes import (
+    AnswerAction,
+    CoveredRecord,
+    Dispute,
+    DisputeEvent,
+    DisputeFiled,
+    DisputeReason,
+    DisputeStatus,
+    DisputeSummary,
+    Institution,
+    Resolution,
+)
 from registry_client.types.exposure import (
     AccountCounts,
     ContingentExposure,
@@ -53,7 +66,10 @@ from registry_client.types.records import (
     SubmitResult,
     SubmitSummary,
 )
+from registry_client.types.retention import RetentionResult
 from registry_client.types.shared import FieldError
+from registry_client.types.stats import IndustryStats, MemberFigures, MemberStats
+from registry_client.types.subject_report import SubjectReport
 from registry_client.types.uploads import UploadErrorLine, UploadJob, UploadStatus
 
 __all__ = [
@@ -61,23 +77,38 @@ __all__ = [
     "Alert",
     "AlertFeed",
     "AlertKind",
+    "AnswerAction",
     "ApiClient",
     "ApiClientWithSecret",
     "Arrangement",
     "AuditEntry",
+    "AuditVerification",
+    "ChangedRow",
+    "CheckpointHead",
     "ClientCreate",
     "Collateral",
     "CollectionStage",
     "ContingentExposure",
+    "CoveredRecord",
     "Delivery",
     "DeliveryStatus",
+    "Dispute",
+    "DisputeEvent",
+    "DisputeFiled",
+    "DisputeReason",
+    "DisputeStatus",
+    "DisputeSummary",
     "ExposureQuery",
     "ExposureResponse",
     "FieldError",
+    "IndustryStats",
     "InquiryCounts",
+    "Institution",
     "Member",
     "MemberCreate",
+    "MemberFigures",
     "MemberKind",
+    "MemberStats",
     "MemberStatus",
     "MemberUpdate",
     "Outcome",
@@ -91,8 +122,11 @@ __all__ = [
     "RecordItem",
     "RecordResult",
     "RecordStatus",
+    "Resolution",
+    "RetentionResult",
     "Scope",
     "SubjectExposure",
+    "SubjectReport",
     "SubjectType",
     "SubmitResult",
     "SubmitSummary",

@@ -70,6 +70,10 @@ class Member(ResponseModel):
 class ClientCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[Scope] = Field(min_length=1)
+    public_jwk: dict[str, Any] | None = Field(
+        default=None,
+        description="A private_key_jwt client: its public key (Ed25519 or P-256 JWK); no secret",
+    )
 
 
 class ApiClient(ResponseModel):
@@ -77,6 +81,7 @@ class ApiClient(ResponseModel):
     name: str | None = None
     member_id: str | None = None
     scopes: list[str] = Field(default_factory=list)
+    auth_method: str | None = None
     status: str | None = None
     created_at: datetime | None = None
     last_used_at: datetime | None = None
@@ -84,9 +89,11 @@ class ApiClient(ResponseModel):
 
 
 class ApiClientWithSecret(ApiClient):
-    """A new client. The registry shows `client_secret` this once and keeps only its hash."""
+    """A new client. The registry shows `client_secret` this once and keeps only its hash
+    (None for a `private_key_jwt` client). Left out of `repr()` and `str()`, so that logging
+    the object does not log the secret; read the attribute to hand it over."""
 
-    client_secret: str
+    client_secret: str | None = Field(default=None, repr=False)
 
 
 class AuditEntry(ResponseModel):
@@ -99,3 +106,5 @@ class AuditEntry(ResponseModel):
     outcome: int
     request_id: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    # Added by newer registries beside the ids (kept when present, None otherwise).
+    member_code: str | None = None

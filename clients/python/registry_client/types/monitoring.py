@@ -67,13 +67,15 @@ class AlertFeed(ResponseModel):
 
 class WebhookPut(RequestModel):
     url: str = Field(min_length=8, max_length=2000)
-    secret: str | None = Field(default=None, min_length=16, max_length=200)
+    secret: str | None = Field(default=None, min_length=16, max_length=200, repr=False)
 
 
 class Webhook(ResponseModel):
     url: str
     secret: str | None = Field(
-        default=None, description="Only in the answer to a `set` that generated the secret"
+        default=None,
+        description="Only in the answer to a `set` that generated the secret",
+        repr=False,  # never in repr() or str(): read the attribute to store it
     )
     created_at: datetime | None = None
     updated_at: datetime | None = None
