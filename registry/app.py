@@ -19,8 +19,9 @@ from registry.auth.routes import install_oauth_error_handler
 from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
 from registry.config import Environment, Settings, get_settings
+from registry.console import routes as console
 from registry.context import audit_failure
-from registry.core import periodic
+from registry.core import apidocs, periodic
 from registry.core.db import Database, request_role_problems
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import (
@@ -152,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by registry.core.apidocs, with local assets
+        redoc_url=None,
     )
     app.state.head_revision = head_revision()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
@@ -162,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
+    apidocs.install(app)
     for router in (
         health_router,
         auth_router,
@@ -181,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if settings.metrics_enabled:
         app.include_router(metrics_router)
+    console.install(app)  # after the error handlers: it answers /console errors as pages
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -169,6 +169,12 @@ async def _opened(
     await tx.run_after_commit()
 
 
+def opened_context(request: Request, caller: Caller, tenant: Tenant, transaction: bool = True) -> Any:
+    """The same context for a caller authenticated another way (the console's staff, signed
+    in by session): one transaction with the tenant's proven context and the audit row."""
+    return _opened(request, caller, tenant, transaction)
+
+
 def member_context(scope: Scope, *, transaction: bool = True) -> Any:
     """A member route's context: the caller needs `scope` and sees its own rows."""
 

@@ -2,6 +2,7 @@
 
 from registry.audit.models import AuditCheckpoint, AuditLog
 from registry.auth.models import ClientAssertion
+from registry.console.models import Staff, StaffLoginFailure, StaffSession
 from registry.core.models import ContextKey
 from registry.core.tables import metadata
 from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
@@ -31,6 +32,9 @@ __all__ = [
     "Record",
     "RecordEvent",
     "RecordTally",
+    "Staff",
+    "StaffLoginFailure",
+    "StaffSession",
     "UploadError",
     "UploadJob",
     "Watch",
