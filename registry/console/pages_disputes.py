@@ -16,7 +16,7 @@ from registry.console.deps import Console, staff
 from registry.console.forms import parsed
 from registry.console.security import PREFIX
 from registry.disputes import service as disputes_service
-from registry.disputes.schemas import DisputeCreate, DisputeResolve, DisputeStatus, Reason, Resolution
+from registry.disputes.schemas import DisputeCreate, DisputeResolve, Reason, Resolution
 from registry.records.validation import format_minor
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -26,13 +26,13 @@ SECONDS_PER_DAY = 86_400
 @router.get("/disputes", dependencies=[audited(AuditAction.ADMIN_DISPUTE_LIST)])
 async def inbox(
     console: Annotated[Console, staff("disputes.read")],
-    status: Annotated[DisputeStatus | None, Query()] = DisputeStatus.open,
+    status: Annotated[str, Query(pattern="^(open|resolved)?$", description="empty: every status")] = "open",
     member: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool = False,
 ) -> Response:
     ctx = console.ctx
     lines = await queries.inbox(
-        ctx.conn, status=status.value if status else None, member_code=member or None, overdue=overdue, now=ctx.now
+        ctx.conn, status=status or None, member_code=member or None, overdue=overdue, now=ctx.now
     )
     rows = [
         {
@@ -42,10 +42,8 @@ async def inbox(
         }
         for line in lines
     ]
-    ctx.audit.details = {"via": "console", "status": status.value if status else None, "overdue": overdue}
-    return console.page(
-        "disputes.html", rows=rows, status=status.value if status else "", member=member or "", overdue=overdue
-    )
+    ctx.audit.details = {"via": "console", "status": status or None, "overdue": overdue}
+    return console.page("disputes.html", rows=rows, status_filter=status, member=member or "", overdue=overdue)
 
 
 @router.get("/disputes/{dispute_id}", dependencies=[audited(AuditAction.ADMIN_DISPUTE_READ)])
