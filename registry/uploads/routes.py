@@ -118,7 +118,13 @@ async def get_upload(job_id: JobPath, ctx: RecordsWrite) -> UploadJobOut:
         **problem_responses(NotFound, Invalid),
         200: {
             "description": "One JSON object per rejected line, in line order",
-            "content": {"application/x-ndjson": {"schema": UploadErrorLine.model_json_schema()}},
+            # References point into components (ItemError is there), not at a $defs this
+            # fragment does not carry: ReDoc cannot render a dangling reference.
+            "content": {
+                "application/x-ndjson": {
+                    "schema": UploadErrorLine.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
         },
     },
     response_class=StreamingResponse,
