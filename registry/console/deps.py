@@ -23,7 +23,6 @@ from registry.console.security import CSRF_FIELD, CSRF_HEADER, same_origin, toke
 from registry.console.sessions import COOKIE, Staffer
 from registry.context import AssociationContext, opened_context
 from registry.core.errors import Forbidden, ServiceUnavailable
-from registry.core.tenancy import Association
 from registry.members import repository as members_repository
 from registry.runtime import get_runtime
 
@@ -108,7 +107,8 @@ def staff(permission: str) -> Any:
             token_id=f"console-session-{staffer.session_id}",
             expires_at=0,
         )
-        async with opened_context(request, Caller(principal, Standing(active=True)), Association(member_id)) as ctx:
+        caller = Caller(principal, Standing(active=True))
+        async with opened_context(request, caller, caller.as_association()) as ctx:
             yield Console(request, staffer, ctx)
 
     return Depends(dependency, scope="function")

@@ -3,7 +3,6 @@ console answers errors (pages, not problem documents). The other pages are in pa
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -15,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from registry.audit.actions import AuditAction
 from registry.audit.auditor import Actor
 from registry.audit.declare import audited, request_audit
-from registry.console import labels, render, repository, service, sessions, staff
+from registry.console import labels, render, service, sessions, signin
 from registry.console.access import allowed, home
 from registry.console.chart import Series, line_chart
 from registry.console.deps import Console, NotSignedIn, StaleForm, association_id
@@ -52,7 +51,7 @@ async def login(
     next: Annotated[str, Form(max_length=512)] = PREFIX + "/",
 ) -> Response:
     runtime = get_runtime(request)
-    settings, now = runtime.settings, runtime.clock()
+    settings = runtime.settings
     t, _ = labels.translator(render.language(request))
     account = email.strip().lower()
     address = request.client.host if request.client else "unknown"
@@ -71,36 +70,18 @@ async def login(
         audit.details["reason"] = "cross-origin form"
         await audit.record(runtime.db.pool, 403)
         return again(403, t("error.403.csrf"))
-    since = now - timedelta(seconds=settings.console_failure_window_seconds)
-    async with runtime.db.pool.acquire() as conn:
-        by_account, by_address = await repository.failures_since(conn, account, address, since)
-        if by_account >= settings.console_failures_per_account or by_address >= settings.console_failures_per_address:
-            audit.action = AuditAction.CONSOLE_LOGIN_FAILED
-            audit.details["reason"] = "throttled"
-            await audit.record(conn, 429)
-            retry = str(settings.console_failure_window_seconds)
-            return again(429, t("login.throttled"), {"Retry-After": retry})
-        async with conn.transaction():
-            row, why = await staff.authenticate(conn, runtime.keys.server_key, email, password, otp, now)
-            if row is None:
-                await repository.record_failure(conn, account, address, now)
-                audit.action = AuditAction.CONSOLE_LOGIN_FAILED
-                audit.details["reason"] = why
-                await audit.record(conn, 401)
-            else:
-                token = await sessions.open_session(conn, row.id, address, now)
-                audit.action = AuditAction.CONSOLE_LOGIN
-                audit.details["role"] = row.role
-                await audit.record(conn, 303)
-    if row is None:
+    result = await signin.attempt(runtime, audit, email=email, password=password, code=otp, address=address)
+    if result.outcome is signin.Outcome.throttled:
+        return again(429, t("login.throttled"), {"Retry-After": str(settings.console_failure_window_seconds)})
+    if result.outcome is signin.Outcome.refused or result.session_token is None or result.role is None:
         return again(401, t("login.failed"))
     target = _safe_next(next)
-    if target == PREFIX + "/" and not allowed(row.role, "dashboard"):
-        target = home(row.role)
+    if target == PREFIX + "/" and not allowed(result.role, "dashboard"):
+        target = home(result.role)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
-        token,
+        result.session_token,
         httponly=True,
         samesite="strict",
         path=COOKIE_PATH,
