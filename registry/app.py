@@ -20,6 +20,7 @@ from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
 from registry.config import Environment, Settings, get_settings
 from registry.console import routes as console
+from registry.console import signin as console_signin
 from registry.context import audit_failure
 from registry.core import apidocs, periodic
 from registry.core.db import Database, request_role_problems
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         async def forget_old_counters() -> None:
             await ratelimit.forget_old(db.system_pool, runtime.clock())
+            await console_signin.forget_old(db.system_pool, runtime.clock())
 
         try:
             async with (

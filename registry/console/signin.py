@@ -5,8 +5,10 @@ each attempt leaves (`console.login` or `console.login.failed` with why, never a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
+
+import asyncpg
 
 from registry.audit.actions import AuditAction
 from registry.audit.auditor import RequestAudit
@@ -53,3 +55,8 @@ async def attempt(
             audit.details["role"] = row.role
             await audit.record(conn, Outcome.signed_in.value)
     return Attempt(Outcome.signed_in, token, row.role)
+
+
+async def forget_old(pool: asyncpg.Pool, now: datetime, keep: timedelta = timedelta(days=1)) -> None:
+    """Failed sign-ins older than any window (periodically, with the rate counters)."""
+    await repository.forget_failures(pool, now - keep)

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- the pages say "61–90 days" with an en dash, as the labels do.
 """The console in a real headless Chromium: signing in, changes refused without the form's
 token, each role's reach, onboarding a member and issuing a client, resolving a dispute
 (seen in the exposure answer), a borrower lookup that never sends the identity or the key,
@@ -149,7 +150,8 @@ async def test_the_lookup_computes_brs1_exactly_as_specified(app, tab):
         assert computed == vector["token"], vector
     for vector in VECTORS["invalid"]:
         refused = await tab.page.evaluate(
-            "([k, v]) => { try { brs1.normalize(k, v); return false } catch (e) { return e instanceof brs1.InvalidIdentity } }",
+            "([k, v]) => { try { brs1.normalize(k, v); return false } "
+            "catch (e) { return e instanceof brs1.InvalidIdentity } }",
             [vector["kind"], vector["input"]],
         )
         assert refused, vector

@@ -3,12 +3,25 @@ sessions, CSRF, the headers every page carries, and the audit rows people leave.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from registry.console.sessions import COOKIE
-from tests.console.support import ORIGIN, console_client, csrf_of, make_staff, sign_in, signed_in_client
+from tests.console.support import (
+    ORIGIN,
+    StaffAccount,
+    console_client,
+    csrf_of,
+    make_staff,
+    sign_in,
+    signed_in_client,
+)
+from tests.factories import item, submit, token
 
 FAILED = "Email, password or code not accepted."
 
@@ -299,3 +312,75 @@ async def test_api_docs_load_their_assets_from_the_service(http):
     assert (await http.get("/docs-assets/swagger-ui-bundle.js")).status_code == 200
     redoc = await http.get("/docs-assets/redoc.js")
     assert redoc.status_code == 200 and b"cdn.redoc.ly" not in redoc.content
+
+
+async def test_the_audit_page_shows_people_and_member_names_and_exports_stream(app, registry):
+    member = await registry.member(name="Audit Page Bank")
+    async with signed_in_client(app, "auditor") as (client, account):
+        page = await client.get(f"/console/audit?member={member.code}", headers={"Accept-Language": "en"})
+        assert page.status_code == 200
+        assert f"{member.code} · Audit Page Bank" in page.text
+        mine = await client.get(f"/console/audit?actor={account.email}")
+        assert "console.login" in mine.text
+        csv_export = await client.get(f"/console/audit/export.csv?member={member.code}")
+        assert csv_export.status_code == 200 and csv_export.headers["content-type"].startswith("text/csv")
+        lines = csv_export.text.strip().splitlines()
+        assert lines[0].startswith("id,at,member_code,member_name,actor,action")
+        assert len(lines) > 1 and all(member.code in line for line in lines[1:])
+        ndjson = await client.get(f"/console/audit/export.ndjson?actor={account.email}")
+        rows = [json.loads(line) for line in ndjson.text.splitlines()]
+        assert rows and {r["actor"] for r in rows} == {account.email}
+        token = csrf_of(page.text)
+        verified = await client.post("/console/audit/verify", data={"csrf_token": token}, headers={"Origin": ORIGIN})
+        assert verified.status_code == 200 and 'id="verification"' in verified.text
+    exports = await registry.audit_rows(action="admin.audit.export", client_id=account.email)
+    assert [r["details"]["format"] for r in exports] == ["csv", "ndjson"]
+
+
+async def test_the_league_table_downloads_as_csv(app, http, registry):
+    member = await registry.member(name="League Bank")
+    await submit(http, member, item(token(), status="dpd_61_90", overdue_amount="100", delinquent_since="2026-08-01"))
+    async with signed_in_client(app, "analyst") as (client, _):
+        response = await client.get("/console/league.csv")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    mine = next(r for r in rows if r["code"] == member.code)
+    assert mine["name"] == "League Bank" and float(mine["uncollected_rate"]) == 1.0
+    assert all(r["kind"] != "association" for r in rows)
+
+
+async def test_operations_runs_retention_now_for_an_admin_only(app, registry):
+    async with signed_in_client(app, "auditor") as (client, _):
+        page = await client.get("/console/operations")
+        assert page.status_code == 200 and 'id="readiness"' in page.text
+        refused = await client.post(
+            "/console/operations/retention", data={"csrf_token": csrf_of(page.text)}, headers={"Origin": ORIGIN}
+        )
+        assert refused.status_code == 403
+    async with signed_in_client(app) as (client, account):
+        page = await client.get("/console/operations")
+        ran = await client.post(
+            "/console/operations/retention", data={"csrf_token": csrf_of(page.text)}, headers={"Origin": ORIGIN}
+        )
+        assert ran.status_code == 303
+    rows = await registry.audit_rows(action="retention.run", client_id=account.email)
+    assert len(rows) == 1 and rows[0]["details"]["via"] == "console"
+
+
+async def test_an_admin_creates_a_staff_account_in_the_console_and_it_signs_in(app):
+    email = f"new-{secrets.token_hex(3)}@association.test"
+    async with signed_in_client(app) as (client, _):
+        page = await client.get("/console/staff")
+        created = await client.post(
+            "/console/staff",
+            data={"email": email, "role": "auditor", "csrf_token": csrf_of(page.text)},
+            headers={"Origin": ORIGIN},
+        )
+        assert created.status_code == 200
+        password = created.text.split('id="staff-password">')[1].split("<")[0]
+        secret = created.text.split('id="staff-totp">')[1].split("<")[0]
+        listed = await client.get("/console/staff")
+        assert password not in listed.text and secret not in listed.text
+    account = StaffAccount(email, "auditor", password, secret)
+    async with console_client(app) as newcomer:
+        assert (await sign_in(newcomer, account)).status_code == 303
