@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 -- the pages say "61–90 days" with an en dash, as the labels do.
+# ruff: noqa: RUF001 -- the pages write day ranges with an en dash, as the labels do.
 """The console in a real headless Chromium: signing in, changes refused without the form's
 token, each role's reach, onboarding a member and issuing a client, resolving a dispute
 (seen in the exposure answer), a borrower lookup that never sends the identity or the key,
