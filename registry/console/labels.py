@@ -147,6 +147,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "dispute.resolve": ("Resolve", "作出处理"),
     "dispute.note": ("Note (kept with the dispute)", "处理说明（随异议存档）"),
     "dispute.overdue": ("overdue", "已超期"),
+    "dispute.overdue_days": ("{n} days overdue", "已超期{n}天"),
     "dispute.resolution": ("Resolution", "处理结果"),
     "dispute.file": ("File a dispute for this borrower", "为该借款人提交异议"),
     "dispute.file.submit": ("File the dispute", "提交异议"),

@@ -384,3 +384,38 @@ async def test_an_admin_creates_a_staff_account_in_the_console_and_it_signs_in(a
     account = StaffAccount(email, "auditor", password, secret)
     async with console_client(app) as newcomer:
         assert (await sign_in(newcomer, account)).status_code == 303
+
+
+async def test_members_are_found_by_code_or_name(app, registry):
+    member = await registry.member(name=f"Searchable Finance {secrets.token_hex(2)}")
+    async with signed_in_client(app, "analyst") as (client, _):
+        by_name = await client.get("/console/members", params={"q": member.name.split()[-1]})
+        by_code = await client.get("/console/members", params={"q": member.code.lower()})
+        neither = await client.get("/console/members", params={"q": "no-such-member-anywhere"})
+    assert member.code in by_name.text and member.code in by_code.text
+    assert member.code not in neither.text
+
+
+async def test_the_inbox_sorts_by_deadline_and_marks_the_overdue(app, http, registry, clock):
+    lender = await registry.member()
+    async with signed_in_client(app, "dispute_officer") as (client, _):  # on the real clock, before it is set
+        ids = []
+        for day in (1, 10):
+            subject = token()
+            await submit(http, lender, item(subject, status="dpd_31_60", overdue_amount="10"))
+            clock.set(datetime(2026, 11, day, 9, 0, tzinfo=UTC))
+            filed = await http.post(
+                "/v1/disputes",
+                json={"subject": subject, "reason": "wrong_status", "statement": f"Filed on day {day}."},
+                headers=lender.headers,
+            )
+            assert filed.status_code == 202, filed.text
+            ids.append(filed.json()["id"])
+        clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))  # the first is 4 days overdue, the second has 5 left
+        inbox = (await client.get(f"/console/disputes?member={lender.code}", headers={"Accept-Language": "en"})).text
+        overdue_only = (await client.get(f"/console/disputes?member={lender.code}&overdue=true")).text
+        everything = await client.get(f"/console/disputes?member={lender.code}&status=")
+    assert inbox.index(ids[0]) < inbox.index(ids[1])
+    assert 'class="overdue"' in inbox and "4 days overdue" in inbox
+    assert ids[0] in overdue_only and ids[1] not in overdue_only
+    assert everything.status_code == 200
