@@ -1,5 +1,6 @@
 """The console over HTTP (fast, no browser): signing in and its failure modes, the throttle,
-sessions, CSRF, the headers every page carries, and the audit rows people leave."""
+sessions, CSRF, the headers every page carries, and the audit rows people leave. Every test
+asks for `registry`: the console acts as the association, which it bootstraps."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.factories import item, submit, token
 FAILED = "Email, password or code not accepted."
 
 
-async def test_login_page_has_the_three_fields(app):
+async def test_login_page_has_the_three_fields(app, registry):
     async with console_client(app) as client:
         page = await client.get("/console/login", headers={"Accept-Language": "en"})
     assert page.status_code == 200
@@ -50,7 +51,7 @@ async def test_a_right_password_and_code_open_a_session_with_a_strict_cookie(app
     assert len(rows) == 1 and rows[0]["outcome"] == 303
 
 
-async def test_the_cookie_is_secure_over_https(app):
+async def test_the_cookie_is_secure_over_https(app, registry):
     account = await make_staff(app)
     async with console_client(app) as client:
         client.base_url = "https://registry.test"
@@ -89,7 +90,7 @@ async def test_each_failure_gets_the_same_answer_and_is_audited(app, registry, p
     assert password not in str(rows[0]["details"])
 
 
-async def test_a_code_works_once(app, clock):
+async def test_a_code_works_once(app, clock, registry):
     account = await make_staff(app)
     moment = datetime.now(UTC).replace(microsecond=0)
     clock.set(moment)
@@ -102,7 +103,7 @@ async def test_a_code_works_once(app, clock):
         assert (await sign_in(second, account, code=account.code(moment + timedelta(seconds=60)))).status_code == 303
 
 
-async def test_codes_one_step_either_side_are_accepted_and_two_are_not(app, clock):
+async def test_codes_one_step_either_side_are_accepted_and_two_are_not(app, clock, registry):
     moment = datetime.now(UTC).replace(microsecond=0)
     clock.set(moment)
     for offset, accepted in ((-30, True), (30, True), (-60, False), (60, False)):
@@ -125,7 +126,7 @@ async def test_five_failures_throttle_the_account_even_for_the_right_password(ap
     assert [r["outcome"] for r in rows] == [401] * 5 + [429]
 
 
-async def test_the_throttle_forgets_after_its_window(app, clock):
+async def test_the_throttle_forgets_after_its_window(app, clock, registry):
     account = await make_staff(app)
     start = datetime.now(UTC).replace(microsecond=0)
     clock.set(start)
@@ -137,7 +138,7 @@ async def test_the_throttle_forgets_after_its_window(app, clock):
         assert (await sign_in(client, account, code=account.code(later))).status_code == 303
 
 
-async def test_failures_from_one_address_throttle_it_for_every_account(app, settings):
+async def test_failures_from_one_address_throttle_it_for_every_account(app, settings, registry):
     limit = settings.console_failures_per_address
     settings.console_failures_per_address = 3
     await app.state.runtime.db.system_pool.execute("DELETE FROM staff_login_failures")
@@ -153,7 +154,7 @@ async def test_failures_from_one_address_throttle_it_for_every_account(app, sett
         await app.state.runtime.db.system_pool.execute("DELETE FROM staff_login_failures")
 
 
-async def test_every_console_page_sends_the_strict_headers(app):
+async def test_every_console_page_sends_the_strict_headers(app, registry):
     async with signed_in_client(app) as (client, _):
         for path in ("/console/login", "/console/", "/console/members", "/console/static/console.css", "/console/nope"):
             response = await client.get(path)
@@ -164,14 +165,14 @@ async def test_every_console_page_sends_the_strict_headers(app):
             assert response.headers["referrer-policy"] == "no-referrer"
 
 
-async def test_the_nonce_changes_with_every_response(app):
+async def test_the_nonce_changes_with_every_response(app, registry):
     async with console_client(app) as client:
         first = (await client.get("/console/login")).headers["content-security-policy"]
         second = (await client.get("/console/login")).headers["content-security-policy"]
     assert first != second
 
 
-async def test_a_page_without_a_session_sends_to_the_sign_in(app):
+async def test_a_page_without_a_session_sends_to_the_sign_in(app, registry):
     async with console_client(app) as client:
         response = await client.get("/console/members")
     assert response.status_code == 303
@@ -192,7 +193,7 @@ async def test_a_post_without_the_right_csrf_token_is_refused_and_changes_nothin
     assert [r["outcome"] for r in rows] == [403]
 
 
-async def test_a_post_from_another_origin_is_refused_even_with_the_token(app, pool):
+async def test_a_post_from_another_origin_is_refused_even_with_the_token(app, pool, registry):
     async with signed_in_client(app) as (client, _):
         token = csrf_of((await client.get("/console/members")).text)
         response = await client.post(
@@ -227,7 +228,7 @@ async def test_sign_out_ends_the_session_on_the_server(app, registry):
     assert len(await registry.audit_rows(action="console.logout", client_id=account.email)) == 1
 
 
-async def test_a_session_ends_after_30_idle_minutes_and_after_12_hours(app, clock):
+async def test_a_session_ends_after_30_idle_minutes_and_after_12_hours(app, clock, registry):
     start = datetime.now(UTC)
     clock.set(start)
     async with signed_in_client(app) as (client, _):
@@ -263,7 +264,7 @@ async def test_a_session_ends_after_30_idle_minutes_and_after_12_hours(app, cloc
         ("auditor", ["/console/", "/console/audit", "/console/operations", "/console/disputes"], ["/console/staff"]),
     ],
 )
-async def test_each_role_reaches_its_pages_and_no_others(app, role, allowed, refused):
+async def test_each_role_reaches_its_pages_and_no_others(app, role, allowed, refused, registry):
     async with signed_in_client(app, role) as (client, _):
         for path in allowed:
             assert (await client.get(path)).status_code == 200, path
@@ -273,7 +274,7 @@ async def test_each_role_reaches_its_pages_and_no_others(app, role, allowed, ref
             assert "Your role does not allow this page or action." in response.text
 
 
-async def test_read_only_roles_cannot_change_anything(app, pool):
+async def test_read_only_roles_cannot_change_anything(app, pool, registry):
     for role in ("analyst", "auditor"):
         async with signed_in_client(app, role) as (client, _):
             token = csrf_of((await client.get("/console/members")).text)
@@ -286,7 +287,7 @@ async def test_read_only_roles_cannot_change_anything(app, pool):
         assert await pool.fetchval("SELECT count(*) FROM members WHERE code = $1", f"RO{role.upper()}") == 0
 
 
-async def test_pages_speak_the_accept_language_and_the_switch_overrides_it(app):
+async def test_pages_speak_the_accept_language_and_the_switch_overrides_it(app, registry):
     async with signed_in_client(app) as (client, _):
         zh = await client.get("/console/members", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         assert "会员机构" in zh.text and '<html lang="zh-CN">' in zh.text
@@ -298,7 +299,7 @@ async def test_pages_speak_the_accept_language_and_the_switch_overrides_it(app):
         assert "新增会员机构" in again.text
 
 
-async def test_the_language_switch_never_leaves_the_console(app):
+async def test_the_language_switch_never_leaves_the_console(app, registry):
     async with console_client(app) as client:
         response = await client.get("/console/lang/en?next=//evil.test/")
     assert response.headers["location"] == "/console/"
@@ -367,7 +368,7 @@ async def test_operations_runs_retention_now_for_an_admin_only(app, registry):
     assert len(rows) == 1 and rows[0]["details"]["via"] == "console"
 
 
-async def test_an_admin_creates_a_staff_account_in_the_console_and_it_signs_in(app):
+async def test_an_admin_creates_a_staff_account_in_the_console_and_it_signs_in(app, registry):
     email = f"new-{secrets.token_hex(3)}@association.test"
     async with signed_in_client(app) as (client, _):
         page = await client.get("/console/staff")
