@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads bench-scorecards clean adversarial
+.PHONY: run test lint setup bench bench-latency bench-dataset bench-uploads bench-scorecards clean adversarial screenshots
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: setup
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Pictures of every console page for docs/console.md, taken by its browser test.
+screenshots: setup
+	REGISTRY_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest tests/console/test_console_browser.py -q -k another_host
 
 # The attacks and faults of tests/adversarial, with the figures docs/security.md reports.
 adversarial: setup

@@ -20,8 +20,10 @@ from registry.auth.routes import router as auth_router
 from registry.auth.tokens import TokenService
 from registry.collateral.routes import router as collateral_router
 from registry.config import Environment, Settings, get_settings
+from registry.console import routes as console
+from registry.console import signin as console_signin
 from registry.context import audit_failure
-from registry.core import periodic
+from registry.core import apidocs, periodic
 from registry.core.db import Database, request_role_problems
 from registry.core.embedded import resolve_database_url
 from registry.core.errors import (
@@ -138,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         async def forget_old_counters() -> None:
             await ratelimit.forget_old(db.system_pool, runtime.clock())
+            await console_signin.forget_old(db.system_pool, runtime.clock())
 
         try:
             async with (
@@ -182,6 +185,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every route refuses a query parameter it does not declare (registry/core/query.py).
         dependencies=[RefuseUnknownQueryParameters],
         generate_unique_id_function=operation_ids(),
+        docs_url=None,  # served by registry.core.apidocs, with local assets
+        redoc_url=None,
     )
     app.state.head_revision = head_revision()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
@@ -192,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     install_error_handlers(app, audit_failure)
     install_oauth_error_handler(app)
+    apidocs.install(app)
     for router in (
         health_router,
         auth_router,
@@ -215,6 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if settings.metrics_enabled:
         app.include_router(metrics_router)
+    console.install(app)  # after the error handlers: it answers /console errors as pages
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -22,6 +22,8 @@ from registry.audit.actions import AuditAction
 from registry.audit.auditor import Actor, RequestAudit
 from registry.auth.principal import Scope
 from registry.config import Settings, get_settings
+from registry.console import staff as staff_accounts
+from registry.console.staff import Role
 from registry.core import migrate as migrations
 from registry.core.db import Tx, connect
 from registry.core.embedded import resolve_database_url
@@ -55,6 +57,8 @@ keys_app = typer.Typer(help="Rotate and retire the keys that sign access tokens.
 app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="Seal and verify the audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+staff_app = typer.Typer(help="The association's staff accounts for the console.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -444,3 +448,69 @@ def audit_verify() -> None:
     _print(report.model_dump())
     if not report.ok:
         raise typer.Exit(code=1)
+
+
+def _staff_work(action: AuditAction, email: str, work: Callable[[Tx, bytes], Awaitable[T]]) -> T:
+    """Run `work` with K_server (staff TOTP secrets are sealed under it), audited as the CLI's."""
+    settings = _settings()
+    try:
+        server_key = load_keyring(settings).server_key
+    except KeyConfigurationError as exc:
+        _fail(str(exc))
+        raise
+
+    async def audited_work(tx: Tx) -> T:
+        result = await work(tx, server_key)
+        await auditor.record_event(
+            tx.conn,
+            action,
+            actor=Actor(None, CLI_ACTOR),
+            resource=f"staff:{email.strip().lower()}",
+            details={"via": "cli"},
+        )
+        return result
+
+    return _run_in_tx(audited_work)
+
+
+@staff_app.command("create")
+def staff_create(
+    email: Annotated[str, typer.Argument(help="The person's email: their sign-in name")],
+    role: Annotated[Role, typer.Option(help="admin, dispute_officer, analyst or auditor")],
+) -> None:
+    """Create a console account; print its password and TOTP secret as JSON, this once."""
+
+    async def work(tx: Tx, server_key: bytes) -> Any:
+        return (await staff_accounts.create(tx.conn, server_key, email, role)).as_json()
+
+    typer.echo(json.dumps(_staff_work(AuditAction.STAFF_CREATE, email, work)))
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List the console accounts (never their secrets)."""
+
+    async def work(tx: Tx) -> Any:
+        return [s.as_json() for s in await staff_accounts.list_all(tx.conn)]
+
+    _print(_run_in_tx(work))
+
+
+@staff_app.command("disable")
+def staff_disable(email: Annotated[str, typer.Argument(help="The account's email")]) -> None:
+    """Disable an account: its sessions end at once and it cannot sign in."""
+
+    async def work(tx: Tx, server_key: bytes) -> Any:
+        return (await staff_accounts.disable(tx.conn, email, utc_now())).as_json()
+
+    _print(_staff_work(AuditAction.STAFF_DISABLE, email, work))
+
+
+@staff_app.command("reset")
+def staff_reset(email: Annotated[str, typer.Argument(help="The account's email")]) -> None:
+    """A new password and TOTP secret (printed this once); the account's sessions end."""
+
+    async def work(tx: Tx, server_key: bytes) -> Any:
+        return (await staff_accounts.reset(tx.conn, server_key, email, utc_now())).as_json()
+
+    typer.echo(json.dumps(_staff_work(AuditAction.STAFF_RESET, email, work)))

@@ -148,6 +148,15 @@ class Settings(BaseSettings):
         default=10_000, ge=0, description="Rejected lines kept in an upload's error report (all are counted)"
     )
 
+    # The staff console (registry/console/): sessions and the sign-in throttle.
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, description="A console session ends unused")
+    console_absolute_hours: int = Field(default=12, ge=1, le=72, description="A console session ends this old")
+    console_failures_per_account: int = Field(default=5, ge=1, description="Failed sign-ins per account per window")
+    console_failures_per_address: int = Field(
+        default=50, ge=1, description="Failed sign-ins per client address per window, whatever the account"
+    )
+    console_failure_window_seconds: int = Field(default=900, ge=60)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env is not Environment.production:

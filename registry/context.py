@@ -180,6 +180,12 @@ async def _opened(request: Request, caller: Caller, tenant: Tenant) -> AsyncIter
     await tx.run_after_commit()
 
 
+def opened_context(request: Request, caller: Caller, tenant: Tenant) -> Any:
+    """The same context for a caller authenticated another way (the console's staff, signed
+    in by session): one transaction with the tenant's proven context and the audit row."""
+    return _opened(request, caller, tenant)
+
+
 def member_context(scope: Scope | None, *, transaction: bool = True) -> Any:
     """A member route's context: the caller needs `scope` (any token of the member when None)
     and sees its own rows."""

@@ -3,6 +3,7 @@
 from registry.audit.models import AuditCheckpoint, AuditLog
 from registry.auth.models import ClientAssertion
 from registry.collateral.models import VehicleWatch
+from registry.console.models import Staff, StaffLoginFailure, StaffSession
 from registry.core.models import ContextKey
 from registry.core.tables import metadata
 from registry.disputes.models import Dispute, DisputeEvent, DisputeRecord
@@ -38,6 +39,9 @@ __all__ = [
     "RecordParty",
     "RecordTally",
     "ScorecardMonth",
+    "Staff",
+    "StaffLoginFailure",
+    "StaffSession",
     "Threshold",
     "ThresholdState",
     "UploadError",

@@ -1,0 +1,1 @@
+"""The association's web console for its staff (/console/)."""
