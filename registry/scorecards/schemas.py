@@ -39,11 +39,11 @@ class CollectionFigures(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [FIGURES_EXAMPLE]})
 
 
-class BranchFigures(CollectionFigures):
+class BranchCollectionFigures(CollectionFigures):
     branch_code: str | None = Field(description="The branch; null gathers the accounts reported without one")
 
 
-class MonthFigures(BaseModel):
+class MonthCollectionFigures(BaseModel):
     month: str = Field(examples=["2026-11"])
     live_accounts: int | None = None
     delinquency_rate: float | None = None
@@ -69,8 +69,8 @@ class Scorecard(BaseModel):
     percentile: dict[str, float | None] = Field(
         description="Where the member stands for each figure: % of members below plus half of those equal"
     )
-    branches: list[BranchFigures]
-    series: list[MonthFigures] = Field(
+    branches: list[BranchCollectionFigures]
+    series: list[MonthCollectionFigures] = Field(
         description="One entry per month, oldest first; the current month is live, earlier months are the figures "
         "the daily check last took in them (null before the registry kept them)"
     )

@@ -26,13 +26,13 @@ from registry.scorecards import repository
 from registry.scorecards.figures import COMPARED, figures, percentile, quartiles
 from registry.scorecards.repository import BranchGroup, DisputeCounts, NewestAsOf
 from registry.scorecards.schemas import (
-    BranchFigures,
+    BranchCollectionFigures,
     CollectionFigures,
     Industry,
     LeagueEntry,
     LeagueSort,
     LeagueTable,
-    MonthFigures,
+    MonthCollectionFigures,
     Scorecard,
     ThresholdFigure,
     Thresholds,
@@ -62,7 +62,7 @@ class _Book:
         newest = max((n.as_of for n in self.newest.get(member_id, [])), default=None)
         return figures(self.groups.get(member_id, []), newest, self.disputes.get(member_id, []), today)
 
-    def branch_figures(self, member_id: uuid.UUID, today: date) -> list[BranchFigures]:
+    def branch_figures(self, member_id: uuid.UUID, today: date) -> list[BranchCollectionFigures]:
         by_branch: dict[str | None, list[BranchGroup]] = defaultdict(list)
         for g in self.groups.get(member_id, []):
             by_branch[g.branch_code].append(g)
@@ -71,7 +71,7 @@ class _Book:
         for d in self.disputes.get(member_id, []):
             disputes[d.branch_code].append(d)
         return [
-            BranchFigures(
+            BranchCollectionFigures(
                 branch_code=branch,
                 **figures(by_branch[branch], newest.get(branch), disputes[branch], today).model_dump(),
             )
@@ -137,7 +137,7 @@ async def member_scorecard(pool: asyncpg.Pool, member_id: uuid.UUID, now: dateti
         industry=Industry(members=len(peers), **cuts),
         percentile=percentile(mine, peers),
         branches=book.branch_figures(member_id, today),
-        series=[MonthFigures(month=m.strftime("%Y-%m"), **by_month.get(m, {})) for m in keys],
+        series=[MonthCollectionFigures(month=m.strftime("%Y-%m"), **by_month.get(m, {})) for m in keys],
     )
 
 
