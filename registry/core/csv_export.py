@@ -50,6 +50,8 @@ def csv_response(columns: Sequence[str], rows: Iterable[dict[str, Any]], filenam
     )
 
 
-def csv_content(description: str) -> dict[str, Any]:
-    """The OpenAPI `200` entry of a route that also answers CSV."""
-    return {200: {"description": description, "content": {CSV: {"schema": {"type": "string"}}}}}
+def csv_content(description: str, columns: Sequence[str], example: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI `200` entry of a route that also answers CSV, with `example` (a row keyed
+    by `columns`) written out as the answer would be: the header row, then that row."""
+    text = "".join(_chunks(columns, [example]))
+    return {200: {"description": description, "content": {CSV: {"schema": {"type": "string"}, "example": text}}}}

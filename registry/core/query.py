@@ -1,7 +1,9 @@
 """Query strings that say only what a route understands: an unknown parameter is refused with
 422 rather than ignored, so a caller never believes it filtered (`?code=` on a list that has
 no such filter). One dependency, applied to every route by the application factory, so a
-route added later is covered without a line of its own."""
+route added later is covered without a line of its own. It judges the API's routes (`/v1`,
+`/admin`); public routes that read no input (health, metrics, JWKS, the token endpoint, which
+answers RFC 6749 errors) and the console's pages are not filters and are left alone."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from registry.core.errors import FieldError, Invalid
+
+# The routes whose query parameters are filters and options of the API.
+API_PREFIXES = ("/v1/", "/admin/")
 
 
 def declared_query_parameters(route: APIRoute) -> set[str]:
@@ -26,7 +31,7 @@ def _query_parameters(dependant: Dependant) -> set[str]:
 
 
 async def _refuse_unknown_query_parameters(request: Request) -> None:
-    if not request.query_params:
+    if not request.query_params or not request.url.path.startswith(API_PREFIXES):
         return
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):

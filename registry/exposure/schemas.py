@@ -172,6 +172,14 @@ class ExposureResponse(BaseModel):
                                 "institutions_90d": 3,
                             },
                             "own": {"accounts": 1, "delinquent": 0, "worst_status": "current"},
+                            "contingent": {
+                                "accounts": 2,
+                                "delinquent": 2,
+                                "worst_status": "dpd_61_90",
+                                "outstanding_amounts": {"CNY": "2400000.00"},
+                                "overdue_amounts": {"CNY": "310000.00"},
+                                "by_role": {"guarantor": {"accounts": 2, "delinquent": 2}},
+                            },
                         }
                     ]
                 }

@@ -60,7 +60,26 @@ async def submit_records(
         **problem_responses(Invalid),
         **csv_content(
             "A page of records; with `Accept: text/csv` every matching record as CSV (no paging), one row per "
-            "account: " + ", ".join(service.CSV_COLUMNS)
+            "account: " + ", ".join(service.CSV_COLUMNS),
+            service.CSV_COLUMNS,
+            {
+                "account_ref": "LN-2024-000187",
+                "branch_code": "SH-PUDONG-01",
+                "days_past_due": 75,
+                "status": "dpd_61_90",
+                "product": "consumer_loan",
+                "delinquent_since": "2026-09-16",
+                "last_collection_action_on": "2026-10-02",
+                "collection_stage": "letter",
+                "arrangement": "none",
+                "currency": "CNY",
+                "overdue_amount": "3200.00",
+                "outstanding_amount": "41800.00",
+                "recovered_amount": "800.00",
+                "as_of": "2026-11-30",
+                "uncollected": "true",
+                "id": "0193a7f0-5c2e-7b1a-9d3e-2f4c6a8b0d1e",
+            },
         ),
     },
     summary="List own live records; with uncollected=true, the collection worklist",

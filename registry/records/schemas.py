@@ -203,6 +203,7 @@ RECORD_OUT_EXAMPLE = {
     "id": "5a1f0c3e-8d2b-4e6f-9a7c-1b3d5e7f9a0c",
     **{k: v for k, v in RECORD_EXAMPLE.items() if k != "subject"},
     "closed_on": None,
+    "days_past_due": 41,
     "uncollected": False,
     "disputed": False,
     "suppressed": False,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from registry.scorecards.repository import BranchGroup, DisputeCounts
-from registry.scorecards.schemas import Figures
+from registry.scorecards.schemas import CollectionFigures
 
 # Rates compare like with like; round where they are shown.
 DIGITS = 4
@@ -42,7 +42,7 @@ def recovery_rate(groups: Iterable[BranchGroup]) -> float | None:
 
 def figures(
     groups: Sequence[BranchGroup], newest_as_of: date | None, disputes: Iterable[DisputeCounts], today: date
-) -> Figures:
+) -> CollectionFigures:
     """The figures of whatever `groups` cover (a member, a branch), with the newest as_of
     among them and the disputes about their records."""
     live = sum(g.live for g in groups)
@@ -52,7 +52,7 @@ def figures(
     for d in disputes:
         resolved += d.resolved
         upheld += d.upheld
-    return Figures(
+    return CollectionFigures(
         live_accounts=live,
         delinquency_rate=_rate(delinquent, live),
         uncollected_rate=_rate(uncollected, delinquent),
@@ -62,7 +62,7 @@ def figures(
     )
 
 
-def quartiles(peers: Sequence[Figures]) -> dict[str, dict[str, float | None]]:
+def quartiles(peers: Sequence[CollectionFigures]) -> dict[str, dict[str, float | None]]:
     """p25, median and p75 of each figure across `peers` (members with a value for it;
     linear interpolation between the closest ranks), or null under MIN_PEERS of them."""
     result: dict[str, dict[str, float | None]] = {"p25": {}, "median": {}, "p75": {}}
@@ -77,7 +77,7 @@ def quartiles(peers: Sequence[Figures]) -> dict[str, dict[str, float | None]]:
     return result
 
 
-def percentile(member: Figures, peers: Sequence[Figures]) -> dict[str, float | None]:
+def percentile(member: CollectionFigures, peers: Sequence[CollectionFigures]) -> dict[str, float | None]:
     """Where the member stands for each figure among `peers` (itself included): the share of
     peers below it plus half of those equal, in percent. 100 is the highest value, which is
     the worst for the delinquency, uncollected and reporting-age figures and the best for the

@@ -15,6 +15,24 @@ from registry.core.errors import Forbidden, Invalid, Unauthenticated, problem_re
 from registry.scorecards import service
 from registry.scorecards.schemas import LeagueSort, LeagueTable, Scorecard, Thresholds, ThresholdsPut
 
+_FIGURES_EXAMPLE = {
+    "live_accounts": 1840,
+    "delinquency_rate": 0.087,
+    "uncollected_rate": 0.31,
+    "recovery_rate": 0.42,
+    "reporting_age_days": 3,
+    "disputes_upheld_share": 0.25,
+}
+BRANCH_EXAMPLE = {"branch_code": "SH-PUDONG-01", **_FIGURES_EXAMPLE}
+LEAGUE_EXAMPLE = {
+    "rank": 1,
+    "code": "BANK001",
+    "name": "Bank One",
+    "member_id": "0b4e28ba-2fa1-11d2-883f-0016d3cca427",
+    "branches": 12,
+    **_FIGURES_EXAMPLE,
+}
+
 router = APIRouter(prefix="/v1", tags=["scorecards"], responses=problem_responses(Unauthenticated, Forbidden))
 admin_router = APIRouter(
     prefix="/admin", tags=["admin: scorecards"], responses=problem_responses(Unauthenticated, Forbidden)
@@ -29,7 +47,11 @@ AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
     response_model=Scorecard,
     responses={
         **problem_responses(Invalid),
-        **csv_content("The scorecard; with `Accept: text/csv` its branches table as CSV"),
+        **csv_content(
+            "The scorecard; with `Accept: text/csv` its branches table as CSV",
+            service.BRANCH_COLUMNS,
+            BRANCH_EXAMPLE,
+        ),
     },
     summary="Your collection figures against the industry, by branch and month",
     description=(
@@ -57,7 +79,10 @@ async def scorecard(
     "/stats/league",
     dependencies=[audited(AuditAction.ADMIN_STATS_READ)],
     response_model=LeagueTable,
-    responses={**problem_responses(Invalid), **csv_content("The league table; with `Accept: text/csv` as CSV")},
+    responses={
+        **problem_responses(Invalid),
+        **csv_content("The league table; with `Accept: text/csv` as CSV", service.LEAGUE_COLUMNS, LEAGUE_EXAMPLE),
+    },
     summary="Members ranked by a collection figure",
     description=(
         "Every reporting member with live accounts, ranked worst first on `sort`: highest uncollected rate, "

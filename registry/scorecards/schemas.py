@@ -20,7 +20,7 @@ FIGURES_EXAMPLE = {
 }
 
 
-class Figures(BaseModel):
+class CollectionFigures(BaseModel):
     """A member's (or a branch's) collection figures over its live accounts."""
 
     live_accounts: int = Field(description="Live accounts: neither withdrawn, expired nor suppressed")
@@ -39,11 +39,11 @@ class Figures(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [FIGURES_EXAMPLE]})
 
 
-class BranchFigures(Figures):
+class BranchCollectionFigures(CollectionFigures):
     branch_code: str | None = Field(description="The branch; null gathers the accounts reported without one")
 
 
-class MonthFigures(BaseModel):
+class MonthCollectionFigures(BaseModel):
     month: str = Field(examples=["2026-11"])
     live_accounts: int | None = None
     delinquency_rate: float | None = None
@@ -62,15 +62,15 @@ class Industry(BaseModel):
 
 class Scorecard(BaseModel):
     as_of: datetime
-    member: Figures
+    member: CollectionFigures
     industry: Industry = Field(
         description="Quartiles across reporting members, null under 5 of them: no member is identifiable"
     )
     percentile: dict[str, float | None] = Field(
         description="Where the member stands for each figure: % of members below plus half of those equal"
     )
-    branches: list[BranchFigures]
-    series: list[MonthFigures] = Field(
+    branches: list[BranchCollectionFigures]
+    series: list[MonthCollectionFigures] = Field(
         description="One entry per month, oldest first; the current month is live, earlier months are the figures "
         "the daily check last took in them (null before the registry kept them)"
     )
@@ -103,7 +103,7 @@ class LeagueSort(StrEnum):
     reporting_age_days = "reporting_age_days"
 
 
-class LeagueEntry(Figures):
+class LeagueEntry(CollectionFigures):
     rank: int = Field(description="1 is the worst on the sort figure; members without a value come last")
     member_id: uuid.UUID
     code: str = Field(examples=["BANK001"])

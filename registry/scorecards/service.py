@@ -26,13 +26,13 @@ from registry.scorecards import repository
 from registry.scorecards.figures import COMPARED, figures, percentile, quartiles
 from registry.scorecards.repository import BranchGroup, DisputeCounts, NewestAsOf
 from registry.scorecards.schemas import (
-    BranchFigures,
-    Figures,
+    BranchCollectionFigures,
+    CollectionFigures,
     Industry,
     LeagueEntry,
     LeagueSort,
     LeagueTable,
-    MonthFigures,
+    MonthCollectionFigures,
     Scorecard,
     ThresholdFigure,
     Thresholds,
@@ -58,11 +58,11 @@ class _Book:
     newest: dict[uuid.UUID, list[NewestAsOf]]
     disputes: dict[uuid.UUID, list[DisputeCounts]]
 
-    def member_figures(self, member_id: uuid.UUID, today: date) -> Figures:
+    def member_figures(self, member_id: uuid.UUID, today: date) -> CollectionFigures:
         newest = max((n.as_of for n in self.newest.get(member_id, [])), default=None)
         return figures(self.groups.get(member_id, []), newest, self.disputes.get(member_id, []), today)
 
-    def branch_figures(self, member_id: uuid.UUID, today: date) -> list[BranchFigures]:
+    def branch_figures(self, member_id: uuid.UUID, today: date) -> list[BranchCollectionFigures]:
         by_branch: dict[str | None, list[BranchGroup]] = defaultdict(list)
         for g in self.groups.get(member_id, []):
             by_branch[g.branch_code].append(g)
@@ -71,7 +71,7 @@ class _Book:
         for d in self.disputes.get(member_id, []):
             disputes[d.branch_code].append(d)
         return [
-            BranchFigures(
+            BranchCollectionFigures(
                 branch_code=branch,
                 **figures(by_branch[branch], newest.get(branch), disputes[branch], today).model_dump(),
             )
@@ -100,7 +100,7 @@ async def _read_book(pool: asyncpg.Pool, today: date, member_id: uuid.UUID | Non
     return _Book(_by_member(groups), _by_member(newest), _by_member(disputes))
 
 
-async def _peers(pool: asyncpg.Pool, book: _Book, today: date) -> list[tuple[Any, Figures]]:
+async def _peers(pool: asyncpg.Pool, book: _Book, today: date) -> list[tuple[Any, CollectionFigures]]:
     """Every reporting member (not the association) with live accounts, and its figures."""
     members = await _on(pool, repository.reporting_members)
     return [(m, book.member_figures(m.id, today)) for m in members if book.groups.get(m.id)]
@@ -137,7 +137,7 @@ async def member_scorecard(pool: asyncpg.Pool, member_id: uuid.UUID, now: dateti
         industry=Industry(members=len(peers), **cuts),
         percentile=percentile(mine, peers),
         branches=book.branch_figures(member_id, today),
-        series=[MonthFigures(month=m.strftime("%Y-%m"), **by_month.get(m, {})) for m in keys],
+        series=[MonthCollectionFigures(month=m.strftime("%Y-%m"), **by_month.get(m, {})) for m in keys],
     )
 
 
@@ -165,7 +165,7 @@ async def league_table(pool: asyncpg.Pool, now: datetime, sort: LeagueSort) -> L
     peers = await _peers(pool, book, today)
     sign = 1 if sort is LeagueSort.recovery_rate else -1
 
-    def order(entry: tuple[Any, Figures]) -> tuple[bool, float, str]:
+    def order(entry: tuple[Any, CollectionFigures]) -> tuple[bool, float, str]:
         value = getattr(entry[1], sort.value)
         return (value is None, sign * value if value is not None else 0.0, entry[0].code)
 

@@ -10,12 +10,18 @@ import uuid
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from registry.core.query import API_PREFIXES
+
 UNKNOWN = "not_a_filter"
 
 
 def _get_routes(app) -> list:
-    """Every GET operation of the app, routers included (walked through their contexts)."""
-    return [r for r in iter_route_contexts(app.routes) if isinstance(r.original_route, APIRoute) and "GET" in r.methods]
+    """Every GET operation of the API, routers included (walked through their contexts)."""
+    return [
+        r
+        for r in iter_route_contexts(app.routes)
+        if isinstance(r.original_route, APIRoute) and "GET" in r.methods and r.path.startswith(API_PREFIXES)
+    ]
 
 
 @pytest.fixture
