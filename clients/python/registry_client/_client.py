@@ -20,6 +20,7 @@ from registry_client.resources import (
     AsyncExposure,
     AsyncMemberAudit,
     AsyncRecords,
+    AsyncScorecardResource,
     AsyncUploads,
     AsyncWatches,
     AsyncWebhookEndpoint,
@@ -28,6 +29,7 @@ from registry_client.resources import (
     Exposure,
     MemberAudit,
     Records,
+    ScorecardResource,
     Uploads,
     Watches,
     WebhookEndpoint,
@@ -38,11 +40,11 @@ __all__ = ["AsyncRegistryClient", "RegistryClient"]
 
 class RegistryClient(SyncAPIClient):
     """A blocking client: `records`, `uploads`, `exposure`, `collateral`, `watches`, `alerts`,
-    `webhook`, `disputes`, `audit`, `admin` and `subject()`; `with_options(...)` and
-    `with_raw_response` give the same resources with other options or raw answers.
+    `webhook`, `disputes`, `audit`, `scorecard`, `admin` and `subject()`; `with_options(...)`
+    and `with_raw_response` give the same resources with other options or raw answers.
 
-    To add a member resource (the scorecard, the worklist, ...): a module in
-    `resources/` with a sync class and its async twin, and a cached property in each client.
+    To add a member resource: a module in `resources/` with a sync class and its async
+    twin, and a cached property in each client.
     """
 
     @cached_property
@@ -85,6 +87,10 @@ class RegistryClient(SyncAPIClient):
     @cached_property
     def audit(self) -> MemberAudit:
         return MemberAudit(self)
+
+    @cached_property
+    def scorecard(self) -> ScorecardResource:
+        return ScorecardResource(self)
 
     @cached_property
     def admin(self) -> Admin:
@@ -134,6 +140,10 @@ class AsyncRegistryClient(AsyncAPIClient):
     @cached_property
     def audit(self) -> AsyncMemberAudit:
         return AsyncMemberAudit(self)
+
+    @cached_property
+    def scorecard(self) -> AsyncScorecardResource:
+        return AsyncScorecardResource(self)
 
     @cached_property
     def admin(self) -> AsyncAdmin:

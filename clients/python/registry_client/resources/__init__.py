@@ -16,6 +16,7 @@ from registry_client.resources.monitoring import (
     WebhookEndpoint,
 )
 from registry_client.resources.records import AsyncRecords, Records
+from registry_client.resources.scorecard import AsyncScorecardResource, ScorecardResource
 from registry_client.resources.uploads import AsyncUploads, Uploads
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "AsyncExposure",
     "AsyncMemberAudit",
     "AsyncRecords",
+    "AsyncScorecardResource",
     "AsyncUploads",
     "AsyncWatches",
     "AsyncWebhookEndpoint",
@@ -38,6 +40,7 @@ __all__ = [
     "Exposure",
     "MemberAudit",
     "Records",
+    "ScorecardResource",
     "Uploads",
     "Watches",
     "WebhookEndpoint",

@@ -16,6 +16,7 @@ from registry_client.resources._subjects import checked_subjects, in_chunks
 from registry_client.types.monitoring import (
     Alert,
     AlertFeed,
+    AssociationAlertFeed,
     Delivery,
     DeliveryStatus,
     Watch,
@@ -135,6 +136,10 @@ class _AlertStream(_Resource):
     the iteration has asked for what follows its last alert, so a consumer that stops (or
     fails) while handling an alert sees that page again; de-duplicate by `id`."""
 
+    # The association's feed (`client.admin.alerts`) is read the same way from its own path.
+    _path = "/v1/alerts"
+    _feed: type[AlertFeed] | type[AssociationAlertFeed] = AlertFeed
+
     def __init__(
         self,
         client: BaseClient[Any],
@@ -149,14 +154,14 @@ class _AlertStream(_Resource):
         self._poll_interval = poll_interval
         self._page_size = page_size
 
-    def _read_flow(self, pause: bool) -> Flow[AlertFeed]:
+    def _read_flow(self, pause: bool) -> Flow[Any]:
         if pause:
             yield Sleep(self._poll_interval)
         params = {"after": self.cursor, "limit": self._page_size}
-        feed = yield from self._client._model_flow(AlertFeed, "GET", "/v1/alerts", params=params)
+        feed = yield from self._client._model_flow(self._feed, "GET", self._path, params=params)
         return feed
 
-    def _done(self, page: AlertFeed) -> bool:
+    def _done(self, page: AlertFeed | AssociationAlertFeed) -> bool:
         """Move past `page`; True when the reading should stop."""
         self.cursor = page.next_cursor
         return not page.data and not self._follow
@@ -199,6 +204,18 @@ class AsyncAlertStream(_AlertStream):
                 yield alert
 
 
+class AssociationAlertStream(AlertStream):
+    """The association's feed (`client.admin.alerts.iter`); its items are `AssociationAlert`."""
+
+    _path = "/admin/alerts"
+    _feed = AssociationAlertFeed
+
+
+class AsyncAssociationAlertStream(AsyncAlertStream):
+    _path = "/admin/alerts"
+    _feed = AssociationAlertFeed
+
+
 class _AlertsBase(_Resource, Generic[StreamT]):
     _stream: type[StreamT]
 
@@ -226,6 +243,17 @@ class Alerts(_AlertsBase[AlertStream]):
 
 class AsyncAlerts(_AlertsBase[AsyncAlertStream]):
     _stream = AsyncAlertStream
+
+
+class AssociationAlerts(_AlertsBase[AlertStream]):
+    """`client.admin.alerts`: `member.threshold_crossed` / `member.threshold_cleared` and
+    `dispute.overdue`, read by cursor as the member feed is (`iter(after=...)`)."""
+
+    _stream = AssociationAlertStream
+
+
+class AsyncAssociationAlerts(_AlertsBase[AsyncAlertStream]):
+    _stream = AsyncAssociationAlertStream
 
 
 # --- the webhook endpoint ------------------------------------------------------------------

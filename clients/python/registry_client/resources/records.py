@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from registry_client._base_client import CallOptions, Flow, path_segment
 from registry_client._exceptions import RegistryError
 from registry_client.pagination import AsyncCursorPaginator, SyncCursorPaginator
+from registry_client.resources._csv import csv_flow
 from registry_client.types.records import (
     Outcome,
     Product,
@@ -91,6 +92,24 @@ def _check_batch(
     return merged, to_send
 
 
+def _list_params(
+    subject: str | None,
+    status: RecordStatus | str | None,
+    product: Product | str | None,
+    uncollected: bool | None,
+    branch_code: str | None,
+    min_days: int | None,
+) -> dict[str, Any]:
+    return {
+        "subject": subject,
+        "status": status,
+        "product": product,
+        "uncollected": uncollected,
+        "branch_code": branch_code,
+        "min_days": min_days,
+    }
+
+
 class _RecordsBase(Generic[RecordPages]):
     _pages: type[RecordPages]
 
@@ -134,13 +153,25 @@ class _RecordsBase(Generic[RecordPages]):
         subject: str | None = None,
         status: RecordStatus | str | None = None,
         product: Product | str | None = None,
+        uncollected: bool | None = None,
+        branch_code: str | None = None,
+        min_days: int | None = None,
         page_size: int | None = None,
         **options: Unpack[CallOptions],
     ) -> RecordPages:
         """The member's own live records, newest first; iterating (`for`, or `async for` on the
-        async client) fetches page after page as needed."""
-        params = {"subject": subject, "status": status, "product": product, "limit": page_size}
-        return self._pages(self._client, "/v1/records", Record, params, options=options)
+        async client) fetches page after page as needed.
+
+        `uncollected=True` makes it the collection worklist: the accounts that count as
+        uncollected, most days past due first (`Record.days_past_due`); `branch_code` keeps one
+        branch's accounts and `min_days` those at least that many days past due."""
+        params = _list_params(subject, status, product, uncollected, branch_code, min_days)
+        return self._pages(
+            self._client, "/v1/records", Record, {**params, "limit": page_size}, options=options
+        )
+
+    def _csv_flow(self, params: dict[str, Any]) -> Flow[str]:
+        return csv_flow(self._client, "/v1/records", params)
 
     def _get_flow(self, record_id: str) -> Flow[Record]:
         return self._client._model_flow(Record, "GET", f"/v1/records/{path_segment(record_id)}")
@@ -168,6 +199,22 @@ class Records(_RecordsBase[SyncCursorPaginator[Record]]):
         """
         return self._client._run(self._submit_flow(items, on_batch), options)
 
+    def list_csv(
+        self,
+        *,
+        subject: str | None = None,
+        status: RecordStatus | str | None = None,
+        product: Product | str | None = None,
+        uncollected: bool | None = None,
+        branch_code: str | None = None,
+        min_days: int | None = None,
+        **options: Unpack[CallOptions],
+    ) -> str:
+        """What `list` iterates, every matching record at once as CSV text (header first):
+        with `uncollected=True` and a `branch_code`, the worklist for a branch's team."""
+        params = _list_params(subject, status, product, uncollected, branch_code, min_days)
+        return self._client._run(self._csv_flow(params), options)
+
     def get(self, record_id: str, **options: Unpack[CallOptions]) -> Record:
         """One of the member's records, with its event history."""
         return self._client._run(self._get_flow(record_id), options)
@@ -190,6 +237,21 @@ class AsyncRecords(_RecordsBase[AsyncCursorPaginator[Record]]):
     ) -> SubmitResult:
         """See `Records.submit`."""
         return await self._client._run(self._submit_flow(items, on_batch), options)
+
+    async def list_csv(
+        self,
+        *,
+        subject: str | None = None,
+        status: RecordStatus | str | None = None,
+        product: Product | str | None = None,
+        uncollected: bool | None = None,
+        branch_code: str | None = None,
+        min_days: int | None = None,
+        **options: Unpack[CallOptions],
+    ) -> str:
+        """See `Records.list_csv`."""
+        params = _list_params(subject, status, product, uncollected, branch_code, min_days)
+        return await self._client._run(self._csv_flow(params), options)
 
     async def get(self, record_id: str, **options: Unpack[CallOptions]) -> Record:
         """See `Records.get`."""

@@ -37,12 +37,42 @@ class AlertKind(StrEnum):
     AUDIT_CHECKPOINT = "audit_checkpoint"
     COLLATERAL_DOUBLE_PLEDGE = "collateral.double_pledge"
     COLLATERAL_WATCHED_VEHICLE = "collateral.watched_vehicle"
+    DISPUTE_OPENED = "dispute.opened"
+    DISPUTE_DEADLINE_NEAR = "dispute.deadline_near"
+    DISPUTE_RESOLVED = "dispute.resolved"
+
+
+class AssociationAlertKind(StrEnum):
+    """The kinds of the association's own feed (`client.admin.alerts`)."""
+
+    MEMBER_THRESHOLD_CROSSED = "member.threshold_crossed"
+    MEMBER_THRESHOLD_CLEARED = "member.threshold_cleared"
+    DISPUTE_OVERDUE = "dispute.overdue"
+
+
+class DisputedRecord(ResponseModel):
+    """A record of yours that a dispute alert covers."""
+
+    record_id: str
+    account_ref: str | None = Field(
+        default=None, description="None once retention deleted the record"
+    )
+    outcome: str | None = Field(
+        default=None,
+        description="dispute.resolved only: `corrected`, `suppressed`, `kept` or `superseded`",
+    )
 
 
 class Alert(ResponseModel):
     """Something another institution did about a watched borrower; never says which one.
     `status` is None for `hard_inquiry`. An `audit_checkpoint` alert has no subject: it
-    carries `checkpoint`, the signed head of the registry's audit log, to keep."""
+    carries `checkpoint`, the signed head of the registry's audit log, to keep.
+
+    The other kinds have no subject either and carry fields of their own:
+    `collateral.double_pledge` your `account_ref` and `record_id`; `dispute.opened`,
+    `dispute.deadline_near` and `dispute.resolved` the `dispute_id`, the borrower's `reason`,
+    the `deadline`, your `records` it covers and (when resolved) the `resolution`. A kind
+    this release does not know is kept with its fields as extra attributes."""
 
     id: str
     subject: str | None = None
@@ -56,12 +86,37 @@ class Alert(ResponseModel):
         description="collateral.double_pledge: your own account whose car is pledged elsewhere",
     )
     record_id: str | None = None
+    dispute_id: str | None = None
+    reason: str | None = None
+    deadline: datetime | None = None
+    resolution: str | None = Field(
+        default=None, description="dispute.resolved: `upheld`, `rejected` or `unverifiable`"
+    )
+    records: list[DisputedRecord] = Field(
+        default_factory=list, description="dispute alerts: your records the dispute covers"
+    )
 
 
 class AlertFeed(ResponseModel):
     """One read of the feed. `next_cursor` is always present: pass it as `after` next time."""
 
     data: list[Alert]
+    next_cursor: str
+
+
+class AssociationAlert(ResponseModel):
+    """An alert of the association's feed: a member crossed (or came back within) a limit set
+    with `client.admin.thresholds.set`, or a dispute went past its deadline. `details` holds
+    the member and, for thresholds, the figure, its value, the limit and the direction."""
+
+    id: str
+    kind: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+
+
+class AssociationAlertFeed(ResponseModel):
+    data: list[AssociationAlert]
     next_cursor: str
 
 

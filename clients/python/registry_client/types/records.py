@@ -192,12 +192,16 @@ class Record(ResponseModel):
     last_collection_action_on: date | None = None
     recovered_amount: Decimal | None = None
     arrangement: str | None = None
+    days_past_due: int | None = Field(
+        default=None, description="as_of - delinquent_since while delinquent: the worklist's order"
+    )
     parties: list[dict[str, str]] = Field(
         default_factory=list, description="`subject_type` and `role` of each party (no tokens)"
     )
     collateral: dict[str, str] | None = None
     uncollected: bool = False
     disputed: bool = False
+    suppressed: bool = False
     expires_on: date | None = None
     version: int | None = None
     events: list[RecordEvent] | None = Field(default=None, description="Present on `records.get`")

@@ -1,7 +1,7 @@
 """`client.admin`: the association's administration (scope `admin`, the client that
 `registry bootstrap` prints), one module per resource.
 
-To add a resource (thresholds, association alerts, the league table, ...): write its
+To add a resource: write its
 module here with a sync class and its async twin on a shared base (as `disputes.py`), its
 models in `registry_client/types/`, and assign it in `Admin` and `AsyncAdmin` below.
 """
@@ -17,6 +17,8 @@ from registry_client.resources.admin.members import AsyncMembers, Members
 from registry_client.resources.admin.retention import AsyncRetention, Retention
 from registry_client.resources.admin.stats import AsyncStats, Stats
 from registry_client.resources.admin.subject_report import AsyncSubjectReports, SubjectReports
+from registry_client.resources.admin.thresholds import AsyncThresholdsResource, ThresholdsResource
+from registry_client.resources.monitoring import AssociationAlerts, AsyncAssociationAlerts
 
 if TYPE_CHECKING:
     from registry_client._base_client import AsyncAPIClient, SyncAPIClient
@@ -25,7 +27,8 @@ __all__ = ["Admin", "AsyncAdmin"]
 
 
 class Admin:
-    """`client.admin`: members, clients, disputes, stats, subject_report, audit, retention."""
+    """`client.admin`: members, clients, disputes, stats (with the league table),
+    subject_report, audit, retention, thresholds and alerts (the association's feed)."""
 
     def __init__(self, client: SyncAPIClient) -> None:
         self.members = Members(client)
@@ -35,6 +38,8 @@ class Admin:
         self.subject_report = SubjectReports(client)
         self.audit = Audit(client)
         self.retention = Retention(client)
+        self.thresholds = ThresholdsResource(client)
+        self.alerts = AssociationAlerts(client)
 
 
 class AsyncAdmin:
@@ -48,3 +53,5 @@ class AsyncAdmin:
         self.subject_report = AsyncSubjectReports(client)
         self.audit = AsyncAudit(client)
         self.retention = AsyncRetention(client)
+        self.thresholds = AsyncThresholdsResource(client)
+        self.alerts = AsyncAssociationAlerts(client)
