@@ -21,26 +21,22 @@ from pydantic import BaseModel
 from registry_client._cli_common import (
     EXIT_ERROR,
     _fail,
-    app,
+    admin_app,
     clean_errors,
     ctx_client,
     err,
     out,
+    percent,
     print_table,
 )
 from registry_client._client import RegistryClient
 from registry_client.types.admin import MemberKind, Scope
 from registry_client.types.disputes import DisputeStatus, Resolution
 
-admin_app = typer.Typer(
-    help="The association's administration over the API (an admin-scope client).",
-    no_args_is_help=True,
-)
 members_app = typer.Typer(help="Members: onboard, list, suspend, reactivate.", no_args_is_help=True)
 clients_app = typer.Typer(help="Members' API clients: issue, list, revoke.", no_args_is_help=True)
 disputes_app = typer.Typer(help="Disputes: list, show, resolve.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log: search, verify, export.", no_args_is_help=True)
-app.add_typer(admin_app, name="admin")
 admin_app.add_typer(members_app, name="members")
 admin_app.add_typer(clients_app, name="clients")
 admin_app.add_typer(disputes_app, name="disputes")
@@ -364,9 +360,6 @@ def stats(
         _print_json(figures)
         return
 
-    def rate(value: float | None) -> str:
-        return "-" if value is None else f"{value:.1%}"
-
     rows = [("industry", figures.industry), *((m.code, m) for m in figures.members)]
     print_table(
         ["member", "live", "delinquent", "uncollected", "disputes open", "stacked"],
@@ -374,8 +367,8 @@ def stats(
             [
                 name,
                 str(f.records.live),
-                f"{f.records.delinquent} ({rate(f.records.delinquency_rate)})",
-                f"{f.records.uncollected} ({rate(f.records.uncollected_rate)})",
+                f"{f.records.delinquent} ({percent(f.records.delinquency_rate)})",
+                f"{f.records.uncollected} ({percent(f.records.uncollected_rate)})",
                 str(f.disputes.open),
                 str(f.inquiries.stacked_subjects),
             ]

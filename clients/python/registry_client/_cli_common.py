@@ -43,6 +43,11 @@ app = typer.Typer(
 )
 records_app = typer.Typer(help="The member's own records.", no_args_is_help=True)
 app.add_typer(records_app, name="records")
+admin_app = typer.Typer(
+    help="The association's administration over the API (an admin-scope client).",
+    no_args_is_help=True,
+)
+app.add_typer(admin_app, name="admin")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -82,6 +87,16 @@ def print_table(
     for row in rows:
         table.add_row(*row)
     out.print(table, crop=False)
+
+
+def amount(currency: str | None, value: object) -> str:
+    """An amount with its currency for a table; None is `-`."""
+    return "-" if value is None else f"{currency or ''} {value}".strip()
+
+
+def percent(value: float | None) -> str:
+    """A rate (a fraction) for a table: 0.314 is `31.4%`; None is `-`."""
+    return "-" if value is None else f"{value:.1%}"
 
 
 def read_lines(source: str) -> Iterator[tuple[int, str]]:

@@ -23,13 +23,25 @@ watch_app = typer.Typer(help="Borrowers you watch for alerts.", no_args_is_help=
 app.add_typer(watch_app, name="watch")
 
 
+def _about(alert: Alert) -> str:
+    """What the alert is about: the watched subject, or what a subject-less kind carries."""
+    if alert.subject:
+        return alert.subject
+    if alert.dispute_id:
+        accounts = ",".join(r.account_ref or r.record_id for r in alert.records)
+        return f"dispute {alert.dispute_id} {alert.resolution or alert.reason or ''} {accounts}"
+    if alert.account_ref:
+        return f"account {alert.account_ref}"
+    return f"checkpoint {(alert.checkpoint or {}).get('id')}"
+
+
 def _alert_line(alert: Alert) -> str:
     return "  ".join(
         [
             alert.at.isoformat(),
             f"{alert.kind:<15}",
             f"{alert.status or '-':<12}",
-            alert.subject or f"checkpoint {(alert.checkpoint or {}).get('id')}",
+            _about(alert),
             alert.label or "",
         ]
     ).rstrip()

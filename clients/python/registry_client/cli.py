@@ -37,6 +37,7 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 from registry_client import (  # noqa: F401 - the command modules register their commands
     _cli_admin,
     _cli_monitoring,
+    _cli_scorecards,
     _cli_uploads,
     identity,
 )
@@ -46,6 +47,7 @@ from registry_client._cli_common import (
     _hashing_key,
     _one_line,
     _settings,
+    amount,
     app,
     clean_errors,
     ctx_client,
@@ -355,10 +357,6 @@ def submit(
 # --- exposure ------------------------------------------------------------------------------
 
 
-def _amount(currency: str | None, amount: Any) -> str:
-    return "-" if amount is None else f"{currency or ''} {amount}".strip()
-
-
 def _amounts(amounts: dict[str, Any]) -> str:
     return ", ".join(f"{currency} {amount}" for currency, amount in sorted(amounts.items())) or "-"
 
@@ -520,8 +518,8 @@ def records_list(
                 record.account_ref,
                 record.product or "-",
                 record.status or "-",
-                _amount(record.currency, record.overdue_amount),
-                _amount(record.currency, record.outstanding_amount),
+                amount(record.currency, record.overdue_amount),
+                amount(record.currency, record.outstanding_amount),
                 record.as_of.isoformat() if record.as_of else "-",
             ]
             for record in records
