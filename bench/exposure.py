@@ -313,7 +313,7 @@ HEADER = (
 
 
 def phase_label(phase: str, batch_size: int) -> str:
-    return {"batch": f"batch {batch_size}", "contingent": "single"}.get(phase, phase)
+    return {"batch": f"batch {batch_size}", "contingent": "single (contingent)"}.get(phase, phase)
 
 
 def phase_sides(phase: str, sides: list[str]) -> list[str]:
