@@ -10,7 +10,9 @@
    - the real service over HTTP (`registry serve --workers 2`), driven by a load generator
      process (bench/loadgen.py);
 
-for single-subject queries and for batches, each side measured in `--rounds` windows whose
+for single-subject queries and for batches, then single vehicle checks (service against
+pgbench calling `registry_collateral_exposure`) and the exposure statement v4 against v3
+(pgbench calling both frozen statements), each side measured in `--rounds` windows whose
 order rotates from round to round (with three rounds, each side leads once). It prints
 subjects/s, p50/p99 latency, where the cores went and the CPU per query of each party,
 then the ratios service/pgbench (the headline) and service/asyncpg, and refuses a ratio
