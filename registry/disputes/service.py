@@ -41,7 +41,6 @@ from registry.disputes.schemas import (
 )
 from registry.records import parties, subject_types
 from registry.records import repository as records_repository
-from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, content_hash, validate_item
 
 ANSWER_WITHIN = timedelta(days=20)
@@ -237,7 +236,7 @@ def _correction_problem(message: str, field: str, detail: str) -> Invalid:
 
 def _validated_correction(
     ctx: AnyContext, changes: dict[str, Any], covered: CoveredRow, stored: dict[str, Any]
-) -> dict[str, Any]:
+) -> ValidItem:
     """The record as it should read: the stored record with the owner's changed fields, checked
     by the same rules as any report. Only the fields that change need be given; `subject` and
     `account_ref`, when given, must be the disputed record's own."""
@@ -272,17 +271,21 @@ def _validated_correction(
         raise _correction_problem(
             "The correction changes nothing", "item", "every field given already reads so in the record"
         )
-    return checked.snapshot
+    return checked
 
 
-async def _refuse_type_contradiction(ctx: MemberContext, covered: CoveredRow, correction: dict[str, Any]) -> None:
-    """A correction may not make the subject the other kind of subject than the registry holds."""
-    assert covered.subject_key is not None and covered.account_ref is not None
-    claim = SubjectClaim(covered.subject_key, correction["subject_type"], covered.account_ref)
-    refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, [claim], ctx.today)
+async def _refuse_type_contradiction(ctx: MemberContext, covered: CoveredRow, checked: ValidItem) -> None:
+    """A correction may not make its borrower or a party the other kind of subject than the
+    registry holds for that token."""
+    assert covered.subject_key is not None
+    own = dataclasses.replace(checked, subject_key=covered.subject_key)  # checked bears a stand-in token
+    claims = subject_types.claims_of(own, ctx.runtime.keys.server_key, prefix="correction.")
+    refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, [claims], ctx.today)
     if refused:
-        error = subject_types.contradiction(refused[0], claim.subject_type, field="correction.subject_type")
-        raise Invalid("The correction contradicts the kind of subject held", errors=[FieldError(**error.model_dump())])
+        raise Invalid(
+            "The correction contradicts the kind of subject held",
+            errors=[FieldError(**error.model_dump()) for error in refused[0]],
+        )
 
 
 async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeResponse) -> DisputeOut:
@@ -301,8 +304,9 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
         stored = await repository.stored_snapshot(ctx.conn, ctx.tenant, body.record_id)
         if stored is None:
             raise NotFound("No record of yours with that id")
-        correction = _validated_correction(ctx, body.correction, covered, stored)
-        await _refuse_type_contradiction(ctx, covered, correction)
+        checked = _validated_correction(ctx, body.correction, covered, stored)
+        await _refuse_type_contradiction(ctx, covered, checked)
+        correction = checked.snapshot
     await repository.record_response(
         ctx.conn,
         ctx.tenant,

@@ -37,7 +37,9 @@ async def test_the_subject_report_lists_the_accounts_a_borrower_guarantees(http,
         http,
         lender,
         guaranteed(borrower, "PF-1", guarantor, status="dpd_31_60", overdue_amount="900.00"),
-        item(guarantor, "OWN-LOAN"),
+        item(
+            guarantor, "OWN-LOAN", subject_type="enterprise", product="enterprise_loan"
+        ),  # a company, as guarantor too
     )
     assert r.json()["summary"]["created"] == 2
     body = (await report(http, registry, guarantor)).json()
