@@ -41,6 +41,7 @@ from registry.disputes.schemas import (
 )
 from registry.records import parties, subject_types
 from registry.records import repository as records_repository
+from registry.records.schemas import ItemError
 from registry.records.validation import ValidItem, content_hash, validate_item
 
 ANSWER_WITHIN = timedelta(days=20)
@@ -251,8 +252,9 @@ def _validated_correction(
         raise _correction_problem(
             "The correction does not fit the disputed record", "subject", "must be the disputed borrower's token"
         )
-    merged = {**stored, **changes, "subject": _STAND_IN_TOKEN}
-    checked = validate_item(0, merged, ctx.runtime.keys.server_key, ctx.today)
+    # A correction that does not restate the account's parties or collateral keeps them.
+    kept = {name: stored[name] for name in parties.LINK_FIELDS if name in stored and name not in changes}
+    checked = _validated_keeping_links({**_without_links(stored), **changes}, kept, ctx)
     if isinstance(checked, list):
         raise Invalid(
             "The corrected record is not valid",
@@ -320,8 +322,26 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
     return await view(ctx, dispute_id)
 
 
+def _without_links(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in snapshot.items() if name not in parties.LINK_FIELDS}
+
+
+def _validated_keeping_links(
+    fields: dict[str, Any], links: dict[str, Any], ctx: AnyContext
+) -> ValidItem | list[ItemError]:
+    """`fields` checked by the rules of any report (under a stand-in token), with `links`, the
+    parties and collateral a stored snapshot holds by key (registry/records/parties.py), put
+    back as they were: a key is not a token, and the rules read tokens."""
+    checked = validate_item(0, {**fields, "subject": _STAND_IN_TOKEN}, ctx.runtime.keys.server_key, ctx.today)
+    if isinstance(checked, list) or not links:
+        return checked
+    snapshot = {**checked.snapshot, **links}
+    return dataclasses.replace(checked, snapshot=snapshot, content_hash=content_hash(checked.subject_key, snapshot))
+
+
 def _bound_correction(ctx: AnyContext, snapshot: dict[str, Any], key: bytes) -> ValidItem:
-    checked = validate_item(0, {**snapshot, "subject": _STAND_IN_TOKEN}, ctx.runtime.keys.server_key, ctx.today)
+    links = {name: snapshot[name] for name in parties.LINK_FIELDS if name in snapshot}
+    checked = _validated_keeping_links(_without_links(snapshot), links, ctx)
     if isinstance(checked, list):  # stored only after validation; cannot fail unless the rules changed
         raise Conflict("A stored correction no longer validates; ask the owner to answer again")
     return dataclasses.replace(checked, subject_key=key, content_hash=content_hash(key, checked.snapshot))

@@ -39,7 +39,10 @@ async def test_client_secret_post(http, registry, settings):
     assert r.status_code == 200, r.text
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
     assert claims["sub"] == c.client_id and claims["member"] == str(member.id)
-    assert set(claims["scope"].split()) == set(c.scopes) and claims["exp"] - claims["iat"] == settings.access_token_ttl_seconds
+    assert (
+        set(claims["scope"].split()) == set(c.scopes)
+        and claims["exp"] - claims["iat"] == settings.access_token_ttl_seconds
+    )
     rows = await registry.audit_rows(action="auth.token", request_id=r.headers["x-request-id"])
     assert len(rows) == 1 and rows[0]["details"]["method"] == "client_secret_post"
 
