@@ -29,7 +29,7 @@ test: lint
 
 # Pictures of every console page for docs/console.md, taken by its browser test.
 screenshots: setup
-	REGISTRY_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest tests/console/test_console_browser.py -q -k another_host
+	REGISTRY_CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest tests/console/test_console_browser.py -q -k 'another_host or chinese'
 
 # The attacks and faults of tests/adversarial, with the figures docs/security.md reports.
 adversarial: setup

@@ -250,3 +250,15 @@ async def load(url: str, dataset: Dataset, *, fresh: bool = True, progress=print
         await conn.close()
         await events_conn.close()
     return LoadReport(records, events, inquiries, time.perf_counter() - started, size)
+
+
+async def pledged(url: str, vehicle_keys: list[bytes]) -> int:
+    """How many of the vehicles back at least one account in the database."""
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(
+            "SELECT count(DISTINCT vehicle_key) FROM record_collateral WHERE vehicle_key = ANY($1::bytea[])",
+            vehicle_keys,
+        )
+    finally:
+        await conn.close()

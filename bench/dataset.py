@@ -219,6 +219,9 @@ CO_BORROWER_SHARE = 0.2
 # Every auto loan names its vehicle; this share of them names a car already pledged to
 # another member (a double pledge).
 DOUBLE_PLEDGE_SHARE = 0.005
+# Auto loans are about 15% of the accounts (individual and enterprise products together); a
+# vehicle query pool takes a third of that from each chunk, cars every chunk surely holds.
+SURE_CAR_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -499,6 +502,25 @@ class Dataset:
         n_unknown = int(size * unknown_share)
         known = rng.sample(range(self.spec.subjects), min(self.spec.subjects, size - n_unknown))
         chosen = [self.token(s) for s in known] + self.unknown_tokens(n_unknown)
+        rng.shuffle(chosen)
+        return chosen
+
+    def vehicle_pool(self, size: int, unknown_share: float = 0.1) -> list[str]:
+        """Up to `size` distinct vin tokens in a fixed random order, the vehicles every side of
+        a vehicle check asks about: cars the data set surely holds (each chunk's first cars, a
+        third of the auto loans it is expected to hold) and in `unknown_share` cars nobody
+        pledged. Which cars a chunk holds follows from its whole generation, so the pool
+        takes the sure ones rather than generating the data set again."""
+        spec = self.spec
+        chunks = -(-spec.subjects // CHUNK_SUBJECTS)
+        sure = max(1, int(spec.records / chunks * SURE_CAR_SHARE))
+        rng = random.Random(f"{spec.seed}:vehicle-queries")
+        cars = [(c, n) for c in range(chunks) for n in range(sure)]
+        known = rng.sample(cars, min(len(cars), size - int(size * unknown_share)))
+        n_unknown = int(len(known) * unknown_share / (1 - unknown_share))
+        prefix = f"{spec.seed}:unknown-vehicle:"
+        chosen = [vehicle_token(f"{spec.seed}:vehicle:{c}:", n) for c, n in known]
+        chosen += [vehicle_token(prefix, n) for n in range(n_unknown)]
         rng.shuffle(chosen)
         return chosen
 

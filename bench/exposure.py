@@ -10,7 +10,9 @@
    - the real service over HTTP (`registry serve --workers 2`), driven by a load generator
      process (bench/loadgen.py);
 
-for single-subject queries and for batches, each side measured in `--rounds` windows whose
+for single-subject queries and for batches, then single vehicle checks (service against
+pgbench calling `registry_collateral_exposure`) and the exposure statement v4 against v3
+(pgbench calling both frozen statements), each side measured in `--rounds` windows whose
 order rotates from round to round (with three rounds, each side leads once). It prints
 subjects/s, p50/p99 latency, where the cores went and the CPU per query of each party,
 then the ratios service/pgbench (the headline) and service/asyncpg, and refuses a ratio
@@ -45,7 +47,34 @@ from registry.core.subjects import subject_key
 
 SIDES = ("pgbench", "asyncpg", "service")
 # service / pgbench, subjects per second (issue goals); the asyncpg line keeps its old goals.
-GOALS = {"pgbench": {"single": 0.6, "batch": 0.85}, "asyncpg": {"single": 0.5, "batch": 0.7}}
+# Vehicle checks: the service/pgbench ratio of single-subject exposure in the same run (issue
+# 15); this figure stands in when that phase did not run. Contingent: the exposure statement
+# with contingent figures (v4) keeps this share of the one before (v3).
+GOALS = {
+    "pgbench": {"single": 0.6, "batch": 0.85, "vehicle": 0.6},
+    "asyncpg": {"single": 0.5, "batch": 0.7},
+    "v3": {"contingent": 0.8},
+}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A comparison: which check it asks (`exposure` or `vehicle`), single or batched, and the
+    sides that can run it (`v3`, `v4`: pgbench calling the frozen exposure statements)."""
+
+    check: str
+    batched: bool
+    sides: tuple[str, ...]
+    numerator: str  # the side whose share of the others' throughput is the verdict
+
+
+PHASES = {
+    "single": Phase("exposure", False, SIDES, "service"),
+    "batch": Phase("exposure", True, SIDES, "service"),
+    "vehicle": Phase("vehicle", False, ("pgbench", "service"), "service"),
+    "contingent": Phase("exposure", False, ("v3", "v4"), "v4"),
+}
+SIDE_NAMES = {"v3": "pgbench v3", "v4": "pgbench v4"}
 MAX_CLIENT_SHARE = 0.15  # of the machine's cores: a side whose client used more is client-bound
 QUICK = {"records": 20_000, "subjects": 10_000, "members": 10, "duration": 5.0, "warmup": 2.0, "rounds": 1}
 QUERY_POOL = 200_000
@@ -107,7 +136,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="exposure subjects per minute per member, passed to every side "
         "(default: the service's REGISTRY_DEFAULT_EXPOSURE_PER_MINUTE)",
     )
-    run.add_argument("--phases", default="single,batch", help="which of single,batch to run (default both)")
+    run.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help="which of single (borrower exposure), batch, vehicle (single vehicle checks) and contingent "
+        "(the exposure statement v4 against v3, by pgbench) to run (default all)",
+    )
     run.add_argument("--log-level", default="INFO", help="the service's log level (default INFO, as deployed)")
     run.add_argument(
         "--max-client-share",
@@ -134,8 +168,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             if parser.get_default(name) == getattr(args, name):
                 setattr(args, name, value)
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
-    if set(args.phases) - {"single", "batch"}:
-        parser.error("--phases takes single and/or batch")
+    if set(args.phases) - set(PHASES) or not args.phases:
+        parser.error(f"--phases takes some of {','.join(PHASES)}")
     args.sides = [s.strip() for s in args.sides.split(",") if s.strip()]
     if set(args.sides) - set(SIDES) or not args.sides:
         parser.error(f"--sides takes some of {','.join(SIDES)}")
@@ -209,17 +243,21 @@ class Verdict:
     goal: float
     reasons: tuple[str, ...]
     by_round: tuple[float, ...]
+    numerator: str = "service"
+    goal_source: str = ""  # where the goal comes from, when it is not a fixed figure
 
     def line(self, label: str) -> str:
-        head = f"service/{self.baseline}, {label}:"
+        head = f"{self.numerator}/{self.baseline}, {label}:"
         if self.ratio is None:
             return f"{head} NO VERDICT: " + "; ".join(self.reasons)
         spread = ", ".join(f"{r:.2f}" for r in self.by_round)
         met = "met" if self.ratio >= self.goal else "MISSED"
-        return f"{head} {self.ratio:.2f} (goal >= {self.goal}) {met}   [by round: {spread}]"
+        goal = f"goal >= {self.goal:.2f}" + (f", {self.goal_source}" if self.goal_source else "")
+        return f"{head} {self.ratio:.2f} ({goal}) {met}   [by round: {spread}]"
 
     def as_json(self) -> dict:
         return {
+            "numerator": self.numerator,
             "baseline": self.baseline,
             "ratio": None if self.ratio is None else round(self.ratio, 3),
             "goal": self.goal,
@@ -253,6 +291,10 @@ def verdict(
     base_rounds: list[Measurement],
     cores: int,
     max_share: float,
+    *,
+    numerator: str = "service",
+    goal: float | None = None,
+    goal_source: str = "",
 ) -> Verdict:
     service_all = Measurement.combined(service_rounds[0].name.split(" #")[0], service_rounds)
     base_all = Measurement.combined(base_rounds[0].name.split(" #")[0], base_rounds)
@@ -262,13 +304,25 @@ def verdict(
         for s, b in zip(service_rounds, base_rounds, strict=True)
     )
     value = service_all.subjects_per_second / base_all.subjects_per_second if base_all.subjects_per_second else 0.0
-    return Verdict(baseline, None if reasons else value, GOALS[baseline][phase], reasons, by_round)
+    goal = GOALS[baseline][phase] if goal is None else goal
+    return Verdict(baseline, None if reasons else value, goal, reasons, by_round, numerator, goal_source)
 
 
 HEADER = (
     f"{'side':<22}{'subjects/s':>11}{'queries/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}"
     f"   cores: {'client':>6}{'service':>8}{'postgres':>9}{'other':>6}"
 )
+
+
+def phase_label(phase: str, batch_size: int) -> str:
+    return {"batch": f"batch {batch_size}", "contingent": "single (contingent)"}.get(phase, phase)
+
+
+def phase_sides(phase: str, sides: list[str]) -> list[str]:
+    """The sides of `phase` among those asked for (the statement versions run on pgbench)."""
+    if phase == "contingent":
+        return ["v3", "v4"] if "pgbench" in sides else []
+    return [s for s in sides if s in PHASES[phase].sides]
 
 
 def result_line(m: Measurement) -> str:
@@ -330,8 +384,19 @@ def main(argv: list[str] | None = None) -> int:
         pool_keys = [subject_key(server_key, token) for token in pool_tokens]
         subjects_file = work_dir / "subjects.txt"
         subjects_file.write_text("\n".join(pool_tokens))
+        vehicle_tokens = dataset.vehicle_pool(min(QUERY_POOL, spec.subjects))
+        vehicle_keys = [subject_key(server_key, token) for token in vehicle_tokens]
+        vehicles_file = work_dir / "vehicles.txt"
+        vehicles_file.write_text("\n".join(vehicle_tokens))
+        if "vehicle" in args.phases:
+            pledged = asyncio.run(database.pledged(url, vehicle_keys))
+            say(f"vehicle pool: {len(vehicle_tokens):,} vin tokens, {pledged:,} of them pledged in the data set")
         if pgbench_path:
-            asyncio.run(pgbench.install(url, pool_keys, clients, role))
+            asyncio.run(
+                pgbench.install(
+                    url, pool_keys, clients, role, vehicle_keys=vehicle_keys, versions="contingent" in args.phases
+                )
+            )
             say(f"pgbench: {pgbench_path} ({pgbench.version(pgbench_path)})")
         running = service.start(
             url,
@@ -357,13 +422,18 @@ def main(argv: list[str] | None = None) -> int:
             say()
             say(HEADER)
             for phase in args.phases:
-                batch = 1 if phase == "single" else args.batch_size
-                label = "single" if batch == 1 else f"batch {batch}"
-                plan = QueryPlan(len(pool_tokens), batch, len(clients))
+                batch = args.batch_size if PHASES[phase].batched else 1
+                label = phase_label(phase, args.batch_size)
+                vehicles = PHASES[phase].check == "vehicle"
+                plan = QueryPlan(len(vehicle_tokens if vehicles else pool_tokens), batch, len(clients))
+                sides = phase_sides(phase, args.sides)
+                if not sides:
+                    say(f"{phase}: none of its sides ({', '.join(PHASES[phase].sides)}) is asked for; skipped")
+                    continue
                 for r in range(args.rounds):
-                    order = args.sides[r % len(args.sides) :] + args.sides[: r % len(args.sides)]
+                    order = sides[r % len(sides) :] + sides[: r % len(sides)]
                     for side in order:
-                        name = f"{side} {label}" + (f" #{r + 1}" if args.rounds > 1 else "")
+                        name = f"{SIDE_NAMES.get(side, side)} {label}" + (f" #{r + 1}" if args.rounds > 1 else "")
                         m = measure(
                             side,
                             name,
@@ -376,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
                             pool_keys=pool_keys,
                             running=running,
                             tokens=tokens,
-                            subjects_file=subjects_file,
+                            subjects_file=vehicles_file if vehicles else subjects_file,
                             work_dir=work_dir,
                             pgbench_path=pgbench_path,
                             role=role,
@@ -421,6 +491,7 @@ def measure(
     connections,
     postmaster,
 ) -> Measurement:
+    check = PHASES[phase].check
     if side == "asyncpg":
         return run_loop(
             raw.run(
@@ -439,8 +510,9 @@ def measure(
                 postmaster=postmaster,
             )
         )
-    if side == "pgbench":
-        tag = f"pgbench-{phase}-{r}-{int(time.time())}"
+    if side in ("pgbench", "v3", "v4"):
+        call = pgbench.VERSIONS.get(side) or (pgbench.VEHICLE_CHECK if check == "vehicle" else pgbench.EXPOSURE)
+        tag = f"{side}-{phase}-{r}-{int(time.time())}"
         m = pgbench.run(
             pgbench_path,
             url,
@@ -455,8 +527,9 @@ def measure(
             quota_per_minute=quota,
             database=args.database_name,
             postmaster=postmaster,
+            call=call,
         )
-        audited, refused = asyncio.run(pgbench.refused(url, tag))
+        audited, refused = asyncio.run(pgbench.refused(url, tag, call))
         if refused:
             m.errors += refused
             m.first_error = m.first_error or f"{refused} of {audited} calls refused by the registry (audit outcome)"
@@ -476,6 +549,7 @@ def measure(
             consent_ref=raw.CONSENT_REF,
             database=args.database_name,
             postmaster=postmaster,
+            check=check,
         )
     finally:
         _stop_profilers(profilers)
@@ -492,9 +566,10 @@ def report(
 ) -> int:
     combined = []
     for phase in args.phases:
-        label = "single" if phase == "single" else f"batch {args.batch_size}"
-        for side in args.sides:
-            combined.append(Measurement.combined(f"{side} {label}", rounds[(phase, side)]))
+        label = phase_label(phase, args.batch_size)
+        for side in phase_sides(phase, args.sides):
+            if (phase, side) in rounds:
+                combined.append(Measurement.combined(f"{SIDE_NAMES.get(side, side)} {label}", rounds[(phase, side)]))
     say()
     say(f"all rounds together ({args.rounds} x {args.duration:g} s per side):")
     say(HEADER)
@@ -505,18 +580,32 @@ def report(
         say(line)
     say()
     verdicts: dict[str, list[dict]] = {}
+    borrower: Verdict | None = None  # single-subject service/pgbench: the vehicle checks' goal
     for phase in args.phases:
-        label = "single" if phase == "single" else f"batch {args.batch_size}"
-        if "service" not in args.sides:
+        label = phase_label(phase, args.batch_size)
+        sides = phase_sides(phase, args.sides)
+        numerator = PHASES[phase].numerator
+        if numerator not in sides or not all((phase, side) in rounds for side in sides):
             continue
-        for baseline in ("pgbench", "asyncpg"):
-            if baseline not in args.sides:
-                continue
+        for baseline in [s for s in ("pgbench", "asyncpg", "v3") if s in sides]:
+            goal, source = None, ""
+            if phase == "vehicle" and borrower is not None and borrower.ratio is not None:
+                goal, source = borrower.ratio, "the borrower single-subject ratio of this run"
             v = verdict(
-                phase, baseline, rounds[(phase, "service")], rounds[(phase, baseline)], cores, args.max_client_share
+                phase,
+                baseline,
+                rounds[(phase, numerator)],
+                rounds[(phase, baseline)],
+                cores,
+                args.max_client_share,
+                numerator=numerator,
+                goal=goal,
+                goal_source=source,
             )
-            say(("" if baseline == "pgbench" else "  ") + v.line(label))
-            verdicts.setdefault(label, []).append(v.as_json())
+            if phase == "single" and baseline == "pgbench":
+                borrower = v
+            say(("  " if baseline == "asyncpg" else "") + v.line(label))
+            verdicts.setdefault(phase if phase == "contingent" else label, []).append(v.as_json())
     failed = sum(m.errors for m in combined)
     say(
         f"machine: 'other' CPU (not the bench's) averaged "

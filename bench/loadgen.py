@@ -6,7 +6,8 @@ the generator takes little of the CPU the service and PostgreSQL need). Prints t
 measurement as JSON on stdout.
 
 CONFIG is a JSON file: host, port, access_tokens, subjects_file (one token a line), name,
-batch_size, concurrency, duration, warmup, consent_ref, and for CPU accounting the
+batch_size, concurrency, duration, warmup, consent_ref, check (`exposure`, the default, or
+`vehicle`: `POST /v1/collateral/exposure` about the file's vin tokens), and for CPU accounting the
 service's process ids (service_pids), the database name (database) and its server's
 postmaster (postmaster, or null)."""
 
@@ -25,17 +26,20 @@ from bench.cpu import CpuSample
 from bench.measure import Measurement, Query, QueryPlan, run_loop, run_phase
 
 PATH = "/v1/exposure"
+# What a request asks about, by the kind of check: its path and the field of the body and of
+# each answer that names the asked-about token.
+CHECKS = {"exposure": (PATH, "subjects", "subject"), "vehicle": ("/v1/collateral/exposure", "vehicles", "vehicle")}
 
 
 class HttpError(Exception):
     pass
 
 
-def request_heads(host: str, port: int, access_tokens: list[str]) -> list[bytes]:
-    """The head of a `POST /v1/exposure` for each member's access token, up to Content-Length."""
+def request_heads(host: str, port: int, access_tokens: list[str], path: str = PATH) -> list[bytes]:
+    """The head of a `POST path` for each member's access token, up to Content-Length."""
     return [
         (
-            f"POST {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
             "Content-Type: application/json\r\nAccept: application/json\r\n"
         ).encode()
         for token in access_tokens
@@ -96,14 +100,15 @@ class Connection:
             self._writer.close()
 
 
-def body_of(subjects: list[str], consent_ref: str) -> bytes:
-    return orjson.dumps({"subjects": subjects, "purpose": "loan_application", "consent_ref": consent_ref})
+def body_of(subjects: list[str], consent_ref: str, field: str = "subjects") -> bytes:
+    return orjson.dumps({field: subjects, "purpose": "loan_application", "consent_ref": consent_ref})
 
 
 async def drive(config: dict[str, Any]) -> Measurement:
     tokens = Path(config["subjects_file"]).read_text().split()  # noqa: ASYNC240 - read once, before any load
     batch, concurrency = config["batch_size"], config["concurrency"]
-    heads = request_heads(config["host"], config["port"], config["access_tokens"])
+    path, field, answered_field = CHECKS[config.get("check", "exposure")]
+    heads = request_heads(config["host"], config["port"], config["access_tokens"], path)
     plan = QueryPlan(len(tokens), batch, len(heads))
     connections = [Connection(config["host"], config["port"]) for _ in range(concurrency)]
     checked = False
@@ -115,14 +120,16 @@ async def drive(config: dict[str, Any]) -> Measurement:
             nonlocal checked
             start, end = plan.bounds(k)
             subjects = tokens[start:end]
-            status, payload = await connection.post(heads[plan.member(k)], body_of(subjects, config["consent_ref"]))
+            status, payload = await connection.post(
+                heads[plan.member(k)], body_of(subjects, config["consent_ref"], field)
+            )
             if status != 200:
                 raise HttpError(f"HTTP {status}: {payload[:200]!r}")
             if not checked:  # the answer is the contract's, once per phase (parsing costs)
                 checked = True
                 results = orjson.loads(payload)["results"]
-                if [r["subject"] for r in results] != subjects:
-                    raise HttpError("the answer does not list the subjects asked, in order")
+                if [r[answered_field] for r in results] != subjects:
+                    raise HttpError(f"the answer does not list the {field} asked, in order")
             return len(subjects)
 
         return query

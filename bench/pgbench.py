@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import hmac
+import importlib.util
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -33,7 +35,7 @@ import asyncpg
 from bench.cpu import CpuSample
 from bench.database import BenchClient
 from bench.measure import Measurement, QueryPlan
-from bench.raw import CONSENT_REF, PURPOSE, audit_details
+from bench.raw import CONSENT_REF, PURPOSE, audit_details, vehicle_audit_details
 from registry.core.tenancy import ContextProver, Member, proof_message
 
 # How long the callers' proofs stay acceptable: longer than any bench run.
@@ -79,8 +81,82 @@ def version(pgbench: str) -> str:
     return subprocess.run([pgbench, "--version"], capture_output=True, text=True, check=True).stdout.strip()
 
 
-async def install(url: str, keys: Sequence[bytes], clients: Sequence[BenchClient], role: str | None) -> None:
-    """The query pool's keys by position and the callers by number, readable by `role`."""
+@dataclass(frozen=True)
+class Call:
+    """A registry function pgbench calls, the keys it reads, and the audit action it writes."""
+
+    function: str
+    pool: str  # the table of keys (by position) its slices come from
+    action: str
+    vehicles: bool = False  # the vehicle check's parameters (no `hard` flag), else the exposure's
+
+    def arguments(self, plan: QueryPlan, tag: str) -> str:
+        keys = f"ARRAY(SELECT s.key FROM {SCHEMA}.{self.pool} s WHERE s.pos >= :lo AND s.pos < :hi ORDER BY s.pos)"
+        if self.vehicles:
+            details = json.dumps(vehicle_audit_details(plan.batch_size))
+            return (
+                f"c.member_id,\n    {keys},\n    '{PURPOSE.value}', '{CONSENT_REF}', now(), "
+                f"(now() AT TIME ZONE 'UTC')::date, false,\n    c.client_id, '{tag}-' || :k::text, '{details}'::jsonb"
+            )
+        details = json.dumps(audit_details(plan.batch_size))
+        return (
+            f"c.member_id,\n    {keys},\n    '{PURPOSE.value}', '{CONSENT_REF}', true, now(), "
+            f"(now() AT TIME ZONE 'UTC')::date, false,\n    c.client_id, '{tag}-' || :k::text, '{details}'::jsonb"
+        )
+
+
+EXPOSURE = Call("registry_exposure", "subjects", "exposure.query")
+VEHICLE_CHECK = Call("registry_collateral_exposure", "vehicles", "collateral.exposure.query", vehicles=True)
+# The exposure statement before contingent figures (v3) and with them (v4), each loaded from
+# its frozen copy as a function of the bench schema made as the migrations make
+# `registry_exposure`: the two versions side by side on the same data (`install(versions=True)`).
+VERSIONS = {v: Call(f"{SCHEMA}.registry_exposure_{v}", "subjects", "exposure.query") for v in ("v3", "v4")}
+STATEMENTS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def _migration(name: str):
+    """A migration module (its constants: the function's signature and result columns)."""
+    spec = importlib.util.spec_from_file_location(f"bench_migration_{name}", STATEMENTS / "versions" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def version_function(version: str) -> str:
+    """`CREATE FUNCTION` of a frozen exposure statement in the bench schema, with the wrapper
+    of `registry_exposure` (the proof check, SECURITY DEFINER, a generic plan)."""
+    m = _migration("0015_parties_collateral")
+    result = {"v3": m.RESULT_V3, "v4": m.RESULT_V4}[version]
+    statement = (STATEMENTS / "sql" / f"registry_exposure_{version}.sql").read_text().rstrip().rstrip(";")
+    return f"""
+        CREATE FUNCTION {VERSIONS[version].function}({m.SIGNATURE}) RETURNS TABLE ({result})
+        LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+        SET search_path = public, pg_temp SET plan_cache_mode = force_generic_plan
+        AS $registry_exposure$
+        #variable_conflict use_column
+        BEGIN
+            IF NOT coalesce(registry_proof_ok($1, false, $9, $13, $14), false) THEN
+                RAISE EXCEPTION 'registry: the context proof is not valid' USING ERRCODE = 'insufficient_privilege';
+            END IF;
+            RETURN QUERY
+            {statement};
+        END
+        $registry_exposure$
+    """
+
+
+async def install(
+    url: str,
+    keys: Sequence[bytes],
+    clients: Sequence[BenchClient],
+    role: str | None,
+    *,
+    vehicle_keys: Sequence[bytes] = (),
+    versions: bool = False,
+) -> None:
+    """The query pools' keys by position and the callers by number, readable by `role`; with
+    `versions`, the exposure statements v3 and v4 as functions of the bench schema."""
     conn = await asyncpg.connect(url)
     try:
         async with conn.transaction():
@@ -91,7 +167,9 @@ async def install(url: str, keys: Sequence[bytes], clients: Sequence[BenchClient
                 f"CREATE TABLE {SCHEMA}.callers (n integer PRIMARY KEY, member_id uuid NOT NULL,"
                 " client_id text NOT NULL, expires bigint NOT NULL, proof bytea NOT NULL)"
             )
+            await conn.execute(f"CREATE TABLE {SCHEMA}.vehicles (pos integer PRIMARY KEY, key bytea NOT NULL)")
             await conn.copy_records_to_table("subjects", schema_name=SCHEMA, records=list(enumerate(keys)))
+            await conn.copy_records_to_table("vehicles", schema_name=SCHEMA, records=list(enumerate(vehicle_keys)))
             # Each caller's proof of its member, as the service makes it per call (a day's life:
             # the bench's calls cost the same proof check as the service's).
             prover = ContextProver(bytes(await conn.fetchval("SELECT key FROM registry_context_key")))
@@ -102,10 +180,17 @@ async def install(url: str, keys: Sequence[bytes], clients: Sequence[BenchClient
                 proof = hmac.digest(prover.key, proof_message(member_id, False, client_id, expires), "sha256")
                 callers.append((n, member_id, client_id, expires, proof))
             await conn.copy_records_to_table("callers", schema_name=SCHEMA, records=callers)
+            for v in VERSIONS if versions else ():
+                function = VERSIONS[v].function
+                signature = _migration("0015_parties_collateral").SIGNATURE
+                await conn.execute(version_function(v))
+                await conn.execute(f"ALTER FUNCTION {function}({signature}) OWNER TO registry_owner")
+                await conn.execute(f"REVOKE ALL ON FUNCTION {function}({signature}) FROM PUBLIC")
+                await conn.execute(f'GRANT EXECUTE ON FUNCTION {function}({signature}) TO "{role or "registry_app"}"')
             if role:
                 await conn.execute(f'GRANT USAGE ON SCHEMA {SCHEMA} TO "{role}"')
                 await conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO "{role}"')
-        await conn.execute(f"ANALYZE {SCHEMA}.subjects, {SCHEMA}.callers")
+        await conn.execute(f"ANALYZE {SCHEMA}.subjects, {SCHEMA}.vehicles, {SCHEMA}.callers")
     finally:
         await conn.close()
 
@@ -118,11 +203,10 @@ async def uninstall(url: str) -> None:
         await conn.close()
 
 
-def script(plan: QueryPlan, *, quota_per_minute: int, tag: str) -> str:
+def script(plan: QueryPlan, *, quota_per_minute: int, tag: str, call: Call = EXPOSURE) -> str:
     """One transaction: query number k, as the service would make it (`registry_exposure` with
     the purpose, consent, hard flag, UTC clock and date, client id, a request id, the audit
-    details and the quota the service passes)."""
-    details = json.dumps(audit_details(plan.batch_size))
+    details and the quota the service passes; or `call`'s function with its parameters)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", tag):
         raise ValueError(f"tag {tag!r}")
     return f"""\\set k :client_id + :clients * :n
@@ -130,11 +214,8 @@ def script(plan: QueryPlan, *, quota_per_minute: int, tag: str) -> str:
 \\set m :k % {plan.members}
 \\set lo (:k % {plan.slices}) * {plan.batch_size}
 \\set hi :lo + {plan.batch_size}
-SELECT e.* FROM {SCHEMA}.callers c, LATERAL registry_exposure(
-    c.member_id,
-    ARRAY(SELECT s.key FROM {SCHEMA}.subjects s WHERE s.pos >= :lo AND s.pos < :hi ORDER BY s.pos),
-    '{PURPOSE.value}', '{CONSENT_REF}', true, now(), (now() AT TIME ZONE 'UTC')::date, false,
-    c.client_id, '{tag}-' || :k::text, '{details}'::jsonb, {int(quota_per_minute)}, c.expires, c.proof) e
+SELECT e.* FROM {SCHEMA}.callers c, LATERAL {call.function}(
+    {call.arguments(plan, tag)}, {int(quota_per_minute)}, c.expires, c.proof) e
 WHERE c.n = :m;
 """
 
@@ -205,6 +286,7 @@ def run(
     quota_per_minute: int,
     database: str,
     postmaster: int | None,
+    call: Call = EXPOSURE,
 ) -> Measurement:
     """Run pgbench for `warmup + duration` seconds and measure the window as the other sides
     do: transactions completing in it (pgbench's per-transaction log), their latencies, the
@@ -212,7 +294,7 @@ def run(
     (its audit row says so) is an error."""
     work_dir.mkdir(parents=True, exist_ok=True)
     script_path = work_dir / f"{tag}.sql"
-    script_path.write_text(script(plan, quota_per_minute=quota_per_minute, tag=tag))
+    script_path.write_text(script(plan, quota_per_minute=quota_per_minute, tag=tag, call=call))
     prefix = work_dir / f"{tag}-log"
     for old in glob.glob(f"{prefix}.*"):
         os.unlink(old)
@@ -258,15 +340,16 @@ def run(
     return measurement
 
 
-async def refused(url: str, tag: str) -> tuple[int, int]:
+async def refused(url: str, tag: str, call: Call = EXPOSURE) -> tuple[int, int]:
     """(calls audited, calls refused) among a pgbench run's, by their request ids: pgbench
     cannot see the registry's refusal (an over-quota call answers rows with `allowed` false)."""
     conn = await asyncpg.connect(url)
     try:
         row = await conn.fetchrow(
             "SELECT count(*) AS audited, count(*) FILTER (WHERE outcome <> 200) AS refused FROM audit_log "
-            "WHERE action = 'exposure.query' AND request_id LIKE $1",
+            "WHERE action = $2 AND request_id LIKE $1",
             f"{tag}-%",
+            call.action,
         )
     finally:
         await conn.close()

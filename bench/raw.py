@@ -31,6 +31,11 @@ def audit_details(batch_size: int) -> dict:
     return {"purpose": PURPOSE.value, "consent_ref": CONSENT_REF, "subjects": batch_size}
 
 
+def vehicle_audit_details(batch_size: int) -> dict:
+    """What the service writes into the audit row of a `loan_application` vehicle check."""
+    return {"purpose": PURPOSE.value, "consent_ref": CONSENT_REF, "vehicles": batch_size}
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 

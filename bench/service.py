@@ -150,8 +150,10 @@ def run_load(
     consent_ref: str,
     database: str,
     postmaster: int | None,
+    check: str = "exposure",
 ) -> Measurement:
-    """Run the load generator process against the service and read back its measurement."""
+    """Run the load generator process against the service and read back its measurement
+    (`check`: `exposure`, or `vehicle` for vehicle checks about the file's vin tokens)."""
     config_path = work_dir / f"loadgen-{name.replace(' ', '-')}.json"
     config = {
         "host": service.host,
@@ -167,6 +169,7 @@ def run_load(
         "database": database,
         "service_pids": service.pids(),
         "postmaster": postmaster,
+        "check": check,
     }
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds access tokens
     with os.fdopen(fd, "w") as handle:

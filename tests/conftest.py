@@ -51,6 +51,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Tests share one client address; the per-address throttle is tested on its own.
         token_failures_per_address=100_000,
         console_failures_per_address=100_000,  # the console's per-address throttle: tests/console
+        # The association's token is fetched once per run: it must outlive a slow run.
+        access_token_ttl_seconds=3600,
         webhook_poll_seconds=0,  # tests run delivery passes themselves (tests/monitoring/test_monitoring_webhooks.py)
         audit_publish_seconds=0,  # tests publish checkpoint heads themselves (tests/audit/test_audit_sealing.py)
         # Tests run retention passes themselves, on the days they choose (tests/retention/test_retention.py);

@@ -41,7 +41,7 @@ from registry.disputes.schemas import (
 )
 from registry.records import parties, subject_types
 from registry.records import repository as records_repository
-from registry.records.subject_types import SubjectClaim
+from registry.records.schemas import ItemError
 from registry.records.validation import ValidItem, content_hash, validate_item
 
 ANSWER_WITHIN = timedelta(days=20)
@@ -237,7 +237,7 @@ def _correction_problem(message: str, field: str, detail: str) -> Invalid:
 
 def _validated_correction(
     ctx: AnyContext, changes: dict[str, Any], covered: CoveredRow, stored: dict[str, Any]
-) -> dict[str, Any]:
+) -> ValidItem:
     """The record as it should read: the stored record with the owner's changed fields, checked
     by the same rules as any report. Only the fields that change need be given; `subject` and
     `account_ref`, when given, must be the disputed record's own."""
@@ -252,8 +252,9 @@ def _validated_correction(
         raise _correction_problem(
             "The correction does not fit the disputed record", "subject", "must be the disputed borrower's token"
         )
-    merged = {**stored, **changes, "subject": _STAND_IN_TOKEN}
-    checked = validate_item(0, merged, ctx.runtime.keys.server_key, ctx.today)
+    # A correction that does not restate the account's parties or collateral keeps them.
+    kept = {name: stored[name] for name in parties.LINK_FIELDS if name in stored and name not in changes}
+    checked = _validated_keeping_links({**_without_links(stored), **changes}, kept, ctx)
     if isinstance(checked, list):
         raise Invalid(
             "The corrected record is not valid",
@@ -272,17 +273,21 @@ def _validated_correction(
         raise _correction_problem(
             "The correction changes nothing", "item", "every field given already reads so in the record"
         )
-    return checked.snapshot
+    return checked
 
 
-async def _refuse_type_contradiction(ctx: MemberContext, covered: CoveredRow, correction: dict[str, Any]) -> None:
-    """A correction may not make the subject the other kind of subject than the registry holds."""
-    assert covered.subject_key is not None and covered.account_ref is not None
-    claim = SubjectClaim(covered.subject_key, correction["subject_type"], covered.account_ref)
-    refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, [claim], ctx.today)
+async def _refuse_type_contradiction(ctx: MemberContext, covered: CoveredRow, checked: ValidItem) -> None:
+    """A correction may not make its borrower or a party the other kind of subject than the
+    registry holds for that token."""
+    assert covered.subject_key is not None
+    own = dataclasses.replace(checked, subject_key=covered.subject_key)  # checked bears a stand-in token
+    claims = subject_types.claims_of(own, ctx.runtime.keys.server_key, prefix="correction.")
+    refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, [claims], ctx.today)
     if refused:
-        error = subject_types.contradiction(refused[0], claim.subject_type, field="correction.subject_type")
-        raise Invalid("The correction contradicts the kind of subject held", errors=[FieldError(**error.model_dump())])
+        raise Invalid(
+            "The correction contradicts the kind of subject held",
+            errors=[FieldError(**error.model_dump()) for error in refused[0]],
+        )
 
 
 async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeResponse) -> DisputeOut:
@@ -301,8 +306,9 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
         stored = await repository.stored_snapshot(ctx.conn, ctx.tenant, body.record_id)
         if stored is None:
             raise NotFound("No record of yours with that id")
-        correction = _validated_correction(ctx, body.correction, covered, stored)
-        await _refuse_type_contradiction(ctx, covered, correction)
+        checked = _validated_correction(ctx, body.correction, covered, stored)
+        await _refuse_type_contradiction(ctx, covered, checked)
+        correction = checked.snapshot
     await repository.record_response(
         ctx.conn,
         ctx.tenant,
@@ -316,8 +322,26 @@ async def respond(ctx: MemberContext, dispute_id: uuid.UUID, body: DisputeRespon
     return await view(ctx, dispute_id)
 
 
+def _without_links(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in snapshot.items() if name not in parties.LINK_FIELDS}
+
+
+def _validated_keeping_links(
+    fields: dict[str, Any], links: dict[str, Any], ctx: AnyContext
+) -> ValidItem | list[ItemError]:
+    """`fields` checked by the rules of any report (under a stand-in token), with `links`, the
+    parties and collateral a stored snapshot holds by key (registry/records/parties.py), put
+    back as they were: a key is not a token, and the rules read tokens."""
+    checked = validate_item(0, {**fields, "subject": _STAND_IN_TOKEN}, ctx.runtime.keys.server_key, ctx.today)
+    if isinstance(checked, list) or not links:
+        return checked
+    snapshot = {**checked.snapshot, **links}
+    return dataclasses.replace(checked, snapshot=snapshot, content_hash=content_hash(checked.subject_key, snapshot))
+
+
 def _bound_correction(ctx: AnyContext, snapshot: dict[str, Any], key: bytes) -> ValidItem:
-    checked = validate_item(0, {**snapshot, "subject": _STAND_IN_TOKEN}, ctx.runtime.keys.server_key, ctx.today)
+    links = {name: snapshot[name] for name in parties.LINK_FIELDS if name in snapshot}
+    checked = _validated_keeping_links(_without_links(snapshot), links, ctx)
     if isinstance(checked, list):  # stored only after validation; cannot fail unless the rules changed
         raise Conflict("A stored correction no longer validates; ask the owner to answer again")
     return dataclasses.replace(checked, subject_key=key, content_hash=content_hash(key, checked.snapshot))

@@ -87,6 +87,10 @@ def link_errors(subject: str, parties: Sequence[Party]) -> list[tuple[str, str]]
     return errors
 
 
+# The snapshot keys that hold an item's links by key (never by token).
+LINK_FIELDS = ("parties", "collateral")
+
+
 def add_links(snapshot: dict[str, Any], server_key: bytes, parties: Sequence[Party], collateral: Collateral | None):
     """Put the item's parties and collateral in its snapshot, by key, only when it has them
     (so a record reported before they existed keeps its content hash)."""

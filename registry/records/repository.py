@@ -414,16 +414,23 @@ async def held_subject_types(
     exempt_refs: Sequence[str | None],
     today: date,
 ) -> dict[int, list[str]]:
-    """For each subject (by 0-based position), the subject types its live records hold,
-    whoever holds them, leaving out the record of `exempt_member` with that position's
-    account_ref (the record being rewritten). Reads every member's rows: association scope.
-    Types only: never who holds them."""
+    """For each subject (by 0-based position), the subject types live records hold for it,
+    as their borrower or as one of their parties (a link not removed), whoever holds them,
+    leaving out the record of `exempt_member` with that position's account_ref (the record
+    being rewritten). Reads every member's rows: association scope. Types only: never who
+    holds them."""
+    exempt = "NOT (r.member_id IS NOT DISTINCT FROM $2::uuid AND r.account_ref IS NOT DISTINCT FROM i.account_ref)"
     found = await conn.fetch(
         f"""
-        SELECT i.ord - 1 AS position, array_agg(DISTINCT r.subject_type ORDER BY r.subject_type) AS held
+        SELECT i.ord - 1 AS position, array_agg(DISTINCT h.subject_type ORDER BY h.subject_type) AS held
         FROM unnest($1::bytea[], $3::text[]) WITH ORDINALITY AS i(subject_key, account_ref, ord)
-        JOIN records r ON r.subject_key = i.subject_key AND {rules.held("r", "$4")}
-             AND NOT (r.member_id IS NOT DISTINCT FROM $2::uuid AND r.account_ref IS NOT DISTINCT FROM i.account_ref)
+        CROSS JOIN LATERAL (
+            SELECT r.subject_type FROM records r
+            WHERE r.subject_key = i.subject_key AND {rules.held("r", "$4")} AND {exempt}
+            UNION ALL
+            SELECT p.subject_type FROM record_parties p JOIN records r ON r.id = p.record_id
+            WHERE p.subject_key = i.subject_key AND p.removed_at IS NULL AND {rules.held("r", "$4")} AND {exempt}
+        ) h
         GROUP BY i.ord
         """,
         list(subject_keys),

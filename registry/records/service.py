@@ -32,7 +32,6 @@ from registry.records.schemas import (
     RecordOut,
     RecordOutcome,
 )
-from registry.records.subject_types import SubjectClaim
 from registry.records.validation import ValidItem, format_minor, validate_item
 from registry.records.vocabulary import DELINQUENT_SEVERITY, is_delinquent
 from registry.scorecards import service as scorecards
@@ -72,16 +71,16 @@ async def submit(ctx: MemberContext, records: list[Any], idempotency_key: str | 
             valid.append(checked)
 
     if valid:
-        claims = [SubjectClaim(v.subject_key, v.item.subject_type.value, v.item.account_ref) for v in valid]
+        claims = [subject_types.claims_of(v, server_key) for v in valid]
         refused = await subject_types.contradictions(ctx.conn, ctx.tenancy, claims, today)
-        for position, held in refused.items():
+        for position, errors in refused.items():
             v = valid[position]
             results[v.index] = ItemResult(
                 index=v.index,
                 account_ref=v.item.account_ref,
                 outcome=RecordOutcome.rejected,
                 record_id=None,
-                errors=[subject_types.contradiction(held, v.item.subject_type.value)],
+                errors=errors,
             )
         valid = [v for position, v in enumerate(valid) if position not in refused]
     if valid:

@@ -113,9 +113,9 @@ class _Chunk:
     rejected: list[tuple[int, str | None, list[dict[str, str]]]] = field(default_factory=list)  # those stored
     rejected_lines: int = 0  # all of them, stored or not
     refs: set[str] = field(default_factory=set)
-    # Beside each staged row: its line number and what it says of its subject.
+    # Beside each staged row: its line number and what it says of its borrower and parties.
     lines: list[int] = field(default_factory=list)
-    claims: list[SubjectClaim] = field(default_factory=list)
+    claims: list[list[SubjectClaim]] = field(default_factory=list)
 
 
 class _Loader:
@@ -165,15 +165,13 @@ class _Loader:
         self.stored_errors += 1
 
     async def _refuse_contradictions(self, chunk: _Chunk) -> None:
-        """Reject the staged lines whose subject type contradicts the one held for their subject
+        """Reject the staged lines whose borrower or party contradicts the type held for its token
         (registry/records/subject_types.py), in the chunk's transaction, before they are staged."""
         refused = await subject_types.contradictions(self.conn, self.tenancy, chunk.claims, self.today)
         if not refused:
             return
-        for position, held_type in sorted(refused.items()):
-            claim = chunk.claims[position]
-            error = subject_types.contradiction(held_type, claim.subject_type)
-            self._store_rejection(chunk, chunk.lines[position], claim.account_ref, [error])
+        for position, errors in sorted(refused.items()):
+            self._store_rejection(chunk, chunk.lines[position], chunk.claims[position][0].account_ref, errors)
         chunk.staged = [row for position, row in enumerate(chunk.staged) if position not in refused]
 
     async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
@@ -205,7 +203,7 @@ class _Loader:
                         chunk.staged.append(repository.staging_row(checked))
                         chunk.refs.add(ref)
                         chunk.lines.append(number)
-                        chunk.claims.append(SubjectClaim(checked.subject_key, checked.item.subject_type.value, ref))
+                        chunk.claims.append(subject_types.claims_of(checked, server_key))
                 if errors is not None:
                     self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
             if number == judged_from:

@@ -10,14 +10,14 @@ from registry.auth.principal import ALL_SCOPES
 TOKEN = "/oauth/token"
 
 
-async def test_client_secret_basic_issues_a_signed_token(http, registry):
+async def test_client_secret_basic_issues_a_signed_token(http, registry, settings):
     member = await registry.member()
     c = member.client
     r = await http.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(c.client_id, c.client_secret))
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     body = r.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    assert body["token_type"] == "Bearer" and body["expires_in"] == settings.access_token_ttl_seconds
     assert set(body["scope"].split()) == set(c.scopes)
     header = jwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "EdDSA" and header["typ"] == "at+jwt" and header["kid"]
@@ -30,7 +30,7 @@ async def test_client_secret_basic_issues_a_signed_token(http, registry):
     assert all("d" not in k for k in jwks["keys"])
 
 
-async def test_client_secret_post(http, registry):
+async def test_client_secret_post(http, registry, settings):
     member = await registry.member()
     c = member.client
     r = await http.post(
@@ -39,7 +39,10 @@ async def test_client_secret_post(http, registry):
     assert r.status_code == 200, r.text
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
     assert claims["sub"] == c.client_id and claims["member"] == str(member.id)
-    assert set(claims["scope"].split()) == set(c.scopes) and claims["exp"] - claims["iat"] == 900
+    assert (
+        set(claims["scope"].split()) == set(c.scopes)
+        and claims["exp"] - claims["iat"] == settings.access_token_ttl_seconds
+    )
     rows = await registry.audit_rows(action="auth.token", request_id=r.headers["x-request-id"])
     assert len(rows) == 1 and rows[0]["details"]["method"] == "client_secret_post"
 

@@ -36,6 +36,7 @@ from bench.dataset import Member as BenchMember
 from bench.measure import QueryPlan
 from registry.core.db import init_connection, with_user
 from registry.core.subjects import subject_key
+from registry.core.tenancy import Member as TenancyMember
 from registry.exposure.service import _subject_answer
 from registry.records.vocabulary import DELINQUENT_SEVERITY, SEVERITY
 from tests.factories import submit
@@ -502,3 +503,120 @@ def test_no_verdict_from_a_failed_or_client_bound_side():
     assert failed.ratio is None and "failed 1 queries" in failed.reasons[0]
     empty = verdict("batch", "pgbench", service, [window("pgbench", 0, 0.01)] * 2, cores=2, max_share=0.15)
     assert empty.ratio is None and "no query completed" in empty.reasons[0]
+
+
+async def test_vehicle_checks_and_statement_versions_make_the_services_calls(
+    http, registry, app, database_url, pool, clock
+):
+    """The vehicle phase: its pool holds cars of the data set, and pgbench's vehicle checks for
+    the same query numbers write the service's audit rows. The contingent phase: the bench's
+    v4 function is the deployed `registry_exposure`, and v3 and v4 answer the same calls."""
+    dataset, lenders = await generated(registry, app, seed=13, records=240, subjects=100, double_pledge_share=0.3)
+    await database.load(database_url, dataset, fresh=False, progress=lambda _: None)
+    _, collateral = links_of(dataset)
+    runtime = app.state.runtime
+    role, quota = runtime.settings.database_role, runtime.settings.default_exposure_per_minute
+    server_key = runtime.keys.server_key
+    clients = [BenchClient(BenchMember(lender.id, lender.code), lender.client.client_id, "") for lender in lenders]
+    vehicles = dataset.vehicle_pool(40)
+    vehicle_keys = [subject_key(server_key, token) for token in vehicles]
+    pledged = {c["vehicle_key"] for c in collateral}
+    known = sum(key in pledged for key in vehicle_keys)
+    assert len(set(vehicles)) == len(vehicles) and 0 < len(vehicles) - known <= len(vehicles) // 9 + 1
+    assert await database.pledged(database_url, vehicle_keys) == known
+    subjects = dataset.query_pool(20)
+    subject_keys = [subject_key(server_key, token) for token in subjects]
+    plan = QueryPlan(len(vehicles), 1, len(clients))
+    numbers = range(4)
+    clock.set(NOW)
+
+    found = 0
+    for k in numbers:
+        start, end = plan.bounds(k)
+        response = await http.post(
+            "/v1/collateral/exposure",
+            headers=lenders[plan.member(k)].headers,
+            json={"vehicles": vehicles[start:end], "purpose": raw.PURPOSE.value, "consent_ref": raw.CONSENT_REF},
+        )
+        assert response.status_code == 200, response.text
+        found += sum(r["found"] for r in response.json()["results"])
+
+    def run_pgbench(call: pgbench.Call, tag: str, script_plan: QueryPlan) -> None:
+        script = runtime.settings.data_dir / f"{tag}.sql"
+        script.write_text(pgbench.script(script_plan, quota_per_minute=quota, tag=tag, call=call))
+        argv, env = pgbench.command(
+            pgbench.find(), database_url, script, connections=2, role=role, limit=["--transactions=2"]
+        )
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0 and "number of failed transactions: 0" in done.stdout, done.stderr
+
+    await pgbench.install(database_url, subject_keys, clients, role, vehicle_keys=vehicle_keys, versions=True)
+    try:
+        await asyncio.to_thread(run_pgbench, pgbench.VEHICLE_CHECK, "smoke-vehicle", plan)
+        subject_plan = QueryPlan(len(subjects), 1, len(clients))
+        for version, call in pgbench.VERSIONS.items():
+            await asyncio.to_thread(run_pgbench, call, f"smoke-{version}", subject_plan)
+        sources = dict(
+            await pool.fetch(
+                "SELECT p.oid::regprocedure::text, p.prosrc FROM pg_proc p "
+                "WHERE p.proname IN ('registry_exposure', 'registry_exposure_v3', 'registry_exposure_v4')"
+            )
+        )
+        deployed = next(src for name, src in sources.items() if name.startswith("registry_exposure("))
+        assert next(src for name, src in sources.items() if "registry_exposure_v4" in name) == deployed
+        assert next(src for name, src in sources.items() if "registry_exposure_v3" in name) != deployed
+        # Same calls, same answers where v3 has the column: v4 adds the contingent figures only.
+        app_pool = await asyncpg.create_pool(
+            with_user(database_url, role), min_size=1, max_size=1, init=init_connection
+        )
+        try:
+            async with app_pool.acquire() as conn:
+                member_id, _, client_id, expires, proof = runtime.prover.prove(
+                    TenancyMember(clients[0].member.id), clients[0].client_id
+                )
+                answers = {}
+                for version, call in pgbench.VERSIONS.items():
+                    answers[version] = await conn.fetch(
+                        f"SELECT * FROM {call.function}($1, $2, 'loan_application', 'c', true, $3, $4, false, $5, "
+                        f"'smoke-{version}-direct', '{{}}'::jsonb, 60000, $6, $7)",
+                        member_id,
+                        subject_keys,
+                        NOW,
+                        NOW.date(),
+                        client_id,
+                        expires,
+                        proof,
+                    )
+        finally:
+            await app_pool.close()
+        v3, v4 = ([dict(r) for r in answers[v]] for v in ("v3", "v4"))
+        assert len(v3) == len(v4) == len(subject_keys)
+        skip = {"quota_used"}  # the second call counted the first's subjects
+        assert [{k: r[k] for k in r if k not in skip} for r in v3] == [
+            {k: r[k] for k in r if k in v3[0] and k not in skip} for r in v4
+        ]
+        assert set(v4[0]) - set(v3[0]) >= {"contingent_accounts", "contingent_amounts"}
+    finally:
+        await pgbench.uninstall(database_url)
+
+    audits = await pool.fetch(
+        "SELECT request_id, member_id, client_id, resource, outcome, details FROM audit_log "
+        "WHERE action = 'collateral.exposure.query' AND member_id = ANY($1) ORDER BY id",
+        [lender.id for lender in lenders],
+    )
+
+    def side(pgbench_side: bool) -> list[tuple]:
+        return sorted(
+            (a["member_id"], a["client_id"], a["resource"], a["outcome"], json.dumps(a["details"], sort_keys=True))
+            for a in audits
+            if (a["request_id"] or "").startswith("smoke-vehicle-") == pgbench_side
+        )
+
+    assert side(True) == side(False) and len(side(True)) == len(numbers) and found > 0
+    version_audits = await pool.fetch(
+        "SELECT request_id, outcome FROM audit_log WHERE action = 'exposure.query' AND request_id LIKE 'smoke-v_-%'"
+    )
+    # Four pgbench calls and one direct call of each version, all answered.
+    assert (
+        sorted(a["request_id"].split("-")[1] for a in version_audits if a["outcome"] == 200) == ["v3"] * 5 + ["v4"] * 5
+    )

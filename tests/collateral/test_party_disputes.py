@@ -37,7 +37,9 @@ async def test_the_subject_report_lists_the_accounts_a_borrower_guarantees(http,
         http,
         lender,
         guaranteed(borrower, "PF-1", guarantor, status="dpd_31_60", overdue_amount="900.00"),
-        item(guarantor, "OWN-LOAN"),
+        item(
+            guarantor, "OWN-LOAN", subject_type="enterprise", product="enterprise_loan"
+        ),  # a company, as guarantor too
     )
     assert r.json()["summary"]["created"] == 2
     body = (await report(http, registry, guarantor)).json()
@@ -127,3 +129,40 @@ async def test_a_rejected_party_dispute_keeps_the_link(http, registry, clock):
     )
     assert [c["outcome"] for c in resolved.json()["covered"]] == ["kept"]
     assert (await contingent(http, asker, guarantor))["contingent"]["accounts"] == 1
+
+
+async def test_a_lenders_partial_correction_keeps_the_accounts_parties_and_vehicle(http, registry, clock):
+    """The stored record holds its links by key: a correction that does not restate them keeps
+    them, and the corrected record still names its guarantor and its car."""
+    clock.set(NOW)
+    lender, asker = await registry.member(), await registry.member()
+    borrower, guarantor = token(), token()
+    account = guaranteed(borrower, "GC-1", guarantor, status="dpd_61_90", overdue_amount="70.00")
+    account["collateral"] = {"kind": "vehicle", "token": token()}
+    r = await submit(http, lender, account)
+    record_id = r.json()["results"][0]["record_id"]
+    filed = await http.post(
+        "/admin/disputes",
+        headers=registry.admin.headers,
+        json={"subject": borrower, "reason": "already_settled", "statement": "Repaid in November."},
+    )
+    assert filed.status_code == 201, filed.text
+    dispute_id = filed.json()["id"]
+    correction = {"status": "settled", "outstanding_amount": "0", "overdue_amount": "0", "closed_on": "2026-11-20"}
+    answered = await http.post(
+        f"/v1/disputes/{dispute_id}/response",
+        json={"record_id": record_id, "action": "correct", "note": "Settled", "correction": correction},
+        headers=lender.headers,
+    )
+    assert answered.status_code == 200, answered.text
+    resolved = await http.patch(
+        f"/admin/disputes/{dispute_id}", json={"resolution": "upheld", "note": "Paid"}, headers=registry.admin.headers
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert [c["outcome"] for c in resolved.json()["covered"]] == ["corrected"], resolved.text
+    detail = (await http.get(f"/v1/records/{record_id}", headers=lender.headers)).json()
+    assert detail["status"] == "settled"
+    assert [p["role"] for p in detail["parties"]] == ["guarantor"] and detail["collateral"] == {"kind": "vehicle"}
+    # The guarantor still stands behind the account, now settled: no longer delinquent.
+    guarantee = (await contingent(http, asker, guarantor))["contingent"]
+    assert (guarantee["accounts"], guarantee["delinquent"]) == (1, 0)

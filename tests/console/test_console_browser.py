@@ -273,6 +273,16 @@ async def test_chinese_and_english_pages(app, browser, live_url, registry):
         await sign_in(zh, account)
         assert "行业概览" in await page.inner_text("main")
         assert await page.get_attribute("html", "lang") == "zh-CN"
+        if SCREENSHOTS:  # the Chinese pages, beside the English ones (`make screenshots`)
+            await page.set_viewport_size({"width": 1280, "height": 900})
+            for name, path in (
+                ("dashboard", "/console/"),
+                ("members", "/console/members"),
+                ("disputes", "/console/disputes"),
+            ):
+                await page.goto(path, wait_until="networkidle")
+                await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.zh.png"), full_page=True)
+            await page.goto("/console/")
         async with page.expect_navigation():
             await page.click(".lang-switch >> text=English")
         assert "Industry dashboard" in await page.inner_text("main")

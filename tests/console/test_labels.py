@@ -11,7 +11,7 @@ from registry.audit.actions import AuditAction
 from registry.auth.principal import Scope
 from registry.console.labels import CODES, choose
 from registry.console.staff import Role
-from registry.disputes.schemas import DisputeStatus, Outcome, Reason, Resolution, ResponseAction
+from registry.disputes.schemas import DisputeOutcome, DisputeStatus, Reason, Resolution, ResponseAction
 from registry.members.schemas import MemberKind, MemberStatus
 from registry.records.vocabulary import CollectionStage, Product, Status
 
@@ -26,7 +26,7 @@ GROUPS: list[tuple[str, type[StrEnum]]] = [
     ("reason", Reason),
     ("resolution", Resolution),
     ("response", ResponseAction),
-    ("outcome", Outcome),
+    ("outcome", DisputeOutcome),
     ("role", Role),
     ("action", AuditAction),
 ]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.disputes.support import NOW, filed, record_of, resolve
-from tests.factories import token
+from tests.factories import item, submit, token
 
 SETTLED = {
     "status": "settled",
@@ -77,6 +77,23 @@ async def test_an_invalid_merge_is_a_422_naming_the_field_and_writes_nothing(htt
     assert field in [e["field"] for e in r.json()["errors"]], r.text
     view = (await http.get(f"/v1/disputes/{dispute['id']}", headers=b.headers)).json()
     assert view["covered"][0]["response"] is None and view["covered"][0]["correction"] is None
+
+
+async def test_a_correction_naming_a_party_of_the_other_type_is_a_422(http, registry, world):
+    firm = token()
+    await submit(http, world["d"], item(firm, "D-1", subject_type="enterprise", product="enterprise_loan"))
+    dispute = await filed(http, world)
+    guarantor = {"subject": firm, "subject_type": "individual", "role": "guarantor"}
+    r = await respond(http, world["b"], dispute["id"], world["ids"]["B-1"], {"parties": [guarantor]})
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["field"] == "correction.parties.0.subject_type"
+    assert "holds this party as enterprise" in error["message"]
+    assert world["d"].code not in r.text and "D-1" not in r.text
+    r = await respond(
+        http, world["b"], dispute["id"], world["ids"]["B-1"], {"parties": [{**guarantor, "subject_type": "enterprise"}]}
+    )
+    assert r.status_code == 200, r.text
 
 
 async def test_the_disputed_borrowers_own_token_may_be_restated(http, registry, world):

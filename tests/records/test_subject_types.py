@@ -1,6 +1,7 @@
 """One token is one kind of subject: a record that contradicts the type the registry holds for
 its subject is refused, in a batch (per item) and in an upload (per line), whoever holds the
-other records; the refusal names the held type, never who holds it."""
+other records; the refusal names the held type, never who holds it. The same rule for tokens
+named as guarantors and co-borrowers: tests/collateral/test_party_types.py."""
 
 import orjson
 

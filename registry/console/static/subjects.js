@@ -70,7 +70,31 @@
     return `${country}:${number}`;
   }
 
-  const NORMALIZERS = { cn_resident_id: residentId, cn_uscc: uscc, passport };
+  // ISO 3779 / GB 16735: letters A-H, J-N, P, R-Z and digits; position 9 is the check digit.
+  const VIN_VALUE = Object.fromEntries([
+    ..."0123456789".split("").map((d) => [d, Number(d)]),
+    ..."ABCDEFGH".split("").map((c, i) => [c, i + 1]),
+    ..."JKLMN".split("").map((c, i) => [c, i + 1]),
+    ["P", 7], ["R", 9],
+    ..."STUVWXYZ".split("").map((c, i) => [c, i + 2]),
+  ]);
+  const VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+
+  function vin(raw) {
+    const value = raw.trim().replace(/[ -]/g, "").toUpperCase();
+    for (let i = 0; i < value.length; i++) {
+      if (!(value[i] in VIN_VALUE)) throw new InvalidIdentity(`invalid character '${value[i]}' at position ${i + 1}: letters A-Z except I, O and Q, and digits`);
+    }
+    if (value.length !== 17) throw new InvalidIdentity(`wrong length ${value.length}: expected 17 characters`);
+    const remainder = [...value].reduce((s, c, i) => s + VIN_VALUE[c] * VIN_WEIGHTS[i], 0) % 11;
+    const expected = remainder === 10 ? "X" : String(remainder);
+    if (value[8] !== expected) throw new InvalidIdentity(`check digit mismatch: position 9 is ${value[8]}, expected ${expected}`);
+    return value;
+  }
+
+  // Vehicles (vin) are not borrowers: the lookup page offers the borrower kinds, but the
+  // token is computed for every kind of docs/identity-hashing.md.
+  const NORMALIZERS = { cn_resident_id: residentId, cn_uscc: uscc, passport, vin };
 
   function normalize(kind, raw) {
     const normalizer = NORMALIZERS[kind];
