@@ -16,11 +16,9 @@ from registry.collateral import repository
 from registry.collateral.repository import VehicleRow
 from registry.collateral.schemas import VehicleCheckRequest
 from registry.context import MemberContext
-from registry.core.errors import FieldError, Forbidden
 from registry.core.tenancy import Tenancy
 from registry.exposure.schemas import Purpose
-from registry.exposure.statement import QUOTA_NAME, QUOTA_WINDOW_SECONDS
-from registry.ratelimit.service import Policy
+from registry.exposure.service import judged
 
 
 async def raise_collateral_alerts(
@@ -57,19 +55,16 @@ async def check_vehicles(ctx: MemberContext, request: VehicleCheckRequest) -> tu
         quota_per_minute=quota_per_minute,
     )
     ctx.audit.recorded_by_statement()
-    policy = Policy(QUOTA_NAME, quota_per_minute, QUOTA_WINDOW_SECONDS)
-    used = found[0].quota_used if found else 0
-    if found and not found[0].within_quota:
-        raise policy.refusal(
-            now, used, f"Over the exposure quota of {quota_per_minute} subjects per minute; nothing was recorded"
-        )
-    if found and not found[0].allowed:
-        refused = [request.vehicles[row.ord - 1] for row in found if row.refused]
-        raise Forbidden(
-            f"Purpose {request.purpose.value} needs an account of yours on each vehicle; "
-            f"{len(refused)} vehicle(s) have none. Nothing was recorded.",
-            errors=[FieldError(field="vehicles", message=f"no account of yours: {token}") for token in refused],
-        )
+    policy, used = judged(
+        found,
+        request.vehicles,
+        purpose=request.purpose,
+        quota_per_minute=quota_per_minute,
+        now=now,
+        field="vehicles",
+        needs="an account of yours on each vehicle",
+        missing="no account of yours",
+    )
     answer = {"results": [_answer(token, row) for token, row in zip(request.vehicles, found, strict=True)]}
     return orjson.dumps(answer), policy.headers(now, used)
 

@@ -3,6 +3,8 @@ institutions only, never which), and that every accepted subject is an inquiry."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -97,6 +99,36 @@ async def query(ctx: MemberContext, request: ExposureRequest) -> tuple[bytes, di
         quota_per_minute=quota_per_minute,
     )
     ctx.audit.recorded_by_statement()
+    policy, used = judged(
+        rows,
+        request.subjects,
+        purpose=request.purpose,
+        quota_per_minute=quota_per_minute,
+        now=now,
+        field="subjects",
+        needs="an existing record of yours for each subject",
+        missing="no record of yours",
+    )
+    EXPOSURE_SUBJECTS.labels(request.purpose.value).inc(len(keys))
+    answer = {"results": [_subject_answer(token, row) for token, row in zip(request.subjects, rows, strict=True)]}
+    return orjson.dumps(answer), policy.headers(now, used)
+
+
+def judged(
+    rows: Sequence[Any],
+    tokens: Sequence[str],
+    *,
+    purpose: Purpose,
+    quota_per_minute: int,
+    now: datetime,
+    field: str,
+    needs: str,
+    missing: str,
+) -> tuple[Policy, int]:
+    """What one exposure-like statement's first row says of the whole request (the statement
+    records nothing when it refuses): over the quota is a 429, a purpose that needs an own
+    account the caller lacks for some token is a 403 naming them. The quota policy and the
+    count used, for the answer's headers, otherwise."""
     policy = Policy(QUOTA_NAME, quota_per_minute, QUOTA_WINDOW_SECONDS)
     used = rows[0].quota_used if rows else 0
     if rows and not rows[0].within_quota:
@@ -104,12 +136,9 @@ async def query(ctx: MemberContext, request: ExposureRequest) -> tuple[bytes, di
             now, used, f"Over the exposure quota of {quota_per_minute} subjects per minute; nothing was recorded"
         )
     if rows and not rows[0].allowed:
-        refused = [request.subjects[row.ord - 1] for row in rows if row.refused]
+        refused = [tokens[row.ord - 1] for row in rows if row.refused]
         raise Forbidden(
-            f"Purpose {request.purpose.value} needs an existing record of yours for each subject; "
-            f"{len(refused)} subject(s) have none. Nothing was recorded.",
-            errors=[FieldError(field="subjects", message=f"no record of yours: {token}") for token in refused],
+            f"Purpose {purpose.value} needs {needs}; {len(refused)} {field[:-1]}(s) have none. Nothing was recorded.",
+            errors=[FieldError(field=field, message=f"{missing}: {token}") for token in refused],
         )
-    EXPOSURE_SUBJECTS.labels(request.purpose.value).inc(len(keys))
-    answer = {"results": [_subject_answer(token, row) for token, row in zip(request.subjects, rows, strict=True)]}
-    return orjson.dumps(answer), policy.headers(now, used)
+    return policy, used
