@@ -172,14 +172,14 @@ def token_clock(app, monkeypatch):
     return Clock
 
 
-async def test_a_real_401_gets_one_new_token_and_the_call_goes_through(registry, wire, token_clock):
+async def test_a_real_401_gets_one_new_token_and_the_call_goes_through(registry, wire, token_clock, settings):
     """The service's clock passes the token's expiry while the SDK still holds it as fresh:
     the call is refused with a real 401, the SDK asks for a new token once and repeats it."""
     bank = await registry.member()
     h, seen = wire
     client = sdk(h, bank.client)
     assert [r async for r in client.records.list()] == []
-    token_clock.at += 900 + 31  # past exp and the 30 s leeway, on the service's side only
+    token_clock.at += settings.access_token_ttl_seconds + 31  # past exp and the 30 s leeway, on the service's side only
     assert [r async for r in client.records.list()] == []
 
     assert [(a.path, a.status) for a in seen.answers] == [
