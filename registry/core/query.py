@@ -15,12 +15,16 @@ from registry.core.errors import FieldError, Invalid
 
 # The routes whose query parameters are filters and options of the API.
 API_PREFIXES = ("/v1/", "/admin/")
+_DECLARED = "registry_declared_query_parameters"
 
 
-def declared_query_parameters(route: APIRoute) -> set[str]:
-    """The names (aliases) of every query parameter `route` and its dependencies declare (a
-    walk of a few dependants, only for requests that carry a query string)."""
-    return _query_parameters(route.dependant)
+def declared_query_parameters(route: APIRoute) -> frozenset[str]:
+    """The names (aliases) of every query parameter `route` and its dependencies declare:
+    walked once per route (kept on the route), on its first request with a query string."""
+    declared = route.__dict__.get(_DECLARED)
+    if declared is None:
+        declared = route.__dict__[_DECLARED] = frozenset(_query_parameters(route.dependant))
+    return declared
 
 
 def _query_parameters(dependant: Dependant) -> set[str]:

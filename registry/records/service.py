@@ -234,13 +234,14 @@ async def list_records(ctx: MemberContext, filters: ListFilters, *, cursor: str 
         position = decode_cursor(cursor, 2)
         after = _worklist_position(position) if position else None
         found = await repository.worklist(ctx.conn, ctx.tenant, filters, after=after, limit=limit + 1, today=ctx.today)
-        links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [r.id for r in found[:limit]])
-        return Page[RecordOut].from_rows(found, limit, _record_out(links), _worklist_cursor)
-    found = await repository.list_own(
-        ctx.conn, ctx.tenant, filters, after=decode_created_cursor(cursor), limit=limit + 1, today=ctx.today
-    )
+        next_cursor = _worklist_cursor
+    else:
+        found = await repository.list_own(
+            ctx.conn, ctx.tenant, filters, after=decode_created_cursor(cursor), limit=limit + 1, today=ctx.today
+        )
+        next_cursor = created_cursor
     links = await parties.links_of(ctx.conn, ctx.tenant.member_id, [r.id for r in found[:limit]])
-    return Page[RecordOut].from_rows(found, limit, _record_out(links), created_cursor)
+    return Page[RecordOut].from_rows(found, limit, _record_out(links), next_cursor)
 
 
 async def export_records(ctx: MemberContext, filters: ListFilters) -> list[dict[str, Any]]:
