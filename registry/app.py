@@ -52,6 +52,7 @@ from registry.disputes.routes import router as disputes_router
 from registry.exposure.routes import router as exposure_router
 from registry.health.routes import metrics_router
 from registry.health.routes import router as health_router
+from registry.lean_routes import LeanRoutes
 from registry.members.routes import router as members_router
 from registry.monitoring.delivery import DeliveryWorker
 from registry.monitoring.routes import admin_router as admin_alerts_router
@@ -189,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.head_revision = head_revision()
+    if settings.lean_routes:  # innermost: the middleware outside it applies to lean routes too
+        app.add_middleware(LeanRoutes, fastapi_app=app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
     app.add_middleware(NulGuardMiddleware, query_exempt_paths=PARAMETERLESS_PATHS)
     app.add_middleware(RequestMetricsMiddleware, metrics=settings.metrics_enabled)  # inside RequestId: it reads the id

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")
+    lean_routes: bool = Field(
+        default=True,
+        description="Answer exposure queries and vehicle checks without FastAPI's routing and dependency solving "
+        "(the same contract, less CPU per request); false sends them the way every other route goes",
+    )
     forwarded_allow_ips: str = Field(
         default="",
         description="Proxies trusted to say who the client is (X-Forwarded-For, X-Forwarded-Proto): comma-separated "

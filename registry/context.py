@@ -135,7 +135,7 @@ def _route(request: Request) -> tuple[str, int]:
     return f"{request.scope['method']} {path}", getattr(route, "status_code", None) or 200
 
 
-async def _without_transaction(request: Request, caller: Caller, tenant: Tenant) -> RequestContext[Any]:
+async def without_transaction(request: Request, caller: Caller, tenant: Tenant) -> RequestContext[Any]:
     """The context of a route that takes no request transaction and writes its own audit
     row (the exposure statement; an upload's end). A plain function, not a generator: FastAPI
     wraps a generator dependency in an exit stack and a context manager on every request."""
@@ -192,12 +192,12 @@ def member_context(scope: Scope | None, *, transaction: bool = True) -> Any:
 
     if not transaction:
 
-        async def without_transaction(
+        async def untransacted(
             request: Request, caller: Annotated[Caller, Depends(require(scope) if scope else authenticate)]
         ) -> Any:
-            return await _without_transaction(request, caller, caller.as_member())
+            return await without_transaction(request, caller, caller.as_member())
 
-        return Depends(without_transaction)
+        return Depends(untransacted)
 
     async def dependency(
         request: Request, caller: Annotated[Caller, Depends(require(scope) if scope else authenticate)]

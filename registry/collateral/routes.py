@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
+from registry.auth.principal import Scope
 from registry.collateral import service
 from registry.collateral.schemas import VehicleCheckRequest, VehicleCheckResponse
 from registry.context import Exposure, audited
 from registry.core.errors import Forbidden, Invalid, PayloadTooLarge, Unauthenticated, problem_responses
+from registry.lean_routes import lean
 
 router = APIRouter(prefix="/v1", tags=["collateral"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -29,6 +31,7 @@ router = APIRouter(prefix="/v1", tags=["collateral"], responses=problem_response
         "never which institutions. The request is audited; no inquiry is recorded (a vehicle is no borrower)."
     ),
 )
+@lean(Scope.EXPOSURE_READ, AuditAction.COLLATERAL_EXPOSURE_QUERY)
 async def vehicle_check(body: VehicleCheckRequest, ctx: Exposure) -> Response:
     payload, headers = await service.check_vehicles(ctx, body)
     return Response(payload, media_type="application/json", headers=headers)

@@ -34,7 +34,7 @@ def _query_parameters(dependant: Dependant) -> set[str]:
     return names
 
 
-async def _refuse_unknown_query_parameters(request: Request) -> None:
+async def refuse_unknown_query_parameters(request: Request) -> None:
     if not request.query_params or not request.url.path.startswith(API_PREFIXES):
         return
     route = request.scope.get("route")
@@ -48,4 +48,4 @@ async def _refuse_unknown_query_parameters(request: Request) -> None:
         )
 
 
-RefuseUnknownQueryParameters = Depends(_refuse_unknown_query_parameters)
+RefuseUnknownQueryParameters = Depends(refuse_unknown_query_parameters)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from registry.audit.actions import AuditAction
+from registry.auth.principal import Scope
 from registry.context import Exposure, audited
 from registry.core.errors import (
     Forbidden,
@@ -16,6 +17,7 @@ from registry.core.errors import (
 )
 from registry.exposure import service
 from registry.exposure.schemas import ExposureRequest, ExposureResponse
+from registry.lean_routes import lean
 
 router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(Unauthenticated, Forbidden))
 
@@ -36,6 +38,7 @@ router = APIRouter(prefix="/v1", tags=["exposure"], responses=problem_responses(
         "subject of an accepted query is an inquiry; the request is audited."
     ),
 )
+@lean(Scope.EXPOSURE_READ, AuditAction.EXPOSURE_QUERY)
 async def exposure(body: ExposureRequest, ctx: Exposure) -> Response:
     payload, headers = await service.query(ctx, body)
     return Response(payload, media_type="application/json", headers=headers)
