@@ -1,9 +1,9 @@
-"""The HTTP load generator, run as its own process (`python -m bench.loadgen CONFIG`):
+"""The HTTP load generator, run as its own process (`python -m bench.loadgen CONFIG OUTPUT`):
 `POST /v1/exposure` from N keep-alive connections, query number k asked with the access
 token of the plan's member for k (one token per member, in the members' order), on a
 minimal HTTP/1.1 client over asyncio streams (a fraction of httpx's cost per request, so
-the generator takes little of the CPU the service and PostgreSQL need). Prints the phase's
-measurement as JSON on stdout.
+the generator takes little of the CPU the service and PostgreSQL need). Writes the phase's
+measurement as JSON into the file OUTPUT.
 
 CONFIG is a JSON file: host, port, access_tokens, subjects_file (one token a line), name,
 batch_size, concurrency, duration, warmup, consent_ref, check (`exposure`, the default, or
@@ -150,9 +150,11 @@ async def drive(config: dict[str, Any]) -> Measurement:
 
 
 def main(argv: list[str]) -> None:
+    """`python -m bench.loadgen CONFIG OUTPUT`: the measurement goes to the file OUTPUT, not to
+    stdout, which arrived cut at 128 KiB once a window held enough latencies."""
     config = json.loads(Path(argv[1]).read_text())
     measurement = run_loop(drive(config))
-    sys.stdout.write(json.dumps({"summary": measurement.summary(), "latencies_ms": measurement.latencies_ms}))
+    Path(argv[2]).write_text(json.dumps({"summary": measurement.summary(), "latencies_ms": measurement.latencies_ms}))
 
 
 if __name__ == "__main__":

@@ -174,9 +174,10 @@ def run_load(
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds access tokens
     with os.fdopen(fd, "w") as handle:
         json.dump(config, handle)
+    output_path = config_path.with_suffix(".out.json")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "bench.loadgen", str(config_path)],
+            [sys.executable, "-m", "bench.loadgen", str(config_path), str(output_path)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -186,5 +187,6 @@ def run_load(
         config_path.unlink(missing_ok=True)
     if done.returncode != 0:
         raise RuntimeError(f"the load generator failed: {done.stderr[-2000:]}")
-    out = json.loads(done.stdout)
+    out = json.loads(output_path.read_text())
+    output_path.unlink()
     return Measurement.from_summary(out["summary"], out["latencies_ms"])
