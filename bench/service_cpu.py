@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     rounds[side].append(m)
                     say(result_line(m))
+                    if m.first_error:
+                        say(f"    first error: {m.first_error}")
         finally:
             for run in running.values():
                 run.stop()
