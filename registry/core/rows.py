@@ -8,6 +8,8 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+import asyncpg
+
 R = TypeVar("R")
 
 
@@ -22,7 +24,23 @@ def one(row_type: type[R], record: Any) -> R | None:
 
 
 def many(row_type: type[R], records: Iterable[Any]) -> list[R]:
+    """A row per record. When the records' columns are the row's fields in order (a
+    `columns()` SELECT list, a function's RESULT_COLUMNS), by position: a record read by
+    name costs three times as much, which a 1000-subject exposure answer pays per row."""
+    records = list(records)
+    if records and isinstance(records[0], asyncpg.Record) and tuple(records[0].keys()) == _field_names(row_type):
+        return [row_type(*record) for record in records]
     return [row_type(**record) for record in records]
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(row_type: type[Any]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(row_type)
+    if names is None:
+        names = _FIELD_NAMES[row_type] = tuple(f.name for f in dataclasses.fields(row_type))
+    return names
 
 
 def as_dict(row: Any) -> dict[str, Any]:
