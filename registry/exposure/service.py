@@ -27,8 +27,20 @@ def _status(severity: int | None) -> str | None:
     return STATUS_BY_SEVERITY[severity] if severity is not None else None
 
 
+def _amounts(amounts: dict[str, list[int]] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(overdue, outstanding) by currency, as text, from the statement's [overdue, outstanding] pairs."""
+    overdue: dict[str, str] = {}
+    outstanding: dict[str, str] = {}
+    if amounts:
+        for currency in sorted(amounts):
+            due, owed = amounts[currency]
+            overdue[currency] = format_minor(int(due), currency)
+            outstanding[currency] = format_minor(int(owed), currency)
+    return overdue, outstanding
+
+
 def _subject_answer(token: str, row: SubjectRow) -> dict[str, Any]:
-    amounts = row.amounts or {}
+    overdue, outstanding = _amounts(row.amounts)
     reporting = row.institutions_reporting or 0
     return {
         "subject": token,
@@ -44,8 +56,8 @@ def _subject_answer(token: str, row: SubjectRow) -> dict[str, Any]:
         },
         "worst_status": _status(row.worst),
         "worst_status_24m": _status(row.worst_24m),
-        "overdue_amounts": {c: format_minor(int(v[0]), c) for c, v in sorted(amounts.items())},
-        "outstanding_amounts": {c: format_minor(int(v[1]), c) for c, v in sorted(amounts.items())},
+        "overdue_amounts": overdue,
+        "outstanding_amounts": outstanding,
         "latest_delinquent_since": row.latest_delinquent_since.isoformat() if row.latest_delinquent_since else None,
         "uncollected_delinquent_accounts": row.uncollected or 0,
         "disputed": bool(row.disputed),
@@ -65,13 +77,23 @@ def _subject_answer(token: str, row: SubjectRow) -> dict[str, Any]:
 
 
 def _contingent(row: SubjectRow) -> dict[str, Any]:
-    amounts = row.contingent_amounts or {}
+    if not (row.contingent_accounts or row.contingent_amounts or row.contingent_by_role):
+        # Most subjects guarantee nothing: the same answer without its loops (a batch pays per subject).
+        return {
+            "accounts": 0,
+            "delinquent": row.contingent_delinquent or 0,
+            "worst_status": _status(row.contingent_worst),
+            "outstanding_amounts": {},
+            "overdue_amounts": {},
+            "by_role": {},
+        }
+    overdue, outstanding = _amounts(row.contingent_amounts)
     return {
         "accounts": row.contingent_accounts or 0,
         "delinquent": row.contingent_delinquent or 0,
         "worst_status": _status(row.contingent_worst),
-        "outstanding_amounts": {c: format_minor(int(v[1]), c) for c, v in sorted(amounts.items())},
-        "overdue_amounts": {c: format_minor(int(v[0]), c) for c, v in sorted(amounts.items())},
+        "outstanding_amounts": outstanding,
+        "overdue_amounts": overdue,
         "by_role": {
             role: {"accounts": n, "delinquent": d} for role, (n, d) in sorted((row.contingent_by_role or {}).items())
         },
