@@ -1,3 +1,3 @@
 """The package version, in one place (hatch reads it; CHANGELOG.md says what changed)."""
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"

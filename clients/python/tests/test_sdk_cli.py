@@ -165,6 +165,7 @@ RECORD_COLUMNS = {
     "product": "auto_loan",
     "status": "current",
     "as_of": "2026-01-31",
+    "principal_amount": "1200.00",
     "outstanding_amount": "1000.00",
     "delinquent_since": "",
 }

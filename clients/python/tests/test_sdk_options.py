@@ -98,7 +98,8 @@ def test_a_chosen_key_names_each_request_of_a_call_sent_in_several(
     route = api.post("/v1/records").mock(side_effect=answer)
     items = [
         {"subject": "a" * 64, "subject_type": "individual", "account_ref": f"A-{i}",
-         "product": "other", "status": "current", "as_of": "2026-11-30"}
+         "product": "other", "status": "current", "as_of": "2026-11-30",
+         "principal_amount": "100.00", "outstanding_amount": "80.00"}
         for i in range(1001)
     ]  # fmt: skip
     client.records.submit(items, idempotency_key="nov-batch")

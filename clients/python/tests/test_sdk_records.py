@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pydantic
 import pytest
 import respx
 
@@ -25,6 +26,8 @@ def item(n: int, **fields: Any) -> dict[str, Any]:
         "product": "auto_loan",
         "status": "current",
         "as_of": "2026-01-31",
+        "principal_amount": "1000.00",
+        "outstanding_amount": "900.00",
         **fields,
     }
 
@@ -212,6 +215,7 @@ def test_typed_items_serialize_as_the_api_expects(
         product="enterprise_loan",
         status="dpd_61_90",
         as_of=date(2026, 1, 31),
+        principal_amount=Decimal("180000"),
         outstanding_amount=Decimal("150000.00"),
         overdue_amount=Decimal("6200.5"),
         delinquent_since=date(2025, 11, 20),
@@ -226,12 +230,34 @@ def test_typed_items_serialize_as_the_api_expects(
             "product": "enterprise_loan",
             "status": "dpd_61_90",
             "as_of": "2026-01-31",
+            "principal_amount": "180000",
             "outstanding_amount": "150000.00",
             "overdue_amount": "6200.5",
             "delinquent_since": "2025-11-20",
             "notice_sent_on": "2025-12-01",
         }
     ]
+
+
+@pytest.mark.parametrize("missing", ["principal_amount", "outstanding_amount"])
+def test_an_item_without_the_amounts_the_registry_requires_is_refused_before_sending(
+    client: RegistryClient, api: respx.MockRouter, missing: str
+) -> None:
+    route = api.post("/v1/records")
+    fields: dict[str, Any] = {
+        "subject": TOKEN_B,
+        "subject_type": "individual",
+        "account_ref": "LOAN:10",
+        "product": "consumer_loan",
+        "status": "current",
+        "as_of": date(2026, 1, 31),
+        "principal_amount": Decimal("1000"),
+        "outstanding_amount": Decimal("900"),
+    }
+    del fields[missing]
+    with pytest.raises(pydantic.ValidationError, match=missing):
+        RecordItem(**fields)
+    assert route.call_count == 0
 
 
 def test_submit_nothing_sends_nothing(client: RegistryClient, api: respx.MockRouter) -> None:

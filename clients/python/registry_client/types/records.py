@@ -92,6 +92,7 @@ class Collateral(RequestModel):
 class RecordItem(RequestModel):
     """One account's current state as the member reports it.
 
+    `principal_amount` and `outstanding_amount` are required, as the registry requires them.
     Optional fields left as None are not sent, so the registry's defaults apply
     (`collection_stage` none, `currency` CNY, `overdue_amount` 0).
     """
@@ -107,8 +108,8 @@ class RecordItem(RequestModel):
     as_of: date
     collection_stage: CollectionStage | None = None
     currency: str | None = Field(default=None, min_length=3, max_length=3)
-    principal_amount: Decimal | None = Field(default=None, ge=0)
-    outstanding_amount: Decimal | None = Field(default=None, ge=0)
+    principal_amount: Decimal = Field(ge=0)
+    outstanding_amount: Decimal = Field(ge=0)
     overdue_amount: Decimal | None = Field(default=None, ge=0)
     opened_on: date | None = None
     delinquent_since: date | None = None
