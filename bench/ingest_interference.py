@@ -44,7 +44,7 @@ from bench.cpu import CpuSample
 from bench.uploads import SLICE_LINES, lines
 from registry.auth.principal import Scope
 from registry.core import migrate
-from registry.core.db import Tx, _init_connection
+from registry.core.db import Tx, init_connection
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
 
@@ -63,7 +63,7 @@ async def prepare(server_url: str) -> tuple[str, dict[str, tuple[str, str]]]:
     url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
     await asyncio.to_thread(migrate.upgrade, url)
     conn = await asyncpg.connect(url)
-    await _init_connection(conn)
+    await init_connection(conn)
     clients = {}
     try:
         async with conn.transaction():

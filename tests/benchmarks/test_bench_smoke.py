@@ -12,14 +12,17 @@ No ratio is timed here: the benchmark measures, these tests check what it measur
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import subprocess
 import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import asyncpg
+import pytest
 
 from bench import database, pgbench, raw
 from bench.database import BenchClient
@@ -620,3 +623,12 @@ async def test_vehicle_checks_and_statement_versions_make_the_services_calls(
     assert (
         sorted(a["request_id"].split("-")[1] for a in version_audits if a["outcome"] == 200) == ["v3"] * 5 + ["v4"] * 5
     )
+
+
+BENCH_MODULES = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "bench").glob("*.py"))
+
+
+@pytest.mark.parametrize("module", [m for m in BENCH_MODULES if m != "__init__"])
+def test_every_bench_module_imports(module):
+    # A bench nobody ran since a rename fails here rather than on the day its figures are due.
+    importlib.import_module(f"bench.{module}")
