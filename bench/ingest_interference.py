@@ -42,6 +42,8 @@ import orjson
 from bench import service as bench_service
 from bench.cpu import CpuSample
 from bench.uploads import SLICE_LINES, lines
+from registry.audit.actions import AuditAction
+from registry.audit.auditor import Actor, for_work
 from registry.auth.principal import Scope
 from registry.core import migrate
 from registry.core.db import Tx, init_connection
@@ -73,9 +75,16 @@ async def prepare(server_url: str) -> tuple[str, dict[str, tuple[str, str]]]:
                 ("QUERIER", [Scope.RECORDS_WRITE, Scope.EXPOSURE_READ]),
             ):
                 member = await members_service.create_member(
-                    tx, MemberCreate(code=code, name=code, kind=MemberKind.bank)
+                    tx,
+                    MemberCreate(code=code, name=code, kind=MemberKind.bank),
+                    for_work(AuditAction.ADMIN_MEMBER_CREATE, Actor(None, "bench")),
                 )
-                client = await members_service.create_client(tx, member.id, ClientCreate(name="bench", scopes=scopes))
+                client = await members_service.create_client(
+                    tx,
+                    member.id,
+                    ClientCreate(name="bench", scopes=scopes),
+                    for_work(AuditAction.ADMIN_CLIENT_CREATE, Actor(None, "bench")),
+                )
                 clients[code] = (client.client_id, client.client_secret)
     finally:
         await conn.close()
