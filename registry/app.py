@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -172,7 +173,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "upload-recovery",
                 ),
             ):
-                yield
+                # Everything made so far lives as long as the worker: out of the collector's
+                # reach, a full collection walks only what requests made since, not a
+                # quarter of a million objects (a 100 ms pause for every request in flight).
+                gc.collect()
+                gc.freeze()
+                try:
+                    yield
+                finally:
+                    gc.unfreeze()
         finally:
             await deliveries.stop()
             await credentials.close()
