@@ -23,8 +23,9 @@ from pathlib import Path
 
 import asyncpg
 
+from bench.cpu import CpuSample, postmaster_of
 from bench.database import choose_server, drop_database, migrate_database, recreate_database
-from bench.stats import DISPUTES
+from bench.stats import DISPUTES, cores_line
 from registry.core.db import init_connection
 from registry.scorecards import repository, service
 from registry.scorecards.schemas import LeagueSort
@@ -119,12 +120,16 @@ async def timed(url: str, repeat: int, unfolded_batches: int) -> dict[str, list[
                 for sort in LeagueSort
             },
         }
+        postmaster = postmaster_of(await pool.fetchval("SELECT pg_backend_pid()"))
+        before = CpuSample.take(DATABASE, postmaster=postmaster)
         results = await _time(calls, repeat)
         _report(results)
+        print(cores_line(CpuSample.take(DATABASE, postmaster=postmaster).cores_since(before)))
         for record_id in [r["id"] for r in await pool.fetch(DELINQUENT_IDS, unfolded_batches)]:
             await pool.execute(SMALL_BATCH, record_id)
         ledger = await pool.fetchval("SELECT count(*) FROM branch_tallies")
         print(f"ledger: {ledger:,} rows after {unfolded_batches:,} unfolded single-record writes")
+        before = CpuSample.take(DATABASE, postmaster=postmaster)
         unfolded = await _time(
             {
                 "GET /v1/scorecard (unfolded ledger)": calls["GET /v1/scorecard (largest member)"],
@@ -133,6 +138,7 @@ async def timed(url: str, repeat: int, unfolded_batches: int) -> dict[str, list[
             repeat,
         )
         _report(unfolded)
+        print(cores_line(CpuSample.take(DATABASE, postmaster=postmaster).cores_since(before)))
         return {**results, **unfolded}
     finally:
         await pool.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench.cpu import CpuSample, postmaster_of
 from bench.database import choose_server, drop_database, migrate_database, recreate_database
 from registry.core.db import init_connection
 from registry.stats import repository as stats_repository
@@ -108,6 +109,11 @@ async def generate(url: str, members: int, records: int, inquiries: int, dispute
     return time.perf_counter() - started
 
 
+def cores_line(cores: dict[str, float]) -> str:
+    """The cores used while timing, "other" being the rest of the machine (the noise)."""
+    return "cores while timing: " + "  ".join(f"{name} {value:.2f}" for name, value in cores.items())
+
+
 async def timed(url: str, repeat: int) -> dict[str, list[float]]:
     # The size of the service's system pool (registry/core/db.py): the aggregates run at once on it.
     pool = await asyncpg.create_pool(url, min_size=1, max_size=SYSTEM_POOL_MAX_SIZE, init=init_connection)
@@ -121,6 +127,8 @@ async def timed(url: str, repeat: int) -> dict[str, list[float]]:
             "GET /admin/stats": lambda: service.industry_stats(pool, NOW),
             "GET /admin/stats/members/{largest}": lambda: service.member_stats(pool, largest, NOW),
         }
+        postmaster = postmaster_of(await pool.fetchval("SELECT pg_backend_pid()"))
+        before = CpuSample.take(DATABASE, postmaster=postmaster)
         results: dict[str, list[float]] = {}
         for name, call in calls.items():
             times = []
@@ -129,6 +137,7 @@ async def timed(url: str, repeat: int) -> dict[str, list[float]]:
                 await call()
                 times.append(time.perf_counter() - started)
             results[name] = times[1:]  # the first run warms the cache
+        print(cores_line(CpuSample.take(DATABASE, postmaster=postmaster).cores_since(before)))
         return results
     finally:
         await pool.close()
