@@ -53,7 +53,7 @@ from registry.disputes.routes import router as disputes_router
 from registry.exposure.routes import router as exposure_router
 from registry.health.routes import metrics_router
 from registry.health.routes import router as health_router
-from registry.lean_routes import LeanRoutes
+from registry.lean_routes import LeanRoutes, lean_routes
 from registry.members.routes import router as members_router
 from registry.monitoring.delivery import DeliveryWorker
 from registry.monitoring.routes import admin_router as admin_alerts_router
@@ -234,6 +234,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.metrics_enabled:
         app.include_router(metrics_router)
     console.install(app)  # after the error handlers: it answers /console errors as pages
+    if settings.lean_routes:
+        lean_routes(app)  # a lean route declared without a fixed path and a body is refused here, at start
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

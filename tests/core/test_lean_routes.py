@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from registry.app import create_app
+from registry.audit.actions import AuditAction
 from registry.config import Settings
 from registry.lean_routes import LeanRoutes, lean_routes
 from tests.collateral.support import pledged, vehicle
@@ -229,3 +230,35 @@ async def test_metrics_and_the_access_log_name_the_lean_route(http, book, caplog
     assert [(rec.route, rec.status) for rec in lines] == [("/v1/exposure", 200)]
     metrics = (await http.get("/metrics")).text
     assert 'registry_http_requests_total{method="POST",route="/v1/exposure",status="200"}' in metrics
+
+
+def test_a_lean_route_must_take_a_body_and_the_context():
+    from registry.auth.principal import Scope
+    from registry.lean_routes import lean
+
+    with pytest.raises(TypeError, match="takes \\(body, ctx\\)"):
+
+        @lean(Scope.EXPOSURE_READ, AuditAction.EXPOSURE_QUERY)
+        async def only_context(ctx):  # pragma: no cover - refused when declared
+            return ctx
+
+
+def test_a_lean_route_with_a_path_parameter_is_refused_when_the_app_is_made(settings):
+    from fastapi import APIRouter
+
+    from registry.auth.principal import Scope
+    from registry.context import Exposure
+    from registry.exposure.schemas import ExposureRequest
+    from registry.lean_routes import lean
+
+    application = create_app(settings)
+    router = APIRouter()
+
+    @router.post("/v1/exposure/{kind}")
+    @lean(Scope.EXPOSURE_READ, AuditAction.EXPOSURE_QUERY)
+    async def by_kind(body: ExposureRequest, ctx: Exposure):  # pragma: no cover - refused
+        return None
+
+    application.include_router(router)
+    with pytest.raises(TypeError, match="fixed path"):
+        lean_routes(application)
