@@ -199,8 +199,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.head_revision = head_revision()
+    lean: dict = {}  # filled once the routers are included, below
     if settings.lean_routes:  # innermost: the middleware outside it applies to lean routes too
-        app.add_middleware(LeanRoutes, fastapi_app=app)
+        app.add_middleware(LeanRoutes, fastapi_app=app, routes=lean)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=STREAMED_PATHS)
     app.add_middleware(NulGuardMiddleware, query_exempt_paths=PARAMETERLESS_PATHS)
     app.add_middleware(RequestMetricsMiddleware, metrics=settings.metrics_enabled)  # inside RequestId: it reads the id
@@ -235,7 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics_router)
     console.install(app)  # after the error handlers: it answers /console errors as pages
     if settings.lean_routes:
-        lean_routes(app)  # a lean route declared without a fixed path and a body is refused here, at start
+        lean.update(lean_routes(app))  # a lean route without a fixed path and a body is refused here, at start
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -78,10 +78,7 @@ def lean(scope: TokenScope, action: AuditAction) -> Callable[[Callable[..., Any]
 class _Lean:
     route: APIRoute
     spec: LeanSpec
-
-    @property
-    def embed_body_fields(self) -> bool:
-        return bool(getattr(self.route, "_embed_body_fields", False))
+    embed_body_fields: bool
 
 
 def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
@@ -104,23 +101,23 @@ def lean_routes(app: FastAPI) -> dict[tuple[str, str], _Lean]:
             if "{" in route.path or not route.body_field:
                 raise TypeError(f"a lean route has a fixed path and a body: {route.path}")
             for method in route.methods:
-                found[(method, route.path)] = _Lean(route, spec)
+                found[(method, route.path)] = _Lean(route, spec, bool(getattr(route, "_embed_body_fields", False)))
     return found
 
 
 class LeanRoutes:
-    """The innermost middleware: answers lean routes itself, passes everything else on."""
+    """The innermost middleware: answers lean routes itself, passes everything else on.
+    `routes` is `lean_routes(app)`, filled in by the app factory once its routers are included
+    (the middleware is added before them, to be the innermost)."""
 
-    def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, fastapi_app: FastAPI, routes: dict[tuple[str, str], _Lean]) -> None:
         self.app = app
         self.fastapi_app = fastapi_app
-        self._routes: dict[tuple[str, str], _Lean] | None = None  # the routers are included after the middleware
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            if self._routes is None:
-                self._routes = lean_routes(self.fastapi_app)
-            found = self._routes.get((scope["method"], scope["path"]))
+            found = self.routes.get((scope["method"], scope["path"]))
             if found is not None:
                 await self._answer(found, scope, receive, send)
                 return
