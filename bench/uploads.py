@@ -44,6 +44,7 @@ from registry.core.tenancy import ContextProver, Member
 from registry.members import service as members_service
 from registry.members.schemas import ClientCreate, MemberCreate, MemberKind
 from registry.records.validation import ValidItem, validate_item
+from registry.uploads import line_digests
 from registry.uploads import repository as uploads_repository
 from registry.uploads.service import CHUNK_LINES
 
@@ -157,10 +158,11 @@ async def raw_load(url: str, member_id: object, rows: int) -> tuple[float, float
     await uploads_repository.ensure_staging(conn)
     key = secrets.token_bytes(32)
     spent = 0.0
-    chunk: list[ValidItem] = []
+    line_key = line_digests.line_key(key, None)
+    chunk: list[tuple[ValidItem, bytes]] = []
 
-    async def write(items: list[ValidItem]) -> float:
-        staged = [uploads_repository.staging_row(v) for v in items]
+    async def write(items: list[tuple[ValidItem, bytes]]) -> float:
+        staged = [uploads_repository.staging_row(v, line_digests.line_digest(line_key, line)) for v, line in items]
         started = time.perf_counter()
         async with conn.transaction():
             await prover.enter(conn, tenant, "bench")
@@ -173,7 +175,7 @@ async def raw_load(url: str, member_id: object, rows: int) -> tuple[float, float
         for number, line in enumerate(lines(rows, "RAW"), 1):
             checked = validate_item(number, orjson.loads(line), key, TODAY)
             assert isinstance(checked, ValidItem), checked
-            chunk.append(checked)
+            chunk.append((checked, line))
             if len(chunk) == CHUNK_LINES:
                 spent += await write(chunk)
                 chunk = []

@@ -67,6 +67,11 @@ class Record(SQLModel, table=True):
     suppressed: bool = column(sa.Boolean, server_default=sa.false())
     withdrawn_at: datetime | None = timestamp(nullable=True, default_now=False)
     content_hash: bytes = column(pg.BYTEA)
+    # The keyed digest of the upload line that wrote this content (registry/uploads/line_digests.py),
+    # NULL when it came another way: a re-uploaded line with the same digest is known
+    # unchanged without being validated again. Cleared by a trigger whenever the content
+    # changes without a new digest (migration 0018).
+    line_digest: bytes | None = column(pg.BYTEA, nullable=True)
     version: int = column(sa.Integer, server_default=sa.text("1"))
     created_at: datetime | None = timestamp()
     updated_at: datetime | None = timestamp()

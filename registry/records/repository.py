@@ -107,8 +107,9 @@ INPUT_COLUMNS = """account_ref, subject_key, subject_type, product, status, coll
            principal_minor, outstanding_minor, overdue_minor,
            opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
            content_hash, snapshot,
-           branch_code, last_collection_action_on, recovered_minor, arrangement"""
-INPUT_COUNT = 21
+           branch_code, last_collection_action_on, recovered_minor, arrangement,
+           line_digest"""
+INPUT_COUNT = 22
 
 UNNEST_INPUT = f"""
     SELECT * FROM unnest(
@@ -116,7 +117,8 @@ UNNEST_INPUT = f"""
         $9::bigint[], $10::bigint[], $11::bigint[],
         $12::date[], $13::date[], $14::date[], $15::date[], $16::date[],
         $17::bytea[], $18::jsonb[],
-        $19::text[], $20::date[], $21::bigint[], $22::text[]
+        $19::text[], $20::date[], $21::bigint[], $22::text[],
+        $23::bytea[]
     ) AS t({INPUT_COLUMNS})"""
 
 
@@ -161,7 +163,7 @@ upserted AS (
         principal_minor, outstanding_minor, overdue_minor,
         opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
         branch_code, last_collection_action_on, recovered_minor, arrangement,
-        ever_delinquent, delinquency_ended_on, expires_on, content_hash
+        ever_delinquent, delinquency_ended_on, expires_on, content_hash, line_digest
     )
     SELECT $1, p.account_ref, p.subject_key, p.subject_type, p.product, p.status, p.collection_stage, p.currency,
            p.principal_minor, p.outstanding_minor, p.overdue_minor,
@@ -169,7 +171,7 @@ upserted AS (
            p.branch_code, p.last_collection_action_on, p.recovered_minor, p.arrangement,
            p.was_delinquent, p.ended_on,
            (coalesce(p.ended_on, CASE WHEN NOT p.negative THEN p.closed_on END) + interval '5 years')::date,
-           p.content_hash
+           p.content_hash, p.line_digest
     FROM prepared p
     ORDER BY p.account_ref
     ON CONFLICT (member_id, account_ref) DO UPDATE SET
@@ -197,6 +199,7 @@ upserted AS (
                                CASE WHEN {severity_sql("EXCLUDED.status")} < {NEGATIVE} THEN EXCLUDED.closed_on END)
                       + interval '5 years')::date,
         content_hash = EXCLUDED.content_hash,
+        line_digest = EXCLUDED.line_digest,
         withdrawn_at = NULL,
         version = r.version + 1,
         updated_at = now()
@@ -230,8 +233,9 @@ async def upsert_counted(conn: asyncpg.Connection, owner: Member, statement: str
     return Counted(**await conn.fetchrow(statement, owner.member_id))
 
 
-def input_values(v: ValidItem) -> tuple[object, ...]:
-    """One valid item as the values of INPUT_COLUMNS, in order."""
+def input_values(v: ValidItem, line_digest: bytes | None = None) -> tuple[object, ...]:
+    """One valid item as the values of INPUT_COLUMNS, in order; `line_digest` is the upload
+    line's (registry/uploads/line_digests.py), None for any other way in."""
     i = v.item
     return (
         i.account_ref,
@@ -255,6 +259,7 @@ def input_values(v: ValidItem) -> tuple[object, ...]:
         i.last_collection_action_on,
         v.recovered_minor,
         i.arrangement.value,
+        line_digest,
     )
 
 

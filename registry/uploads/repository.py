@@ -47,6 +47,7 @@ STAGING_COLUMNS = (
     "last_collection_action_on",
     "recovered_minor",
     "arrangement",
+    "line_digest",
 )
 
 _CREATE_STAGING = """
@@ -56,7 +57,8 @@ CREATE TEMP TABLE IF NOT EXISTS upload_staging (
     principal_minor bigint NOT NULL, outstanding_minor bigint NOT NULL, overdue_minor bigint NOT NULL,
     opened_on date, delinquent_since date, notice_sent_on date, closed_on date, as_of date NOT NULL,
     content_hash bytea NOT NULL, snapshot text NOT NULL,
-    branch_code text, last_collection_action_on date, recovered_minor bigint NOT NULL, arrangement text NOT NULL
+    branch_code text, last_collection_action_on date, recovered_minor bigint NOT NULL, arrangement text NOT NULL,
+    line_digest bytea NOT NULL
 ) ON COMMIT DELETE ROWS
 """
 
@@ -126,9 +128,10 @@ async def ensure_staging(conn: asyncpg.Connection) -> None:
 _SNAPSHOT = STAGING_COLUMNS.index("snapshot")
 
 
-def staging_row(valid: ValidItem) -> tuple[Any, ...]:
-    """One valid item as a row of STAGING_COLUMNS (the snapshot as JSON text)."""
-    values = records_repository.input_values(valid)
+def staging_row(valid: ValidItem, line_digest: bytes) -> tuple[Any, ...]:
+    """One valid item as a row of STAGING_COLUMNS (the snapshot as JSON text), with the
+    digest of the line it was read from (registry/uploads/line_digests.py)."""
+    values = records_repository.input_values(valid, line_digest)
     return (*values[:_SNAPSHOT], orjson.dumps(valid.snapshot).decode(), *values[_SNAPSHOT + 1 :])
 
 
@@ -155,7 +158,10 @@ async def stage(conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> No
 # leaves the row as it is: a re-upload of unchanged lines cost more than a fresh load. So the
 # staged lines the upsert would not apply leave staging first, read-only: the stored record
 # is newer (stale) or has the same `as_of` and content and is not withdrawn (unchanged), the
-# negation of the upsert's WHERE.
+# negation of the upsert's WHERE. Most unchanged lines never get here (registry/uploads/line_digests.py
+# knows them by their digest); those that do, because their bytes differ from the line that
+# wrote the record (or it came through the API), leave their digest on the record
+# (`refreshed`), so the next upload of the same line is known by it.
 #
 # Whatever the planner's statistics say (a plan cached while `records` was nearly empty
 # once scanned all of the member's records for every chunk): the lookup is a scalar
@@ -167,14 +173,20 @@ WITH verdicts AS MATERIALIZED (
     SELECT s.ctid AS row_id,
            (SELECT CASE WHEN r.as_of > s.as_of THEN 'stale'
                         WHEN r.as_of = s.as_of AND r.content_hash = s.content_hash AND r.withdrawn_at IS NULL
-                        THEN 'unchanged' END
+                        THEN CASE WHEN r.line_digest IS DISTINCT FROM s.line_digest THEN 'refreshed'
+                                  ELSE 'unchanged' END END
             FROM records r WHERE r.member_id = $1 AND r.account_ref = s.account_ref) AS verdict
     FROM upload_staging s
 ),
 skipped AS (
     DELETE FROM upload_staging s USING verdicts v
     WHERE s.ctid = v.row_id AND v.verdict IS NOT NULL
-    RETURNING v.verdict
+    RETURNING s.account_ref, s.line_digest, v.verdict
+),
+refreshed AS (
+    UPDATE records r SET line_digest = k.line_digest
+    FROM skipped k
+    WHERE k.verdict = 'refreshed' AND r.member_id = $1 AND r.account_ref = k.account_ref
 )
 SELECT count(*) FILTER (WHERE verdict = 'stale') FROM skipped"""
 # (and no JIT: the cost of a disabled scan, the only way to read staging, would pass its threshold)
@@ -192,6 +204,19 @@ async def upsert_staged(conn: asyncpg.Connection, owner: Member) -> Counted:
     await conn.execute(_PLANNER_BACK)
     counted = await records_repository.upsert_counted(conn, owner, UPSERT_STAGED)
     return replace(counted, stale=counted.stale + stale)
+
+
+# The positions (from 1) of the lines whose account holds that very line's digest, live.
+# A scalar subquery per line, for the reason given above: one probe of the unique index each.
+_HELD_LINES = """
+SELECT t.n FROM unnest($2::text[], $3::bytea[]) WITH ORDINALITY AS t(account_ref, line_digest, n)
+WHERE (SELECT r.line_digest = t.line_digest AND r.withdrawn_at IS NULL
+       FROM records r WHERE r.member_id = $1 AND r.account_ref = t.account_ref)"""
+
+
+async def held_lines(conn: asyncpg.Connection, owner: Member, refs: list[str], digests: list[bytes]) -> list[int]:
+    """Which of the lines (`refs[i]`, `digests[i]`) `owner`'s records hold; positions from 1."""
+    return [row[0] for row in await conn.fetch(_HELD_LINES, owner.member_id, refs, digests)]
 
 
 async def lock_job(conn: asyncpg.Connection, job_id: uuid.UUID) -> None:

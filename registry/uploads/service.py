@@ -15,7 +15,7 @@ import contextlib
 import functools
 import logging
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,7 +41,7 @@ from registry.records.schemas import ItemError
 from registry.records.subject_types import SubjectClaim
 from registry.records.validation import validate_item
 from registry.scorecards import service as scorecards
-from registry.uploads import repository
+from registry.uploads import line_digests, repository
 from registry.uploads.limits import (
     LimitExceeded,
     LineTally,
@@ -74,6 +74,9 @@ logger = logging.getLogger(__name__)
 ROUTE = "POST /v1/uploads"
 CHUNK_LINES = 5000
 WRITE_AHEAD = 2
+# How long a batch waits for a pooled connection to look its lines up (registry/uploads/line_digests.py)
+# before it reads them all instead: the shortcut never waits on a busy pool.
+HELD_LOOKUP_WAIT = 0.05
 ERROR_PAGE = 1000
 
 Batches = AsyncIterator[list[tuple[int, bytes | None]]]
@@ -116,6 +119,21 @@ class _Chunk:
     # Beside each staged row: its line number and what it says of its borrower and parties.
     lines: list[int] = field(default_factory=list)
     claims: list[list[SubjectClaim]] = field(default_factory=list)
+    unchanged: int = 0  # lines known by their digest (registry/uploads/line_digests.py), never staged
+
+
+@dataclass(slots=True)
+class _Line:
+    """One physical line of a batch, decoded: `raw` and `errors` as csv_item/ndjson_item give
+    them, and the account and digest it is looked up by (None when it cannot be held)."""
+
+    number: int
+    blank: bool = False
+    too_long: bool = False
+    raw: Any = None
+    errors: list[ItemError] | None = None
+    ref: str | None = None
+    digest: bytes = b""
 
 
 class _Loader:
@@ -127,6 +145,7 @@ class _Loader:
     def __init__(
         self,
         conn: asyncpg.Connection,
+        pool: asyncpg.Pool,
         job_id: uuid.UUID,
         tenancy: Tenancy,
         head: _Head,
@@ -135,18 +154,21 @@ class _Loader:
         limits: UploadLimits,
     ) -> None:
         self.conn = conn
+        self.pool = pool
         self.job_id = job_id
         self.tenancy = tenancy
         self.columns = head.columns
         self.pacer = head.pacer
         self.tally = head.tally
         self.server_key = server_key
+        self.line_key = line_digests.line_key(server_key, head.columns)
         self.today = today
         self.max_stored_errors = limits.max_stored_errors
         self.stored_errors = 0
         self.received = 0
         self.chunk = _Chunk()
         self.pending: asyncio.Queue[tuple[_Chunk, int, str] | None] = asyncio.Queue(maxsize=WRITE_AHEAD)
+        self.uncommitted: deque[_Chunk] = deque()  # handed to the writer, in order, until each commits
         self.writer: asyncio.Task[None] | None = None
 
     def _reject(self, number: int, account_ref: Any, errors: list[ItemError]) -> None:
@@ -174,47 +196,93 @@ class _Loader:
             self._store_rejection(chunk, chunk.lines[position], chunk.claims[position][0].account_ref, errors)
         chunk.staged = [row for position, row in enumerate(chunk.staged) if position not in refused]
 
-    async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
-        columns, server_key, today, pacer, tally = self.columns, self.server_key, self.today, self.pacer, self.tally
-        judged_from = tally.after
+    def _decode(self, batch: list[tuple[int, bytes | None]]) -> list[_Line]:
+        columns, key = self.columns, self.line_key
+        decoded = []
         for number, line in batch:
+            if line is None:
+                decoded.append(_Line(number, too_long=True))
+            # Any byte above the space is not whitespace: most lines are known non-blank at once.
+            elif not (line and line[0] > 32) and is_blank(line):
+                decoded.append(_Line(number, blank=True))
+            else:
+                raw, errors = csv_item(columns, line) if columns is not None else ndjson_item(line)
+                ref = line_digests.lookup_ref(raw) if errors is None else None
+                decoded.append(
+                    _Line(number, raw=raw, errors=errors, ref=ref, digest=line_digests.line_digest(key, line))
+                )
+        return decoded
+
+    async def _held(self, lines: list[_Line]) -> set[int]:
+        """The lines (by position in `lines`) that the member's records hold byte for byte,
+        less those for an account that an uncommitted chunk holds: the lookup cannot see what
+        those will write. Looked up on a connection of its own; when the pool has none free
+        at once, none."""
+        asked = [position for position, line in enumerate(lines) if line.ref is not None]
+        if not asked:
+            return set()
+        # Read before the lookup: a chunk that commits while it runs may be unseen by it.
+        waiting = [self.chunk, *self.uncommitted]
+        try:
+            async with self.pool.acquire(timeout=HELD_LOOKUP_WAIT) as conn, conn.transaction():
+                await self.tenancy.enter(conn)
+                found = await repository.held_lines(
+                    conn, self.tenancy.member, [lines[p].ref for p in asked], [lines[p].digest for p in asked]
+                )
+        except TimeoutError:
+            return set()
+        held_positions = {asked[n - 1] for n in found}
+        return {p for p in held_positions if not any(lines[p].ref in chunk.refs for chunk in waiting)}
+
+    async def feed(self, batch: list[tuple[int, bytes | None]]) -> None:
+        server_key, today, pacer, tally = self.server_key, self.today, self.pacer, self.tally
+        judged_from = tally.after
+        lines = self._decode(batch)
+        known = await self._held(lines)
+        # Accounts of the lines staged since the lookup: a known line for one of them follows
+        # a line the lookup did not see, and is read like any other.
+        touched: set[str] = set()
+        for position, line in enumerate(lines):
+            number, raw, errors = line.number, line.raw, line.errors
             # Time, not lines kept, decides when to let the writer's round trips and other
             # requests go out: blank and rejected lines are work too.
             if pacer.due():
                 await pacer.rest()
-            # Any byte above the space is not whitespace: most lines are known non-blank at once.
-            if line is not None and not (line and line[0] > 32) and is_blank(line):
+            if line.blank:
                 tally.bad_line(number)
                 continue
             self.received += 1
-            if line is None:
+            if line.too_long:
                 self._reject(number, None, [ItemError(field="line", message=f"longer than {MAX_LINE_BYTES} bytes")])
-            else:
-                raw, errors = csv_item(columns, line) if columns is not None else ndjson_item(line)
-                if errors is None:
-                    checked = validate_item(number, raw, server_key, today)
-                    if isinstance(checked, list):
-                        errors = checked
-                    else:
-                        ref = checked.item.account_ref
-                        if ref in self.chunk.refs:
-                            await self.flush()
-                        chunk = self.chunk
-                        chunk.staged.append(repository.staging_row(checked))
-                        chunk.refs.add(ref)
-                        chunk.lines.append(number)
-                        chunk.claims.append(subject_types.claims_of(checked, server_key))
-                if errors is not None:
-                    self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
+            elif position in known and line.ref not in touched:
+                self.chunk.unchanged += 1
+            elif errors is None:
+                checked = validate_item(number, raw, server_key, today)
+                if isinstance(checked, list):
+                    errors = checked
+                else:
+                    ref = checked.item.account_ref
+                    if ref in self.chunk.refs:
+                        await self.flush()
+                    chunk = self.chunk
+                    chunk.staged.append(repository.staging_row(checked, line.digest))
+                    chunk.refs.add(ref)
+                    touched.add(ref)
+                    chunk.lines.append(number)
+                    chunk.claims.append(subject_types.claims_of(checked, server_key))
+            if errors is not None:
+                self._reject(number, raw.get("account_ref") if isinstance(raw, dict) else None, errors)
             if number == judged_from:
                 tally.check(number)
-            if len(self.chunk.staged) + self.chunk.rejected_lines >= CHUNK_LINES:
+            chunk = self.chunk
+            if len(chunk.staged) + chunk.rejected_lines + chunk.unchanged >= CHUNK_LINES:
                 await self.flush()
 
     async def flush(self, status: str = "receiving") -> None:
         """Queue the current chunk for the writer; waits while WRITE_AHEAD chunks are queued,
         and raises the writer's error if it has stopped."""
         chunk, self.chunk = self.chunk, _Chunk()
+        self.uncommitted.append(chunk)
         await self._hand_over((chunk, self.received, status))
 
     async def drain(self) -> None:
@@ -264,7 +332,9 @@ class _Loader:
                 await repository.add_errors(self.conn, self.job_id, chunk.rejected)
             if chunk.rejected_lines:
                 counts["rejected"] = chunk.rejected_lines
+            counts["unchanged"] += chunk.unchanged
             await repository.record_progress(self.conn, self.job_id, received=received, counts=counts, status=status)
+        self.uncommitted.popleft()
         count(UPLOAD_LINES, counts.elements())  # after the chunk's commit
 
 
@@ -392,7 +462,9 @@ async def upload(
             await idempotency.complete(tx, claim, 202, {"job_id": str(job_id)})
             await repository.ensure_staging(conn)
         ctx.audit.resource = f"upload:{job_id}"
-        loader = _Loader(conn, job_id, ctx.tenancy, head, ctx.runtime.keys.server_key, ctx.today, limits)
+        loader = _Loader(
+            conn, ctx.runtime.db.pool, job_id, ctx.tenancy, head, ctx.runtime.keys.server_key, ctx.today, limits
+        )
         error: str | None = None
         interrupted = False
         try:

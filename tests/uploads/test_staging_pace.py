@@ -47,6 +47,7 @@ def staging_row(n: int) -> tuple:
         "snapshot": "{}",
         "recovered_minor": 0,
         "arrangement": "none",
+        "line_digest": secrets.token_bytes(16),
     }
     return tuple(values.get(column) for column in STAGING_COLUMNS)
 
