@@ -72,6 +72,9 @@ class Record(SQLModel, table=True):
     # unchanged without being validated again. Cleared by a trigger whenever the content
     # changes without a new digest (migration 0018).
     line_digest: bytes | None = column(pg.BYTEA, nullable=True)
+    # Whether the report names a vehicle (`record_collateral` holds it): written by the upsert,
+    # the collateral's one writer, so the statistics' ledger can count vehicle accounts without one.
+    names_vehicle: bool = column(sa.Boolean, server_default=sa.false())
     version: int = column(sa.Integer, server_default=sa.text("1"))
     created_at: datetime | None = timestamp()
     updated_at: datetime | None = timestamp()

@@ -281,22 +281,3 @@ async def remove_links(conn: asyncpg.Connection, links: list[tuple[uuid.UUID, by
             [key for _, key in links],
             at,
         )
-
-
-# --- data quality (registry/stats) -------------------------------------------------------
-
-_VEHICLE_PRODUCTS = ", ".join(f"'{p.value}'" for p in VEHICLE_PRODUCTS)
-
-# Live auto-loan and lease accounts that name no vehicle, per member. It reads those accounts
-# (not a ledger): the statistics are an occasional admin read.
-MISSING_COLLATERAL = f"""
-SELECT r.member_id, count(*) AS n FROM records r
-WHERE r.product IN ({_VEHICLE_PRODUCTS}) AND NOT r.suppressed AND {record_rules.held("r", "$1")}
-  AND ($2::uuid IS NULL OR r.member_id = $2)
-  AND NOT EXISTS (SELECT 1 FROM record_collateral c WHERE c.record_id = r.id)
-GROUP BY r.member_id
-"""
-
-
-async def missing_collateral(conn: asyncpg.Connection, today: Any, member_id: uuid.UUID | None) -> dict[uuid.UUID, int]:
-    return {row["member_id"]: row["n"] for row in await conn.fetch(MISSING_COLLATERAL, today, member_id)}

@@ -163,7 +163,7 @@ upserted AS (
         principal_minor, outstanding_minor, overdue_minor,
         opened_on, delinquent_since, notice_sent_on, closed_on, as_of,
         branch_code, last_collection_action_on, recovered_minor, arrangement,
-        ever_delinquent, delinquency_ended_on, expires_on, content_hash, line_digest
+        ever_delinquent, delinquency_ended_on, expires_on, content_hash, line_digest, names_vehicle
     )
     SELECT $1, p.account_ref, p.subject_key, p.subject_type, p.product, p.status, p.collection_stage, p.currency,
            p.principal_minor, p.outstanding_minor, p.overdue_minor,
@@ -171,7 +171,7 @@ upserted AS (
            p.branch_code, p.last_collection_action_on, p.recovered_minor, p.arrangement,
            p.was_delinquent, p.ended_on,
            (coalesce(p.ended_on, CASE WHEN NOT p.negative THEN p.closed_on END) + interval '5 years')::date,
-           p.content_hash, p.line_digest
+           p.content_hash, p.line_digest, p.snapshot->'collateral' IS NOT NULL
     FROM prepared p
     ORDER BY p.account_ref
     ON CONFLICT (member_id, account_ref) DO UPDATE SET
@@ -200,6 +200,7 @@ upserted AS (
                       + interval '5 years')::date,
         content_hash = EXCLUDED.content_hash,
         line_digest = EXCLUDED.line_digest,
+        names_vehicle = EXCLUDED.names_vehicle,
         withdrawn_at = NULL,
         version = r.version + 1,
         updated_at = now()

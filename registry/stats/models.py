@@ -18,11 +18,14 @@ from sqlalchemy.dialects import postgresql as pg
 from registry.core.tables import SQLModel, column
 from registry.exposure.models import Inquiry
 from registry.records.models import Record
+from registry.records.parties import VEHICLE_PRODUCTS
 
 # The base of every tally, and the rows a time-dependent correction reads.
 TALLIED = "withdrawn_at IS NULL AND NOT suppressed"
 # An uncollected record (registry/records/rules.py), as the tallies count it.
 UNCOLLECTED = "uncollected"
+# A record of a vehicle product that names no vehicle, as the tallies count it (migration 0019).
+WITHOUT_VEHICLE = f"product IN ({', '.join(repr(p.value) for p in VEHICLE_PRODUCTS)}) AND NOT names_vehicle"
 
 
 class RecordTally(SQLModel, table=True):
@@ -39,6 +42,8 @@ class RecordTally(SQLModel, table=True):
     # Uncollected records (registry/records/rules.py) and their overdue sum.
     candidates: int = column(sa.BigInteger)
     candidate_overdue_minor: int = column(sa.BigInteger)
+    # Records of a vehicle product that name no vehicle (data quality, issue 15; migration 0019).
+    without_vehicle: int = column(sa.BigInteger, server_default=sa.text("0"))
 
 
 _records = Record.__table__  # type: ignore[attr-defined]

@@ -10,10 +10,10 @@ from datetime import date, datetime
 
 import asyncpg
 
-from registry.stats.models import TALLIED, UNCOLLECTED
+from registry.stats.models import TALLIED, UNCOLLECTED, WITHOUT_VEHICLE
 
 TALLY_KEY = "member_id, product, status, currency"
-TALLY_SUMS = "live, overdue_minor, candidates, candidate_overdue_minor"
+TALLY_SUMS = "live, overdue_minor, candidates, candidate_overdue_minor, without_vehicle"
 ONE_MEMBER = "($2::uuid IS NULL OR member_id = $2)"
 
 # The ledger's sums by key, less the tallied records that have expired by $1 (few, found
@@ -26,11 +26,13 @@ WITH entries AS (
     UNION ALL
     SELECT {TALLY_KEY}, -1, -overdue_minor,
            CASE WHEN {UNCOLLECTED} THEN -1 ELSE 0 END,
-           CASE WHEN {UNCOLLECTED} THEN -overdue_minor ELSE 0 END
+           CASE WHEN {UNCOLLECTED} THEN -overdue_minor ELSE 0 END,
+           CASE WHEN {WITHOUT_VEHICLE} THEN -1 ELSE 0 END
     FROM records WHERE {TALLIED} AND expires_on IS NOT NULL AND expires_on <= $1 AND {ONE_MEMBER}
 )
 SELECT {TALLY_KEY}, sum(live)::bigint AS n, sum(candidates)::bigint AS uncollected,
-       sum(overdue_minor)::bigint AS overdue, sum(candidate_overdue_minor)::bigint AS uncollected_overdue
+       sum(overdue_minor)::bigint AS overdue, sum(candidate_overdue_minor)::bigint AS uncollected_overdue,
+       sum(without_vehicle)::bigint AS without_vehicle
 FROM entries
 GROUP BY {TALLY_KEY}
 HAVING sum(live) > 0
@@ -61,10 +63,11 @@ folded AS (
     RETURNING t.*
 )
 INSERT INTO record_tallies ({TALLY_KEY}, {TALLY_SUMS})
-SELECT {TALLY_KEY}, sum(live), sum(overdue_minor), sum(candidates), sum(candidate_overdue_minor)
+SELECT {TALLY_KEY}, sum(live), sum(overdue_minor), sum(candidates), sum(candidate_overdue_minor), sum(without_vehicle)
 FROM folded
 GROUP BY {TALLY_KEY}
 HAVING sum(live) <> 0 OR sum(overdue_minor) <> 0 OR sum(candidates) <> 0 OR sum(candidate_overdue_minor) <> 0
+    OR sum(without_vehicle) <> 0
 """
 
 # Per member through the (member_id, at) INCLUDE (purpose) index, so the window costs what it holds.

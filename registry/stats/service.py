@@ -21,7 +21,6 @@ import asyncpg
 from registry.context import AssociationContext
 from registry.core.db import Database
 from registry.core.errors import NotFound
-from registry.records import parties
 from registry.records.validation import format_minor
 from registry.records.vocabulary import is_delinquent
 from registry.retention.policy import months_before
@@ -61,6 +60,7 @@ class _RecordTally:
         self.overdue: dict[str, int] = defaultdict(int)
         self.uncollected_overdue: dict[str, int] = defaultdict(int)
         self.newest_as_of: date | None = None
+        self.without_vehicle = 0
 
     def add(self, row: Any) -> None:
         currency = row["currency"].strip()
@@ -71,6 +71,7 @@ class _RecordTally:
             self.overdue[currency] += row["overdue"]
         self.uncollected += row["uncollected"]
         self.uncollected_overdue[currency] += row["uncollected_overdue"]
+        self.without_vehicle += row["without_vehicle"]
 
     def saw_as_of(self, as_of: date) -> None:
         if self.newest_as_of is None or as_of > self.newest_as_of:
@@ -118,16 +119,14 @@ async def _figures(
     """Figures keyed by member id, and by INDUSTRY when no single member is asked for."""
     today = now.date()
     since = now - timedelta(days=WINDOW_DAYS)
-    members, groups, newest, inquiry_rows, stacking_rows, dispute_rows, no_vehicle = await asyncio.gather(
+    members, groups, newest, inquiry_rows, stacking_rows, dispute_rows = await asyncio.gather(
         _on(pool, repository.members, member_id),
         _on(pool, repository.record_groups, today, member_id),
         _on(pool, repository.newest_as_of, today, member_id),
         _on(pool, repository.inquiry_counts, since, now, member_id),
         _on(pool, repository.stacking, since, now),
         _on(pool, repository.disputes, now),
-        _on(pool, parties.missing_collateral, today, member_id),
     )
-    no_vehicle[INDUSTRY] = sum(no_vehicle.values())
     tallies: dict[Any, _RecordTally] = defaultdict(_RecordTally)
     for row in groups:
         tallies[row["member_id"]].add(row)
@@ -148,7 +147,7 @@ async def _figures(
             records=tallies[key].figures(today),
             disputes=_disputes(disputes.get(key)),
             inquiries=_inquiries(inquiries[key], stacked.get(key, 0)),
-            data_quality=DataQualityFigures(vehicle_accounts_without_collateral=no_vehicle.get(key, 0)),
+            data_quality=DataQualityFigures(vehicle_accounts_without_collateral=tallies[key].without_vehicle),
         )
         for key in keys
     }

@@ -29,3 +29,21 @@ async def test_vehicle_accounts_without_collateral_are_counted(http, registry):
     by_member = {m["member_id"]: m["data_quality"]["vehicle_accounts_without_collateral"] for m in industry["members"]}
     assert (by_member[str(lender.id)], by_member[str(other.id)]) == (2, 1)
     assert industry["industry"]["data_quality"]["vehicle_accounts_without_collateral"] == sum(by_member.values())
+
+
+async def test_the_count_follows_reports_that_add_or_drop_the_vehicle(http, registry):
+    lender = await registry.member()
+    subject, car = token(), vehicle()
+
+    async def count() -> int:
+        body = (await http.get(f"/admin/stats/members/{lender.id}", headers=registry.admin.headers)).json()
+        return body["member"]["data_quality"]["vehicle_accounts_without_collateral"]
+
+    await submit(http, lender, pledged(subject, "SWAP", car, as_of="2026-09-30"))
+    assert await count() == 0
+    await submit(http, lender, item(subject, "SWAP", product="auto_loan", as_of="2026-10-31"))  # the car dropped
+    assert await count() == 1
+    await submit(http, lender, pledged(subject, "SWAP", car, as_of="2026-11-01"))  # and named again
+    assert await count() == 0
+    await submit(http, lender, item(subject, "SWAP", product="credit_card", as_of="2026-11-02"))  # no vehicle product
+    assert await count() == 0

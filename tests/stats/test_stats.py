@@ -197,15 +197,18 @@ async def test_admin_only_and_unknown_member(http, registry, world):
 
 # The figures of every (member, product, status, currency) counted from the records themselves,
 # by the rule written out here again (docs/api.md): delinquent more than 30 days on its as_of,
-# no arrangement, no collection action in the 30 days up to as_of.
+# no arrangement, no collection action in the 30 days up to as_of; and the vehicle accounts
+# that pledge no vehicle, read from the pledges themselves.
 UNCOLLECTED = """severity >= 3 AND delinquent_since < as_of - 30 AND arrangement = 'none'
            AND (last_collection_action_on IS NULL OR last_collection_action_on < as_of - 30)"""
 FROM_SCRATCH = f"""
 SELECT member_id, product, status, currency, count(*) AS n,
        count(*) FILTER (WHERE {UNCOLLECTED}) AS uncollected,
        sum(overdue_minor)::bigint AS overdue,
-       coalesce(sum(overdue_minor) FILTER (WHERE {UNCOLLECTED}), 0)::bigint AS uncollected_overdue
-FROM records
+       coalesce(sum(overdue_minor) FILTER (WHERE {UNCOLLECTED}), 0)::bigint AS uncollected_overdue,
+       count(*) FILTER (WHERE product IN ('auto_loan', 'financial_lease')
+                        AND NOT EXISTS (SELECT 1 FROM record_collateral c WHERE c.record_id = r.id)) AS without_vehicle
+FROM records r
 WHERE withdrawn_at IS NULL AND NOT suppressed AND (expires_on IS NULL OR expires_on > $1)
 GROUP BY 1, 2, 3, 4
 """
