@@ -7,12 +7,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import asyncpg
 import pytest
 
-from registry.core.tenancy import Member
+from registry.core.db import connect, with_user
+from registry.core.tenancy import ContextProver, Member
 from registry.records import validation
 from registry.uploads import line_digests
 from registry.uploads import lines as upload_lines
+from registry.uploads import repository as upload_repository
 from registry.uploads import service as upload_service
 from tests.factories import item, submit, token
 from tests.uploads.test_uploads import COLUMNS, CSV, NDJSON, counts, csv_file, ndjson, post
@@ -198,3 +201,42 @@ def test_the_digest_key_binds_the_server_key_the_rules_and_the_columns():
     assert line_digests.line_digest(line_digests.line_key(key, None), line) != line_digests.line_digest(
         line_digests.line_key(b"t" * 32, None), line
     )
+
+
+async def test_the_lookups_probe_the_unique_index_even_after_plans_made_on_an_empty_table(own_database):
+    """While `records` is empty the planner costs its two indexes on member_id alike; a plan
+    cached then would read all of the member's records for every line of the upload. The
+    lookups plan afresh each time, whatever the session's plan cache would do."""
+    owner = await asyncpg.connect(own_database)
+    app = await connect(with_user(own_database, "registry_app"))
+    try:
+        member_id = await owner.fetchval(
+            "INSERT INTO members (code, name, kind) VALUES ('PLAN', 'p', 'bank') RETURNING id"
+        )
+        prover = ContextProver(bytes(await owner.fetchval("SELECT key FROM registry_context_key")))
+        call = f"held('{member_id}', ARRAY['A-1', 'A-2'], ARRAY['\\x00'::bytea, '\\x01'::bytea])"
+
+        async def pinned(statement: str) -> str:
+            async with app.transaction():
+                await prover.enter(app, Member(member_id), "test")
+                await app.execute(f"SELECT {upload_repository._PLANNER_OFF}")
+                return "\n".join(row[0] for row in await app.fetch(statement))
+
+        # PostgreSQL may cache a generic plan after five executions; this session always would.
+        await app.execute("SET plan_cache_mode = force_generic_plan")
+        await app.execute(f"PREPARE held(uuid, text[], bytea[]) AS {upload_repository._HELD_LINES}")
+        for _ in range(3):
+            await pinned(f"EXECUTE {call}")
+        await owner.execute(
+            """INSERT INTO records (member_id, account_ref, subject_key, subject_type, product, status,
+                   collection_stage, currency, principal_minor, outstanding_minor, overdue_minor, as_of, content_hash)
+               SELECT $1, 'A-' || g, sha256(int8send(g)), 'individual', 'consumer_loan', 'current', 'none', 'CNY',
+                      1, 1, 0, date '2026-10-31', sha256(int8send(g))
+               FROM generate_series(1, 20000) g""",
+            member_id,
+        )
+        plan = await pinned(f"EXPLAIN EXECUTE {call}")
+        assert "uq_records_member_id_account_ref" in plan, plan
+    finally:
+        await app.close()
+        await owner.close()
