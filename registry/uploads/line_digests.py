@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from registry.records.validation import RULES_EDITION
 
 DIGEST_BYTES = 16
-# A longer account_ref cannot be valid (registry/records/schemas.py): such a line is never
-# looked up, only validated and refused.
-MAX_ACCOUNT_REF = 64
+# Only an account_ref that could be valid (registry/records/schemas.py) is looked up: any
+# other (too long, a NUL or other byte PostgreSQL's text refuses) is validated and refused.
+_ACCOUNT_REF = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def line_key(server_key: bytes, columns: list[str] | None) -> bytes:
@@ -44,6 +45,6 @@ def lookup_ref(raw: object) -> str | None:
     """The account_ref a decoded line names, when it could be a stored one."""
     if isinstance(raw, dict):
         ref = raw.get("account_ref")
-        if isinstance(ref, str) and 0 < len(ref) <= MAX_ACCOUNT_REF:
+        if isinstance(ref, str) and _ACCOUNT_REF.fullmatch(ref):
             return ref
     return None

@@ -240,3 +240,9 @@ async def test_the_lookups_probe_the_unique_index_even_after_plans_made_on_an_em
     finally:
         await app.close()
         await owner.close()
+
+
+@pytest.mark.parametrize("ref", ["A\x00B", "x" * 65, "", "A B", "账户-1", 17, None])
+def test_only_an_account_ref_that_could_be_valid_is_looked_up(ref):
+    assert line_digests.lookup_ref({"account_ref": ref}) is None
+    assert line_digests.lookup_ref({"account_ref": "LN-2024:000187_a.b"}) == "LN-2024:000187_a.b"
