@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -25,7 +25,7 @@ from registry.records import parties
 from registry.records.validation import format_minor
 from registry.records.vocabulary import is_delinquent
 from registry.retention.policy import months_before
-from registry.stats import repository
+from registry.stats import repository, rollup
 from registry.stats.schemas import (
     DataQualityFigures,
     DisputeFigures,
@@ -38,7 +38,7 @@ from registry.stats.schemas import (
     RecordFigures,
 )
 
-WINDOW_DAYS = 30
+WINDOW_DAYS = rollup.WINDOW_DAYS
 FOLD_LOCK = 0x5354_4154  # advisory lock key of the ledger fold
 FOLD_EVERY_SECONDS = 60
 INDUSTRY = None  # the key of industry-wide figures among members' ids
@@ -117,13 +117,12 @@ async def _figures(
 ) -> tuple[list[Any], dict[Any, Figures]]:
     """Figures keyed by member id, and by INDUSTRY when no single member is asked for."""
     today = now.date()
-    since = now - timedelta(days=WINDOW_DAYS)
     members, groups, newest, inquiry_rows, stacking_rows, dispute_rows, no_vehicle = await asyncio.gather(
         _on(pool, repository.members, member_id),
         _on(pool, repository.record_groups, today, member_id),
         _on(pool, repository.newest_as_of, today, member_id),
-        _on(pool, repository.inquiry_counts, since, now, member_id),
-        _on(pool, repository.stacking, since, now),
+        _on(pool, rollup.inquiry_counts, now, member_id),
+        _on(pool, rollup.stacking, now),
         _on(pool, repository.disputes, now),
         _on(pool, parties.missing_collateral, today, member_id),
     )
@@ -188,7 +187,7 @@ async def member_stats(pool: asyncpg.Pool, member_id: uuid.UUID, now: datetime) 
     """One member's figures with its 12-month series, read on `pool`."""
     months = _month_keys(now)
     (members, figures), series = await asyncio.gather(
-        _figures(pool, now, member_id), _on(pool, repository.monthly, member_id, months[0])
+        _figures(pool, now, member_id), _on(pool, rollup.monthly, member_id, months[0], now)
     )
     if not members:
         raise NotFound("No member with that id")
@@ -216,3 +215,8 @@ async def fold(db: Database) -> int:
         if not await repository.try_lock(conn, FOLD_LOCK):
             return 0
         return await repository.fold_tallies(conn)
+
+
+async def roll_up(db: Database, now: datetime) -> int:
+    """Roll up the inquiries of the days closed by `now` (registry/stats/rollup.py); the days rolled up."""
+    return await rollup.roll_up(db.system_pool, now)
