@@ -170,6 +170,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards")
     parser.add_argument(
+        "--database-name",
+        default=DATABASE,
+        help=f"The scratch database the bench drops and creates again (default {DATABASE}: a database kept "
+        "under that name by an earlier --keep run is lost)",
+    )
+    parser.add_argument(
         "--reuse-database",
         metavar="NAME",
         help="Time this database, generated before by the bench (migrated first; kept afterwards)",
@@ -177,7 +183,7 @@ def main() -> None:
     args = parser.parse_args()
 
     server = choose_server(Path(tempfile.mkdtemp(prefix="registry-bench-stats-")))
-    database = args.reuse_database or DATABASE
+    database = args.reuse_database or args.database_name
     try:
         if args.reuse_database:
             url = server.database_url(database)
