@@ -140,7 +140,7 @@ SELECT NULL, count(DISTINCT subject_key) FROM stacked_pairs
 # One member's inquiries by month and purpose: its rolled-up days $2..$3, and live from $4 on.
 MONTHLY_INQUIRIES = """
 WITH counted AS (
-    SELECT date_trunc('month', day)::date AS month, purpose, inquiries AS n FROM inquiry_days
+    SELECT date_trunc('month', day::timestamp)::date AS month, purpose, inquiries AS n FROM inquiry_days
     WHERE member_id = $1 AND day >= $2 AND day <= $3
     UNION ALL
     SELECT date_trunc('month', at AT TIME ZONE 'UTC')::date, purpose, count(*) FROM inquiries
