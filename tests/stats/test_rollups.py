@@ -284,3 +284,47 @@ async def test_retention_keeps_the_day_counts_consistent(pool, members):
     assert [tuple(r) for r in rolled] == [tuple(r) for r in counted]
     await rollup.roll_up(pool, later)
     await assert_exact(pool, later, members[3])
+
+
+async def test_a_member_sees_only_its_own_day_counts_and_retention_runs_as_the_request_login(pool, members):
+    from registry.core.db import connect, with_user
+    from registry.core.tenancy import Association, ContextProver, Member
+
+    a, b, *_ = members
+    await ask(pool, a, subject(1), NOW - timedelta(days=2))
+    await ask(pool, b, subject(1), NOW - timedelta(days=2))
+    await ask(pool, b, subject(2), datetime(2024, 12, 1, 16, tzinfo=UTC))  # before the cutoff below
+    await rollup.roll_up(pool, NOW)
+    prover = ContextProver(bytes(await pool.fetchval("SELECT key FROM registry_context_key")))
+    url = with_user(pool._connect_args[0], "registry_app")  # type: ignore[attr-defined]
+    conn = await connect(url)
+    try:
+        async with conn.transaction():
+            await prover.enter(conn, Member(a), "test")
+            assert {r["member_id"] for r in await conn.fetch("SELECT member_id FROM inquiry_days")} == {a}
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with conn.transaction():
+                await prover.enter(conn, Member(a), "test")
+                await conn.execute(
+                    "INSERT INTO inquiry_days (day, member_id, purpose, inquiries) "
+                    "VALUES ('2026-01-01', $1, 'collection', 9)",
+                    b,
+                )
+        async with conn.transaction():  # the state is the association's alone
+            await prover.enter(conn, Member(a), "test")
+            assert await conn.fetch("SELECT * FROM inquiry_rollup_state") == []
+        for table in ("stacking_pairs", "stacking_subjects"):  # who asked about whom: never the request login's
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with conn.transaction():
+                    await prover.enter(conn, Member(a), "test")
+                    await conn.fetch(f"SELECT * FROM {table}")
+        # An admin's retention pass (HTTP) runs as the request login in the association's context.
+        async with conn.transaction():
+            await prover.enter(conn, Association(a), "test")
+            result = await retention.run(Tx(conn), now=NOW + timedelta(days=3, hours=5))
+        assert result.inquiries == 1
+        assert (await state(pool)).rolled_from == date(2024, 12, 1)
+        assert await pool.fetchval("SELECT count(*) FROM inquiry_days WHERE day = '2024-12-01'") == 0
+    finally:
+        await conn.close()
+    await assert_exact(pool, NOW, b)
