@@ -1,7 +1,9 @@
 """SQL of the industry statistics: aggregates only (counts and sums grouped by member). Figures
 about records count live records: neither withdrawn, expired nor suppressed. They are read
 from the `record_tallies` ledger (registry/stats/models.py) and corrected for what depends on
-the day, so no query reads every record; the inquiry windows are read from indexes alone."""
+the day, so no query reads every record. Inquiry figures read the closed days' rollups
+(`inquiry_days`, `stacking_pairs`, `stacking_subjects`, kept by registry/stats/rollup.py) and
+count the rest of their span live from indexes alone."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ run), stacking is counted live over the whole window, as before the rollups."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -79,7 +80,7 @@ def coverage(rollups: RollupState | None, first_day: date, now: datetime) -> Cov
     return Coverage((first_day, last), start_of(last + ONE_DAY))
 
 
-async def inquiry_counts(conn: asyncpg.Connection, now: datetime, member_id: object) -> list[asyncpg.Record]:
+async def inquiry_counts(conn: asyncpg.Connection, now: datetime, member_id: uuid.UUID | None) -> list[asyncpg.Record]:
     """Inquiries in the window by member and purpose."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         span = coverage(await state(conn), window_start(now), now)
@@ -99,7 +100,7 @@ async def stacking(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Reco
 
 
 async def monthly(
-    conn: asyncpg.Connection, member_id: object, first_month: date, now: datetime
+    conn: asyncpg.Connection, member_id: uuid.UUID, first_month: date, now: datetime
 ) -> dict[str, list[asyncpg.Record]]:
     """One member's series by month from `first_month` (registry/stats/service.py)."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):

@@ -3,10 +3,11 @@ members' (records and inquiries sum; disputes and stacked subjects are counted o
 
 Record figures come from the `record_tallies` ledger that triggers keep in step with every
 write, so they are exact at every moment; `fold` keeps the ledger short (periodically, like
-the other background jobs). The aggregates are independent reads, so they run at once on
-separate pooled connections: the answer takes as long as the slowest of them, not their sum
-(bench/stats.py). They may see a few milliseconds' different snapshots, which statistics can
-afford."""
+the other background jobs). Inquiry figures come from rollups of closed days plus a live
+count of the rest (registry/stats/rollup.py), exact whatever the rollup job has done. The
+aggregates are independent reads, so they run at once on separate pooled connections: the
+answer takes as long as the slowest of them, not their sum (bench/stats.py). They may see a
+few milliseconds' different snapshots, which statistics can afford."""
 
 from __future__ import annotations
 
