@@ -3,8 +3,12 @@
 (registry/stats), run through its service functions on a pool the size of the service's
 system pool, as a request would. The generated records are tallied by the ledger's triggers
 as they are inserted; the ledger is folded before timing, as the service does every minute.
+The inquiry rollups are then brought up to date as the service's job does: first the
+one-off catch-up to the day before (every day the retention window holds), then one day's
+step (the pairs moved to the new window and one day rolled up), each timed.
 
     python -m bench.stats --records 1000000 --inquiries 3000000 --members 200
+    python -m bench.stats --reuse-database NAME   # time a database generated before (--keep)
 
 BENCH_DATABASE_URL names a PostgreSQL server (else the local one, else an embedded one).
 Prints the median and worst of `--repeat` runs of each call after one warm-up run."""
@@ -16,7 +20,7 @@ import asyncio
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -114,7 +118,20 @@ def cores_line(cores: dict[str, float]) -> str:
     return "cores while timing: " + "  ".join(f"{name} {value:.2f}" for name, value in cores.items())
 
 
-async def timed(url: str, repeat: int) -> dict[str, list[float]]:
+async def rolled_up(pool: asyncpg.Pool) -> None:
+    """The rollup job's catch-up to the day before NOW, then its step for NOW's day, timed."""
+    for name, moment in (("catch-up", NOW - timedelta(days=1)), ("one day", NOW)):
+        started = time.perf_counter()
+        days = await service.roll_up_pool(pool, moment)
+        print(f"rollup {name}: {days} days in {time.perf_counter() - started:.2f} s")
+    counts = await pool.fetchrow(
+        "SELECT (SELECT count(*) FROM inquiry_days) AS days, (SELECT count(*) FROM stacking_pairs) AS pairs, "
+        "(SELECT count(*) FROM stacking_subjects WHERE members >= 3) AS stacked"
+    )
+    print(f"rollups: {counts['days']:,} day rows, {counts['pairs']:,} pairs, {counts['stacked']:,} stacked subjects")
+
+
+async def timed(url: str, database: str, repeat: int) -> dict[str, list[float]]:
     # The size of the service's system pool (registry/core/db.py): the aggregates run at once on it.
     pool = await asyncpg.create_pool(url, min_size=1, max_size=SYSTEM_POOL_MAX_SIZE, init=init_connection)
     try:
@@ -122,13 +139,14 @@ async def timed(url: str, repeat: int) -> dict[str, list[float]]:
             folded = await stats_repository.fold_tallies(conn)
         tallies = await pool.fetchval("SELECT count(*) FROM record_tallies")
         print(f"ledger: {tallies:,} rows after folding {folded:,}")
+        await rolled_up(pool)
         largest = await pool.fetchval("SELECT member_id FROM records GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         calls = {
             "GET /admin/stats": lambda: service.industry_stats(pool, NOW),
             "GET /admin/stats/members/{largest}": lambda: service.member_stats(pool, largest, NOW),
         }
         postmaster = postmaster_of(await pool.fetchval("SELECT pg_backend_pid()"))
-        before = CpuSample.take(DATABASE, postmaster=postmaster)
+        before = CpuSample.take(database, postmaster=postmaster)
         results: dict[str, list[float]] = {}
         for name, call in calls.items():
             times = []
@@ -137,7 +155,7 @@ async def timed(url: str, repeat: int) -> dict[str, list[float]]:
                 await call()
                 times.append(time.perf_counter() - started)
             results[name] = times[1:]  # the first run warms the cache
-        print(cores_line(CpuSample.take(DATABASE, postmaster=postmaster).cores_since(before)))
+        print(cores_line(CpuSample.take(database, postmaster=postmaster).cores_since(before)))
         return results
     finally:
         await pool.close()
@@ -151,21 +169,38 @@ def main() -> None:
     parser.add_argument("--disputes", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards")
+    parser.add_argument(
+        "--database-name",
+        default=DATABASE,
+        help=f"The scratch database the bench drops and creates again (default {DATABASE}: a database kept "
+        "under that name by an earlier --keep run is lost)",
+    )
+    parser.add_argument(
+        "--reuse-database",
+        metavar="NAME",
+        help="Time this database, generated before by the bench (migrated first; kept afterwards)",
+    )
     args = parser.parse_args()
 
     server = choose_server(Path(tempfile.mkdtemp(prefix="registry-bench-stats-")))
+    database = args.reuse_database or args.database_name
     try:
-        url = asyncio.run(recreate_database(server, DATABASE))
-        migrate_database(url)
-        seconds = asyncio.run(generate(url, args.members, args.records, args.inquiries, args.disputes))
-        print(
-            f"server: {server.origin}; generated {args.records:,} records, {args.inquiries:,} inquiries, "
-            f"{args.members} members, {args.disputes:,} disputes in {seconds:.1f} s"
-        )
-        for name, times in asyncio.run(timed(url, args.repeat)).items():
+        if args.reuse_database:
+            url = server.database_url(database)
+            migrate_database(url)
+            print(f"server: {server.origin}; reusing {database}")
+        else:
+            url = asyncio.run(recreate_database(server, database))
+            migrate_database(url)
+            seconds = asyncio.run(generate(url, args.members, args.records, args.inquiries, args.disputes))
+            print(
+                f"server: {server.origin}; generated {args.records:,} records, {args.inquiries:,} inquiries, "
+                f"{args.members} members, {args.disputes:,} disputes in {seconds:.1f} s"
+            )
+        for name, times in asyncio.run(timed(url, database, args.repeat)).items():
             print(f"{name:40s} median {statistics.median(times) * 1000:7.1f} ms   worst {max(times) * 1000:7.1f} ms")
-        if not args.keep:
-            asyncio.run(drop_database(server, DATABASE))
+        if not args.keep and not args.reuse_database:
+            asyncio.run(drop_database(server, database))
     finally:
         server.close()
 

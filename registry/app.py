@@ -158,6 +158,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 periodic.every(settings.dispute_check_seconds, check_dispute_deadlines, "dispute-deadlines"),
                 periodic.every(stats_service.FOLD_EVERY_SECONDS, lambda: stats_service.fold(db), "stats-fold"),
                 periodic.every(
+                    settings.stats_rollup_seconds,
+                    lambda: stats_service.roll_up(db, runtime.clock()),
+                    "stats-rollup",
+                    run_first=True,
+                ),
+                periodic.every(
                     scorecards_service.FOLD_EVERY_SECONDS, lambda: scorecards_service.fold(db), "scorecards-fold"
                 ),
                 # Snapshots of the month and thresholds, for members whose figures changed by time alone.

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     dispute_check_seconds: float = Field(
         default=600.0, ge=0, description="How often each process checks dispute deadlines (0: never)"
     )
+    stats_rollup_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often each process rolls up the inquiries of closed days for the statistics (0: never)",
+    )
     log_level: str = "INFO"
     log_format: LogFormat = Field(default=LogFormat.json, description="json: one object per line; text: for humans")
     metrics_enabled: bool = Field(default=True, description="Serve Prometheus metrics at GET /metrics")

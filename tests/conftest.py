@@ -59,6 +59,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # a pass the app ran at start for the real day would take that day from them.
         retention_daily=False,
         dispute_check_seconds=0,  # tests run deadline checks themselves (tests/disputes/test_dispute_alerts.py)
+        # Tests set the clock back and forth and write inquiries in the past; the rollups are
+        # tested on databases of their own (tests/stats/test_rollups.py).
+        stats_rollup_seconds=0,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -151,6 +154,7 @@ async def own_app(own_database, tmp_path):
         audit_publish_seconds=0,
         webhook_poll_seconds=0,
         retention_daily=False,
+        stats_rollup_seconds=0,
         _env_file=None,  # type: ignore[call-arg]
     )
     application = create_app(settings)

@@ -31,6 +31,7 @@ QUIET_BACKGROUND = {
     "REGISTRY_AUDIT_PUBLISH_SECONDS": "0",
     "REGISTRY_RETENTION_DAILY": "false",
     "REGISTRY_DISPUTE_CHECK_SECONDS": "0",
+    "REGISTRY_STATS_ROLLUP_SECONDS": "0",
 }
 LISTENING = re.compile(r"Uvicorn running on (https?://[^\s:]+:\d+)")
 START_SECONDS = 120  # a loaded machine starts a server slowly; a healthy one takes about two

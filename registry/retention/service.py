@@ -15,6 +15,7 @@ from registry.core.db import Tx
 from registry.retention import repository
 from registry.retention.policy import alerts_cutoff, deliveries_cutoff, inquiries_cutoff
 from registry.retention.schemas import RetentionResult
+from registry.stats import rollup
 
 SCHEDULER_ACTOR = "scheduler"
 
@@ -30,6 +31,7 @@ async def run(tx: Tx, *, now: datetime) -> RetentionResult:
         "webhook_deliveries_before": deliveries_cutoff(now),
     }
     counts = await repository.purge(tx.conn, now.date(), **cutoffs)
+    await rollup.forget_purged(tx.conn, cutoffs["inquiries_before"])  # the statistics' rollups of those days
     return RetentionResult(day=now.date(), **cutoffs, **counts)
 
 

@@ -11,6 +11,7 @@ before a delinquency counts as uncollected) is corrected at read time through th
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -26,6 +27,8 @@ TALLIED = "withdrawn_at IS NULL AND NOT suppressed"
 UNCOLLECTED = "uncollected"
 # A record of a vehicle product that names no vehicle, as the tallies count it (migration 0019).
 WITHOUT_VEHICLE = f"product IN ({', '.join(repr(p.value) for p in VEHICLE_PRODUCTS)}) AND NOT names_vehicle"
+# A subject is stacked when hard inquiries from this many members fall in the window.
+STACKED_MEMBERS = 3
 
 
 class RecordTally(SQLModel, table=True):
@@ -44,6 +47,60 @@ class RecordTally(SQLModel, table=True):
     candidate_overdue_minor: int = column(sa.BigInteger)
     # Records of a vehicle product that name no vehicle (data quality, issue 15; migration 0019).
     without_vehicle: int = column(sa.BigInteger, server_default=sa.text("0"))
+
+
+class InquiryDay(SQLModel, table=True):
+    """Inquiries of one closed UTC day by member and purpose, rolled up once the day can no
+    longer change (inquiries are written at the current time and only purged by retention)."""
+
+    __tablename__ = "inquiry_days"
+    # A member's days (its monthly series); the primary key serves the industry's window.
+    __table_args__ = (sa.Index("ix_inquiry_days_member_id_day", "member_id", "day"),)
+
+    day: date = column(sa.Date, primary_key=True)
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), sa.ForeignKey("members.id"), primary_key=True)
+    purpose: str = column(sa.Text, primary_key=True)
+    inquiries: int = column(sa.BigInteger)
+
+
+class InquiryRollupState(SQLModel, table=True):
+    """One row: the closed days held in `inquiry_days` (`rolled_from` to `rolled_through`,
+    every day between them), and the first day of the stacking window that `stacking_pairs`
+    and `stacking_subjects` hold (`pairs_from` to `rolled_through`)."""
+
+    __tablename__ = "inquiry_rollup_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = column(sa.SmallInteger, primary_key=True, server_default=sa.text("1"))
+    rolled_from: date = column(sa.Date)
+    rolled_through: date = column(sa.Date)
+    pairs_from: date = column(sa.Date)
+
+
+class StackingPair(SQLModel, table=True):
+    """A (subject, member) pair of hard inquiries on a rolled-up day of the stacking window,
+    with the last such day; pairs whose last day leaves the window are deleted."""
+
+    __tablename__ = "stacking_pairs"
+    __table_args__ = (sa.Index("ix_stacking_pairs_last_day", "last_day"),)
+
+    subject_key: bytes = column(pg.BYTEA, primary_key=True)
+    member_id: uuid.UUID = column(pg.UUID(as_uuid=True), primary_key=True)
+    last_day: date = column(sa.Date)
+
+
+class StackingSubject(SQLModel, table=True):
+    """How many members' pairs a subject has in `stacking_pairs`; stacked from 3."""
+
+    __tablename__ = "stacking_subjects"
+    __table_args__ = (
+        sa.Index(
+            "ix_stacking_subjects_stacked", "subject_key", postgresql_where=sa.text(f"members >= {STACKED_MEMBERS}")
+        ),
+    )
+
+    subject_key: bytes = column(pg.BYTEA, primary_key=True)
+    members: int = column(sa.Integer)
 
 
 _records = Record.__table__  # type: ignore[attr-defined]

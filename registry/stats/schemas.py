@@ -67,7 +67,9 @@ class DisputeFigures(BaseModel):
 
 
 class InquiryFigures(BaseModel):
-    window_days: int = Field(examples=[30])
+    window_days: int = Field(
+        description="The window: the last 30 UTC days, today (up to as_of) included", examples=[30]
+    )
     by_purpose: dict[str, int] = Field(description="Subjects queried in the window, by purpose")
     per_day: dict[str, float] = Field(description="by_purpose / window_days")
     stacked_subjects: int = Field(

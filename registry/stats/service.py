@@ -3,17 +3,18 @@ members' (records and inquiries sum; disputes and stacked subjects are counted o
 
 Record figures come from the `record_tallies` ledger that triggers keep in step with every
 write, so they are exact at every moment; `fold` keeps the ledger short (periodically, like
-the other background jobs). The aggregates are independent reads, so they run at once on
-separate pooled connections: the answer takes as long as the slowest of them, not their sum
-(bench/stats.py). They may see a few milliseconds' different snapshots, which statistics can
-afford."""
+the other background jobs). Inquiry figures come from rollups of closed days plus a live
+count of the rest (registry/stats/rollup.py), exact whatever the rollup job has done. The
+aggregates are independent reads, so they run at once on separate pooled connections: the
+answer takes as long as the slowest of them, not their sum (bench/stats.py). They may see a
+few milliseconds' different snapshots, which statistics can afford."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -24,7 +25,7 @@ from registry.core.errors import NotFound
 from registry.records.validation import format_minor
 from registry.records.vocabulary import is_delinquent
 from registry.retention.policy import months_before
-from registry.stats import repository
+from registry.stats import repository, rollup
 from registry.stats.schemas import (
     DataQualityFigures,
     DisputeFigures,
@@ -37,7 +38,7 @@ from registry.stats.schemas import (
     RecordFigures,
 )
 
-WINDOW_DAYS = 30
+WINDOW_DAYS = rollup.WINDOW_DAYS
 FOLD_LOCK = 0x5354_4154  # advisory lock key of the ledger fold
 FOLD_EVERY_SECONDS = 60
 INDUSTRY = None  # the key of industry-wide figures among members' ids
@@ -118,13 +119,12 @@ async def _figures(
 ) -> tuple[list[Any], dict[Any, Figures]]:
     """Figures keyed by member id, and by INDUSTRY when no single member is asked for."""
     today = now.date()
-    since = now - timedelta(days=WINDOW_DAYS)
     members, groups, newest, inquiry_rows, stacking_rows, dispute_rows = await asyncio.gather(
         _on(pool, repository.members, member_id),
         _on(pool, repository.record_groups, today, member_id),
         _on(pool, repository.newest_as_of, today, member_id),
-        _on(pool, repository.inquiry_counts, since, now, member_id),
-        _on(pool, repository.stacking, since, now),
+        _on(pool, rollup.inquiry_counts, now, member_id),
+        _on(pool, rollup.stacking, now),
         _on(pool, repository.disputes, now),
     )
     tallies: dict[Any, _RecordTally] = defaultdict(_RecordTally)
@@ -187,7 +187,7 @@ async def member_stats(pool: asyncpg.Pool, member_id: uuid.UUID, now: datetime) 
     """One member's figures with its 12-month series, read on `pool`."""
     months = _month_keys(now)
     (members, figures), series = await asyncio.gather(
-        _figures(pool, now, member_id), _on(pool, repository.monthly, member_id, months[0])
+        _figures(pool, now, member_id), _on(pool, rollup.monthly, member_id, months[0], now)
     )
     if not members:
         raise NotFound("No member with that id")
@@ -215,3 +215,13 @@ async def fold(db: Database) -> int:
         if not await repository.try_lock(conn, FOLD_LOCK):
             return 0
         return await repository.fold_tallies(conn)
+
+
+async def roll_up(db: Database, now: datetime) -> int:
+    """Roll up the inquiries of the days closed by `now` (registry/stats/rollup.py); the days rolled up."""
+    return await roll_up_pool(db.system_pool, now)
+
+
+async def roll_up_pool(pool: asyncpg.Pool, now: datetime) -> int:
+    """`roll_up` on `pool` (the service's own login)."""
+    return await rollup.roll_up(pool, now)
