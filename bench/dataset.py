@@ -68,8 +68,10 @@ RECORD_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "names_vehicle",
 )  # `severity` and `uncollected` are generated columns: PostgreSQL computes them
 _CONTENT_HASH = RECORD_COLUMNS.index("content_hash")
+_NAMES_VEHICLE = RECORD_COLUMNS.index("names_vehicle")
 EVENT_COLUMNS = (
     "record_id",
     "member_id",
@@ -618,7 +620,8 @@ class Dataset:
             snapshot = snapshot or text  # the last report's, which the content hash covers
             events[e] = (*event[:8], text.decode(), *event[9:])
         at = _CONTENT_HASH
-        records[-1] = (*record[:at], hashlib.sha256(record[3] + snapshot).digest(), *record[at + 1 :])
+        record = (*record[:at], hashlib.sha256(record[3] + snapshot).digest(), *record[at + 1 :])
+        records[-1] = (*record[:_NAMES_VEHICLE], car is not None, *record[_NAMES_VEHICLE + 1 :])
 
     def _account_counts(self, rng: random.Random, n: int, target: int) -> list[int]:
         counts = [_pick(ACCOUNT_TABLE, rng) for _ in range(n)]
@@ -958,6 +961,7 @@ class Dataset:
                 version,
                 created_at,
                 updated_at,
+                False,  # names_vehicle: set by _links when the account pledges a car
             )
         )
         held.append(Held(m, created_at, withdrawn_at, derived.expires_on))
