@@ -30,7 +30,7 @@ from bench.database import choose_server, drop_database, migrate_database, recre
 from registry.core.db import Tx, init_connection
 from registry.retention import service as retention_service
 from registry.stats import repository as stats_repository
-from registry.stats import service
+from registry.stats import rollup, service
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DATABASE = "registry_bench_stats"
@@ -141,7 +141,7 @@ async def rolled_up(pool: asyncpg.Pool) -> None:
     """The rollup job's catch-up to the day before NOW, then its step for NOW's day, timed."""
     for name, moment in (("catch-up", NOW - timedelta(days=1)), ("one day", NOW)):
         started = time.perf_counter()
-        days = await service.roll_up_pool(pool, moment)
+        days = await rollup.roll_up(pool, moment)  # the service's job, on the service's own login
         print(f"rollup {name}: {days} days in {time.perf_counter() - started:.2f} s")
     counts = await pool.fetchrow(
         "SELECT (SELECT count(*) FROM inquiry_days) AS days, (SELECT count(*) FROM stacking_pairs) AS pairs, "

@@ -27,7 +27,7 @@ MAX_ITEM_KEYS = 64
 # The edition of these rules and of the snapshot they make. An upload line's digest stands
 # for what these rules made of it (registry/uploads/line_digests.py), so raise the edition whenever
 # the same line would validate or snapshot differently: every stored digest then stops
-# matching, and each line is read in full once more. tests/uploads/test_held_lines.py pins
+# matching, and each line is read in full once more. tests/uploads/test_line_digests.py pins
 # what this edition makes of a few lines.
 RULES_EDITION = 1
 

@@ -219,9 +219,4 @@ async def fold(db: Database) -> int:
 
 async def roll_up(db: Database, now: datetime) -> int:
     """Roll up the inquiries of the days closed by `now` (registry/stats/rollup.py); the days rolled up."""
-    return await roll_up_pool(db.system_pool, now)
-
-
-async def roll_up_pool(pool: asyncpg.Pool, now: datetime) -> int:
-    """`roll_up` on `pool` (the service's own login)."""
-    return await rollup.roll_up(pool, now)
+    return await rollup.roll_up(db.system_pool, now)
